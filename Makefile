@@ -1,0 +1,56 @@
+# tradechain: every target installs what it needs from the repo's own files (idempotent; a second run is fast).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+BROWNIE := $(BIN)/brownie
+TRADECHAIN := $(BIN)/tradechain
+PYTEST_ARGS ?=
+
+.PHONY: help install compile test demo bench node-start node-stop clean lint
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	BROWNIE_NOCOMPILE=1 $(BIN)/pip install --disable-pip-version-check -q --no-binary eth-brownie -r requirements.lock
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
+	@touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed  ## install Python (.venv) and Node (node_modules) deps, register the compiler
+	@$(BIN)/python -m tradechain.toolchain setup
+
+compile: install  ## compile the contracts with Brownie
+	$(BROWNIE) compile
+
+test: compile  ## run every test
+	$(BROWNIE) test $(PYTEST_ARGS)
+
+demo: compile  ## start the persistent local chain, deploy, run the cross-border scenario
+	$(TRADECHAIN) node start
+	$(BROWNIE) run scripts/demo.py --network tradechain-local
+
+bench: compile  ## measure gas and throughput, write bench/results.json
+	$(BIN)/python -m bench.run
+
+lint: install  ## static checks of the Python package
+	$(BIN)/ruff check tradechain scripts tests bench
+	$(BIN)/mypy
+
+node-start: install  ## start the persistent local chain (Anvil) on 8545
+	$(TRADECHAIN) node start
+
+node-stop: install  ## stop it (its state is kept in .tradechain/node)
+	$(TRADECHAIN) node stop
+
+clean:  ## remove build output (keeps the installs)
+	rm -rf build reports .pytest_cache

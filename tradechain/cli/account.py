@@ -1,0 +1,56 @@
+"""``tradechain account``: encrypted keystores. Keys are never printed or written in plain text."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from tradechain import accounts
+from tradechain.cli.common import emit, handle_errors, json_option
+
+
+@click.group("account")
+def group() -> None:
+    """Signing accounts in encrypted keystores.
+
+    Keystores are encrypted JSON (scrypt); the password comes from a prompt or $TRADECHAIN_PASSWORD.
+    """
+
+
+@group.command("new")
+@click.argument("name")
+@json_option
+@handle_errors
+def new(name: str, as_json: bool) -> None:
+    """Create a new key, encrypted in the keystore NAME."""
+    accounts.keystore_path(name)  # validates the name before asking for a password
+    acct = accounts.new_account(name, accounts.read_password(f"Password for {name}: ", confirm=True))
+    emit(as_json, {"name": name, "address": acct.address, "keystore": str(accounts.keystore_path(name))},
+         f"created {name}: {acct.address} (keystore {accounts.keystore_path(name)})")
+
+
+@group.command("import")
+@click.argument("name")
+@json_option
+@handle_errors
+def import_(name: str, as_json: bool) -> None:
+    """Import a private key (from a hidden prompt or $TRADECHAIN_PRIVATE_KEY) into the keystore NAME."""
+    accounts.keystore_path(name)
+    key = os.environ.get("TRADECHAIN_PRIVATE_KEY") or click.prompt("Private key", hide_input=True)
+    acct = accounts.import_account(name, key, accounts.read_password(f"Password for {name}: ", confirm=True))
+    emit(as_json, {"name": name, "address": acct.address, "keystore": str(accounts.keystore_path(name))},
+         f"imported {name}: {acct.address}")
+
+
+@group.command("list")
+@click.option("--dev", is_flag=True, help="Also list the local chain's dev accounts by role.")
+@json_option
+@handle_errors
+def list_(dev: bool, as_json: bool) -> None:
+    """List keystores (and with --dev the local chain's role accounts)."""
+    rows = [{"name": n, "address": a, "kind": "keystore"} for n, a in accounts.list_keystores()]
+    if dev:
+        rows += [{"name": r, "address": accounts.dev_account(r).address, "kind": "dev (local chain only)"}
+                 for r in accounts.DEV_ROLES]
+    emit(as_json, rows, "\n".join(f"{r['name']:16} {r['address']}  {r['kind']}" for r in rows) or "no keystores")

@@ -1,0 +1,102 @@
+"""What every command shares: chain options, the signer, output (text or ``--json``), error handling."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from tradechain import project
+from tradechain.client import Client, connect
+from tradechain.errors import InputError, TradechainError
+from tradechain.tx import Receipt
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")(f)
+
+
+def chain_options(*, signer: bool) -> Callable[[F], F]:
+    """``--network``, ``--rpc-url`` (and ``--account``, ``--confirmations`` for commands that send)."""
+
+    def decorate(f: F) -> F:
+        f = click.option("--rpc-url", envvar="TRADECHAIN_RPC_URL", metavar="URL",
+                         help="JSON-RPC URL of any EVM node (overrides --network). [env: TRADECHAIN_RPC_URL]")(f)
+        f = click.option("--network", "network_name", metavar="NAME",
+                         help="Named network: 'local' (default) or one from networks.yaml.")(f)
+        if signer:
+            f = click.option("--confirmations", type=click.IntRange(1, 64), default=1, show_default=True,
+                             help="Blocks to wait for after inclusion.")(f)
+            f = click.option(
+                "--account", "account", envvar="TRADECHAIN_ACCOUNT", metavar="NAME",
+                help="Signer: a keystore name, or on the local chain a dev role (admin, brand, carrier, ...). "
+                     "Default on the local chain: admin. Password from $TRADECHAIN_PASSWORD or a prompt.")(f)
+        return f
+
+    return decorate
+
+
+def open_client(network_name: str | None, rpc_url: str | None, account: str | None = None,
+                confirmations: int = 1, *, signer: bool = False) -> Client:
+    client = connect(network_name, rpc_url, confirmations=confirmations)
+    if signer:
+        name = account or ("admin" if client.chain_id == project.DEV_CHAIN_ID else None)
+        if name is None:
+            raise InputError("account", "this command sends a transaction: give --account NAME (a keystore)")
+        client.use_account(name)
+    return client
+
+
+def emit(as_json: bool, data: Any, text: str | Callable[[], None]) -> None:
+    """Prints ``data`` as JSON, or ``text`` (a string, or a function that prints)."""
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    elif callable(text):
+        text()
+    else:
+        click.echo(text)
+
+
+def tx_json(receipt: Receipt) -> dict[str, Any]:
+    return {"txHash": receipt.tx_hash, "block": receipt.block_number, "gasUsed": receipt.gas_used}
+
+
+def tx_text(receipt: Receipt) -> str:
+    return f"tx {receipt.tx_hash} (block {receipt.block_number}, gas {receipt.gas_used:,})"
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(f: F) -> F:
+    """Every failure ends in one line on stderr and a non-zero exit code, never a traceback (unless
+    ``TRADECHAIN_DEBUG`` is set)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except TradechainError as exc:
+            if os.environ.get("TRADECHAIN_DEBUG"):
+                raise
+            fail(exc.user_message.replace("\n", " "), exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as exc:  # a bug or an unexpected node answer: still one line
+            if os.environ.get("TRADECHAIN_DEBUG"):
+                raise
+            fail(f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+                 "(set TRADECHAIN_DEBUG=1 for a traceback)", 1)
+
+    return wrapper  # type: ignore[return-value]

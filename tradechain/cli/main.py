@@ -1,0 +1,57 @@
+"""``tradechain``: the root command group, listing commands by role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from tradechain import __version__
+from tradechain.cli import account, deploy, node, participant
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "Consortium admin and members": ("participant",),
+    "Set-up and operations": ("node", "deploy", "account"),
+}
+
+
+class RoleGroup(click.Group):
+    """Lists sub-commands in sections by role instead of one alphabetical list."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        listed: set[str] = set()
+        for title, names in SECTIONS.items():
+            rows = []
+            for name in names:
+                cmd = self.get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit=70)))
+                    listed.add(name)
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+        rest = [(n, c.get_short_help_str(limit=70)) for n in self.list_commands(ctx)
+                if n not in listed and (c := self.get_command(ctx, n)) is not None and not c.hidden]
+        if rest:
+            with formatter.section("Other"):
+                formatter.write_dl(rest)
+
+
+@click.group(cls=RoleGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tradechain")
+def cli() -> None:
+    """tradechain: supply-chain traceability and trade finance on any EVM chain.
+
+    Every command takes --help, --json for scripts, and --network NAME or --rpc-url URL (default: the local
+    chain started by `tradechain node start`). Errors are one line on stderr; exit code 2 means bad input.
+    """
+
+
+cli.add_command(participant.group)
+cli.add_command(node.group)
+cli.add_command(deploy.command)
+cli.add_command(account.group)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return cli.main(args=argv, prog_name="tradechain")

@@ -1,0 +1,57 @@
+"""``tradechain node``: the embedded local chain (Anvil) with its state persisted to disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tradechain import node as local_node
+from tradechain.cli.common import emit, handle_errors, json_option
+
+state_dir_option = click.option(
+    "--state-dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Where the node keeps its state, log and pid file. [default: .tradechain/node]")
+
+
+@click.group("node")
+def group() -> None:
+    """The local chain (Anvil), its state kept on disk.
+
+    A stop/start, or a crash, keeps every record: the state is written every second and on stop.
+    """
+
+
+@group.command("start")
+@click.option("--port", type=int, default=local_node.DEFAULT_PORT, show_default=True)
+@state_dir_option
+@json_option
+@handle_errors
+def start(port: int, state_dir: Path | None, as_json: bool) -> None:
+    """Start the local chain (or report the one already running)."""
+    st = local_node.start(port, state_dir)
+    emit(as_json, st.to_json(),
+         f"local chain running at {st.url} (pid {st.pid}, chain {st.chain_id}, block {st.block}, "
+         f"hardfork {st.hardfork}); state in {st.state_file}")
+
+
+@group.command("stop")
+@state_dir_option
+@json_option
+@handle_errors
+def stop(state_dir: Path | None, as_json: bool) -> None:
+    """Stop the local chain; its state is written to disk first."""
+    stopped = local_node.stop(state_dir)
+    emit(as_json, {"stopped": stopped}, "local chain stopped; state saved" if stopped else "not running")
+
+
+@group.command("status")
+@state_dir_option
+@json_option
+@handle_errors
+def status(state_dir: Path | None, as_json: bool) -> None:
+    """Is the local chain running, where, at which block."""
+    st = local_node.status(state_dir)
+    emit(as_json, st.to_json(),
+         f"running at {st.url} (pid {st.pid}, chain {st.chain_id}, block {st.block})" if st.running
+         else f"not running (state file {st.state_file})")

@@ -1,0 +1,99 @@
+"""The exceptions of tradechain. Every one carries a one-line ``user_message``; the CLI prints only that.
+
+``InputError`` (bad input, exit code 2) names the field and the rule it breaks. ``ContractRevert`` is raised
+for a Solidity custom error: one subclass per error name (``revert_class("OrganisationIsSuspended")``),
+carrying the error's named arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class TradechainError(Exception):
+    """Base of every tradechain error."""
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class InputError(TradechainError, ValueError):
+    """A value given by the user breaks a rule. Nothing was sent to the chain."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, rule: str, value: object = None) -> None:
+        shown = f" (got {value!r})" if value is not None else ""
+        super().__init__(f"{field}: {rule}{shown}")
+        self.field = field
+        self.rule = rule
+        self.value = value
+
+
+class NodeUnreachable(TradechainError, ConnectionError):
+    """The JSON-RPC endpoint did not answer, after retries."""
+
+
+class WrongChain(TradechainError):
+    """The node serves another chain than the one expected (by the network config or the deployment)."""
+
+    exit_code = 2
+
+
+class DeploymentMissing(TradechainError, LookupError):
+    """No deployment of the suite (or of one contract) is recorded for this chain."""
+
+
+class KeystoreError(TradechainError):
+    """A keystore could not be read or decrypted (a wrong password, a missing file)."""
+
+    exit_code = 2
+
+
+class TransactionFailed(TradechainError):
+    """A transaction reverted without a custom error we can decode, or was dropped."""
+
+
+class ContractRevert(TradechainError):
+    """A call reverted with a Solidity custom error. Subclassed per error name, see :func:`revert_class`."""
+
+    error_name: ClassVar[str] = ""
+
+    def __init__(self, error_name: str, args: dict[str, Any], description: str = "") -> None:
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in args.items())
+        text = f"{error_name}({shown})"
+        if description:
+            text += f": {description}"
+        super().__init__(text)
+        self.args_by_name = args
+        self.description = description
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["args_by_name"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+_REVERT_CLASSES: dict[str, type[ContractRevert]] = {}
+
+
+def revert_class(error_name: str) -> type[ContractRevert]:
+    """The exception class of a Solidity custom error, by its name (created on first use)."""
+    cls = _REVERT_CLASSES.get(error_name)
+    if cls is None:
+        cls = type(error_name, (ContractRevert,), {"error_name": error_name, "__module__": __name__})
+        _REVERT_CLASSES[error_name] = cls
+    return cls
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bytes):
+        text = value.rstrip(b"\0")
+        if text and all(0x20 < b < 0x7F for b in text):  # identifiers stored as ASCII (an LEI, a country)
+            return repr(text.decode())
+        return "0x" + value.hex()
+    return str(value)

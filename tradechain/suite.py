@@ -1,0 +1,32 @@
+"""Deploying the whole suite and recording it in ``deployments/<chainId>.json``."""
+
+from __future__ import annotations
+
+from tradechain import deployments, project
+from tradechain.client import Client
+from tradechain.deployments import DeployedContract, Deployment
+
+CONTRACTS = ("ParticipantRegistry",)
+"""Every contract of the suite, in deployment order."""
+
+
+def deploy_suite(client: Client, *, admin: str | None = None, save: bool = True) -> Deployment:
+    """Deploys every contract of the suite with ``client``'s signer; ``admin`` (default: the signer) becomes the
+    consortium admin. Records the deployment unless ``save`` is False."""
+    tx = client.require_signer()
+    admin = admin or tx.address
+    cfg = project.brownie_config()["compiler"]
+    dep = Deployment(
+        chain_id=client.chain_id, deployer=tx.address, block=0,
+        compiler={"solc": project.solc_version(), "evmVersion": project.evm_version(),
+                  "optimizer": cfg["solc"].get("optimizer", {})},
+    )
+    receipt = client.deploy("ParticipantRegistry", admin)
+    assert receipt.contract_address is not None
+    dep.contracts["ParticipantRegistry"] = DeployedContract(receipt.contract_address, receipt.block_number,
+                                                            receipt.tx_hash)
+    dep.block = min(c.block for c in dep.contracts.values())
+    if save:
+        deployments.save(dep)
+    client.__dict__["deployment"] = dep  # the client now works on this deployment
+    return dep
