@@ -28,7 +28,7 @@ class Client:
     """A connection to one chain, optionally with a signer. Contract clients hang off it as properties."""
 
     def __init__(self, w3: Web3, signer: LocalAccount | None = None, *, confirmations: int = 1,
-                 rpc_url: str = "") -> None:
+                 rpc_url: str = "", deployment: deployments.Deployment | None = None) -> None:
         self.w3 = w3
         self.rpc_url = rpc_url or str(getattr(w3.provider, "endpoint_uri", ""))
         self.chain_id: int = getattr(w3, "tradechain_chain_id", None) or w3.eth.chain_id
@@ -36,6 +36,8 @@ class Client:
         self.signer: LocalAccount | None = None
         self.transactor: Transactor | None = None
         self._checked_code: set[str] = set()
+        if deployment is not None:
+            self.__dict__["deployment"] = deployment
         if signer is not None:
             self.set_signer(signer)
 

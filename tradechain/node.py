@@ -151,7 +151,7 @@ def stop(state_dir: Path | None = None, *, timeout: float = 30.0) -> bool:
             os.kill(pid, signal.SIGKILL)
             break
         time.sleep(0.05)
-    _reap(pid)
+    _wait_gone(pid)
     _pid_file(folder).unlink(missing_ok=True)
     return True
 
@@ -165,10 +165,7 @@ def kill(state_dir: Path | None = None) -> bool:
         return False
     pid = int(meta["pid"])
     os.kill(pid, signal.SIGKILL)
-    while _alive(pid):
-        _reap(pid)
-        time.sleep(0.02)
-    _reap(pid)
+    _wait_gone(pid)
     return True
 
 
@@ -177,3 +174,15 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
+
+
+def _wait_gone(pid: int, timeout: float = 10.0) -> None:
+    """Waits until the process has fully exited, every thread included (only then is its port free)."""
+    try:
+        os.waitpid(pid, 0)  # our own child: blocks until it is reaped
+        return
+    except ChildProcessError:
+        pass
+    deadline = time.monotonic() + timeout
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.02)

@@ -191,13 +191,18 @@ class Transactor:
         """Sends one transaction and waits for its receipt (and the configured confirmations)."""
         gas = call.gas if call.gas is not None else self.estimate(call)
         with self._lock:
-            nonce = self.next_nonce()
-            raw = self.sign(call, nonce, gas)
-            try:
-                receipt = self._submit(raw)
-            except BaseException:
-                self.resync_nonce()
-                raise
+            for attempt in range(2):
+                raw = self.sign(call, self.next_nonce(), gas)
+                try:
+                    receipt = self._submit(raw)
+                    break
+                except TransactionFailed as exc:
+                    self.resync_nonce()  # another sender used this account: read the nonce again, once
+                    if attempt == 1 or "nonce" not in exc.user_message.lower():
+                        raise
+                except BaseException:
+                    self.resync_nonce()
+                    raise
         return self._finish(call, receipt)
 
     def send_many(self, calls: Sequence[Call]) -> list[Receipt]:

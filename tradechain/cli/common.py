@@ -27,7 +27,7 @@ def chain_options(*, signer: bool) -> Callable[[F], F]:
     """``--network``, ``--rpc-url`` (and ``--account``, ``--confirmations`` for commands that send)."""
 
     def decorate(f: F) -> F:
-        f = click.option("--rpc-url", envvar="TRADECHAIN_RPC_URL", metavar="URL",
+        f = click.option("--rpc-url", metavar="URL",
                          help="JSON-RPC URL of any EVM node (overrides --network). [env: TRADECHAIN_RPC_URL]")(f)
         f = click.option("--network", "network_name", metavar="NAME",
                          help="Named network: 'local' (default) or one from networks.yaml.")(f)

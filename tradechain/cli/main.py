@@ -55,3 +55,4 @@ cli.add_command(account.group)
 
 def main(argv: list[str] | None = None) -> Any:
     return cli.main(args=argv, prog_name="tradechain")
+

@@ -190,7 +190,7 @@ def show(who: str, network_name: str | None, rpc_url: str | None, as_json: bool)
         if org_id == 0:
             raise InputError("who", "this account signs for no organisation", who)
     elif who.isdigit() and len(who) < 11:
-        org_id = parse_org_id(who, "who")
+        org_id = parse_org_id(who)
     else:
         org_id = parts.by_lei(who)
         if org_id == 0:

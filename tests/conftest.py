@@ -1,0 +1,176 @@
+"""Shared fixtures. Brownie launches a throw-away Anvil (port 8555, brownie-config.yaml); every test runs in its
+own snapshot (fn_isolation). Brownie's accounts are Anvil's dev accounts, the same keys as
+``tradechain.accounts.dev_account(role)``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import brownie
+import pytest
+from brownie import ParticipantRegistry, accounts, web3
+
+from tradechain import accounts as tc_accounts
+from tradechain.client import Client
+from tradechain.deployments import Deployment
+from tradechain.identity import lei_with_check_digits, parse_roles
+from tradechain.network import Network, connect
+from tradechain.suite import deploy_suite
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def isolate(fn_isolation: Any) -> None:
+    pass
+
+
+def _role(name: str) -> Any:
+    return accounts[tc_accounts.DEV_ROLES.index(name)]
+
+
+@pytest.fixture(scope="session")
+def admin() -> Any:
+    return _role("admin")
+
+
+@pytest.fixture(scope="session")
+def brand() -> Any:
+    return _role("brand")
+
+
+@pytest.fixture(scope="session")
+def manufacturer() -> Any:
+    return _role("manufacturer")
+
+
+@pytest.fixture(scope="session")
+def carrier() -> Any:
+    return _role("carrier")
+
+
+@pytest.fixture(scope="session")
+def financier() -> Any:
+    return _role("financier")
+
+
+@pytest.fixture(scope="session")
+def regulator() -> Any:
+    return _role("regulator")
+
+
+@pytest.fixture(scope="session")
+def outsider() -> Any:
+    return _role("outsider")
+
+
+# ------------------------------------------------------------------ identities
+
+def lei(n: int) -> str:
+    """A valid LEI, distinct for each n."""
+    return lei_with_check_digits(f"5299{n:014d}")
+
+
+def lei_bytes(n: int) -> bytes:
+    return lei(n).encode()
+
+
+ROLE = {name: parse_roles(name) for name in tc_accounts.DEV_ROLES[1:9]}
+
+
+def reverts_with(name: str, *args: Any) -> Any:
+    """``brownie.reverts`` for a custom error with exactly these arguments, as Brownie renders them
+    (``Name: arg1, arg2``; addresses lower case, bytes as their Python repr)."""
+
+    def show(v: Any) -> str:
+        if hasattr(v, "address"):
+            v = v.address
+        if isinstance(v, str) and v.startswith("0x") and len(v) == 42:
+            return v.lower()
+        if isinstance(v, bytes):
+            return repr(v)
+        return str(v)
+
+    text = name + (": " + ", ".join(show(a) for a in args) if args else "")
+    return brownie.reverts(revert_pattern=re.escape(text) + ("$" if args else "(:.*)?$"))
+
+
+# ------------------------------------------------------------------ contracts (Brownie)
+
+@pytest.fixture(scope="module")
+def registry(admin: Any) -> Any:
+    return ParticipantRegistry.deploy(admin, {"from": admin})
+
+
+@pytest.fixture(scope="module")
+def members(registry: Any, admin: Any, brand: Any, manufacturer: Any, carrier: Any, financier: Any,
+            regulator: Any) -> dict[str, int]:
+    """One admitted organisation per role, its dev account as manager: {role name: organisation id}."""
+    out = {}
+    for i, (role, acct) in enumerate(
+        [("brand", brand), ("manufacturer", manufacturer), ("carrier", carrier), ("financier", financier),
+         ("regulator", regulator)], start=1):
+        tx = registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], b"\0" * 32, acct, {"from": admin})
+        out[role] = tx.events["OrganisationAdmitted"]["organisation"]
+    return out
+
+
+# ------------------------------------------------------------------ the SDK on the same chain
+
+@pytest.fixture(scope="session")
+def rpc_url() -> str:
+    return str(web3.provider.endpoint_uri)
+
+
+@pytest.fixture(scope="session")
+def w3_sdk(rpc_url: str) -> Any:
+    return connect(Network("brownie", rpc_url))
+
+
+@pytest.fixture(scope="module")
+def sdk_deployment(w3_sdk: Any) -> Deployment:
+    """The suite deployed through the SDK (not Brownie), kept for the module."""
+    return deploy_suite(Client(w3_sdk, tc_accounts.dev_account("admin")), save=False)
+
+
+@pytest.fixture
+def sdk(w3_sdk: Any, sdk_deployment: Deployment) -> Client:
+    """An SDK client signing as the dev admin; new per test (its nonce cache must not outlive a snapshot)."""
+    return Client(w3_sdk, tc_accounts.dev_account("admin"), deployment=sdk_deployment)
+
+
+@pytest.fixture
+def sdk_as(w3_sdk: Any, sdk_deployment: Deployment) -> Any:
+    def make(role: str) -> Client:
+        return Client(w3_sdk, tc_accounts.dev_account(role), deployment=sdk_deployment)
+
+    return make
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, rpc_url: str, sdk_deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Environment for the CLI: Brownie's chain, the SDK deployment recorded in a temporary folder."""
+    from tradechain import deployments  # noqa: PLC0415
+
+    monkeypatch.setenv("TRADECHAIN_RPC_URL", rpc_url)
+    monkeypatch.setenv("TRADECHAIN_DEPLOYMENTS", str(tmp_path / "deployments"))
+    monkeypatch.setenv("TRADECHAIN_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("TRADECHAIN_PASSWORD", raising=False)
+    deployments.save(sdk_deployment)
+    return tmp_path
+
+
+def tx_count(address: str) -> int:
+    return int(web3.eth.get_transaction_count(address))
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent: the GS1 examples live beside the project, never inside it")
+    yield SHARED
+
+

@@ -1,0 +1,96 @@
+"""The persistent local chain: a stop/start, or a crash, keeps every record."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import lei
+
+from tradechain import accounts, node
+from tradechain.client import Client
+from tradechain.network import Network, connect
+from tradechain.suite import deploy_suite
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def local_node(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    state_dir, port = tmp_path / "node", _free_port()
+    yield state_dir, port
+    node.stop(state_dir)
+
+
+def _client(url: str, deployment: Any = None) -> Client:
+    return Client(connect(Network("t", url)), accounts.dev_account("admin"), deployment=deployment)
+
+
+def test_stop_and_start_keeps_every_record(local_node: tuple[Path, int]) -> None:
+    state_dir, port = local_node
+    st = node.start(port, state_dir)
+    assert st.running and st.chain_id == 31337 and st.block == 0 and st.hardfork == "prague"
+    client = _client(st.url)
+    dep = deploy_suite(client, save=False)
+    org = client.participants.admit(lei=lei(1), country="DE", roles="brand",
+                                    manager=accounts.dev_account("brand").address).organisation
+    client.participants.suspend(org, "audit")
+    assert node.stop(state_dir) is True
+    assert node.status(state_dir).running is False
+    assert (state_dir / "state.json").stat().st_size > 0
+
+    st = node.start(port, state_dir)
+    again = _client(st.url, dep)
+    record = again.participants.get(org)
+    assert record.lei == lei(1) and record.suspended is True and record.roles == ["brand"]
+    assert st.block == 3  # deploy, admit, suspend: the chain's history is kept, not only its state
+    # the event log survives too (accounts are rebuilt from events)
+    assert again.participants.accounts(org) == [{"account": accounts.dev_account("brand").address,
+                                                 "manager": True}]
+    # and the chain goes on from there
+    assert again.participants.admit(lei=lei(2), country="FR", roles="carrier",
+                                    manager=accounts.dev_account("carrier").address).organisation == 2
+
+
+def test_state_survives_a_kill(local_node: tuple[Path, int]) -> None:
+    state_dir, port = local_node
+    st = node.start(port, state_dir)
+    client = _client(st.url)
+    dep = deploy_suite(client, save=False)
+    client.participants.admit(lei=lei(3), country="DE", roles="brand", manager=accounts.dev_account("brand").address)
+    time.sleep(node.STATE_INTERVAL_SECONDS + 1.0)  # let the periodic dump run
+    assert node.kill(state_dir) is True  # SIGKILL: no chance to write on exit
+    st = node.start(port, state_dir)
+    assert _client(st.url, dep).participants.get(1).lei == lei(3)
+
+
+def test_start_twice_reports_the_running_node(local_node: tuple[Path, int]) -> None:
+    state_dir, port = local_node
+    first = node.start(port, state_dir)
+    second = node.start(port, state_dir)
+    assert second.pid == first.pid and second.running
+
+
+def test_stop_when_not_running(tmp_path: Path) -> None:
+    assert node.stop(tmp_path / "none") is False
+    assert node.status(tmp_path / "none").running is False
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        from tradechain.errors import TradechainError  # noqa: PLC0415
+
+        with pytest.raises(TradechainError) as info:
+            node.start(port, tmp_path / "n")
+        assert info.value.user_message == f"port {port} is in use by another process: stop it or pass --port"
