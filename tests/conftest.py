@@ -69,6 +69,7 @@ def outsider() -> Any:
 
 # ------------------------------------------------------------------ identities
 
+
 def lei(n: int) -> str:
     """A valid LEI, distinct for each n."""
     return lei_with_check_digits(f"5299{n:014d}")
@@ -100,25 +101,35 @@ def reverts_with(name: str, *args: Any) -> Any:
 
 # ------------------------------------------------------------------ contracts (Brownie)
 
+
 @pytest.fixture(scope="module")
 def registry(admin: Any) -> Any:
     return ParticipantRegistry.deploy(admin, {"from": admin})
 
 
 @pytest.fixture(scope="module")
-def members(registry: Any, admin: Any, brand: Any, manufacturer: Any, carrier: Any, financier: Any,
-            regulator: Any) -> dict[str, int]:
+def members(
+    registry: Any, admin: Any, brand: Any, manufacturer: Any, carrier: Any, financier: Any, regulator: Any
+) -> dict[str, int]:
     """One admitted organisation per role, its dev account as manager: {role name: organisation id}."""
     out = {}
     for i, (role, acct) in enumerate(
-        [("brand", brand), ("manufacturer", manufacturer), ("carrier", carrier), ("financier", financier),
-         ("regulator", regulator)], start=1):
+        [
+            ("brand", brand),
+            ("manufacturer", manufacturer),
+            ("carrier", carrier),
+            ("financier", financier),
+            ("regulator", regulator),
+        ],
+        start=1,
+    ):
         tx = registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], b"\0" * 32, acct, {"from": admin})
         out[role] = tx.events["OrganisationAdmitted"]["organisation"]
     return out
 
 
 # ------------------------------------------------------------------ the SDK on the same chain
+
 
 @pytest.fixture(scope="session")
 def rpc_url() -> str:
@@ -153,7 +164,7 @@ def sdk_as(w3_sdk: Any, sdk_deployment: Deployment) -> Any:
 @pytest.fixture
 def cli_env(tmp_path: Path, rpc_url: str, sdk_deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Environment for the CLI: Brownie's chain, the SDK deployment recorded in a temporary folder."""
-    from tradechain import deployments  # noqa: PLC0415
+    from tradechain import deployments
 
     monkeypatch.setenv("TRADECHAIN_RPC_URL", rpc_url)
     monkeypatch.setenv("TRADECHAIN_DEPLOYMENTS", str(tmp_path / "deployments"))
@@ -172,5 +183,3 @@ def shared_dir() -> Iterator[Path]:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent: the GS1 examples live beside the project, never inside it")
     yield SHARED
-
-

@@ -53,8 +53,19 @@ def test_every_command_has_help_and_json(path: tuple[str, ...]) -> None:
 
 
 def test_admit_show_and_list_as_json(cli_env: Path) -> None:
-    result = run("participant", "admit", "--lei", lei(1), "--country", "de", "--roles", "brand,manufacturer",
-                 "--manager", BRAND, "--json")
+    result = run(
+        "participant",
+        "admit",
+        "--lei",
+        lei(1),
+        "--country",
+        "de",
+        "--roles",
+        "brand,manufacturer",
+        "--manager",
+        BRAND,
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["organisation"]["id"] == 1 and out["organisation"]["country"] == "DE"
@@ -67,8 +78,9 @@ def test_admit_show_and_list_as_json(cli_env: Path) -> None:
 
 
 def test_text_output_names_id_address_and_transaction(cli_env: Path) -> None:
-    result = run("participant", "admit", "--gln", "4000001000005", "--country", "FR", "--roles", "carrier",
-                 "--manager", CARRIER)
+    result = run(
+        "participant", "admit", "--gln", "4000001000005", "--country", "FR", "--roles", "carrier", "--manager", CARRIER
+    )
     assert result.exit_code == 0
     assert result.output.startswith("admitted organisation 1 (4000001000005, FR, roles carrier) in registry 0x")
     assert " tx 0x" in result.output
@@ -79,19 +91,26 @@ def test_bad_lei_check_digits_exit_2_with_one_line_and_nothing_sent(cli_env: Pat
     before = tx_count(ADMIN)
     result = run("participant", "admit", "--lei", bad, "--country", "DE", "--roles", "brand", "--manager", BRAND)
     assert result.exit_code == 2
-    assert result.stderr == (f"error: lei: LEI check digits are wrong (ISO 17442: the mod-97 remainder must be 1)"
-                             f" (got '{bad}')\n")
+    assert result.stderr == (
+        f"error: lei: LEI check digits are wrong (ISO 17442: the mod-97 remainder must be 1) (got '{bad}')\n"
+    )
     assert tx_count(ADMIN) == before
 
 
 def test_suspended_organisation_is_refused(cli_env: Path) -> None:
-    assert run("participant", "admit", "--lei", lei(2), "--country", "NL", "--roles", "carrier",
-               "--manager", CARRIER).exit_code == 0
+    assert (
+        run(
+            "participant", "admit", "--lei", lei(2), "--country", "NL", "--roles", "carrier", "--manager", CARRIER
+        ).exit_code
+        == 0
+    )
     assert run("participant", "suspend", "1", "--reason", "KYC expired").exit_code == 0
     result = run("participant", "add-account", "1", BRAND, "--account", "carrier")
     assert result.exit_code == 1
-    assert result.stderr == ("error: OrganisationIsSuspended(organisation=1): Organisation 1 is suspended: its "
-                             "accounts hold no role until it is reinstated.\n")
+    assert result.stderr == (
+        "error: OrganisationIsSuspended(organisation=1): Organisation 1 is suspended: its "
+        "accounts hold no role until it is reinstated.\n"
+    )
     assert json.loads(run("participant", "show", "1", "--json").output)["suspended"] is True
     assert run("participant", "reinstate", "1").exit_code == 0
     assert run("participant", "add-account", "1", BRAND, "--account", "carrier").exit_code == 0
@@ -100,8 +119,16 @@ def test_suspended_organisation_is_refused(cli_env: Path) -> None:
 def test_wrong_keystore_password_is_one_line(cli_env: Path) -> None:
     accounts.new_account("alice", "right password")
     before = tx_count(ADMIN)
-    result = run("participant", "suspend", "1", "--reason", "x", "--account", "alice",
-                 env={"TRADECHAIN_PASSWORD": "wrong password"})
+    result = run(
+        "participant",
+        "suspend",
+        "1",
+        "--reason",
+        "x",
+        "--account",
+        "alice",
+        env={"TRADECHAIN_PASSWORD": "wrong password"},
+    )
     assert result.exit_code == 2
     assert result.stderr == "error: wrong password for keystore 'alice' (MAC mismatch)\n"
     assert tx_count(ADMIN) == before
@@ -111,25 +138,37 @@ def test_bad_rpc_url_is_one_line_without_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "TRADECHAIN_DEPLOYMENTS": str(tmp_path)}
     proc = subprocess.run(
         [sys.executable, "-m", "tradechain", "participant", "list", "--rpc-url", "http://127.0.0.1:9"],
-        capture_output=True, text=True, env=env, timeout=60)
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 1
-    assert proc.stderr == ("error: cannot reach the JSON-RPC node at http://127.0.0.1:9 after 4 attempts "
-                           "(ConnectionError)\n")
+    assert proc.stderr == (
+        "error: cannot reach the JSON-RPC node at http://127.0.0.1:9 after 4 attempts (ConnectionError)\n"
+    )
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["participant", "list", "--rpc-url", "ftp://x"], "error: rpc-url: must be an http:// or https:// URL"),
-    (["participant", "list", "--network", "moon"], "error: network: unknown network; known: local"),
-    (["participant", "show", "0"], "error: organisation: must be at least 1"),
-    (["participant", "add-account", "1", "0xZZ"], "error: account: an address is 0x followed by 40 hex digits"),
-    (["participant", "admit", "--country", "DE", "--roles", "brand", "--manager", BRAND],
-     "error: lei: an organisation needs an LEI, a GLN or both"),
-    (["participant", "admit", "--lei", "X" * 20, "--country", "DE", "--roles", "brand", "--manager", BRAND],
-     "error: lei: an LEI is 18 characters 0-9/A-Z followed by 2 check digits"),
-    (["participant", "set-roles", "1", "--roles", "king"], "error: roles: unknown role 'king'"),
-    (["participant", "suspend", "1", "--reason", " "], "error: reason: must not be empty"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["participant", "list", "--rpc-url", "ftp://x"], "error: rpc-url: must be an http:// or https:// URL"),
+        (["participant", "list", "--network", "moon"], "error: network: unknown network; known: local"),
+        (["participant", "show", "0"], "error: organisation: must be at least 1"),
+        (["participant", "add-account", "1", "0xZZ"], "error: account: an address is 0x followed by 40 hex digits"),
+        (
+            ["participant", "admit", "--country", "DE", "--roles", "brand", "--manager", BRAND],
+            "error: lei: an organisation needs an LEI, a GLN or both",
+        ),
+        (
+            ["participant", "admit", "--lei", "X" * 20, "--country", "DE", "--roles", "brand", "--manager", BRAND],
+            "error: lei: an LEI is 18 characters 0-9/A-Z followed by 2 check digits",
+        ),
+        (["participant", "set-roles", "1", "--roles", "king"], "error: roles: unknown role 'king'"),
+        (["participant", "suspend", "1", "--reason", " "], "error: reason: must not be empty"),
+    ],
+)
 def test_bad_input_is_exit_2_with_field_and_rule(cli_env: Path, args: list[str], message: str) -> None:
     before = tx_count(ADMIN)
     result = run(*args)
@@ -143,8 +182,9 @@ def test_deploy_reuses_a_working_deployment(cli_env: Path) -> None:
     assert result["reused"] is True
     forced = json.loads(run("deploy", "--force", "--json").output)
     assert forced["reused"] is False
-    assert forced["contracts"]["ParticipantRegistry"]["address"] != result["contracts"]["ParticipantRegistry"][
-        "address"]
+    assert (
+        forced["contracts"]["ParticipantRegistry"]["address"] != result["contracts"]["ParticipantRegistry"]["address"]
+    )
 
 
 def test_account_new_and_list_never_show_the_key(cli_env: Path) -> None:
@@ -156,8 +196,9 @@ def test_account_new_and_list_never_show_the_key(cli_env: Path) -> None:
     assert {"name": "admin", "address": ADMIN, "kind": "dev (local chain only)"} in listed
     assert "private" not in result.output.lower()
     key = "0x" + "11" * 32
-    imported = run("account", "import", "carol", "--json",
-                   env={"TRADECHAIN_PASSWORD": "pw", "TRADECHAIN_PRIVATE_KEY": key})
+    imported = run(
+        "account", "import", "carol", "--json", env={"TRADECHAIN_PASSWORD": "pw", "TRADECHAIN_PRIVATE_KEY": key}
+    )
     assert imported.exit_code == 0 and key[2:] not in imported.output
     assert json.loads(imported.output)["address"] == accounts.Account.from_key(key).address
     bad = run("account", "import", "dave", env={"TRADECHAIN_PASSWORD": "pw", "TRADECHAIN_PRIVATE_KEY": "0x12"})

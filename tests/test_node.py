@@ -40,8 +40,9 @@ def test_stop_and_start_keeps_every_record(local_node: tuple[Path, int]) -> None
     assert st.running and st.chain_id == 31337 and st.block == 0 and st.hardfork == "prague"
     client = _client(st.url)
     dep = deploy_suite(client, save=False)
-    org = client.participants.admit(lei=lei(1), country="DE", roles="brand",
-                                    manager=accounts.dev_account("brand").address).organisation
+    org = client.participants.admit(
+        lei=lei(1), country="DE", roles="brand", manager=accounts.dev_account("brand").address
+    ).organisation
     client.participants.suspend(org, "audit")
     assert node.stop(state_dir) is True
     assert node.status(state_dir).running is False
@@ -53,11 +54,14 @@ def test_stop_and_start_keeps_every_record(local_node: tuple[Path, int]) -> None
     assert record.lei == lei(1) and record.suspended is True and record.roles == ["brand"]
     assert st.block == 3  # deploy, admit, suspend: the chain's history is kept, not only its state
     # the event log survives too (accounts are rebuilt from events)
-    assert again.participants.accounts(org) == [{"account": accounts.dev_account("brand").address,
-                                                 "manager": True}]
+    assert again.participants.accounts(org) == [{"account": accounts.dev_account("brand").address, "manager": True}]
     # and the chain goes on from there
-    assert again.participants.admit(lei=lei(2), country="FR", roles="carrier",
-                                    manager=accounts.dev_account("carrier").address).organisation == 2
+    assert (
+        again.participants.admit(
+            lei=lei(2), country="FR", roles="carrier", manager=accounts.dev_account("carrier").address
+        ).organisation
+        == 2
+    )
 
 
 def test_state_survives_a_kill(local_node: tuple[Path, int]) -> None:
@@ -89,7 +93,7 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        from tradechain.errors import TradechainError  # noqa: PLC0415
+        from tradechain.errors import TradechainError
 
         with pytest.raises(TradechainError) as info:
             node.start(port, tmp_path / "n")

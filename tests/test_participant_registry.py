@@ -16,8 +16,7 @@ GLN = int("400000100000" + str(check_digit("400000100000")))
 
 def test_admit_records_identity_roles_and_manager(registry: Any, admin: Any, brand: Any) -> None:
     profile = b"\x11" * 32
-    tx = registry.admit(lei_bytes(1), GLN, b"IT", ROLE["brand"] | ROLE["manufacturer"], profile, brand,
-                        {"from": admin})
+    tx = registry.admit(lei_bytes(1), GLN, b"IT", ROLE["brand"] | ROLE["manufacturer"], profile, brand, {"from": admin})
     ev = tx.events["OrganisationAdmitted"]
     assert ev["organisation"] == 1
     assert ev["lei"] == "0x" + lei_bytes(1).hex()
@@ -57,8 +56,9 @@ def test_lei_with_lower_case_letters_is_rejected(registry: Any, admin: Any, bran
 
 def test_gln_with_wrong_check_digit_is_rejected(registry: Any, admin: Any, brand: Any) -> None:
     with reverts_with("InvalidGln", GLN + 1 if GLN % 10 != 9 else GLN - 1):
-        registry.admit(b"\0" * 20, GLN + 1 if GLN % 10 != 9 else GLN - 1, b"DE", ROLE["brand"], ZERO32, brand,
-                       {"from": admin})
+        registry.admit(
+            b"\0" * 20, GLN + 1 if GLN % 10 != 9 else GLN - 1, b"DE", ROLE["brand"], ZERO32, brand, {"from": admin}
+        )
 
 
 def test_gln_longer_than_13_digits_is_rejected(registry: Any, admin: Any, brand: Any) -> None:
@@ -111,8 +111,7 @@ def test_constructor_rejects_zero_admin(admin: Any) -> None:
         ParticipantRegistry.deploy("0x" + "0" * 40, {"from": admin})
 
 
-def test_manager_adds_and_revokes_accounts(registry: Any, members: dict[str, int], brand: Any,
-                                            accounts: Any) -> None:
+def test_manager_adds_and_revokes_accounts(registry: Any, members: dict[str, int], brand: Any, accounts: Any) -> None:
     org, new = members["brand"], accounts[15]
     tx = registry.addAccount(org, new, False, {"from": brand})
     assert tx.events["AccountAdded"]["organisation"] == org and tx.events["AccountAdded"]["account"] == new
@@ -132,18 +131,22 @@ def test_plain_account_cannot_manage(registry: Any, members: dict[str, int], bra
         registry.addAccount(org, accounts[16], False, {"from": accounts[15]})
 
 
-def test_manager_of_another_organisation_cannot_manage(registry: Any, members: dict[str, int],
-                                                        carrier: Any, brand: Any) -> None:
+def test_manager_of_another_organisation_cannot_manage(
+    registry: Any, members: dict[str, int], carrier: Any, brand: Any
+) -> None:
     with reverts_with("UnauthorizedManager", carrier, members["brand"]):
         registry.revokeAccount(brand, {"from": carrier})
 
 
-def test_rotation_swaps_key_and_keeps_manager_flag(registry: Any, members: dict[str, int], brand: Any,
-                                                   accounts: Any) -> None:
+def test_rotation_swaps_key_and_keeps_manager_flag(
+    registry: Any, members: dict[str, int], brand: Any, accounts: Any
+) -> None:
     org, new = members["brand"], accounts[15]
     tx = registry.rotateAccount(brand, new, {"from": brand})
     assert [e.name for e in tx.events if e.name in ("AccountRevoked", "AccountAdded")] == [
-        "AccountRevoked", "AccountAdded"]
+        "AccountRevoked",
+        "AccountAdded",
+    ]
     assert registry.organisationOf(brand) == (0, False)
     assert registry.organisationOf(new) == (org, True)
     assert registry.getOrganisation(org)["activeAccounts"] == 1
@@ -156,8 +159,9 @@ def test_revoking_unknown_account_reverts(registry: Any, admin: Any, outsider: A
         registry.rotateAccount(outsider, admin, {"from": admin})
 
 
-def test_suspended_organisation_loses_roles_at_once(registry: Any, members: dict[str, int], admin: Any,
-                                                    carrier: Any) -> None:
+def test_suspended_organisation_loses_roles_at_once(
+    registry: Any, members: dict[str, int], admin: Any, carrier: Any
+) -> None:
     org = members["carrier"]
     assert registry.requireRole(carrier, ROLE["carrier"]) == org
     tx = registry.suspend(org, b"KYC expired".ljust(32, b"\0"), {"from": admin})
@@ -176,8 +180,7 @@ def test_suspended_organisation_loses_roles_at_once(registry: Any, members: dict
         registry.reinstate(org, {"from": admin})
 
 
-def test_require_role_explains_refusals(registry: Any, members: dict[str, int], carrier: Any,
-                                        outsider: Any) -> None:
+def test_require_role_explains_refusals(registry: Any, members: dict[str, int], carrier: Any, outsider: Any) -> None:
     with reverts_with("UnregisteredAccount", outsider):
         registry.requireRole(outsider, ROLE["carrier"])
     with reverts_with("MissingRole", carrier, members["carrier"], ROLE["brand"]):

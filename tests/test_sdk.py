@@ -56,8 +56,8 @@ def test_custom_error_becomes_python_exception_with_readable_message(sdk: Client
     assert isinstance(err, ContractRevert) and isinstance(err, TradechainError)
     assert err.lei == lei(1).encode() and err.organisation == 1
     assert err.user_message == (
-        f"LeiAlreadyAdmitted(lei='{lei(1)}', organisation=1): "
-        f"The LEI '{lei(1)}' is already held by organisation 1.")
+        f"LeiAlreadyAdmitted(lei='{lei(1)}', organisation=1): The LEI '{lei(1)}' is already held by organisation 1."
+    )
     assert tx_count(sdk.transactor.address) == nonce_before  # type: ignore[union-attr]  (nothing was sent)
 
 
@@ -79,17 +79,19 @@ def test_bad_lei_check_digits_give_one_line_error_and_send_nothing(sdk: Client) 
     assert sdk.participants.count() == 0
 
 
-@pytest.mark.parametrize(("kwargs", "field", "rule"), [
-    ({"country": "XX"}, "country", "ISO 3166-1"),
-    ({"roles": "brand,pirate"}, "roles", "unknown role 'pirate'"),
-    ({"roles": ""}, "roles", "at least one role"),
-    ({"manager": "0x70997970c51812dc3a010c7d01b50e0d17dc79C8"}, "manager", "EIP-55"),
-    ({"manager": "0x1234"}, "manager", "40 hex digits"),
-    ({"lei": None, "gln": "4000001000006"}, "gln", "check digit"),
-    ({"lei": "529900T8BM49AURSDO"}, "lei", "20 characters"),
-])
-def test_admit_validates_every_field_before_sending(sdk: Client, kwargs: dict[str, Any], field: str,
-                                                    rule: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "field", "rule"),
+    [
+        ({"country": "XX"}, "country", "ISO 3166-1"),
+        ({"roles": "brand,pirate"}, "roles", "unknown role 'pirate'"),
+        ({"roles": ""}, "roles", "at least one role"),
+        ({"manager": "0x70997970c51812dc3a010c7d01b50e0d17dc79C8"}, "manager", "EIP-55"),
+        ({"manager": "0x1234"}, "manager", "40 hex digits"),
+        ({"lei": None, "gln": "4000001000006"}, "gln", "check digit"),
+        ({"lei": "529900T8BM49AURSDO"}, "lei", "20 characters"),
+    ],
+)
+def test_admit_validates_every_field_before_sending(sdk: Client, kwargs: dict[str, Any], field: str, rule: str) -> None:
     args = {"lei": lei(1), "country": "DE", "roles": "brand", "manager": BRAND, **kwargs}
     with pytest.raises(InputError) as info:
         sdk.participants.admit(**args)
@@ -132,7 +134,8 @@ def test_send_many_sends_one_batch_and_returns_every_receipt(sdk: Client, w3_sdk
     target = accounts.dev_account("outsider").address
     before = w3_sdk.eth.get_balance(target)
     receipts = sdk.transactor.send_many(  # type: ignore[union-attr]
-        [Call(target, b"", value=i + 1, gas=21_000, label="transfer") for i in range(20)])
+        [Call(target, b"", value=i + 1, gas=21_000, label="transfer") for i in range(20)]
+    )
     assert [r.status for r in receipts] == [1] * 20
     assert len({r.tx_hash for r in receipts}) == 20
     assert w3_sdk.eth.get_balance(target) - before == sum(range(1, 21))
@@ -170,12 +173,18 @@ def test_unreachable_node_is_retried_then_named() -> None:
     with pytest.raises(NodeUnreachable) as info:
         connect(Network("dead", "http://127.0.0.1:9"), attempts=3, backoff=0.01)
     assert info.value.user_message == (
-        "cannot reach the JSON-RPC node at http://127.0.0.1:9 after 3 attempts (ConnectionError)")
+        "cannot reach the JSON-RPC node at http://127.0.0.1:9 after 3 attempts (ConnectionError)"
+    )
 
 
 def test_deployment_record_without_code_is_reported(w3_sdk: Any) -> None:
-    dep = Deployment(chain_id=w3_sdk.eth.chain_id, deployer=BRAND, block=0, compiler={},
-                     contracts={"ParticipantRegistry": DeployedContract(BRAND, 0, "0x")})
+    dep = Deployment(
+        chain_id=w3_sdk.eth.chain_id,
+        deployer=BRAND,
+        block=0,
+        compiler={},
+        contracts={"ParticipantRegistry": DeployedContract(BRAND, 0, "0x")},
+    )
     with pytest.raises(DeploymentMissing) as info:
         _ = Client(w3_sdk, deployment=dep).participants
     assert "no code there" in info.value.user_message
@@ -204,7 +213,7 @@ def test_keystore_round_trip_and_wrong_password(tmp_path: Path, monkeypatch: pyt
 
 
 def test_revert_data_that_is_not_ours_is_still_reported() -> None:
-    from tradechain.reverts import decode_revert  # noqa: PLC0415
+    from tradechain.reverts import decode_revert
 
     assert isinstance(decode_revert("0xdeadbeef"), TransactionFailed)
     assert "unknown error 0xdeadbeef" in decode_revert("0xdeadbeef").user_message

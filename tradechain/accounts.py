@@ -11,6 +11,7 @@ import os
 import re
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -23,12 +24,30 @@ Account.enable_unaudited_hdwallet_features()
 DEV_MNEMONIC = "test test test test test test test test test test test junk"  # Anvil's default, public
 # Role names of the dev accounts (index in Anvil's default mnemonic). For demos and tests on the local chain only.
 DEV_ROLES = (
-    "admin", "brand", "manufacturer", "carrier", "customs", "inspector", "financier", "regulator", "retailer",
-    "buyer", "seller", "arbiter", "brand2", "manufacturer2", "carrier2", "financier2", "retailer2", "customer",
-    "customer2", "outsider",
+    "admin",
+    "brand",
+    "manufacturer",
+    "carrier",
+    "customs",
+    "inspector",
+    "financier",
+    "regulator",
+    "retailer",
+    "buyer",
+    "seller",
+    "arbiter",
+    "brand2",
+    "manufacturer2",
+    "carrier2",
+    "financier2",
+    "retailer2",
+    "customer",
+    "customer2",
+    "outsider",
 )
 DEV_ACCOUNT_COUNT = len(DEV_ROLES)
 PASSWORD_ENV = "TRADECHAIN_PASSWORD"
+Kdf = Literal["scrypt", "pbkdf2"]
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -55,8 +74,7 @@ def keystore_dir() -> Path:
 
 def keystore_path(name: str) -> Path:
     if not _NAME.fullmatch(name):
-        raise InputError("name", "letters, digits, '.', '_' or '-', at most 64, starting with a letter or digit",
-                         name)
+        raise InputError("name", "letters, digits, '.', '_' or '-', at most 64, starting with a letter or digit", name)
     return keystore_dir() / f"{name}.json"
 
 
@@ -70,7 +88,9 @@ def read_password(prompt: str, *, confirm: bool = False) -> str:
     return password
 
 
-def save_keystore(name: str, account: LocalAccount, password: str, *, kdf: str = "scrypt") -> Path:
+def save_keystore(
+    name: str, account: LocalAccount, password: str, *, kdf: Literal["scrypt", "pbkdf2"] = "scrypt"
+) -> Path:
     """Encrypts the key with ``password`` into ``<keystore dir>/<name>.json`` (mode 600). Never overwrites."""
     if not password:
         raise InputError("password", "must not be empty")
@@ -121,14 +141,14 @@ def load_keystore(name: str, password: str | None = None) -> LocalAccount:
 
 def list_keystores() -> list[tuple[str, str]]:
     """(name, checksummed address) of every keystore, read from the files without decrypting."""
-    from eth_utils import to_checksum_address  # noqa: PLC0415
+    from eth_utils import to_checksum_address
 
-    out = []
+    out: list[tuple[str, str]] = []
     folder = keystore_dir()
     if folder.is_dir():
         for path in sorted(folder.glob("*.json")):
             try:
-                address = to_checksum_address("0x" + json.loads(path.read_text())["address"])
+                address: str = to_checksum_address("0x" + json.loads(path.read_text())["address"])
             except (ValueError, KeyError):
                 address = "(unreadable)"
             out.append((path.stem, address))
@@ -140,7 +160,10 @@ def resolve_signer(name: str, chain_id: int, password: str | None = None) -> Loc
     if is_dev_name(name) and not keystore_path(name).exists():
         if chain_id != project.DEV_CHAIN_ID:
             raise InputError(
-                "account", f"dev account {name!r} is for the local chain only (chain {chain_id} is not "
-                f"{project.DEV_CHAIN_ID}); use a keystore (`tradechain account new|import`)", name)
+                "account",
+                f"dev account {name!r} is for the local chain only (chain {chain_id} is not "
+                f"{project.DEV_CHAIN_ID}); use a keystore (`tradechain account new|import`)",
+                name,
+            )
         return dev_account(name)
     return load_keystore(name, password)

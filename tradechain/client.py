@@ -1,7 +1,7 @@
 """The entry point of the SDK: a connection, a signer and the deployed suite.
 
-    client = tradechain.client.connect(account="admin")        # local chain, dev account
-    org = client.participants.admit(lei=..., country="DE", roles="manufacturer", manager=addr)
+client = tradechain.client.connect(account="admin")        # local chain, dev account
+org = client.participants.admit(lei=..., country="DE", roles="manufacturer", manager=addr)
 """
 
 from __future__ import annotations
@@ -27,8 +27,15 @@ if TYPE_CHECKING:
 class Client:
     """A connection to one chain, optionally with a signer. Contract clients hang off it as properties."""
 
-    def __init__(self, w3: Web3, signer: LocalAccount | None = None, *, confirmations: int = 1,
-                 rpc_url: str = "", deployment: deployments.Deployment | None = None) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        signer: LocalAccount | None = None,
+        *,
+        confirmations: int = 1,
+        rpc_url: str = "",
+        deployment: deployments.Deployment | None = None,
+    ) -> None:
         self.w3 = w3
         self.rpc_url = rpc_url or str(getattr(w3.provider, "endpoint_uri", ""))
         self.chain_id: int = getattr(w3, "tradechain_chain_id", None) or w3.eth.chain_id
@@ -62,7 +69,8 @@ class Client:
             if len(code) == 0:
                 raise DeploymentMissing(
                     f"{name} is recorded at {address} on chain {self.chain_id}, but there is no code there "
-                    "(was the node reset?): run `tradechain deploy`")
+                    "(was the node reset?): run `tradechain deploy`"
+                )
             self._checked_code.add(address)
         return address
 
@@ -73,7 +81,7 @@ class Client:
 
     @cached_property
     def participants(self) -> ParticipantRegistryClient:
-        from tradechain.participants import ParticipantRegistryClient  # noqa: PLC0415
+        from tradechain.participants import ParticipantRegistryClient
 
         return ParticipantRegistryClient(self)
 
@@ -84,8 +92,9 @@ class Client:
             raise InputError("account", "this command sends a transaction: give --account NAME")
         return self.transactor
 
-    def send(self, contract: Contract, fn: str, *args: Any, label: str = "", gas: int | None = None,
-             value: int = 0) -> Receipt:
+    def send(
+        self, contract: Contract, fn: str, *args: Any, label: str = "", gas: int | None = None, value: int = 0
+    ) -> Receipt:
         data = bytes.fromhex(contract.encode_abi(fn, args=list(args))[2:])
         return self.require_signer().send(Call(contract.address, data, value, label or fn, gas))
 
@@ -108,13 +117,19 @@ class Client:
     @staticmethod
     def events(contract: Contract, receipt: Receipt, event: str) -> list[dict[str, Any]]:
         """The decoded ``event`` logs of ``contract`` in a receipt, as plain dicts of their arguments."""
-        from web3.logs import DISCARD  # noqa: PLC0415
+        from web3.logs import DISCARD
 
         return [dict(e["args"]) for e in contract.events[event]().process_receipt(receipt.raw, errors=DISCARD)]
 
 
-def connect(network_name: str | None = None, rpc_url: str | None = None, account: str | None = None,
-            password: str | None = None, confirmations: int = 1, attempts: int = 4) -> Client:
+def connect(
+    network_name: str | None = None,
+    rpc_url: str | None = None,
+    account: str | None = None,
+    password: str | None = None,
+    confirmations: int = 1,
+    attempts: int = 4,
+) -> Client:
     """Connects to a network (``--network``/``--rpc-url``; the local chain by default) with a signer: a dev
     account by role name (local chain only) or a keystore by name."""
     net = network.resolve(network_name, rpc_url)

@@ -35,24 +35,34 @@ class Deployment:
         except KeyError:
             raise DeploymentMissing(
                 f"{name} is not in the deployment of chain {self.chain_id} ({path_for(self.chain_id)}): "
-                "run `tradechain deploy`") from None
+                "run `tradechain deploy`"
+            ) from None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         return {
-            "chainId": data["chain_id"], "deployer": data["deployer"], "block": data["block"],
-            "deployedAt": data["deployed_at"], "compiler": data["compiler"],
-            "contracts": {k: {"address": v["address"], "block": v["block"], "txHash": v["tx_hash"]}
-                          for k, v in data["contracts"].items()},
+            "chainId": data["chain_id"],
+            "deployer": data["deployer"],
+            "block": data["block"],
+            "deployedAt": data["deployed_at"],
+            "compiler": data["compiler"],
+            "contracts": {
+                k: {"address": v["address"], "block": v["block"], "txHash": v["tx_hash"]}
+                for k, v in data["contracts"].items()
+            },
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Deployment:
         return cls(
-            chain_id=int(data["chainId"]), deployer=data["deployer"], block=int(data["block"]),
-            compiler=data.get("compiler", {}), deployed_at=data.get("deployedAt", ""),
-            contracts={k: DeployedContract(v["address"], int(v["block"]), v["txHash"])
-                       for k, v in data["contracts"].items()},
+            chain_id=int(data["chainId"]),
+            deployer=data["deployer"],
+            block=int(data["block"]),
+            compiler=data.get("compiler", {}),
+            deployed_at=data.get("deployedAt", ""),
+            contracts={
+                k: DeployedContract(v["address"], int(v["block"]), v["txHash"]) for k, v in data["contracts"].items()
+            },
         )
 
 

@@ -27,3 +27,10 @@ def parse_gln(value: str | int, field: str = "gln") -> int:
 
 def format_gln(gln: int) -> str:
     return f"{gln:013d}"
+
+
+def with_check_digit(body: str) -> str:
+    """Appends the GS1 check digit to ``body`` (e.g. 12 digits of a GLN)."""
+    if not body.isdigit():
+        raise InputError("body", "digits only", body)
+    return body + str(check_digit(body))

@@ -53,9 +53,7 @@ def resolve(network: str | None = None, rpc_url: str | None = None) -> Network:
     return known[network]
 
 
-def connect(
-    network: Network, *, attempts: int = 4, backoff: float = 0.25, timeout: float = 10.0
-) -> Web3:
+def connect(network: Network, *, attempts: int = 4, backoff: float = 0.25, timeout: float = 10.0) -> Web3:
     """A connected Web3, the node's chain id checked against the network's. Retries with exponential back-off,
     then raises :class:`NodeUnreachable` naming the URL."""
     w3 = Web3(HTTPProvider(network.rpc_url, request_kwargs={"timeout": timeout}))
@@ -63,8 +61,7 @@ def connect(
     actual = int(chain_id, 16)
     if network.chain_id is not None and actual != network.chain_id:
         raise WrongChain(
-            f"network {network.name!r} expects chain id {network.chain_id}, "
-            f"but {network.rpc_url} serves chain {actual}"
+            f"network {network.name!r} expects chain id {network.chain_id}, but {network.rpc_url} serves chain {actual}"
         )
     w3.tradechain_chain_id = actual  # type: ignore[attr-defined]
     return w3

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -89,15 +90,18 @@ def status(state_dir: Path | None = None) -> NodeStatus:
     url, pid = meta["url"], int(meta["pid"])
     if not _alive(pid):
         return NodeStatus(False, url, None, state_file, hardfork=meta.get("hardfork", ""))
-    try:
+    chain_id: int | None = None
+    block: int | None = None
+    with contextlib.suppress(requests.RequestException, KeyError, ValueError):
         chain_id, block = int(_rpc(url, "eth_chainId"), 16), int(_rpc(url, "eth_blockNumber"), 16)
-    except (requests.RequestException, KeyError, ValueError):
-        chain_id = block = None
     return NodeStatus(True, url, pid, state_file, chain_id, block, meta.get("hardfork", ""))
 
 
-def start(port: int = DEFAULT_PORT, state_dir: Path | None = None, *, timeout: float = 30.0) -> NodeStatus:
-    """Starts Anvil in the background (or returns the status of the one already running)."""
+def start(
+    port: int = DEFAULT_PORT, state_dir: Path | None = None, *, timeout: float = 30.0, persist: bool = True
+) -> NodeStatus:
+    """Starts Anvil in the background (or returns the status of the one already running). ``persist=False``
+    keeps the chain in memory only (benchmarks)."""
     if not 0 < port < 65536:
         raise InputError("port", "must be between 1 and 65535", port)
     folder = node_dir(state_dir)
@@ -109,14 +113,26 @@ def start(port: int = DEFAULT_PORT, state_dir: Path | None = None, *, timeout: f
     folder.mkdir(parents=True, exist_ok=True)
     state = folder / "state.json"
     cmd = [
-        toolchain.anvil_command(), "--host", "127.0.0.1", "--port", str(port),
-        "--chain-id", str(project.DEV_CHAIN_ID), "--hardfork", project.evm_version(),
-        "--accounts", str(accounts.DEV_ACCOUNT_COUNT), "--mnemonic", accounts.DEV_MNEMONIC,
-        "--gas-limit", str(GAS_LIMIT), "--state", str(state), "--state-interval", str(STATE_INTERVAL_SECONDS),
+        toolchain.anvil_command(),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--chain-id",
+        str(project.DEV_CHAIN_ID),
+        "--hardfork",
+        project.evm_version(),
+        "--accounts",
+        str(accounts.DEV_ACCOUNT_COUNT),
+        "--mnemonic",
+        accounts.DEV_MNEMONIC,
+        "--gas-limit",
+        str(GAS_LIMIT),
     ]
+    if persist:
+        cmd += ["--state", str(state), "--state-interval", str(STATE_INTERVAL_SECONDS)]
     log = open(folder / "anvil.log", "ab")  # noqa: SIM115  (handed to the child)
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     url = f"http://127.0.0.1:{port}"
     meta = {"pid": proc.pid, "url": url, "port": port, "hardfork": project.evm_version(), "cmd": cmd}
@@ -125,8 +141,9 @@ def start(port: int = DEFAULT_PORT, state_dir: Path | None = None, *, timeout: f
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             tail = (folder / "anvil.log").read_text(errors="replace")[-400:].strip().splitlines()
-            raise TradechainError(f"anvil exited at start (code {proc.returncode}): "
-                                  f"{tail[-1] if tail else 'no output'}")
+            raise TradechainError(
+                f"anvil exited at start (code {proc.returncode}): {tail[-1] if tail else 'no output'}"
+            )
         try:
             _rpc(url, "eth_chainId", timeout=0.5)
             return status(folder)
@@ -170,10 +187,8 @@ def kill(state_dir: Path | None = None) -> bool:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def _wait_gone(pid: int, timeout: float = 10.0) -> None:

@@ -37,8 +37,14 @@ class Organisation:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "lei": self.lei, "gln": self.gln, "country": self.country, "roles": self.roles,
-            "suspended": self.suspended, "activeAccounts": self.active_accounts, "admittedAt": self.admitted_at,
+            "id": self.id,
+            "lei": self.lei,
+            "gln": self.gln,
+            "country": self.country,
+            "roles": self.roles,
+            "suspended": self.suspended,
+            "activeAccounts": self.active_accounts,
+            "admittedAt": self.admitted_at,
             "profileHash": self.profile_hash,
         }
 
@@ -64,8 +70,16 @@ class ParticipantRegistryClient:
 
     # -------------------------------------------------------------- writes
 
-    def admit(self, *, country: str, roles: str | Iterable[str] | int, manager: str, lei: str | None = None,
-              gln: str | int | None = None, profile_hash: bytes = b"\0" * 32) -> Admission:
+    def admit(
+        self,
+        *,
+        country: str,
+        roles: str | Iterable[str] | int,
+        manager: str,
+        lei: str | None = None,
+        gln: str | int | None = None,
+        profile_hash: bytes = b"\0" * 32,
+    ) -> Admission:
         """Admits an organisation; at least one of ``lei`` and ``gln``."""
         if not lei and not gln:
             raise InputError("lei", "an organisation needs an LEI, a GLN or both")
@@ -77,8 +91,14 @@ class ParticipantRegistryClient:
             raise InputError("roles", "unknown role bits", roles)
         manager_address = parse_address(manager, "manager")
         receipt = self._send(
-            "admit", (lei_text or "").encode().ljust(20, b"\0"), gln_value, country_code.encode(), bits,
-            profile_hash, manager_address)
+            "admit",
+            (lei_text or "").encode().ljust(20, b"\0"),
+            gln_value,
+            country_code.encode(),
+            bits,
+            profile_hash,
+            manager_address,
+        )
         (event,) = self.client.events(self.contract, receipt, "OrganisationAdmitted")
         return Admission(int(event["organisation"]), receipt)
 
@@ -111,14 +131,21 @@ class ParticipantRegistryClient:
         lei_raw, gln, country, roles, suspended, active, admitted, profile = raw
         lei = bytes(lei_raw).rstrip(b"\0").decode() or None
         return Organisation(
-            id=org_id, lei=lei, gln=gs1.format_gln(gln) if gln else None, country=bytes(country).decode(),
-            roles=identity.role_names(roles), suspended=suspended, active_accounts=active, admitted_at=admitted,
-            profile_hash="0x" + bytes(profile).hex())
+            id=org_id,
+            lei=lei,
+            gln=gs1.format_gln(gln) if gln else None,
+            country=bytes(country).decode(),
+            roles=identity.role_names(roles),
+            suspended=suspended,
+            active_accounts=active,
+            admitted_at=admitted,
+            profile_hash="0x" + bytes(profile).hex(),
+        )
 
     def count(self) -> int:
         return int(self.client.call(self.contract, "organisationCount"))
 
-    def list(self) -> list[Organisation]:
+    def organisations(self) -> list[Organisation]:
         return [self.get(i) for i in range(1, self.count() + 1)]
 
     def organisation_of(self, account: str) -> tuple[int, bool]:

@@ -17,9 +17,14 @@ from tradechain.errors import ContractRevert, TransactionFailed, _show, revert_c
 _ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
 _PANIC = bytes.fromhex("4e487b71")  # Panic(uint256)
 _PANIC_REASONS = {
-    0x01: "assertion failed", 0x11: "arithmetic overflow or underflow", 0x12: "division by zero",
-    0x21: "invalid enum value", 0x31: "pop on an empty array", 0x32: "array index out of bounds",
-    0x41: "out of memory", 0x51: "call to an uninitialised function",
+    0x01: "assertion failed",
+    0x11: "arithmetic overflow or underflow",
+    0x12: "division by zero",
+    0x21: "invalid enum value",
+    0x31: "pop on an empty array",
+    0x32: "array index out of bounds",
+    0x41: "out of memory",
+    0x51: "call to an uninitialised function",
 }
 
 
@@ -59,8 +64,12 @@ def error_specs() -> dict[bytes, ErrorSpec]:
             prev = specs.get(selector)
             if prev is None or (not prev.notice and notice):
                 specs[selector] = ErrorSpec(
-                    item["name"], tuple((p["name"] or f"arg{i}", t) for i, (p, t) in
-                                        enumerate(zip(item["inputs"], types, strict=True))), notice)
+                    item["name"],
+                    tuple(
+                        (p["name"] or f"arg{i}", t) for i, (p, t) in enumerate(zip(item["inputs"], types, strict=True))
+                    ),
+                    notice,
+                )
     return specs
 
 
@@ -80,7 +89,7 @@ def decode_revert(data: bytes | str | None) -> TransactionFailed | ContractRever
         try:
             data = bytes.fromhex(text)
         except ValueError:
-            return TransactionFailed(f"transaction reverted: {data}")
+            return TransactionFailed(f"transaction reverted: {text}")
     if not data:
         return TransactionFailed("transaction reverted without a reason")
     selector, body = data[:4], data[4:]

@@ -17,14 +17,20 @@ def deploy_suite(client: Client, *, admin: str | None = None, save: bool = True)
     admin = admin or tx.address
     cfg = project.brownie_config()["compiler"]
     dep = Deployment(
-        chain_id=client.chain_id, deployer=tx.address, block=0,
-        compiler={"solc": project.solc_version(), "evmVersion": project.evm_version(),
-                  "optimizer": cfg["solc"].get("optimizer", {})},
+        chain_id=client.chain_id,
+        deployer=tx.address,
+        block=0,
+        compiler={
+            "solc": project.solc_version(),
+            "evmVersion": project.evm_version(),
+            "optimizer": cfg["solc"].get("optimizer", {}),
+        },
     )
     receipt = client.deploy("ParticipantRegistry", admin)
     assert receipt.contract_address is not None
-    dep.contracts["ParticipantRegistry"] = DeployedContract(receipt.contract_address, receipt.block_number,
-                                                            receipt.tx_hash)
+    dep.contracts["ParticipantRegistry"] = DeployedContract(
+        receipt.contract_address, receipt.block_number, receipt.tx_hash
+    )
     dep.block = min(c.block for c in dep.contracts.values())
     if save:
         deployments.save(dep)

@@ -110,7 +110,7 @@ def try_native_solc(version: str) -> bool:
     if os.environ.get("TRADECHAIN_NO_NATIVE_SOLC"):
         return False
     try:
-        import solcx  # noqa: PLC0415  (brownie's dependency; only needed at install time)
+        import solcx
 
         solcx.install_solc(version, show_progress=False)
         return True
@@ -150,9 +150,19 @@ def register_brownie_network(rpc_url: str = LOCAL_RPC_URL) -> bool:
         return False
     brownie = Path(sys.executable).parent / "brownie"
     subprocess.run(
-        [str(brownie), "networks", "add", "Ethereum", BROWNIE_NETWORK_ID,
-         f"host={rpc_url}", f"chainid={project.DEV_CHAIN_ID}", "name=tradechain local node"],
-        check=True, stdout=subprocess.DEVNULL, cwd=project.root(),
+        [
+            str(brownie),
+            "networks",
+            "add",
+            "Ethereum",
+            BROWNIE_NETWORK_ID,
+            f"host={rpc_url}",
+            f"chainid={project.DEV_CHAIN_ID}",
+            "name=tradechain local node",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=project.root(),
     )
     return True
 

@@ -28,6 +28,7 @@ from web3.datastructures import AttributeDict
 from tradechain.errors import ContractRevert, NodeUnreachable, TransactionFailed
 from tradechain.network import rpc_with_retry
 from tradechain.reverts import decode_revert
+from tradechain.signing import Eip1559Signer
 
 FEE_TTL_SECONDS = 5.0
 
@@ -104,6 +105,7 @@ class Transactor:
         self._nonce: int | None = None
         self._fees: tuple[float, int, int] | None = None  # (fetched at, max fee, priority fee)
         self._sync: bool | None = None  # does the node answer eth_sendRawTransactionSync?
+        self._signer = Eip1559Signer(account.key)
 
     # -------------------------------------------------------------- raw RPC
 
@@ -175,15 +177,19 @@ class Transactor:
         return TransactionFailed(f"node refused {doing}: {error.get('message', error)}")
 
     def sign(self, call: Call, nonce: int, gas: int) -> bytes:
+        """The raw signed EIP-1559 transaction (see :mod:`tradechain.signing`)."""
         max_fee, tip = self.fees()
-        tx: dict[str, Any] = {
-            "type": 2, "chainId": self.chain_id, "nonce": nonce, "gas": gas, "maxFeePerGas": max_fee,
-            "maxPriorityFeePerGas": tip, "value": call.value, "data": call.data,
-        }
-        if call.to is not None:
-            tx["to"] = call.to
-        signed = self.account.sign_transaction(tx)
-        return bytes(signed.raw_transaction)
+        to = bytes.fromhex(call.to[2:]) if call.to is not None else None
+        return self._signer.sign(
+            chain_id=self.chain_id,
+            nonce=nonce,
+            max_priority_fee=tip,
+            max_fee=max_fee,
+            gas=gas,
+            to=to,
+            value=call.value,
+            data=call.data,
+        )
 
     # -------------------------------------------------------------- send
 
@@ -220,7 +226,7 @@ class Transactor:
             except BaseException:
                 self.resync_nonce()
                 raise
-            hashes = []
+            hashes: list[str] = []
             for raw, resp in zip(raws, responses, strict=True):
                 if "error" in resp and "already known" not in str(resp["error"].get("message", "")):
                     self.resync_nonce()
@@ -236,16 +242,25 @@ class Transactor:
             raise NodeUnreachable(f"batch request failed: {out.get('error', out)}")
         return [dict(r) for r in sorted(out, key=lambda r: int(r["id"]))]
 
+    @staticmethod
+    def _format_receipt(raw: dict[str, Any]) -> AttributeDict[str, Any]:
+        """A JSON-RPC receipt in web3's form (HexBytes, ints), so web3's event decoding reads it."""
+        formatted: AttributeDict[str, Any] = AttributeDict.recursive(receipt_formatter(raw))
+        return formatted
+
     def _submit(self, raw: bytes) -> AttributeDict[str, Any]:
         raw_hex = "0x" + raw.hex()
         if self._sync is not False:
             response = self._rpc_raw("eth_sendRawTransactionSync", [raw_hex])
-            if "result" in response and response["result"]:
+            if response.get("result"):
                 self._sync = True
-                return AttributeDict.recursive(receipt_formatter(response["result"]))
+                return self._format_receipt(response["result"])
             err = response.get("error", {})
-            if self._sync is None and err.get("code") in (-32601, -32600, -32602) and "decode" not in str(
-                err.get("message", "")).lower():
+            if (
+                self._sync is None
+                and err.get("code") in (-32601, -32600, -32602)
+                and "decode" not in str(err.get("message", "")).lower()
+            ):
                 self._sync = False  # not supported: fall back below
             else:
                 raise self._send_error(err)
@@ -269,12 +284,13 @@ class Transactor:
             responses = self._batch([("eth_getTransactionReceipt", [h]) for h in missing])
             for h, resp in zip(missing, responses, strict=True):
                 if resp.get("result"):
-                    found[h] = AttributeDict.recursive(receipt_formatter(resp["result"]))
+                    found[h] = self._format_receipt(resp["result"])
             if len(found) == len(hashes):
                 return [found[h] for h in hashes]
             if time.monotonic() > deadline:
                 raise TransactionFailed(
-                    f"{len(hashes) - len(found)} transaction(s) not mined after {self.receipt_timeout:.0f} s")
+                    f"{len(hashes) - len(found)} transaction(s) not mined after {self.receipt_timeout:.0f} s"
+                )
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
@@ -308,5 +324,6 @@ class Transactor:
             if time.monotonic() > deadline:
                 raise TransactionFailed(
                     f"block {block_number} did not reach {self.confirmations} confirmations in "
-                    f"{self.receipt_timeout:.0f} s")
+                    f"{self.receipt_timeout:.0f} s"
+                )
             time.sleep(0.5)

@@ -26,8 +26,11 @@ def new(name: str, as_json: bool) -> None:
     """Create a new key, encrypted in the keystore NAME."""
     accounts.keystore_path(name)  # validates the name before asking for a password
     acct = accounts.new_account(name, accounts.read_password(f"Password for {name}: ", confirm=True))
-    emit(as_json, {"name": name, "address": acct.address, "keystore": str(accounts.keystore_path(name))},
-         f"created {name}: {acct.address} (keystore {accounts.keystore_path(name)})")
+    emit(
+        as_json,
+        {"name": name, "address": acct.address, "keystore": str(accounts.keystore_path(name))},
+        f"created {name}: {acct.address} (keystore {accounts.keystore_path(name)})",
+    )
 
 
 @group.command("import")
@@ -39,8 +42,11 @@ def import_(name: str, as_json: bool) -> None:
     accounts.keystore_path(name)
     key = os.environ.get("TRADECHAIN_PRIVATE_KEY") or click.prompt("Private key", hide_input=True)
     acct = accounts.import_account(name, key, accounts.read_password(f"Password for {name}: ", confirm=True))
-    emit(as_json, {"name": name, "address": acct.address, "keystore": str(accounts.keystore_path(name))},
-         f"imported {name}: {acct.address}")
+    emit(
+        as_json,
+        {"name": name, "address": acct.address, "keystore": str(accounts.keystore_path(name))},
+        f"imported {name}: {acct.address}",
+    )
 
 
 @group.command("list")
@@ -51,6 +57,8 @@ def list_(dev: bool, as_json: bool) -> None:
     """List keystores (and with --dev the local chain's role accounts)."""
     rows = [{"name": n, "address": a, "kind": "keystore"} for n, a in accounts.list_keystores()]
     if dev:
-        rows += [{"name": r, "address": accounts.dev_account(r).address, "kind": "dev (local chain only)"}
-                 for r in accounts.DEV_ROLES]
+        rows += [
+            {"name": r, "address": accounts.dev_account(r).address, "kind": "dev (local chain only)"}
+            for r in accounts.DEV_ROLES
+        ]
     emit(as_json, rows, "\n".join(f"{r['name']:16} {r['address']}  {r['kind']}" for r in rows) or "no keystores")

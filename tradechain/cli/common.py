@@ -27,24 +27,46 @@ def chain_options(*, signer: bool) -> Callable[[F], F]:
     """``--network``, ``--rpc-url`` (and ``--account``, ``--confirmations`` for commands that send)."""
 
     def decorate(f: F) -> F:
-        f = click.option("--rpc-url", metavar="URL",
-                         help="JSON-RPC URL of any EVM node (overrides --network). [env: TRADECHAIN_RPC_URL]")(f)
-        f = click.option("--network", "network_name", metavar="NAME",
-                         help="Named network: 'local' (default) or one from networks.yaml.")(f)
+        f = click.option(
+            "--rpc-url",
+            metavar="URL",
+            help="JSON-RPC URL of any EVM node (overrides --network). [env: TRADECHAIN_RPC_URL]",
+        )(f)
+        f = click.option(
+            "--network",
+            "network_name",
+            metavar="NAME",
+            help="Named network: 'local' (default) or one from networks.yaml.",
+        )(f)
         if signer:
-            f = click.option("--confirmations", type=click.IntRange(1, 64), default=1, show_default=True,
-                             help="Blocks to wait for after inclusion.")(f)
             f = click.option(
-                "--account", "account", envvar="TRADECHAIN_ACCOUNT", metavar="NAME",
+                "--confirmations",
+                type=click.IntRange(1, 64),
+                default=1,
+                show_default=True,
+                help="Blocks to wait for after inclusion.",
+            )(f)
+            f = click.option(
+                "--account",
+                "account",
+                envvar="TRADECHAIN_ACCOUNT",
+                metavar="NAME",
                 help="Signer: a keystore name, or on the local chain a dev role (admin, brand, carrier, ...). "
-                     "Default on the local chain: admin. Password from $TRADECHAIN_PASSWORD or a prompt.")(f)
+                "Default on the local chain: admin. Password from $TRADECHAIN_PASSWORD or a prompt.",
+            )(f)
         return f
 
     return decorate
 
 
-def open_client(network_name: str | None, rpc_url: str | None, account: str | None = None,
-                confirmations: int = 1, *, signer: bool = False) -> Client:
+def open_client(
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None = None,
+    confirmations: int = 1,
+    *,
+    signer: bool = False,
+) -> Client:
     client = connect(network_name, rpc_url, confirmations=confirmations)
     if signer:
         name = account or ("admin" if client.chain_id == project.DEV_CHAIN_ID else None)
@@ -96,7 +118,10 @@ def handle_errors(f: F) -> F:
         except Exception as exc:  # a bug or an unexpected node answer: still one line
             if os.environ.get("TRADECHAIN_DEBUG"):
                 raise
-            fail(f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
-                 "(set TRADECHAIN_DEBUG=1 for a traceback)", 1)
+            fail(
+                f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+                "(set TRADECHAIN_DEBUG=1 for a traceback)",
+                1,
+            )
 
     return wrapper  # type: ignore[return-value]

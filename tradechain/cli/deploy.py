@@ -17,8 +17,15 @@ from tradechain.values import parse_address
 @chain_options(signer=True)
 @json_option
 @handle_errors
-def command(admin: str | None, force: bool, network_name: str | None, rpc_url: str | None, account: str | None,
-            confirmations: int, as_json: bool) -> None:
+def command(
+    admin: str | None,
+    force: bool,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
     """Deploy the suite and record its addresses.
 
     Every other command reads deployments/<chainId>.json. Reuses a working deployment unless --force.
@@ -30,9 +37,12 @@ def command(admin: str | None, force: bool, network_name: str | None, rpc_url: s
             existing = client.deployment
             for name in existing.contracts:
                 client.address_of(name)  # raises if the code is gone (a reset node)
-            emit(as_json, {**existing.to_json(), "reused": True},
-                 f"already deployed on chain {client.chain_id} ({deployments.path_for(client.chain_id)}); "
-                 "--force deploys again")
+            emit(
+                as_json,
+                {**existing.to_json(), "reused": True},
+                f"already deployed on chain {client.chain_id} ({deployments.path_for(client.chain_id)}); "
+                "--force deploys again",
+            )
             return
         except DeploymentMissing:
             pass

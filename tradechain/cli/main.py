@@ -30,8 +30,11 @@ class RoleGroup(click.Group):
             if rows:
                 with formatter.section(title):
                     formatter.write_dl(rows)
-        rest = [(n, c.get_short_help_str(limit=70)) for n in self.list_commands(ctx)
-                if n not in listed and (c := self.get_command(ctx, n)) is not None and not c.hidden]
+        rest = [
+            (n, c.get_short_help_str(limit=70))
+            for n in self.list_commands(ctx)
+            if n not in listed and (c := self.get_command(ctx, n)) is not None and not c.hidden
+        ]
         if rest:
             with formatter.section("Other"):
                 formatter.write_dl(rest)
@@ -55,4 +58,3 @@ cli.add_command(account.group)
 
 def main(argv: list[str] | None = None) -> Any:
     return cli.main(args=argv, prog_name="tradechain")
-

@@ -10,8 +10,10 @@ from tradechain import node as local_node
 from tradechain.cli.common import emit, handle_errors, json_option
 
 state_dir_option = click.option(
-    "--state-dir", type=click.Path(file_okay=False, path_type=Path),
-    help="Where the node keeps its state, log and pid file. [default: .tradechain/node]")
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the node keeps its state, log and pid file. [default: .tradechain/node]",
+)
 
 
 @click.group("node")
@@ -30,9 +32,12 @@ def group() -> None:
 def start(port: int, state_dir: Path | None, as_json: bool) -> None:
     """Start the local chain (or report the one already running)."""
     st = local_node.start(port, state_dir)
-    emit(as_json, st.to_json(),
-         f"local chain running at {st.url} (pid {st.pid}, chain {st.chain_id}, block {st.block}, "
-         f"hardfork {st.hardfork}); state in {st.state_file}")
+    emit(
+        as_json,
+        st.to_json(),
+        f"local chain running at {st.url} (pid {st.pid}, chain {st.chain_id}, block {st.block}, "
+        f"hardfork {st.hardfork}); state in {st.state_file}",
+    )
 
 
 @group.command("stop")
@@ -52,6 +57,10 @@ def stop(state_dir: Path | None, as_json: bool) -> None:
 def status(state_dir: Path | None, as_json: bool) -> None:
     """Is the local chain running, where, at which block."""
     st = local_node.status(state_dir)
-    emit(as_json, st.to_json(),
-         f"running at {st.url} (pid {st.pid}, chain {st.chain_id}, block {st.block})" if st.running
-         else f"not running (state file {st.state_file})")
+    emit(
+        as_json,
+        st.to_json(),
+        f"running at {st.url} (pid {st.pid}, chain {st.chain_id}, block {st.block})"
+        if st.running
+        else f"not running (state file {st.state_file})",
+    )

@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from tradechain.cli.common import chain_options, emit, handle_errors, json_option, open_client, tx_json, tx_text
+from tradechain.cli.common import (
+    chain_options,
+    emit,
+    handle_errors,
+    json_option,
+    open_client,
+    tx_json,
+    tx_text,
+)
 from tradechain.errors import InputError
 from tradechain.identity import ROLE_NAMES
 from tradechain.participants import Organisation, parse_org_id
@@ -46,15 +54,30 @@ def _org_text(org: Organisation, accounts: list[dict[str, Any]] | None = None) -
 @click.option("--country", required=True, help="ISO 3166-1 alpha-2 country code, e.g. DE.")
 @click.option("--roles", required=True, help=ROLES_HELP)
 @click.option("--manager", required=True, metavar="ADDRESS", help="First signing account; manages the others.")
-@click.option("--profile", "profile_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Off-chain profile document; only its keccak-256 hash goes on chain.")
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Off-chain profile document; only its keccak-256 hash goes on chain.",
+)
 @click.option("--profile-hash", metavar="0xHASH", help="The profile's hash, if already computed.")
 @chain_options(signer=True)
 @json_option
 @handle_errors
-def admit(lei: str | None, gln: str | None, country: str, roles: str, manager: str, profile_file: Path | None,
-          profile_hash: str | None, network_name: str | None, rpc_url: str | None, account: str | None,
-          confirmations: int, as_json: bool) -> None:
+def admit(
+    lei: str | None,
+    gln: str | None,
+    country: str,
+    roles: str,
+    manager: str,
+    profile_file: Path | None,
+    profile_hash: str | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
     """Admit an organisation (consortium admin). It needs an LEI, a GLN or both.
 
     Example: tradechain participant admit --lei 529900T8BM49AURSDO55 --country DE --roles manufacturer,brand
@@ -70,13 +93,16 @@ def admit(lei: str | None, gln: str | None, country: str, roles: str, manager: s
     elif profile_hash:
         digest = parse_bytes32(profile_hash, "profile-hash")
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    result = client.participants.admit(lei=lei, gln=gln, country=country, roles=roles, manager=manager,
-                                       profile_hash=digest)
+    result = client.participants.admit(
+        lei=lei, gln=gln, country=country, roles=roles, manager=manager, profile_hash=digest
+    )
     org = client.participants.get(result.organisation)
-    emit(as_json, {"organisation": org.to_json(), "registry": client.participants.address,
-                   **tx_json(result.receipt)},
-         f"admitted organisation {org.id} ({org.lei or org.gln}, {org.country}, roles {', '.join(org.roles)}) "
-         f"in registry {client.participants.address}; {tx_text(result.receipt)}")
+    emit(
+        as_json,
+        {"organisation": org.to_json(), "registry": client.participants.address, **tx_json(result.receipt)},
+        f"admitted organisation {org.id} ({org.lei or org.gln}, {org.country}, roles {', '.join(org.roles)}) "
+        f"in registry {client.participants.address}; {tx_text(result.receipt)}",
+    )
 
 
 @group.command("add-account")
@@ -86,15 +112,30 @@ def admit(lei: str | None, gln: str | None, country: str, roles: str, manager: s
 @chain_options(signer=True)
 @json_option
 @handle_errors
-def add_account(organisation: str, address: str, is_manager: bool, network_name: str | None,
-                rpc_url: str | None, account: str | None, confirmations: int, as_json: bool) -> None:
+def add_account(
+    organisation: str,
+    address: str,
+    is_manager: bool,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
     """Add a signing account to ORGANISATION (admin or one of its managers)."""
     org_id = parse_org_id(organisation)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     receipt = client.participants.add_account(org_id, address, manager=is_manager)
-    emit(as_json, {"organisation": org_id, "account": parse_address(address, "address"), "manager": is_manager,
-                   **tx_json(receipt)},
-         f"account {parse_address(address)} now signs for organisation {org_id}; {tx_text(receipt)}")
+    emit(
+        as_json,
+        {
+            "organisation": org_id,
+            "account": parse_address(address, "address"),
+            "manager": is_manager,
+            **tx_json(receipt),
+        },
+        f"account {parse_address(address)} now signs for organisation {org_id}; {tx_text(receipt)}",
+    )
 
 
 @group.command("revoke-account")
@@ -102,15 +143,19 @@ def add_account(organisation: str, address: str, is_manager: bool, network_name:
 @chain_options(signer=True)
 @json_option
 @handle_errors
-def revoke_account(address: str, network_name: str | None, rpc_url: str | None, account: str | None,
-                   confirmations: int, as_json: bool) -> None:
+def revoke_account(
+    address: str, network_name: str | None, rpc_url: str | None, account: str | None, confirmations: int, as_json: bool
+) -> None:
     """Revoke a signing account at once (admin or a manager of its organisation)."""
     checked = parse_address(address, "address")
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     org_id, _ = client.participants.organisation_of(checked)
     receipt = client.participants.revoke_account(checked)
-    emit(as_json, {"organisation": org_id, "account": checked, **tx_json(receipt)},
-         f"account {checked} revoked from organisation {org_id}; {tx_text(receipt)}")
+    emit(
+        as_json,
+        {"organisation": org_id, "account": checked, **tx_json(receipt)},
+        f"account {checked} revoked from organisation {org_id}; {tx_text(receipt)}",
+    )
 
 
 @group.command("rotate-account")
@@ -119,8 +164,15 @@ def revoke_account(address: str, network_name: str | None, rpc_url: str | None, 
 @chain_options(signer=True)
 @json_option
 @handle_errors
-def rotate_account(old_address: str, new_address: str, network_name: str | None, rpc_url: str | None,
-                   account: str | None, confirmations: int, as_json: bool) -> None:
+def rotate_account(
+    old_address: str,
+    new_address: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
     """Replace OLD_ADDRESS by NEW_ADDRESS in one transaction (key rotation)."""
     old, new = parse_address(old_address, "old-address"), parse_address(new_address, "new-address")
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
@@ -134,15 +186,25 @@ def rotate_account(old_address: str, new_address: str, network_name: str | None,
 @chain_options(signer=True)
 @json_option
 @handle_errors
-def set_roles(organisation: str, roles: str, network_name: str | None, rpc_url: str | None,
-              account: str | None, confirmations: int, as_json: bool) -> None:
+def set_roles(
+    organisation: str,
+    roles: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
     """Replace the roles of ORGANISATION (consortium admin)."""
     org_id = parse_org_id(organisation)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     receipt = client.participants.set_roles(org_id, roles)
     org = client.participants.get(org_id)
-    emit(as_json, {"organisation": org.to_json(), **tx_json(receipt)},
-         f"organisation {org_id} roles: {', '.join(org.roles)}; {tx_text(receipt)}")
+    emit(
+        as_json,
+        {"organisation": org.to_json(), **tx_json(receipt)},
+        f"organisation {org_id} roles: {', '.join(org.roles)}; {tx_text(receipt)}",
+    )
 
 
 @group.command("suspend")
@@ -151,14 +213,24 @@ def set_roles(organisation: str, roles: str, network_name: str | None, rpc_url: 
 @chain_options(signer=True)
 @json_option
 @handle_errors
-def suspend(organisation: str, reason: str, network_name: str | None, rpc_url: str | None,
-            account: str | None, confirmations: int, as_json: bool) -> None:
+def suspend(
+    organisation: str,
+    reason: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
     """Suspend ORGANISATION: its accounts lose every role at once (consortium admin)."""
     org_id = parse_org_id(organisation)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     receipt = client.participants.suspend(org_id, reason)
-    emit(as_json, {"organisation": org_id, "suspended": True, **tx_json(receipt)},
-         f"organisation {org_id} suspended; {tx_text(receipt)}")
+    emit(
+        as_json,
+        {"organisation": org_id, "suspended": True, **tx_json(receipt)},
+        f"organisation {org_id} suspended; {tx_text(receipt)}",
+    )
 
 
 @group.command("reinstate")
@@ -166,14 +238,23 @@ def suspend(organisation: str, reason: str, network_name: str | None, rpc_url: s
 @chain_options(signer=True)
 @json_option
 @handle_errors
-def reinstate(organisation: str, network_name: str | None, rpc_url: str | None, account: str | None,
-              confirmations: int, as_json: bool) -> None:
+def reinstate(
+    organisation: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
     """Lift the suspension of ORGANISATION (consortium admin)."""
     org_id = parse_org_id(organisation)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     receipt = client.participants.reinstate(org_id)
-    emit(as_json, {"organisation": org_id, "suspended": False, **tx_json(receipt)},
-         f"organisation {org_id} reinstated; {tx_text(receipt)}")
+    emit(
+        as_json,
+        {"organisation": org_id, "suspended": False, **tx_json(receipt)},
+        f"organisation {org_id} reinstated; {tx_text(receipt)}",
+    )
 
 
 @group.command("show")
@@ -207,8 +288,14 @@ def show(who: str, network_name: str | None, rpc_url: str | None, as_json: bool)
 def list_(network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
     """List every organisation."""
     client = open_client(network_name, rpc_url)
-    orgs = client.participants.list()
-    emit(as_json, [o.to_json() for o in orgs],
-         "\n".join(f"{o.id:>4}  {o.lei or '-':20}  {o.gln or '-':13}  {o.country}  "
-                   f"{'SUSPENDED ' if o.suspended else ''}{','.join(o.roles)}" for o in orgs)
-         or "no organisations")
+    orgs = client.participants.organisations()
+    emit(
+        as_json,
+        [o.to_json() for o in orgs],
+        "\n".join(
+            f"{o.id:>4}  {o.lei or '-':20}  {o.gln or '-':13}  {o.country}  "
+            f"{'SUSPENDED ' if o.suspended else ''}{','.join(o.roles)}"
+            for o in orgs
+        )
+        or "no organisations",
+    )

@@ -1,0 +1,221 @@
+"""``make bench``: gas of every state-changing operation and the throughput of the SDK's send paths, on a fresh
+Anvil with the pinned hardfork. Writes ``bench/results.json``.
+
+Gas figures are exact and repeatable. Throughput is machine-dependent: compare the ratios, which do not drift
+with machine noise (``sdk_sync_vs_web3_default`` etc.).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from web3 import Web3
+
+from tradechain import accounts, node, project, toolchain
+from tradechain.client import Client
+from tradechain.gs1 import with_check_digit
+from tradechain.identity import lei_with_check_digits
+from tradechain.network import Network, connect
+from tradechain.signing import Eip1559Signer
+from tradechain.suite import deploy_suite
+from tradechain.tx import Call
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def measure_operations(client: Client, as_role: Callable[[str], Client]) -> dict[str, dict[str, Any]]:
+    """Gas of each ParticipantRegistry operation, from its receipt."""
+    ops: dict[str, dict[str, Any]] = {}
+    p = client.participants
+    brand, carrier = accounts.dev_account("brand").address, accounts.dev_account("carrier").address
+    r = p.admit(lei=lei_with_check_digits("529900BENCH0000001"), country="DE", roles="brand", manager=brand)
+    ops["participant.admit (LEI)"] = {"gas": r.receipt.gas_used}
+    r2 = p.admit(gln=with_check_digit("400000100001"), country="NL", roles="carrier", manager=carrier)
+    ops["participant.admit (GLN)"] = {"gas": r2.receipt.gas_used}
+    r3 = p.admit(
+        lei=lei_with_check_digits("529900BENCH0000002"),
+        gln=with_check_digit("400000100002"),
+        country="FR",
+        roles="retailer,financier",
+        manager=accounts.dev_account("retailer").address,
+    )
+    ops["participant.admit (LEI+GLN)"] = {"gas": r3.receipt.gas_used}
+    extra, newer = accounts.dev_account("brand2").address, accounts.dev_account("retailer2").address
+    brand_client = as_role("brand")
+    ops["participant.addAccount"] = {"gas": brand_client.participants.add_account(r.organisation, extra).gas_used}
+    ops["participant.rotateAccount"] = {"gas": brand_client.participants.rotate_account(extra, newer).gas_used}
+    ops["participant.revokeAccount"] = {"gas": brand_client.participants.revoke_account(newer).gas_used}
+    ops["participant.setRoles"] = {"gas": p.set_roles(r.organisation, "brand,manufacturer").gas_used}
+    ops["participant.updateProfile"] = {"gas": p.update_profile(r.organisation, b"\x01" * 32).gas_used}
+    ops["participant.suspend"] = {"gas": p.suspend(r2.organisation, "bench").gas_used}
+    ops["participant.reinstate"] = {"gas": p.reinstate(r2.organisation).gas_used}
+    return ops
+
+
+def _rate(n: int, seconds: float) -> dict[str, Any]:
+    return {"tx": n, "seconds": round(seconds, 3), "tx_per_s": round(n / seconds, 1)}
+
+
+def measure_throughput(client: Client, w3: Web3, *, n_sync: int, n_batch: int, n_web3: int) -> dict[str, Any]:
+    """Signed transactions per second from one Python sender."""
+    out: dict[str, Any] = {}
+    sender = Account.from_key(accounts.dev_account("financier").key)
+    tx = Client(w3, sender, deployment=client.deployment).transactor
+    assert tx is not None
+    to = accounts.dev_account("outsider").address
+
+    tx.send(Call(to, b"", value=1, gas=21_000))  # warm-up: fees, nonce, sync detection
+    # 1. bulk: send_many, one JSON-RPC batch to send and one to collect receipts, 500 per batch
+    t = time.perf_counter()
+    for start in range(0, n_batch, 500):
+        tx.send_many([Call(to, b"", value=1, gas=21_000) for _ in range(min(500, n_batch - start))])
+    out["sdk_send_many"] = _rate(n_batch, time.perf_counter() - t)
+
+    # 2. the SDK's default path for one transaction at a time, gas given (no estimate): sign + one round trip
+    t = time.perf_counter()
+    for _ in range(n_sync):
+        tx.send(Call(to, b"", value=1, gas=21_000))
+    out["sdk_send_fixed_gas"] = _rate(n_sync, time.perf_counter() - t)
+
+    # 3. the same with gas estimated per transaction (the CLI's path: a revert is caught before sending)
+    n_est = max(n_sync // 4, 50)
+    t = time.perf_counter()
+    for _ in range(n_est):
+        tx.send(Call(to, b"", value=1))
+    out["sdk_send_estimated"] = _rate(n_est, time.perf_counter() - t)
+
+    # 4. signing alone: tradechain's lean signer and eth-account's (both on coincurve)
+    n_sign = 3_000
+    signer = Eip1559Signer(sender.key)
+    t = time.perf_counter()
+    for i in range(n_sign):
+        signer.sign(
+            chain_id=31337,
+            nonce=i,
+            max_priority_fee=1,
+            max_fee=10**9,
+            gas=21_000,
+            to=bytes.fromhex(to[2:]),
+            value=1,
+            data=b"",
+        )
+    out["sign_only_tradechain"] = {"signatures": n_sign, "per_s": round(n_sign / (time.perf_counter() - t), 1)}
+    t = time.perf_counter()
+    for i in range(n_sign):
+        sender.sign_transaction(
+            {
+                "type": 2,
+                "chainId": 31337,
+                "nonce": i,
+                "gas": 21_000,
+                "maxFeePerGas": 10**9,
+                "maxPriorityFeePerGas": 1,
+                "to": to,
+                "value": 1,
+                "data": b"",
+            }
+        )
+    out["sign_only_eth_account"] = {"signatures": n_sign, "per_s": round(n_sign / (time.perf_counter() - t), 1)}
+
+    # 5. baseline: web3.py's default path (build_transaction fills nonce/gas/fees/chain id by RPC, then
+    #    send_raw_transaction and wait_for_transaction_receipt polling)
+    t = time.perf_counter()
+    for _ in range(n_web3):
+        built = w3.eth.account.sign_transaction(
+            {
+                "to": to,
+                "value": 1,
+                "from": sender.address,
+                "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
+                "gas": w3.eth.estimate_gas({"to": to, "value": 1, "from": sender.address}),
+                "maxFeePerGas": w3.eth.gas_price * 2,
+                "maxPriorityFeePerGas": w3.eth.max_priority_fee,
+                "chainId": w3.eth.chain_id,
+            },
+            sender.key,
+        )
+        w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(built.raw_transaction))
+    out["web3_default"] = _rate(n_web3, time.perf_counter() - t)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    quick = "--quick" in args
+    with tempfile.TemporaryDirectory() as tmp:
+        status = node.start(_free_port(), Path(tmp), persist=False)
+        try:
+            w3 = connect(Network("bench", status.url))
+            admin = Client(w3, accounts.dev_account("admin"))
+            deployment = deploy_suite(admin, save=False)
+
+            def as_role(role: str) -> Client:
+                return Client(w3, accounts.dev_account(role), deployment=deployment)
+
+            operations = {
+                "deploy.ParticipantRegistry": {"gas": admin.transactor.gas.by_label["deploy ParticipantRegistry"][0]}
+            }  # type: ignore[union-attr]
+            operations.update(measure_operations(admin, as_role))
+            throughput = measure_throughput(
+                admin,
+                w3,
+                n_sync=300 if quick else 3_000,
+                n_batch=1_000 if quick else 10_000,
+                n_web3=50 if quick else 200,
+            )
+        finally:
+            node.stop(Path(tmp))
+    tps = {k: v["tx_per_s"] for k, v in throughput.items() if "tx_per_s" in v}
+    ratios = {
+        "sdk_send_fixed_gas_vs_web3_default": round(tps["sdk_send_fixed_gas"] / tps["web3_default"], 2),
+        "sdk_send_estimated_vs_web3_default": round(tps["sdk_send_estimated"] / tps["web3_default"], 2),
+        "sdk_send_many_vs_web3_default": round(tps["sdk_send_many"] / tps["web3_default"], 2),
+        "signer_tradechain_vs_eth_account": round(
+            throughput["sign_only_tradechain"]["per_s"] / throughput["sign_only_eth_account"]["per_s"], 2
+        ),
+    }
+    anvil = subprocess.run([toolchain.anvil_command(), "--version"], capture_output=True, text=True).stdout
+    results = {
+        "meta": {
+            "solc": project.solc_version(),
+            "evm_version": project.evm_version(),
+            "anvil": anvil.splitlines()[0] if anvil else "?",
+            "python": platform.python_version(),
+            "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+            "quick": quick,
+        },
+        "operations": operations,
+        "throughput": throughput,
+        "ratios": ratios,
+    }
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    width = max(len(k) for k in operations)
+    print("gas per operation:")
+    for name, v in operations.items():
+        print(f"  {name:{width}}  {v['gas']:>10,}")
+    print("throughput, one Python sender:")
+    for name, v in throughput.items():
+        print(f"  {name:22} {v.get('tx_per_s', v.get('per_s')):>9,.1f} /s")
+    print("ratios: " + ", ".join(f"{k} {v}x" for k, v in ratios.items()))
+    print(f"written to {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
