@@ -7,6 +7,7 @@ with machine noise (``sdk_sync_vs_web3_default`` etc.).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import socket
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from tradechain.identity import lei_with_check_digits
 from tradechain.network import Network, connect
 from tradechain.signing import Eip1559Signer
 from tradechain.suite import deploy_suite
-from tradechain.tx import Call
+from tradechain.tx import Call, Transactor
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -72,53 +73,79 @@ def _rate(n: int, seconds: float) -> dict[str, Any]:
     return {"tx": n, "seconds": round(seconds, 3), "tx_per_s": round(n / seconds, 1)}
 
 
-def measure_throughput(client: Client, w3: Web3, *, n_sync: int, n_batch: int, n_web3: int) -> dict[str, Any]:
-    """Signed transactions per second from one Python sender."""
+@contextlib.contextmanager
+def fresh_chain() -> Iterator[Web3]:
+    """A new in-memory Anvil (pinned hardfork) for one measurement: Anvil slows down as its chain grows, so every
+    throughput path starts from the same empty chain."""
+    with tempfile.TemporaryDirectory() as tmp:
+        status = node.start(_free_port(), Path(tmp), persist=False)
+        try:
+            yield connect(Network("bench", status.url))
+        finally:
+            node.stop(Path(tmp))
+
+
+def _sdk_sender(w3: Web3) -> tuple[Transactor, str]:
+    tx = Transactor(w3, accounts.dev_account("financier"))
+    tx.send(Call(accounts.dev_account("outsider").address, b"", value=1, gas=21_000))  # warm-up: fees, nonce
+    return tx, accounts.dev_account("outsider").address
+
+
+def measure_throughput(*, n_sync: int, n_batch: int, n_web3: int) -> dict[str, Any]:
+    """Signed value transfers per second from one Python sender, each path on a fresh chain."""
     out: dict[str, Any] = {}
-    sender = Account.from_key(accounts.dev_account("financier").key)
-    tx = Client(w3, sender, deployment=client.deployment).transactor
-    assert tx is not None
-    to = accounts.dev_account("outsider").address
+    with fresh_chain() as w3:  # bulk: send_many, one JSON-RPC batch to send and one for receipts, 500 a batch
+        tx, to = _sdk_sender(w3)
+        t = time.perf_counter()
+        for start in range(0, n_batch, 500):
+            tx.send_many([Call(to, b"", value=1, gas=21_000) for _ in range(min(500, n_batch - start))])
+        out["sdk_send_many"] = _rate(n_batch, time.perf_counter() - t)
+    with fresh_chain() as w3:  # one at a time, gas given: sign + one round trip (eth_sendRawTransactionSync)
+        tx, to = _sdk_sender(w3)
+        t = time.perf_counter()
+        for _ in range(n_sync):
+            tx.send(Call(to, b"", value=1, gas=21_000))
+        out["sdk_send_fixed_gas"] = _rate(n_sync, time.perf_counter() - t)
+    with fresh_chain() as w3:  # one at a time, gas estimated (the CLI's path: a revert is caught before sending)
+        tx, to = _sdk_sender(w3)
+        t = time.perf_counter()
+        for _ in range(n_sync):
+            tx.send(Call(to, b"", value=1))
+        out["sdk_send_estimated"] = _rate(n_sync, time.perf_counter() - t)
+    with fresh_chain() as w3:  # baseline: web3.py's default path (fields filled by RPC, receipts polled)
+        sender = Account.from_key(accounts.dev_account("financier").key)
+        to = accounts.dev_account("outsider").address
+        t = time.perf_counter()
+        for _ in range(n_web3):
+            built = w3.eth.account.sign_transaction(
+                {
+                    "to": to,
+                    "value": 1,
+                    "from": sender.address,
+                    "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
+                    "gas": w3.eth.estimate_gas({"to": to, "value": 1, "from": sender.address}),
+                    "maxFeePerGas": w3.eth.gas_price * 2,
+                    "maxPriorityFeePerGas": w3.eth.max_priority_fee,
+                    "chainId": w3.eth.chain_id,
+                },
+                sender.key,
+            )
+            w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(built.raw_transaction))
+        out["web3_default"] = _rate(n_web3, time.perf_counter() - t)
 
-    tx.send(Call(to, b"", value=1, gas=21_000))  # warm-up: fees, nonce, sync detection
-    # 1. bulk: send_many, one JSON-RPC batch to send and one to collect receipts, 500 per batch
-    t = time.perf_counter()
-    for start in range(0, n_batch, 500):
-        tx.send_many([Call(to, b"", value=1, gas=21_000) for _ in range(min(500, n_batch - start))])
-    out["sdk_send_many"] = _rate(n_batch, time.perf_counter() - t)
-
-    # 2. the SDK's default path for one transaction at a time, gas given (no estimate): sign + one round trip
-    t = time.perf_counter()
-    for _ in range(n_sync):
-        tx.send(Call(to, b"", value=1, gas=21_000))
-    out["sdk_send_fixed_gas"] = _rate(n_sync, time.perf_counter() - t)
-
-    # 3. the same with gas estimated per transaction (the CLI's path: a revert is caught before sending)
-    n_est = max(n_sync // 4, 50)
-    t = time.perf_counter()
-    for _ in range(n_est):
-        tx.send(Call(to, b"", value=1))
-    out["sdk_send_estimated"] = _rate(n_est, time.perf_counter() - t)
-
-    # 4. signing alone: tradechain's lean signer and eth-account's (both on coincurve)
+    # signing alone: tradechain's lean signer and eth-account's (both on coincurve)
     n_sign = 3_000
-    signer = Eip1559Signer(sender.key)
+    key = accounts.dev_account("financier").key
+    signer, to_bytes = Eip1559Signer(key), bytes.fromhex(accounts.dev_account("outsider").address[2:])
     t = time.perf_counter()
     for i in range(n_sign):
         signer.sign(
-            chain_id=31337,
-            nonce=i,
-            max_priority_fee=1,
-            max_fee=10**9,
-            gas=21_000,
-            to=bytes.fromhex(to[2:]),
-            value=1,
-            data=b"",
+            chain_id=31337, nonce=i, max_priority_fee=1, max_fee=10**9, gas=21_000, to=to_bytes, value=1, data=b""
         )
     out["sign_only_tradechain"] = {"signatures": n_sign, "per_s": round(n_sign / (time.perf_counter() - t), 1)}
     t = time.perf_counter()
     for i in range(n_sign):
-        sender.sign_transaction(
+        Account.sign_transaction(
             {
                 "type": 2,
                 "chainId": 31337,
@@ -126,61 +153,34 @@ def measure_throughput(client: Client, w3: Web3, *, n_sync: int, n_batch: int, n
                 "gas": 21_000,
                 "maxFeePerGas": 10**9,
                 "maxPriorityFeePerGas": 1,
-                "to": to,
+                "to": accounts.dev_account("outsider").address,
                 "value": 1,
                 "data": b"",
-            }
+            },
+            key,
         )
     out["sign_only_eth_account"] = {"signatures": n_sign, "per_s": round(n_sign / (time.perf_counter() - t), 1)}
-
-    # 5. baseline: web3.py's default path (build_transaction fills nonce/gas/fees/chain id by RPC, then
-    #    send_raw_transaction and wait_for_transaction_receipt polling)
-    t = time.perf_counter()
-    for _ in range(n_web3):
-        built = w3.eth.account.sign_transaction(
-            {
-                "to": to,
-                "value": 1,
-                "from": sender.address,
-                "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
-                "gas": w3.eth.estimate_gas({"to": to, "value": 1, "from": sender.address}),
-                "maxFeePerGas": w3.eth.gas_price * 2,
-                "maxPriorityFeePerGas": w3.eth.max_priority_fee,
-                "chainId": w3.eth.chain_id,
-            },
-            sender.key,
-        )
-        w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(built.raw_transaction))
-    out["web3_default"] = _rate(n_web3, time.perf_counter() - t)
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     quick = "--quick" in args
-    with tempfile.TemporaryDirectory() as tmp:
-        status = node.start(_free_port(), Path(tmp), persist=False)
-        try:
-            w3 = connect(Network("bench", status.url))
-            admin = Client(w3, accounts.dev_account("admin"))
-            deployment = deploy_suite(admin, save=False)
+    with fresh_chain() as w3:
+        admin = Client(w3, accounts.dev_account("admin"))
+        deployment = deploy_suite(admin, save=False)
 
-            def as_role(role: str) -> Client:
-                return Client(w3, accounts.dev_account(role), deployment=deployment)
+        def as_role(role: str) -> Client:
+            return Client(w3, accounts.dev_account(role), deployment=deployment)
 
-            operations = {
-                "deploy.ParticipantRegistry": {"gas": admin.transactor.gas.by_label["deploy ParticipantRegistry"][0]}
-            }  # type: ignore[union-attr]
-            operations.update(measure_operations(admin, as_role))
-            throughput = measure_throughput(
-                admin,
-                w3,
-                n_sync=300 if quick else 3_000,
-                n_batch=1_000 if quick else 10_000,
-                n_web3=50 if quick else 200,
-            )
-        finally:
-            node.stop(Path(tmp))
+        assert admin.transactor is not None
+        operations = {
+            "deploy.ParticipantRegistry": {"gas": admin.transactor.gas.by_label["deploy ParticipantRegistry"][0]}
+        }
+        operations.update(measure_operations(admin, as_role))
+    throughput = measure_throughput(
+        n_sync=300 if quick else 1_000, n_batch=1_000 if quick else 5_000, n_web3=50 if quick else 100
+    )
     tps = {k: v["tx_per_s"] for k, v in throughput.items() if "tx_per_s" in v}
     ratios = {
         "sdk_send_fixed_gas_vs_web3_default": round(tps["sdk_send_fixed_gas"] / tps["web3_default"], 2),
