@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from tradechain.errors import (
 )
 from tradechain.network import Network, connect
 from tradechain.suite import deploy_suite
-from tradechain.tx import Call
+from tradechain.tx import Call, Transactor
 
 CARRIER = accounts.dev_account("carrier").address
 BRAND = accounts.dev_account("brand").address
@@ -220,3 +222,28 @@ def test_revert_data_that_is_not_ours_is_still_reported() -> None:
     panic = decode_revert("0x4e487b71" + "11".rjust(64, "0"))
     assert panic.user_message == "transaction panicked: arithmetic overflow or underflow"
     assert decode_revert("0x").user_message == "transaction reverted without a reason"
+
+
+def test_send_waits_for_the_configured_confirmations(w3_sdk: Any, sdk_deployment: Deployment) -> None:
+    tx = Transactor(w3_sdk, accounts.dev_account("financier"), confirmations=3, receipt_timeout=20)
+    other = Transactor(w3_sdk, accounts.dev_account("seller"))
+    to = accounts.dev_account("outsider").address
+
+    def mine_two_more() -> None:  # Anvil mines on demand: two more transactions make two more blocks
+        time.sleep(0.5)
+        other.send(Call(to, b"", value=1, gas=21_000))
+        time.sleep(0.2)
+        other.send(Call(to, b"", value=1, gas=21_000))
+
+    helper = threading.Thread(target=mine_two_more)
+    helper.start()
+    receipt = tx.send(Call(to, b"", value=1, gas=21_000))
+    helper.join()
+    assert w3_sdk.eth.block_number >= receipt.block_number + 2
+
+
+def test_confirmations_that_never_come_time_out_with_a_clear_error(w3_sdk: Any) -> None:
+    tx = Transactor(w3_sdk, accounts.dev_account("financier"), confirmations=2, receipt_timeout=1)
+    with pytest.raises(TransactionFailed) as info:
+        tx.send(Call(accounts.dev_account("outsider").address, b"", value=1, gas=21_000))
+    assert "did not reach 2 confirmations" in info.value.user_message

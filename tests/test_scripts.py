@@ -1,0 +1,43 @@
+"""The ``brownie run`` scripts act through the SDK on Brownie's network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tradechain import accounts
+from tradechain.client import Client
+from tradechain.network import Network, connect
+
+
+@pytest.fixture
+def deployments_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TRADECHAIN_DEPLOYMENTS", str(tmp_path))
+    monkeypatch.delenv("TRADECHAIN_ACCOUNT", raising=False)
+    return tmp_path
+
+
+def test_deploy_script_records_the_suite(deployments_dir: Path, rpc_url: str) -> None:
+    from scripts.deploy import main
+
+    deployment = main()
+    record = json.loads((deployments_dir / f"{deployment.chain_id}.json").read_text())
+    assert record["contracts"]["ParticipantRegistry"]["address"] == deployment.address("ParticipantRegistry")
+    client = Client(connect(Network("t", rpc_url)), deployment=deployment)
+    assert client.participants.count() == 0
+
+
+def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> None:
+    from scripts.demo import MEMBERS, main
+
+    result = main()
+    orgs = result["organisations"]
+    assert list(orgs) == [m[0] for m in MEMBERS]
+    client = Client(connect(Network("t", rpc_url)), deployment=result["deployment"])
+    carrier = client.participants.get(orgs["carrier"])
+    assert carrier.suspended is False and carrier.active_accounts == 2  # rotated key, then reinstated
+    assert client.participants.is_authorized(accounts.dev_account("customer").address, "carrier") is True
+    assert client.participants.organisation_of(accounts.dev_account("carrier2").address) == (0, False)
+    assert [o.country for o in client.participants.organisations()] == [m[2] for m in MEMBERS]
