@@ -54,9 +54,9 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         _organisations[organisation] = Organisation({
             lei: lei,
             gln: gln,
-            country: country,
             roles: roles,
             suspended: false,
+            country: country,
             activeAccounts: 0,
             admittedAt: uint64(block.timestamp),
             profileHash: profileHash

@@ -7,13 +7,14 @@ pragma solidity 0.8.30;
 /// @dev Only public identifiers reach the chain: an LEI (ISO 17442), a GS1 GLN, an ISO 3166-1 alpha-2 country
 /// and the hash of an off-chain profile document. No personal data.
 interface IParticipantRegistry {
-    /// @notice The on-chain record of an organisation (three storage slots).
+    /// @notice The on-chain record of an organisation (three storage slots). `roles` and `suspended` share the
+    /// first slot with the identity, so a role check reads one slot of the organisation.
     struct Organisation {
         bytes20 lei; // ISO 17442 LEI as 20 ASCII characters; zero when the organisation has only a GLN
         uint64 gln; // GS1 Global Location Number (13 digits); zero when it has only an LEI
-        bytes2 country; // ISO 3166-1 alpha-2, ASCII upper case
         uint16 roles; // bits of {Roles}
         bool suspended;
+        bytes2 country; // ISO 3166-1 alpha-2, ASCII upper case
         uint32 activeAccounts;
         uint64 admittedAt;
         bytes32 profileHash; // hash of the off-chain profile (legal name, address, contacts)

@@ -1,8 +1,25 @@
-"""GS1 identifiers: check digits and the keys used so far (GLN). Pure Python, strict."""
+"""GS1 identifiers, strict, pure Python: GTIN, serial, lot, expiry, SSCC, GLN, element strings and Digital Link.
+
+Every parser raises :class:`~tradechain.errors.InputError` naming the field and the GS1 rule broken.
+References: GS1 General Specifications (AIs, check digits, character set 82, the YYMMDD century rule) and
+GS1 Digital Link URI syntax 1.x.
+"""
 
 from __future__ import annotations
 
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
 from tradechain.errors import InputError
+
+GS = "\x1d"  # FNC1 as transmitted by scanners between variable-length fields
+# GS1 AI encodable character set 82 (General Specifications, figure 7.11-1)
+_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
+SYMBOLOGY_PREFIXES = ("]C1", "]e0", "]d2", "]Q3", "]J1")
 
 
 def check_digit(body: str) -> int:
@@ -12,25 +29,297 @@ def check_digit(body: str) -> int:
     return (10 - total % 10) % 10
 
 
-def parse_gln(value: str | int, field: str = "gln") -> int:
-    """A GS1 Global Location Number: 13 digits, the last a mod-10 check digit."""
+def with_check_digit(body: str) -> str:
+    """Appends the GS1 check digit to ``body`` (e.g. 12 digits of a GLN, 13 of a GTIN-14)."""
+    if not body.isdigit() or not body.isascii():
+        raise InputError("body", "digits only", body)
+    return body + str(check_digit(body))
+
+
+def _digits(value: str | int, field_name: str, lengths: tuple[int, ...], what: str) -> str:
     text = str(value).strip()
-    if not text.isdigit() or not text.isascii():
-        raise InputError(field, "a GLN is 13 digits", value)
-    if len(text) != 13:
-        raise InputError(field, f"a GLN is 13 digits, not {len(text)}", value)
+    if not text.isascii() or not text.isdigit():
+        raise InputError(field_name, f"a {what} is digits only", value)
+    if len(text) not in lengths:
+        allowed = "/".join(str(n) for n in lengths)
+        raise InputError(field_name, f"a {what} is {allowed} digits, not {len(text)}", value)
     expected = check_digit(text[:-1])
     if int(text[-1]) != expected:
-        raise InputError(field, f"GLN check digit is wrong: expected {expected}, got {text[-1]}", value)
-    return int(text)
+        raise InputError(field_name, f"{what} check digit is wrong: expected {expected}, got {text[-1]}", value)
+    return text
+
+
+def parse_gtin(value: str | int, field: str = "gtin") -> str:
+    """GTIN-8, -12, -13 or -14 with its check digit, returned as GTIN-14 (zero-padded)."""
+    return _digits(value, field, (8, 12, 13, 14), "GTIN").zfill(14)
+
+
+def parse_sscc(value: str | int, field: str = "sscc") -> str:
+    """SSCC: 18 digits with a check digit (logistic units: pallets, containers)."""
+    return _digits(value, field, (18,), "SSCC")
+
+
+def parse_gln(value: str | int, field: str = "gln") -> int:
+    """A GS1 Global Location Number: 13 digits, the last a mod-10 check digit."""
+    return int(_digits(value, field, (13,), "GLN"))
 
 
 def format_gln(gln: int) -> str:
     return f"{gln:013d}"
 
 
-def with_check_digit(body: str) -> str:
-    """Appends the GS1 check digit to ``body`` (e.g. 12 digits of a GLN)."""
-    if not body.isdigit():
-        raise InputError("body", "digits only", body)
-    return body + str(check_digit(body))
+def _cset82(value: str, field_name: str, ai: str, what: str) -> str:
+    if not value:
+        raise InputError(field_name, f"a {what} (AI {ai}) must not be empty")
+    if len(value) > 20:
+        raise InputError(field_name, f"a {what} (AI {ai}) is at most 20 characters, not {len(value)}", value)
+    if not _CSET82.fullmatch(value):
+        raise InputError(field_name, f"a {what} (AI {ai}) uses only GS1 character set 82", value)
+    return value
+
+
+def parse_serial(value: str, field: str = "serial") -> str:
+    return _cset82(str(value), field, "21", "serial")
+
+
+def parse_lot(value: str, field: str = "lot") -> str:
+    return _cset82(str(value), field, "10", "lot")
+
+
+def parse_yymmdd(value: str, field: str = "expiry", today: date | None = None) -> date:
+    """AI 17 (and 11, 15...): YYMMDD; DD 00 means the last day of the month. The century follows the GS1
+    rule: the year lies from 49 years before to 50 years after the current year."""
+    text = str(value).strip()
+    if len(text) != 6 or not text.isdigit():
+        raise InputError(field, "a date is YYMMDD, 6 digits", value)
+    yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
+    this_year = (today or date.today()).year
+    century, current = divmod(this_year, 100)
+    diff = yy - current
+    year = (century - 1 if diff >= 51 else century + 1 if diff <= -50 else century) * 100 + yy
+    if not 1 <= mm <= 12:
+        raise InputError(field, f"month {mm:02d} is not 01-12", value)
+    last = calendar.monthrange(year, mm)[1]
+    if dd == 0:
+        dd = last
+    if dd > last:
+        raise InputError(field, f"day {dd:02d} does not exist in {year}-{mm:02d}", value)
+    return date(year, mm, dd)
+
+
+def format_yymmdd(d: date) -> str:
+    return d.strftime("%y%m%d")
+
+
+# Application identifiers understood here: AI -> (fixed length or None for variable, max length, key)
+_AIS: dict[str, tuple[int | None, int, str]] = {
+    "00": (18, 18, "sscc"),
+    "01": (14, 14, "gtin"),
+    "02": (14, 14, "content_gtin"),
+    "10": (None, 20, "lot"),
+    "11": (6, 6, "production_date"),
+    "13": (6, 6, "packaging_date"),
+    "15": (6, 6, "best_before"),
+    "16": (6, 6, "sell_by"),
+    "17": (6, 6, "expiry"),
+    "21": (None, 20, "serial"),
+    "22": (None, 20, "cpv"),
+    "30": (None, 8, "count"),
+    "37": (None, 8, "count"),
+    "254": (None, 20, "gln_extension"),
+    "410": (13, 13, "ship_to_gln"),
+    "411": (13, 13, "bill_to_gln"),
+    "412": (13, 13, "purchased_from_gln"),
+    "413": (13, 13, "ship_for_gln"),
+    "414": (13, 13, "gln"),
+    "415": (13, 13, "invoicing_party_gln"),
+    "416": (13, 13, "production_gln"),
+    "417": (13, 13, "party_gln"),
+}
+_DATE_KEYS = {"expiry", "production_date", "packaging_date", "best_before", "sell_by"}
+
+
+@dataclass
+class Gs1Identifiers:
+    """What a scan or a URI identifies. Dates are :class:`datetime.date`."""
+
+    gtin: str | None = None
+    serial: str | None = None
+    lot: str | None = None
+    expiry: date | None = None
+    sscc: str | None = None
+    gln: str | None = None
+    other: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("gtin", "serial", "lot", "sscc", "gln"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.expiry is not None:
+            out["expiry"] = self.expiry.isoformat()
+        out.update(self.other)
+        return out
+
+    def element_string(self) -> str:
+        """The human-readable element string, ``(01)...(17)...(10)...(21)...``."""
+        parts = []
+        if self.sscc:
+            parts.append(f"(00){self.sscc}")
+        if self.gtin:
+            parts.append(f"(01){self.gtin}")
+        if self.expiry:
+            parts.append(f"(17){format_yymmdd(self.expiry)}")
+        if self.lot:
+            parts.append(f"(10){self.lot}")
+        if self.serial:
+            parts.append(f"(21){self.serial}")
+        if self.gln:
+            parts.append(f"(414){self.gln}")
+        return "".join(parts)
+
+    def digital_link(self, domain: str = "https://id.gs1.org") -> str:
+        """The GS1 Digital Link URI (primary key, then lot and serial in the path, expiry in the query)."""
+        from urllib.parse import quote
+
+        if self.gtin:
+            path = f"/01/{self.gtin}"
+            if self.lot:
+                path += f"/10/{quote(self.lot, safe='')}"
+            if self.serial:
+                path += f"/21/{quote(self.serial, safe='')}"
+        elif self.sscc:
+            path = f"/00/{self.sscc}"
+        elif self.gln:
+            path = f"/414/{self.gln}"
+        else:
+            raise InputError("identifiers", "a Digital Link needs a GTIN, an SSCC or a GLN")
+        query = f"?17={format_yymmdd(self.expiry)}" if self.expiry and self.gtin else ""
+        return domain.rstrip("/") + path + query
+
+
+def _store(ids: Gs1Identifiers, ai: str, value: str, today: date | None) -> None:
+    key = _AIS[ai][2]
+    where = f"AI {ai}"
+    if key == "gtin":
+        ids.gtin = parse_gtin(value, f"gtin ({where})")
+    elif key == "sscc":
+        ids.sscc = parse_sscc(value, f"sscc ({where})")
+    elif key == "gln":
+        ids.gln = format_gln(parse_gln(value, f"gln ({where})"))
+    elif key == "lot":
+        ids.lot = parse_lot(value)
+    elif key == "serial":
+        ids.serial = parse_serial(value)
+    elif key == "expiry":
+        ids.expiry = parse_yymmdd(value, "expiry (AI 17)", today)
+    elif key in _DATE_KEYS:
+        ids.other[key] = parse_yymmdd(value, f"{key} (AI {ai})", today).isoformat()
+    elif key.endswith("_gln"):
+        ids.other[key] = format_gln(parse_gln(value, f"{key} ({where})"))
+    else:
+        ids.other[key] = value
+
+
+def _check_pairs(ids: Gs1Identifiers) -> Gs1Identifiers:
+    if ids.serial is not None and ids.gtin is None:
+        raise InputError("serial", "a serial (AI 21) qualifies a GTIN (AI 01), which is missing")
+    if ids.lot is not None and ids.gtin is None:
+        raise InputError("lot", "a lot (AI 10) qualifies a GTIN (AI 01), which is missing")
+    return ids
+
+
+def _match_ai(text: str, pos: int) -> str:
+    for n in (2, 3, 4):
+        if text[pos : pos + n] in _AIS:
+            return text[pos : pos + n]
+    raise InputError("element string", f"unknown application identifier at position {pos}: {text[pos : pos + 4]!r}")
+
+
+def parse_element_string(value: str, today: date | None = None) -> Gs1Identifiers:
+    """A GS1 element string: bracketed ``(01)...(21)...`` or raw as scanned, with FNC1/GS (``\\x1d``) after
+    each variable-length field (an optional symbology identifier such as ``]d2`` is skipped)."""
+    text = value.strip()
+    ids = Gs1Identifiers()
+    if text.startswith("("):
+        pairs = re.findall(r"\((\d{2,4})\)([^(]*)", text)
+        if "".join(f"({a}){v}" for a, v in pairs) != text:
+            raise InputError("element string", "malformed: expected (AI)value pairs", value)
+        for ai, data in pairs:
+            if ai not in _AIS:
+                raise InputError("element string", f"unknown application identifier ({ai})", value)
+            fixed, maximum, _ = _AIS[ai]
+            if fixed is not None and len(data) != fixed:
+                raise InputError(_AIS[ai][2], f"AI {ai} has exactly {fixed} characters, not {len(data)}", data)
+            if len(data) > maximum:
+                raise InputError(_AIS[ai][2], f"AI {ai} has at most {maximum} characters, not {len(data)}", data)
+            _store(ids, ai, data, today)
+        return _check_pairs(ids)
+    for prefix in SYMBOLOGY_PREFIXES:
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    text = text.lstrip(GS)
+    if not text:
+        raise InputError("element string", "empty")
+    pos = 0
+    while pos < len(text):
+        ai = _match_ai(text, pos)
+        pos += len(ai)
+        fixed, maximum, key = _AIS[ai]
+        if fixed is not None:
+            data = text[pos : pos + fixed]
+            if len(data) != fixed:
+                raise InputError(key, f"AI {ai} has exactly {fixed} characters, not {len(data)}", data)
+            pos += fixed
+            if pos < len(text) and text[pos] == GS:
+                pos += 1
+        else:
+            end = text.find(GS, pos)
+            end = len(text) if end < 0 else end
+            data = text[pos:end]
+            if len(data) > maximum:
+                raise InputError(key, f"AI {ai} has at most {maximum} characters before FNC1, not {len(data)}", data)
+            pos = end + 1
+        _store(ids, ai, data, today)
+    return _check_pairs(ids)
+
+
+def parse_digital_link(value: str, today: date | None = None) -> Gs1Identifiers:
+    """A GS1 Digital Link URI on any domain (with any path prefix before the primary key)."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError("digital link", "must be an http(s) URI", value)
+    segments = [unquote(s) for s in parts.path.split("/") if s]
+    for start, seg in enumerate(segments):  # the primary key: 01 (GTIN), 00 (SSCC) or 414 (GLN)
+        if seg in ("01", "00", "414") and start + 1 < len(segments):
+            break
+    else:
+        raise InputError("digital link", "no primary key (/01/ GTIN, /00/ SSCC or /414/ GLN) in the path", value)
+    ids = Gs1Identifiers()
+    rest = segments[start:]
+    if len(rest) % 2:
+        raise InputError("digital link", "path must alternate AI and value after the primary key", value)
+    seen = []
+    for i in range(0, len(rest), 2):
+        ai, data = rest[i], rest[i + 1]
+        if ai not in _AIS:
+            raise InputError("digital link", f"unknown application identifier /{ai}/ in the path", value)
+        seen.append(ai)
+        _store(ids, ai, data, today)
+    if seen[0] == "01" and seen[1:] not in ([], ["10"], ["21"], ["10", "21"], ["22"], ["22", "10"], ["22", "10", "21"]):
+        raise InputError("digital link", "after /01/ the path may hold /22/, /10/ and /21/ in that order", value)
+    for ai, data in parse_qsl(parts.query, keep_blank_values=True):
+        if ai in _AIS and ai not in seen:
+            _store(ids, ai, data, today)
+    return _check_pairs(ids)
+
+
+def parse_any(value: str, today: date | None = None) -> Gs1Identifiers:
+    """A Digital Link URI or an element string (bracketed or raw)."""
+    text = value.strip()
+    if not text:
+        raise InputError("identifier", "empty input")
+    if "://" in text:
+        return parse_digital_link(text, today)
+    return parse_element_string(text, today)

@@ -128,7 +128,7 @@ class ParticipantRegistryClient:
     def get(self, organisation: int) -> Organisation:
         org_id = parse_org_id(organisation)
         raw = self.client.call(self.contract, "getOrganisation", org_id)
-        lei_raw, gln, country, roles, suspended, active, admitted, profile = raw
+        lei_raw, gln, roles, suspended, country, active, admitted, profile = raw
         lei = bytes(lei_raw).rstrip(b"\0").decode() or None
         return Organisation(
             id=org_id,

@@ -7,10 +7,11 @@ from typing import Any
 import click
 
 from tradechain import __version__
-from tradechain.cli import account, deploy, node, participant
+from tradechain.cli import account, deploy, gs1, node, participant
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Consortium admin and members": ("participant",),
+    "Everyone": ("gs1",),
     "Set-up and operations": ("node", "deploy", "account"),
 }
 
@@ -51,6 +52,7 @@ def cli() -> None:
 
 
 cli.add_command(participant.group)
+cli.add_command(gs1.group)
 cli.add_command(node.group)
 cli.add_command(deploy.command)
 cli.add_command(account.group)

@@ -1,0 +1,34 @@
+"""``tradechain gs1``: GS1 identifiers as scanners and URIs carry them (no chain needed)."""
+
+from __future__ import annotations
+
+import click
+
+from tradechain import gs1
+from tradechain.cli.common import emit, handle_errors, json_option
+
+
+@click.group("gs1")
+def group() -> None:
+    """GS1 identifiers: parse and print element strings and Digital Link URIs."""
+
+
+@group.command("parse")
+@click.argument("value")
+@click.option("--domain", default="https://id.gs1.org", show_default=True, help="Domain of the printed Digital Link.")
+@json_option
+@handle_errors
+def parse(value: str, domain: str, as_json: bool) -> None:
+    """Parse VALUE: an element string, bracketed ``(01)...(21)...`` or raw with FNC1/GS separators, or a GS1
+    Digital Link URI on any domain. Prints gtin, serial, lot, expiry (YYYY-MM-DD), sscc, gln."""
+    ids = gs1.parse_any(value)
+    data = ids.to_json()
+
+    def text() -> None:
+        for key, val in data.items():
+            click.echo(f"{key:8} {val}")
+        click.echo(f"{'element':8} {ids.element_string()}")
+        if ids.gtin or ids.sscc or ids.gln:
+            click.echo(f"{'link':8} {ids.digital_link(domain)}")
+
+    emit(as_json, data, text)
