@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
+import {GS1} from "./libraries/GS1.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title ParticipantRegistry
@@ -43,7 +44,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
             if (holder != 0) revert LeiAlreadyAdmitted(lei, holder);
         }
         if (gln != 0) {
-            if (!_validGln(gln)) revert InvalidGln(gln);
+            if (!GS1.isValidKey(gln, 13)) revert InvalidGln(gln);
             uint32 holder = _byGln[gln];
             if (holder != 0) revert GlnAlreadyAdmitted(gln, holder);
         }
@@ -164,11 +165,22 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
 
     /// @inheritdoc IParticipantRegistry
     function requireRole(address account, uint16 role) external view returns (uint32 organisation) {
+        organisation = _active(account);
+        uint16 held = _organisations[organisation].roles;
+        if (role == 0 || held & role != role) revert MissingRole(account, organisation, role);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function requireAnyRole(address account, uint16 roles) external view returns (uint32 organisation) {
+        organisation = _active(account);
+        if (_organisations[organisation].roles & roles == 0) revert MissingRole(account, organisation, roles);
+    }
+
+    /// @dev The organisation of `account`, reverting if it has none or it is suspended (one slot of each read).
+    function _active(address account) private view returns (uint32 organisation) {
         organisation = _accounts[account].organisation;
         if (organisation == 0) revert UnregisteredAccount(account);
-        Organisation storage org = _organisations[organisation];
-        if (org.suspended) revert OrganisationIsSuspended(organisation);
-        if (role == 0 || org.roles & role != role) revert MissingRole(account, organisation, role);
+        if (_organisations[organisation].suspended) revert OrganisationIsSuspended(organisation);
     }
 
     // ------------------------------------------------------------------ internal
@@ -232,19 +244,6 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
             }
         }
         return remainder == 1;
-    }
-
-    /// @dev GS1 GLN: 13 digits; the last is the check digit: weights 3,1,3,... from the right of the other 12.
-    function _validGln(uint64 gln) private pure returns (bool) {
-        if (gln >= 1e13) return false;
-        uint256 check = gln % 10;
-        uint256 rest = gln / 10;
-        uint256 sum = 0;
-        for (uint256 i = 0; i < 12; ++i) {
-            sum += (rest % 10) * (i % 2 == 0 ? 3 : 1);
-            rest /= 10;
-        }
-        return (10 - (sum % 10)) % 10 == check;
     }
 
     function _validCountry(bytes2 country) private pure returns (bool) {

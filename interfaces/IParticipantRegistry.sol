@@ -177,4 +177,11 @@ interface IParticipantRegistry {
     /// @param role Bits of {Roles}.
     /// @return organisation The account's organisation.
     function requireRole(address account, uint16 role) external view returns (uint32 organisation);
+
+    /// @notice The organisation of `account` if it may act in at least one of `roles`; reverts with the reason
+    /// otherwise ({UnregisteredAccount}, {OrganisationIsSuspended} or {MissingRole}).
+    /// @param account The account.
+    /// @param roles Bits of {Roles}, any of which suffices (`Roles.ALL`: any active member).
+    /// @return organisation The account's organisation.
+    function requireAnyRole(address account, uint16 roles) external view returns (uint32 organisation);
 }

@@ -11,7 +11,7 @@ from typing import Any
 
 import brownie
 import pytest
-from brownie import ParticipantRegistry, accounts, web3
+from brownie import ParticipantRegistry, ProductRegistry, accounts, web3
 
 from tradechain import accounts as tc_accounts
 from tradechain.client import Client
@@ -63,6 +63,16 @@ def regulator() -> Any:
 
 
 @pytest.fixture(scope="session")
+def inspector() -> Any:
+    return _role("inspector")
+
+
+@pytest.fixture(scope="session")
+def retailer() -> Any:
+    return _role("retailer")
+
+
+@pytest.fixture(scope="session")
 def outsider() -> Any:
     return _role("outsider")
 
@@ -107,25 +117,22 @@ def registry(admin: Any) -> Any:
     return ParticipantRegistry.deploy(admin, {"from": admin})
 
 
+MEMBER_ROLES = ("brand", "manufacturer", "carrier", "financier", "regulator", "inspector", "retailer")
+
+
 @pytest.fixture(scope="module")
-def members(
-    registry: Any, admin: Any, brand: Any, manufacturer: Any, carrier: Any, financier: Any, regulator: Any
-) -> dict[str, int]:
+def members(registry: Any, admin: Any) -> dict[str, int]:
     """One admitted organisation per role, its dev account as manager: {role name: organisation id}."""
     out = {}
-    for i, (role, acct) in enumerate(
-        [
-            ("brand", brand),
-            ("manufacturer", manufacturer),
-            ("carrier", carrier),
-            ("financier", financier),
-            ("regulator", regulator),
-        ],
-        start=1,
-    ):
-        tx = registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], b"\0" * 32, acct, {"from": admin})
+    for i, role in enumerate(MEMBER_ROLES, start=1):
+        tx = registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], b"\0" * 32, _role(role), {"from": admin})
         out[role] = tx.events["OrganisationAdmitted"]["organisation"]
     return out
+
+
+@pytest.fixture(scope="module")
+def products(registry: Any, members: dict[str, int], admin: Any) -> Any:
+    return ProductRegistry.deploy(registry, {"from": admin})
 
 
 # ------------------------------------------------------------------ the SDK on the same chain

@@ -221,3 +221,17 @@ def test_unknown_organisation(registry: Any, admin: Any) -> None:
         registry.setRoles(9, 1, {"from": admin})
     with reverts_with("NonexistentOrganisation", 9):
         registry.reinstate(9, {"from": admin})
+
+
+def test_require_any_role_accepts_one_of_several(
+    registry: Any, members: dict[str, int], carrier: Any, admin: Any, outsider: Any
+) -> None:
+    either = ROLE["carrier"] | ROLE["brand"]
+    assert registry.requireAnyRole(carrier, either) == members["carrier"]
+    with reverts_with("MissingRole", carrier, members["carrier"], ROLE["brand"] | ROLE["financier"]):
+        registry.requireAnyRole(carrier, ROLE["brand"] | ROLE["financier"])
+    with reverts_with("UnregisteredAccount", outsider):
+        registry.requireAnyRole(outsider, either)
+    registry.suspend(members["carrier"], ZERO32, {"from": admin})
+    with reverts_with("OrganisationIsSuspended", members["carrier"]):
+        registry.requireAnyRole(carrier, either)

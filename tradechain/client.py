@@ -22,6 +22,7 @@ from tradechain.tx import Call, Receipt, Transactor
 
 if TYPE_CHECKING:
     from tradechain.participants import ParticipantRegistryClient
+    from tradechain.products import ProductRegistryClient
 
 
 class Client:
@@ -78,6 +79,12 @@ class Client:
         """A web3 contract with the ABI from the build artifacts, at its deployed address by default."""
         abi = artifacts.load(name).abi
         return self.w3.eth.contract(address=to_checksum_address(address or self.address_of(name)), abi=abi)
+
+    @cached_property
+    def products(self) -> ProductRegistryClient:
+        from tradechain.products import ProductRegistryClient
+
+        return ProductRegistryClient(self)
 
     @cached_property
     def participants(self) -> ParticipantRegistryClient:

@@ -6,7 +6,7 @@ from tradechain import deployments, project
 from tradechain.client import Client
 from tradechain.deployments import DeployedContract, Deployment
 
-CONTRACTS = ("ParticipantRegistry",)
+CONTRACTS = ("ParticipantRegistry", "ProductRegistry")
 """Every contract of the suite, in deployment order."""
 
 
