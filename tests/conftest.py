@@ -24,8 +24,9 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 @pytest.fixture(autouse=True)
-def isolate(fn_isolation: Any) -> None:
-    pass
+def isolate(fn_isolation: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test in its own chain snapshot, with its own off-chain serial store."""
+    monkeypatch.setenv("TRADECHAIN_SERIALS", str(tmp_path / "serials"))
 
 
 def _role(name: str) -> Any:
@@ -152,6 +153,29 @@ def w3_sdk(rpc_url: str) -> Any:
 def sdk_deployment(w3_sdk: Any) -> Deployment:
     """The suite deployed through the SDK (not Brownie), kept for the module."""
     return deploy_suite(Client(w3_sdk, tc_accounts.dev_account("admin")), save=False)
+
+
+SDK_MEMBERS = {  # role: (country, roles)
+    "brand": ("IT", "brand"),
+    "manufacturer": ("TH", "manufacturer"),
+    "carrier": ("SG", "carrier"),
+    "retailer": ("NL", "retailer"),
+    "regulator": ("BE", "regulator"),
+    "inspector": ("CH", "inspector"),
+    "customs": ("NL", "customs"),
+}
+
+
+@pytest.fixture(scope="module")
+def sdk_members(w3_sdk: Any, sdk_deployment: Deployment) -> dict[str, int]:
+    """Organisations admitted through the SDK into the SDK deployment, their dev account as manager."""
+    admin = Client(w3_sdk, tc_accounts.dev_account("admin"), deployment=sdk_deployment)
+    out = {}
+    for i, (role, (country, roles)) in enumerate(SDK_MEMBERS.items(), start=100):
+        out[role] = admin.participants.admit(
+            lei=lei(i), country=country, roles=roles, manager=tc_accounts.dev_account(role).address
+        ).organisation
+    return out
 
 
 @pytest.fixture

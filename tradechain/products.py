@@ -199,7 +199,9 @@ class ProductRegistryClient:
             raise InputError("serial", f"serial {serial} of GTIN {gtin14} is in no commissioning known here")
         batch, index = found
         proof = batch.tree().proof(index)
-        return self._send("dispense", bytes.fromhex(batch.batch[2:]), serial.encode(), index, proof, _gln(gln))
+        return self._send(
+            "dispense", bytes.fromhex(batch.batch[2:]), serial.encode().ljust(20, b"\0"), index, proof, _gln(gln)
+        )
 
     def recall(self, lots: Sequence[bytes], reason: str) -> Receipt:
         from tradechain.values import reason_code
@@ -227,7 +229,7 @@ class ProductRegistryClient:
         status, custodian = self._call(
             "verify",
             int(ids.gtin),
-            ids.serial.encode(),
+            ids.serial.encode().ljust(20, b"\0"),
             lot_bytes,
             expiry,
             bytes.fromhex(batch.batch[2:]),

@@ -26,11 +26,13 @@ def deploy_suite(client: Client, *, admin: str | None = None, save: bool = True)
             "optimizer": cfg["solc"].get("optimizer", {}),
         },
     )
-    receipt = client.deploy("ParticipantRegistry", admin)
-    assert receipt.contract_address is not None
-    dep.contracts["ParticipantRegistry"] = DeployedContract(
-        receipt.contract_address, receipt.block_number, receipt.tx_hash
-    )
+    constructor_args: dict[str, tuple[object, ...]] = {"ParticipantRegistry": (admin,)}
+    for name in CONTRACTS:
+        # every later contract takes the membership registry
+        args = constructor_args.get(name) or (dep.contracts["ParticipantRegistry"].address,)
+        receipt = client.deploy(name, *args)
+        assert receipt.contract_address is not None
+        dep.contracts[name] = DeployedContract(receipt.contract_address, receipt.block_number, receipt.tx_hash)
     dep.block = min(c.block for c in dep.contracts.values())
     if save:
         deployments.save(dep)

@@ -1,0 +1,427 @@
+"""SQLite schema, writer and queries of the indexer.
+
+Every row carries the ``(block, log_index)`` of the event that wrote it, so a rewind after a reorganisation is
+``DELETE ... WHERE block > ancestor`` on every table, and current state is the latest row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, timestamp INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL, name TEXT NOT NULL,
+    unit TEXT, org INTEGER, args TEXT NOT NULL, PRIMARY KEY (block, log_index));
+CREATE INDEX IF NOT EXISTS events_unit ON events (unit, block, log_index);
+CREATE TABLE IF NOT EXISTS lots (
+    lot TEXT PRIMARY KEY, gtin TEXT NOT NULL, lot_number TEXT NOT NULL, owner INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, origin TEXT NOT NULL, data_hash TEXT NOT NULL, block INTEGER NOT NULL,
+    log_index INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS lots_gtin ON lots (gtin, lot_number);
+CREATE TABLE IF NOT EXISTS batches (
+    batch TEXT PRIMARY KEY, lot TEXT NOT NULL, serials_root TEXT NOT NULL, count INTEGER NOT NULL,
+    block INTEGER NOT NULL, log_index INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS batches_lot ON batches (lot);
+CREATE TABLE IF NOT EXISTS custody (
+    unit TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, custodian INTEGER NOT NULL,
+    pending INTEGER NOT NULL, consumed INTEGER NOT NULL, PRIMARY KEY (unit, block, log_index));
+CREATE TABLE IF NOT EXISTS packing (
+    child TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, container TEXT,
+    PRIMARY KEY (child, block, log_index));
+CREATE INDEX IF NOT EXISTS packing_container ON packing (container);
+CREATE TABLE IF NOT EXISTS edges (
+    input TEXT NOT NULL, output TEXT NOT NULL, transformation TEXT NOT NULL, block INTEGER NOT NULL,
+    log_index INTEGER NOT NULL, PRIMARY KEY (input, output, block));
+CREATE INDEX IF NOT EXISTS edges_output ON edges (output);
+CREATE TABLE IF NOT EXISTS recalls (
+    lot TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, by_org INTEGER NOT NULL,
+    reason TEXT NOT NULL, PRIMARY KEY (lot, block, log_index));
+CREATE TABLE IF NOT EXISTS dispensed (
+    batch TEXT NOT NULL, idx INTEGER NOT NULL, serial TEXT NOT NULL, org INTEGER NOT NULL, block INTEGER NOT NULL,
+    log_index INTEGER NOT NULL, PRIMARY KEY (batch, idx));
+CREATE TABLE IF NOT EXISTS epcis_anchors (
+    event_hash TEXT NOT NULL, org INTEGER NOT NULL, event_type INTEGER NOT NULL, event_time INTEGER NOT NULL,
+    location INTEGER NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, PRIMARY KEY (block, log_index));
+CREATE INDEX IF NOT EXISTS epcis_anchors_hash ON epcis_anchors (event_hash);
+-- Off chain: the EPCIS documents' events (kept by whoever imported them) and which EPCs each one names.
+CREATE TABLE IF NOT EXISTS epcis_events (event_hash TEXT PRIMARY KEY, event_time TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS epc_events (epc TEXT NOT NULL, event_hash TEXT NOT NULL, role TEXT NOT NULL,
+    PRIMARY KEY (epc, event_hash, role));
+"""
+
+CHAIN_TABLES = (
+    "blocks",
+    "events",
+    "lots",
+    "batches",
+    "custody",
+    "packing",
+    "edges",
+    "recalls",
+    "dispensed",
+    "epcis_anchors",
+)
+
+
+class Store:
+    """The indexer's database. One writer; any number of readers."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: a crash inside leaves the database as before."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -------------------------------------------------------------- meta
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?", (key, value, value)
+        )
+
+    def last_block(self) -> int:
+        value = self.get_meta("last_block")
+        return -1 if value is None else int(value)
+
+    def block_hash(self, number: int) -> str | None:
+        row = self.db.execute("SELECT hash FROM blocks WHERE number = ?", (number,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def rewind(self, ancestor: int) -> None:
+        """Forgets everything above block ``ancestor`` (inside the caller's transaction)."""
+        for table in CHAIN_TABLES:
+            column = "number" if table == "blocks" else "block"
+            self.db.execute(f"DELETE FROM {table} WHERE {column} > ?", (ancestor,))
+        self.set_meta("last_block", str(ancestor))
+
+    # -------------------------------------------------------------- writer (applies one decoded event)
+
+    def _custody(self, unit: str) -> tuple[int, int, int]:
+        row = self.db.execute(
+            "SELECT custodian, pending, consumed FROM custody WHERE unit = ? ORDER BY block DESC, log_index DESC "
+            "LIMIT 1",
+            (unit,),
+        ).fetchone()
+        return (0, 0, 0) if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+    def _set_custody(self, unit: str, pos: tuple[int, int], custodian: int, pending: int, consumed: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO custody VALUES (?, ?, ?, ?, ?, ?)", (unit, *pos, custodian, pending, consumed)
+        )
+
+    def apply(self, name: str, args: dict[str, Any], block: int, log_index: int, tx_hash: str) -> None:
+        """Writes one event of ProductRegistry (or any other contract: kept in ``events`` only)."""
+        pos = (block, log_index)
+        a: dict[str, Any] = {k: _hexed(v) for k, v in args.items()}
+        unit = a.get("unit") or a.get("batch") or a.get("container") or a.get("lot") or a.get("eventHash")
+        org = a.get("organisation", a.get("owner", a.get("to", a.get("by", a.get("inspector")))))
+        self.db.execute(
+            "INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (block, log_index, tx_hash, name, unit, org, json.dumps(a, default=_jsonable)),
+        )
+        if name == "LotRegistered":
+            lot_number = bytes.fromhex(a["lotNumber"][2:]).rstrip(b"\0").decode()
+            self.db.execute(
+                "INSERT OR REPLACE INTO lots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    a["lot"],
+                    f"{a['gtin']:014d}",
+                    lot_number,
+                    a["owner"],
+                    a["expiresAt"],
+                    bytes.fromhex(a["origin"][2:]).decode(),
+                    a["dataHash"],
+                    *pos,
+                ),
+            )
+            self._set_custody(a["lot"], pos, a["owner"], 0, 0)
+        elif name == "Commissioned":
+            self.db.execute(
+                "INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?)",
+                (a["batch"], a["lot"], a["serialsRoot"], a["count"], *pos),
+            )
+            self._set_custody(a["batch"], pos, a["owner"], 0, 0)
+        elif name == "Packed":
+            if self._custody(a["container"]) == (0, 0, 0):
+                self._set_custody(a["container"], pos, a["organisation"], 0, 0)
+            for child in a["children"]:
+                self.db.execute("INSERT OR REPLACE INTO packing VALUES (?, ?, ?, ?)", (child, *pos, a["container"]))
+        elif name == "Unpacked":
+            for child in a["children"]:
+                self.db.execute("INSERT OR REPLACE INTO packing VALUES (?, ?, ?, NULL)", (child, *pos))
+                _, _, consumed = self._custody(child)
+                self._set_custody(child, pos, a["organisation"], 0, consumed)
+        elif name == "Shipped":
+            _, _, consumed = self._custody(a["unit"])
+            self._set_custody(a["unit"], pos, a["from"], a["to"], consumed)
+        elif name == "ShipmentCancelled":
+            _, _, consumed = self._custody(a["unit"])
+            self._set_custody(a["unit"], pos, a["from"], 0, consumed)
+        elif name == "Received":
+            _, _, consumed = self._custody(a["unit"])
+            self._set_custody(a["unit"], pos, a["to"], 0, consumed)
+        elif name == "Transformed":
+            for i in a["inputs"]:
+                custodian, pending, _ = self._custody(i)
+                self._set_custody(i, pos, custodian, pending, 1)
+                for o in a["outputs"]:
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?)", (i, o, a["transformation"], *pos)
+                    )
+        elif name == "Recalled":
+            self.db.execute(
+                "INSERT OR REPLACE INTO recalls VALUES (?, ?, ?, ?, ?)", (a["lot"], *pos, a["by"], a["reason"])
+            )
+        elif name == "Dispensed":
+            serial = bytes.fromhex(a["serial"][2:]).rstrip(b"\0").decode()
+            self.db.execute(
+                "INSERT OR REPLACE INTO dispensed VALUES (?, ?, ?, ?, ?, ?)",
+                (a["batch"], a["index"], serial, a["organisation"], *pos),
+            )
+        elif name == "EpcisEventRecorded":
+            self.db.execute(
+                "INSERT OR REPLACE INTO epcis_anchors VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (a["eventHash"], a["organisation"], a["eventType"], a["eventTime"], a["location"], *pos),
+            )
+
+    # -------------------------------------------------------------- off-chain EPCIS bodies
+
+    def put_epcis_events(self, events: Iterable[tuple[str, str, dict[str, Any], list[tuple[str, str]]]]) -> None:
+        """(event hash, event time, normalised event, [(epc, role)]) for each event; idempotent."""
+        for event_hash, event_time, body, epcs in events:
+            self.db.execute(
+                "INSERT OR IGNORE INTO epcis_events VALUES (?, ?, ?)",
+                (event_hash, event_time, json.dumps(body, sort_keys=True, separators=(",", ":"))),
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO epc_events VALUES (?, ?, ?)", [(epc, event_hash, role) for epc, role in epcs]
+            )
+
+    # -------------------------------------------------------------- queries
+
+    def current_custody(self, unit: str) -> dict[str, Any] | None:
+        """Who holds ``unit`` now: the custodian of its outermost container."""
+        outer, path = unit, [unit]
+        for _ in range(16):
+            row = self.db.execute(
+                "SELECT container FROM packing WHERE child = ? ORDER BY block DESC, log_index DESC LIMIT 1", (outer,)
+            ).fetchone()
+            if row is None or row[0] is None:
+                break
+            outer = str(row[0])
+            path.append(outer)
+        row = self.db.execute(
+            "SELECT custodian, pending, consumed FROM custody WHERE unit = ? "
+            "ORDER BY block DESC, log_index DESC LIMIT 1",
+            (outer,),
+        ).fetchone()
+        if row is None:
+            return None
+        return {
+            "unit": unit,
+            "holder": int(row[0]),
+            "inTransitTo": int(row[1]) or None,
+            "consumed": bool(self._custody(unit)[2]),
+            "via": path[1:],
+        }
+
+    def contents(self, container: str) -> list[str]:
+        """Units packed in ``container`` now (directly)."""
+        rows = self.db.execute(
+            "SELECT p.child FROM packing p WHERE p.container = ? AND NOT EXISTS (SELECT 1 FROM packing q WHERE "
+            "q.child = p.child AND (q.block > p.block OR (q.block = p.block AND q.log_index > p.log_index)))",
+            (container,),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def history(self, unit: str) -> list[dict[str, Any]]:
+        """Everything that happened to ``unit``: its own events, those of its lot (for a batch), and those of
+        every container while it was packed in it, in chain order."""
+        rows = [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT e.block, e.log_index, e.tx_hash, e.name, e.unit, e.org, e.args, b.timestamp FROM events e "
+                "LEFT JOIN blocks b ON b.number = e.block WHERE e.unit = ?",
+                (unit,),
+            )
+        ]
+        lot = self.db.execute("SELECT lot FROM batches WHERE batch = ?", (unit,)).fetchone()
+        if lot is not None:
+            rows += [
+                dict(r)
+                for r in self.db.execute(
+                    "SELECT e.block, e.log_index, e.tx_hash, e.name, e.unit, e.org, e.args, b.timestamp FROM events e "
+                    "LEFT JOIN blocks b ON b.number = e.block WHERE e.unit = ? AND e.name IN ('LotRegistered', "
+                    "'Recalled')",
+                    (lot[0],),
+                )
+            ]
+        select = "SELECT e.block, e.log_index, e.tx_hash, e.name, e.unit, e.org, e.args, b.timestamp FROM events e "
+        rows += [
+            dict(r)
+            for r in self.db.execute(  # being packed and unpacked
+                select + "JOIN packing p ON p.block = e.block AND p.log_index = e.log_index "
+                "LEFT JOIN blocks b ON b.number = e.block WHERE p.child = ?",
+                (unit,),
+            )
+        ]
+        rows += [
+            dict(r)
+            for r in self.db.execute(  # being made or consumed by a transformation
+                select + "JOIN (SELECT DISTINCT block, log_index FROM edges WHERE input = ? OR output = ?) t "
+                "ON t.block = e.block AND t.log_index = e.log_index LEFT JOIN blocks b ON b.number = e.block",
+                (unit, unit),
+            )
+        ]
+        periods = self._packed_periods(unit)
+        for container, start, end in periods:
+            rows += [
+                dict(r)
+                for r in self.db.execute(
+                    "SELECT e.block, e.log_index, e.tx_hash, e.name, e.unit, e.org, e.args, b.timestamp FROM events e "
+                    "LEFT JOIN blocks b ON b.number = e.block WHERE e.unit = ? AND e.name IN ('Shipped', 'Received', "
+                    "'ShipmentCancelled', 'Inspected') AND (e.block > ? OR (e.block = ? AND e.log_index > ?)) AND "
+                    "(e.block < ? OR (e.block = ? AND e.log_index < ?))",
+                    (container, start[0], start[0], start[1], end[0], end[0], end[1]),
+                )
+            ]
+        rows.sort(key=lambda r: (r["block"], r["log_index"]))
+        for r in rows:
+            r["args"] = json.loads(r["args"])
+        return rows
+
+    def _packed_periods(self, unit: str) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+        rows = self.db.execute(
+            "SELECT block, log_index, container FROM packing WHERE child = ? ORDER BY block, log_index", (unit,)
+        ).fetchall()
+        periods = []
+        for i, row in enumerate(rows):
+            if row["container"] is None:
+                continue
+            end = (rows[i + 1]["block"], rows[i + 1]["log_index"]) if i + 1 < len(rows) else (2**62, 0)
+            periods.append((str(row["container"]), (int(row["block"]), int(row["log_index"])), end))
+        return periods
+
+    def lot_info(self, lot: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT lot, gtin, lot_number, owner, expires_at, origin, data_hash FROM lots WHERE lot = ?", (lot,)
+        ).fetchone()
+        if row is None:
+            return None
+        info = dict(row)
+        info["recalled"] = self.db.execute("SELECT 1 FROM recalls WHERE lot = ?", (lot,)).fetchone() is not None
+        return info
+
+    def origin(self, lot: str) -> list[dict[str, Any]]:
+        """The upstream tree of ``lot`` through transformations: every lot it was made from, with depth."""
+        rows = self.db.execute(
+            "WITH RECURSIVE up(lot, depth, via) AS (SELECT ?, 0, NULL UNION SELECT e.input, up.depth + 1, e.output "
+            "FROM edges e JOIN up ON e.output = up.lot WHERE up.depth < 64) "
+            "SELECT up.lot, MIN(up.depth) AS depth, up.via, l.gtin, l.lot_number, l.owner, l.origin "
+            "FROM up LEFT JOIN lots l ON l.lot = up.lot GROUP BY up.lot ORDER BY depth, up.lot",
+            (lot,),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def impact(self, lot: str) -> dict[str, Any]:
+        """The downstream blast radius of ``lot``: every lot made from it, every batch of those lots, and who
+        holds each now."""
+        lots = [
+            dict(r)
+            for r in self.db.execute(
+                "WITH RECURSIVE down(lot, depth) AS (SELECT ?, 0 UNION SELECT e.output, down.depth + 1 FROM edges e "
+                "JOIN down ON e.input = down.lot WHERE down.depth < 64) "
+                "SELECT down.lot, MIN(down.depth) AS depth, l.gtin, l.lot_number, l.owner FROM down "
+                "LEFT JOIN lots l ON "
+                "l.lot = down.lot GROUP BY down.lot ORDER BY depth, down.lot",
+                (lot,),
+            )
+        ]
+        affected = []
+        items = 0
+        for entry in lots:
+            holder = self.current_custody(entry["lot"])
+            entry["holder"] = holder["holder"] if holder else None
+            entry["consumed"] = holder["consumed"] if holder else False
+            batches = []
+            for b in self.db.execute("SELECT batch, count FROM batches WHERE lot = ?", (entry["lot"],)):
+                custody = self.current_custody(str(b["batch"]))
+                dispensed = self.db.execute("SELECT COUNT(*) FROM dispensed WHERE batch = ?", (b["batch"],)).fetchone()[
+                    0
+                ]
+                batches.append(
+                    {
+                        "batch": b["batch"],
+                        "items": int(b["count"]),
+                        "dispensed": int(dispensed),
+                        "holder": custody["holder"] if custody else None,
+                    }
+                )
+                items += int(b["count"])
+            entry["batches"] = batches
+            affected.append(entry)
+        holders = sorted(
+            {
+                h
+                for e in affected
+                for h in [e["holder"], *[b["holder"] for b in e["batches"]]]
+                if h and not (e["consumed"] and h == e["holder"] and not e["batches"])
+            }
+        )
+        return {"lot": lot, "lots": affected, "serializedItems": items, "holders": holders}
+
+    def epcis_events_for(self, epc: str) -> list[dict[str, Any]]:
+        """The stored EPCIS events naming ``epc`` (or its class), in event-time order."""
+        rows = self.db.execute(
+            "SELECT DISTINCT ev.body FROM epc_events x JOIN epcis_events ev ON ev.event_hash = x.event_hash "
+            "WHERE x.epc = ? ORDER BY ev.event_time, ev.event_hash",
+            (epc,),
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def item_event_count(self, epc: str) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM epc_events WHERE epc = ?", (epc,)).fetchone()[0])
+
+
+def _hexed(value: Any) -> Any:
+    """Event arguments with every bytes value (also inside lists) as 0x hex."""
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (list, tuple)):
+        return [_hexed(v) for v in value]
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)
