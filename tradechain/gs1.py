@@ -39,14 +39,18 @@ def with_check_digit(body: str) -> str:
 def _digits(value: str | int, field_name: str, lengths: tuple[int, ...], what: str) -> str:
     text = str(value).strip()
     if not text.isascii() or not text.isdigit():
-        raise InputError(field_name, f"a {what} is digits only", value)
+        raise InputError(field_name, f"{_article(what)} {what} is digits only", value)
     if len(text) not in lengths:
         allowed = "/".join(str(n) for n in lengths)
-        raise InputError(field_name, f"a {what} is {allowed} digits, not {len(text)}", value)
+        raise InputError(field_name, f"{_article(what)} {what} is {allowed} digits, not {len(text)}", value)
     expected = check_digit(text[:-1])
     if int(text[-1]) != expected:
         raise InputError(field_name, f"{what} check digit is wrong: expected {expected}, got {text[-1]}", value)
     return text
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "AEFHILMNORSX" else "a"  # as spoken: an SSCC, a GTIN, a GLN
 
 
 def parse_gtin(value: str | int, field: str = "gtin") -> str:
