@@ -208,6 +208,12 @@ class ProductRegistryClient:
 
         return self._send("recall", list(lots), reason_code(reason))
 
+    def record_events(self, anchors: Sequence[tuple[bytes, int, int, int]]) -> Receipt:
+        """Anchors EPCIS events (hash, type, unix time, GLN) in one transaction (at most 4,096)."""
+        if not anchors or len(anchors) > 4096:
+            raise InputError("events", "1 to 4,096 events per transaction", len(anchors))
+        return self._send("recordEvents", list(anchors))
+
     # -------------------------------------------------------------- reads
 
     def verify(self, ids: Gs1Identifiers) -> Verification:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 
 from tradechain import project
 from tradechain.client import Client, connect
@@ -92,6 +94,26 @@ def tx_json(receipt: Receipt) -> dict[str, Any]:
 
 def tx_text(receipt: Receipt) -> str:
     return f"tx {receipt.tx_hash} (block {receipt.block_number}, gas {receipt.gas_used:,})"
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for long work (hidden with --json or when stderr is not a terminal)."""
+    if quiet or total < 1:
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def fail(message: str, code: int) -> None:

@@ -3,6 +3,7 @@ food and medicine."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -10,9 +11,19 @@ from typing import Any
 
 import click
 
-from tradechain import gs1
-from tradechain.cli.common import chain_options, emit, handle_errors, json_option, open_client, tx_json, tx_text
+from tradechain import epcis, gs1
+from tradechain.cli.common import (
+    chain_options,
+    emit,
+    handle_errors,
+    json_option,
+    open_client,
+    progress_bar,
+    tx_json,
+    tx_text,
+)
 from tradechain.client import Client
+from tradechain.epc import to_digital_link
 from tradechain.errors import InputError
 from tradechain.indexer import Indexer, Store
 from tradechain.products import LotSpec, parse_unit
@@ -387,18 +398,77 @@ def _query(name: str, doc: str) -> Callable[[Callable[..., None]], click.Command
     return decorate
 
 
-@_query("history", "Everything that happened to UNIT, in order (its own events, its containers' and its lot's).")
+@_query(
+    "history",
+    "Everything that happened to UNIT (its events, its containers' and its lot's), or to an EPC "
+    "(URN or Digital Link) from imported EPCIS events.",
+)
 @click.argument("unit")
 def history(unit: str, db: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
-    key = "0x" + parse_unit(unit).hex()
     store = _index(open_client(network_name, rpc_url), db)
-    rows = store.history(key)
+    if unit.startswith("urn:") or "://" in unit:
+        events = store.epcis_events_for(to_digital_link(unit, "epc"))
+        emit(
+            as_json,
+            events,
+            "\n".join(
+                f"{e['eventTime']}  {e['type']:20} {e.get('action', ''):8} {e.get('bizStep', '')}" for e in events
+            )
+            or f"no EPCIS events for {unit}",
+        )
+        return
+    rows = store.history("0x" + parse_unit(unit).hex())
     emit(
         as_json,
         rows,
         "\n".join(f"block {r['block']:>6}  {r['name']:18} org {r['org'] or '-':>4}  {_brief(r['args'])}" for r in rows)
         or f"no events for {unit}",
     )
+
+
+@_query("import", "Record the events of an EPCIS 2.0 JSON/JSON-LD document on chain (validated whole first).")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--account", envvar="TRADECHAIN_ACCOUNT", metavar="NAME", help="Signer (default on the local chain: admin)."
+)
+@click.option("--batch", type=click.IntRange(1, 4096), default=2000, show_default=True, help="Events per transaction.")
+def import_(
+    file: Path,
+    account: str | None,
+    batch: int,
+    db: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    as_json: bool,
+) -> None:
+    events = epcis.read_document(file)  # the whole document is validated before anything is sent
+    client = open_client(network_name, rpc_url, account, signer=True)
+    store = _index(client, db)
+    with progress_bar(len(events), "anchoring", quiet=as_json) as advance:
+        result = epcis.import_events(client, store, events, batch=batch, progress=advance)
+    emit(
+        as_json,
+        result.to_json(),
+        f"{result.events} event(s) read; {result.anchored} anchored, "
+        f"{result.already} already on chain; {len(result.transactions)} transaction(s)",
+    )
+
+
+@_query("export", "Write the history of an EPC (URN or Digital Link) as an EPCIS 2.0 document.")
+@click.argument("epc")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+def export(
+    epc: str, out: Path | None, db: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool
+) -> None:
+    store = _index(open_client(network_name, rpc_url), db)
+    document = epcis.export_document(store, epc)
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if out is None:
+        click.echo(text)
+        return
+    out.write_text(text + "\n")
+    count = len(document["epcisBody"]["eventList"])
+    emit(as_json, {"file": str(out), "events": count}, f"wrote {count} event(s) to {out}")
 
 
 @_query("origin", "The upstream tree of LOT through transformations, to its raw materials.")
