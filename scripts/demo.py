@@ -9,16 +9,19 @@ so it can be run again and again on the persistent local node.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from tradechain import accounts
+from tradechain import accounts, gs1, project
 from tradechain.client import Client
 from tradechain.errors import ContractRevert, InputError
 from tradechain.gs1 import with_check_digit
 from tradechain.identity import lei_with_check_digits
+from tradechain.indexer import Indexer, Store
+from tradechain.products import LotSpec, lot_id, sscc_unit
 from tradechain.scripting import script_client
 from tradechain.suite import deploy_suite
 
@@ -42,7 +45,7 @@ class Report:
 
 # The consortium of a coffee and tuna corridor: Vietnam and Ecuador to Europe.
 MEMBERS = [
-    # key, legal identity, country, roles
+    # dev account (its key signs for the organisation), legal identity, country, roles
     ("brand", {"lei": lei_with_check_digits("815600MAISONCAFE01")}, "IT", "brand"),
     (
         "manufacturer",
@@ -57,10 +60,21 @@ MEMBERS = [
     ("regulator", {"lei": lei_with_check_digits("969500FOODSAFETY01")}, "BE", "regulator"),
     (
         "retailer",
-        {"lei": lei_with_check_digits("969500EPICERIE0001"), "gln": with_check_digit("300000000001")},
-        "FR",
+        {"lei": lei_with_check_digits("724500VERSMARKT001"), "gln": with_check_digit("871000000001")},
+        "NL",
         "retailer",
     ),
+    # the tuna and the medicine corridors
+    ("manufacturer2", {"lei": lei_with_check_digits("254900NUSATUNA0001")}, "ID", "manufacturer"),  # fishery
+    ("brand2", {"lei": lei_with_check_digits("254900SIAMCANNERY1")}, "TH", "manufacturer,brand"),  # cannery
+    ("seller", {"lei": lei_with_check_digits("335800PUNEPHARMA01")}, "IN", "manufacturer"),  # drug maker
+    ("buyer", {"lei": lei_with_check_digits("529900GROSSHANDEL1")}, "DE", "retailer"),  # wholesaler
+    (
+        "retailer2",
+        {"lei": lei_with_check_digits("969500PHARMACIE001"), "gln": with_check_digit("300000000002")},
+        "FR",
+        "retailer",
+    ),  # pharmacy
 ]
 
 
@@ -78,7 +92,9 @@ def consortium_chapter(report: Report, admin: Client, as_role: Any) -> dict[str,
         )
     bad = MEMBERS[0][1]["lei"][:18] + "00"
     try:
-        admin.participants.admit(lei=bad, country="IT", roles="brand", manager=accounts.dev_account("brand2").address)
+        admin.participants.admit(
+            lei=bad, country="IT", roles="brand", manager=accounts.dev_account("customer2").address
+        )
     except InputError as exc:
         report.say(lines, f"a mistyped LEI is refused before anything is sent: {exc.user_message}")
 
@@ -100,6 +116,103 @@ def consortium_chapter(report: Report, admin: Client, as_role: Any) -> dict[str,
     return orgs
 
 
+TUNA, CANS = with_check_digit("0899100000001"), with_check_digit("0885200000001")
+MEDICINE = with_check_digit("0890300000001")
+CONTAINER, PALLET = with_check_digit("08852000000000011"), with_check_digit("08903000000000012")
+EXPIRY = date(2029, 12, 31)
+
+
+def tuna_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int], index: Store) -> dict[str, Any]:
+    lines = report.chapter("3. Tuna: caught in Indonesia, canned in Thailand, sold in the Netherlands, recalled")
+    fishery, cannery = as_role("manufacturer2"), as_role("brand2")
+    carrier, customs, retailer, regulator = (as_role(r) for r in ("carrier", "customs", "retailer", "regulator"))
+    fishery.products.claim_gtin(TUNA)
+    tuna, _ = fishery.products.register_lot(LotSpec(TUNA, "YF-0815", EXPIRY, "ID"))
+    fishery.products.ship(tuna, orgs["brand2"])
+    cannery.products.receive(tuna)
+    report.say(lines, f"fishery (ID) landed yellowfin lot {TUNA}/YF-0815 and handed it to the cannery (TH)")
+    cannery.products.claim_gtin(CANS)
+    cans, receipt = cannery.products.transform(
+        [tuna], [LotSpec(CANS, "C-0815-A", EXPIRY, "TH"), LotSpec(CANS, "C-0815-B", EXPIRY, "TH")]
+    )
+    report.say(lines, f"cannery turned it into can lots C-0815-A and C-0815-B (gas {receipt.gas_used:,})")
+    box = sscc_unit(CONTAINER)
+    cannery.products.pack(box, cans)
+    cannery.products.ship(box, orgs["carrier"])
+    handover = carrier.products.receive(box)
+    customs.products.inspect(box, passed=True)
+    carrier.products.ship(box, orgs["retailer"])
+    retailer.products.receive(box)
+    retailer.products.unpack(box, cans[:1])
+    report.say(
+        lines,
+        f"container {CONTAINER}: packed, shipped via Singapore (receipt gas {handover.gas_used:,}), "
+        "cleared by Dutch customs, received and half unpacked by the retailer",
+    )
+    scan = f"(01){CANS}(17){EXPIRY:%y%m%d}(10)C-0815-A"
+    before = admin.products.verify(gs1.parse_any(scan)).status.name
+    report.say(lines, f"a shopper scans a can: {before}")
+    Indexer(admin, index).sync()
+    origin = index.origin("0x" + cans[0].hex())
+    report.say(
+        lines, "trace to origin: " + " <- ".join(f"{o['gtin']}/{o['lot_number']} ({o['origin']})" for o in origin)
+    )
+    impact = index.impact("0x" + tuna.hex())
+    downstream = [e for e in impact["lots"][1:] if e["gtin"]]
+    regulator.products.recall([tuna] + [bytes.fromhex(e["lot"][2:]) for e in downstream], "histamine")
+    report.say(lines, "histamine found: the regulator recalls the catch and every lot made from it:")
+    for e in downstream:
+        report.say(lines, f"  {e['gtin']}/{e['lot_number']}  held by organisation {e['holder']}")
+    after = admin.products.verify(gs1.parse_any(scan)).status.name
+    report.say(lines, f"the same can scanned again: {after}")
+    return {
+        "before": before,
+        "after": after,
+        "recalled": 1 + len(downstream),
+        "holders": sorted({e["holder"] for e in downstream}),
+        "origin": [o["origin"] for o in origin],
+    }
+
+
+def medicine_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int]) -> list[str]:
+    lines = report.chapter("4. Medicine: India to a German wholesaler to a French pharmacy")
+    maker, wholesaler, pharmacy, regulator = (as_role(r) for r in ("seller", "buyer", "retailer2", "regulator"))
+    maker.products.claim_gtin(MEDICINE)
+    for lot in ("AMX-2401", "AMX-2402"):
+        maker.products.register_lot(LotSpec(MEDICINE, lot, EXPIRY, "IN"))
+    batch, receipt = maker.products.commission(MEDICINE, "AMX-2401", [f"AX{i:07d}" for i in range(1, 1001)])
+    other, _ = maker.products.commission(MEDICINE, "AMX-2402", [f"BX{i:07d}" for i in range(1, 101)])
+    report.say(
+        lines,
+        f"1,000 serialized packs of lot AMX-2401 commissioned in one transaction "
+        f"({receipt.gas_used:,} gas, {receipt.gas_used / 1000:.0f} per pack)",
+    )
+    pallet = sscc_unit(PALLET)
+    units = [bytes.fromhex(batch.batch[2:]), bytes.fromhex(other.batch[2:])]
+    maker.products.pack(pallet, units)
+    maker.products.ship(pallet, orgs["buyer"])
+    wholesaler.products.receive(pallet)
+    wholesaler.products.unpack(pallet, units)
+    for unit in units:
+        wholesaler.products.ship(unit, orgs["retailer2"])
+        pharmacy.products.receive(unit)
+    report.say(lines, "pallet shipped to the wholesaler, unpacked, both batches passed on to the pharmacy")
+    link = f"https://id.gs1.org/01/{MEDICINE}/10/AMX-2401/21/AX0000042?17={EXPIRY:%y%m%d}"
+    verdicts = [pharmacy.products.verify(gs1.parse_any(link)).status.name]
+    report.say(lines, f"pharmacist scans pack AX0000042: {verdicts[-1]}")
+    pharmacy.products.dispense(MEDICINE, "AX0000042")
+    verdicts.append(pharmacy.products.verify(gs1.parse_any(link)).status.name)
+    report.say(lines, f"dispensed to a patient; later a second box with the same code turns up: {verdicts[-1]}")
+    fake = f"(01){MEDICINE}(17){EXPIRY:%y%m%d}(10)AMX-2401(21)ZZ9999999"
+    verdicts.append(pharmacy.products.verify(gs1.parse_any(fake)).status.name)
+    report.say(lines, f"a box with a serial nobody commissioned: {verdicts[-1]}")
+    regulator.products.recall([lot_id(MEDICINE, "AMX-2402")], "out-of-specification dissolution")
+    second = f"(01){MEDICINE}(17){EXPIRY:%y%m%d}(10)AMX-2402(21)BX0000007"
+    verdicts.append(pharmacy.products.verify(gs1.parse_any(second)).status.name)
+    report.say(lines, f"lot AMX-2402 recalled by the regulator; a pack from it: {verdicts[-1]}")
+    return verdicts
+
+
 def main() -> dict[str, Any]:
     admin = script_client("admin")
     report = Report()
@@ -112,6 +225,13 @@ def main() -> dict[str, Any]:
         return Client(admin.w3, accounts.dev_account(role), deployment=deployment)
 
     orgs = consortium_chapter(report, admin, as_role)
+    index_path = project.state_home() / f"demo-index-{admin.chain_id}.db"
+    for stale in index_path.parent.glob(index_path.name + "*"):
+        stale.unlink()
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    index = Store(index_path)
+    tuna = tuna_chapter(report, admin, as_role, orgs, index)
+    medicine = medicine_chapter(report, admin, as_role, orgs)
 
     table = Table(title="Members", show_lines=False)
     for col in ("id", "LEI", "GLN", "country", "roles", "accounts", "status"):
@@ -135,4 +255,4 @@ def main() -> dict[str, Any]:
         f"[green]demo complete[/]: {len(orgs)} organisations on chain {admin.chain_id}. Try: "
         "tradechain participant list"
     )
-    return {"deployment": deployment, "organisations": orgs}
+    return {"deployment": deployment, "organisations": orgs, "tuna": tuna, "medicine": medicine}

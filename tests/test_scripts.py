@@ -41,3 +41,7 @@ def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> N
     assert client.participants.is_authorized(accounts.dev_account("customer").address, "carrier") is True
     assert client.participants.organisation_of(accounts.dev_account("carrier2").address) == (0, False)
     assert [o.country for o in client.participants.organisations()] == [m[2] for m in MEMBERS]
+    tuna = result["tuna"]
+    assert (tuna["before"], tuna["after"], tuna["recalled"]) == ("AUTHENTIC", "RECALLED", 3)
+    assert tuna["holders"] == [orgs["retailer"]] and tuna["origin"] == ["TH", "ID"]
+    assert result["medicine"] == ["AUTHENTIC", "DECOMMISSIONED", "UNKNOWN", "RECALLED"]
