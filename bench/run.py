@@ -22,6 +22,7 @@ from typing import Any
 from eth_account import Account
 from web3 import Web3
 
+from bench import trace
 from tradechain import accounts, node, project, toolchain
 from tradechain.client import Client
 from tradechain.gs1 import with_check_digit
@@ -178,14 +179,32 @@ def main(argv: list[str] | None = None) -> int:
             "deploy.ParticipantRegistry": {"gas": admin.transactor.gas.by_label["deploy ParticipantRegistry"][0]}
         }
         operations.update(measure_operations(admin, as_role))
+        for name in ("ParticipantRegistry", "ProductRegistry"):
+            operations[f"deploy.{name}"] = {"gas": admin.transactor.gas.by_label[f"deploy {name}"][0]}
+    with fresh_chain() as w3:  # traceability on a chain and deployment of its own
+        admin = Client(w3, accounts.dev_account("admin"))
+        deployment = deploy_suite(admin, save=False)
+
+        def as_member(role: str) -> Client:
+            return Client(w3, accounts.dev_account(role), deployment=deployment)
+
+        operations.update(trace.measure_gas(admin, as_member))
+        epcis_rates = trace.measure_epcis(
+            w3, as_member("carrier"), n=2_000 if quick else 20_000, n_baseline=100 if quick else 300
+        )
     throughput = measure_throughput(
         n_sync=300 if quick else 1_000, n_batch=1_000 if quick else 5_000, n_web3=50 if quick else 100
     )
+    throughput.update(epcis_rates)
+    queries = trace.fill_and_query(item_events=100_000 if quick else 1_000_000)
     tps = {k: v["tx_per_s"] for k, v in throughput.items() if "tx_per_s" in v}
     ratios = {
         "sdk_send_fixed_gas_vs_web3_default": round(tps["sdk_send_fixed_gas"] / tps["web3_default"], 2),
         "sdk_send_estimated_vs_web3_default": round(tps["sdk_send_estimated"] / tps["web3_default"], 2),
         "sdk_send_many_vs_web3_default": round(tps["sdk_send_many"] / tps["web3_default"], 2),
+        "epcis_batched_vs_one_tx_per_event": round(
+            throughput["epcis_import_batched"]["events_per_s"] / throughput["epcis_one_tx_per_event"]["events_per_s"], 1
+        ),
         "signer_tradechain_vs_eth_account": round(
             throughput["sign_only_tradechain"]["per_s"] / throughput["sign_only_eth_account"]["per_s"], 2
         ),
@@ -203,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "operations": operations,
         "throughput": throughput,
         "ratios": ratios,
+        "indexer_queries": queries,
     }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     width = max(len(k) for k in operations)
@@ -211,8 +231,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:{width}}  {v['gas']:>10,}")
     print("throughput, one Python sender:")
     for name, v in throughput.items():
-        print(f"  {name:22} {v.get('tx_per_s', v.get('per_s')):>9,.1f} /s")
+        rate = v.get("tx_per_s", v.get("per_s", v.get("events_per_s")))
+        print(f"  {name:24} {rate:>10,.1f} /s")
     print("ratios: " + ", ".join(f"{k} {v}x" for k, v in ratios.items()))
+    print("indexer queries on", f"{queries['item_events']:,} item-events over {queries['lots']:,} lots:")
+    for name in ("history_item", "history_lot", "origin", "impact", "custody"):
+        print(f"  {name:14} median {queries[name]['median_ms']:.2f} ms, p95 {queries[name]['p95_ms']:.2f} ms")
     print(f"written to {RESULTS}")
     return 0
 

@@ -80,7 +80,7 @@ contract ProductRegistry is IProductRegistry {
         if (count == 0) revert InvalidSerialCount(count);
         batch = keccak256(abi.encode(lot, serialsRoot));
         if (_units[batch].kind != UnitKind.None) revert BatchAlreadyCommissioned(batch);
-        _units[batch] = Unit(UnitKind.Batch, false, 0, org, 0, count, uint40(block.timestamp));
+        _units[batch] = Unit(UnitKind.Batch, false, 0, org, 0, count, uint40(block.timestamp), false);
         _batchLot[batch] = lot;
         _batchRoot[batch] = serialsRoot;
         emit Commissioned(batch, lot, org, serialsRoot, count, location);
@@ -94,7 +94,7 @@ contract ProductRegistry is IProductRegistry {
         _checkLength(children.length, MAX_CHILDREN);
         Unit storage box = _units[container];
         if (box.kind == UnitKind.None) {
-            _units[container] = Unit(UnitKind.Container, false, 0, org, 0, 0, uint40(block.timestamp));
+            _units[container] = Unit(UnitKind.Container, false, 0, org, 0, 0, uint40(block.timestamp), false);
         } else {
             if (box.kind != UnitKind.Container) revert NotAContainer(container);
             _checkHeld(container, box, org);
@@ -106,6 +106,7 @@ contract ProductRegistry is IProductRegistry {
             Unit storage unit = _units[child];
             _checkHeld(child, unit, org);
             if (unit.height + 1 > height) height = unit.height + 1;
+            unit.packed = true;
             _parent[child] = container;
         }
         if (height > MAX_HEIGHT) revert NestingTooDeep(MAX_HEIGHT);
@@ -126,6 +127,7 @@ contract ProductRegistry is IProductRegistry {
             if (_parent[child] != container) revert UnitNotInContainer(child, container);
             delete _parent[child];
             Unit storage unit = _units[child];
+            unit.packed = false;
             unit.custodian = org; // it travelled inside the container: it is the container holder's now
             unit.since = now_;
         }
@@ -338,7 +340,7 @@ contract ProductRegistry is IProductRegistry {
         lot = _lotId(input.gtin, input.lotNumber);
         if (_lots[lot].gtin != 0) revert LotAlreadyRegistered(lot);
         _lots[lot] = Lot(input.gtin, input.expiresAt, input.origin, false, org);
-        _units[lot] = Unit(UnitKind.Lot, false, 0, org, 0, 0, uint40(block.timestamp));
+        _units[lot] = Unit(UnitKind.Lot, false, 0, org, 0, 0, uint40(block.timestamp), false);
         emit LotRegistered(
             lot, input.gtin, org, input.lotNumber, input.expiresAt, input.origin, input.dataHash, location
         );
@@ -350,8 +352,8 @@ contract ProductRegistry is IProductRegistry {
         if (unit.custodian != org) revert NotCustodian(id, unit.custodian, org);
         if (unit.consumed) revert UnitConsumed(id);
         if (unit.pendingReceiver != 0) revert UnitInTransit(id, unit.pendingReceiver);
-        bytes32 container = _parent[id];
-        if (container != 0) revert UnitPacked(id, container);
+        if (unit.packed) revert UnitPacked(id, _parent[id]); // the flag spares a cold read of _parent
+
     }
 
     function _provesItem(bytes32 batch, bytes20 serial, uint32 index, bytes32[] calldata proof)

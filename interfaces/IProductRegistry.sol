@@ -36,6 +36,7 @@ interface IProductRegistry {
         uint32 pendingReceiver; // organisation it was shipped to, 0 when not in transit
         uint32 size; // serials in a batch
         uint40 since; // when the custodian took it
+        bool packed; // inside a container (see {parentOf}): it moves with the container
     }
 
     /// @notice A registered lot (one storage slot).

@@ -25,9 +25,17 @@ def _check_digits(text: str, field: str, value: str) -> None:
         raise InputError(field, "company prefix and reference are digits", value)
 
 
+# An already canonical item or class Digital Link (the common case in bulk imports): only the GTIN's check
+# digit needs checking; the unreserved characters used here need no percent-decoding.
+_CANONICAL = re.compile(r"https://id\.gs1\.org/01/(\d{14})(?:/10/[0-9A-Za-z\-._]{1,20})?(?:/21/[0-9A-Za-z\-._]{1,20})?")
+
+
 def to_digital_link(value: str, field: str = "epc") -> str:
     """The canonical Digital Link of an EPC URN or Digital Link; other URIs unchanged."""
     text = value.strip()
+    fast = _CANONICAL.fullmatch(text)
+    if fast and gs1.check_digit(fast.group(1)[:13]) == int(fast.group(1)[13]):
+        return text
     if text.startswith(("http://", "https://")) and re.search(r"/(01|00|414|8004|8018|253)/", text):
         return _canonical_dl(text, field)
     m = _URN.fullmatch(text)

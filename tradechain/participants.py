@@ -163,6 +163,10 @@ class ParticipantRegistryClient:
         bits = identity.parse_roles(role)
         return int(self.client.call(self.contract, "requireRole", parse_address(account, "account"), bits))
 
+    def require_role_any(self, account: str, roles: int = identity.ALL_ROLES) -> int:
+        """The organisation of ``account`` if it is an active member with any of ``roles``; else the revert."""
+        return int(self.client.call(self.contract, "requireAnyRole", parse_address(account, "account"), roles))
+
     def accounts(self, organisation: int) -> list[dict[str, Any]]:
         """The organisation's active accounts, rebuilt from its AccountAdded/AccountRevoked events (accounts
         are not enumerable on chain: they are emitted, not stored as a list)."""

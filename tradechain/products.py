@@ -16,12 +16,15 @@ from tradechain import gs1, identity, serials
 from tradechain.errors import InputError
 from tradechain.gs1 import Gs1Identifiers
 from tradechain.serials import SerialBatch
-from tradechain.tx import Receipt
+from tradechain.tx import Call, Receipt
 
 if TYPE_CHECKING:
     from tradechain.client import Client
 
 NAME = "ProductRegistry"
+RECORD_EVENTS_SELECTOR = keccak(b"recordEvents((bytes32,uint8,uint40,uint64)[])")[:4]
+RECORD_EVENTS_BASE_GAS = 60_000
+RECORD_EVENTS_GAS_PER_EVENT = 4_400  # measured: 3,917 per event at 2,000 events, plus 12% margin
 MAX_BATCH_SERIALS = 1_000_000
 
 
@@ -122,6 +125,7 @@ class ProductRegistryClient:
         self.client = client
         self.contract = client.contract(NAME, address)
         self.address = self.contract.address
+        self._members_checked: set[tuple[str, str]] = set()
 
     def _send(self, fn: str, *args: Any, label: str = "") -> Receipt:
         return self.client.send(self.contract, fn, *args, label=label or f"{NAME}.{fn}")
@@ -209,10 +213,29 @@ class ProductRegistryClient:
         return self._send("recall", list(lots), reason_code(reason))
 
     def record_events(self, anchors: Sequence[tuple[bytes, int, int, int]]) -> Receipt:
-        """Anchors EPCIS events (hash, type, unix time, GLN) in one transaction (at most 4,096)."""
+        """Anchors EPCIS events (hash, type, unix time, GLN) in one transaction (at most 4,096).
+
+        The hot path of EPCIS import: the calldata is encoded directly (an array of static tuples; web3's generic
+        encoder costs ~1 ms per event), membership is checked once by a view call instead of a gas estimate, and
+        the gas limit is the measured cost per event with a margin."""
         if not anchors or len(anchors) > 4096:
             raise InputError("events", "1 to 4,096 events per transaction", len(anchors))
-        return self._send("recordEvents", list(anchors))
+        tx = self.client.require_signer()
+        if (tx.address, self.address) not in self._members_checked:
+            self.client.participants.require_role_any(tx.address)
+            self._members_checked.add((tx.address, self.address))
+        parts = [RECORD_EVENTS_SELECTOR, (32).to_bytes(32, "big"), len(anchors).to_bytes(32, "big")]
+        for event_hash, event_type, event_time, location in anchors:
+            if len(event_hash) != 32 or not 0 < event_type < 256 or not 0 <= event_time < 2**40 or location < 0:
+                raise InputError("events", "an anchor is (32-byte hash, type 1-5, uint40 time, GLN)")
+            parts += [
+                event_hash,
+                event_type.to_bytes(32, "big"),
+                event_time.to_bytes(32, "big"),
+                location.to_bytes(32, "big"),
+            ]
+        gas = RECORD_EVENTS_BASE_GAS + RECORD_EVENTS_GAS_PER_EVENT * len(anchors)
+        return tx.send(Call(self.address, b"".join(parts), label=f"{NAME}.recordEvents", gas=gas))
 
     # -------------------------------------------------------------- reads
 
@@ -248,7 +271,7 @@ class ProductRegistryClient:
         return int(self._call("custodianOf", unit))
 
     def unit(self, unit: bytes) -> dict[str, Any]:
-        kind, consumed, height, custodian, pending, size, since = self._call("getUnit", unit)
+        kind, consumed, height, custodian, pending, size, since, _packed = self._call("getUnit", unit)
         return {
             "kind": UnitKind(kind).name.lower(),
             "consumed": consumed,

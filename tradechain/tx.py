@@ -16,6 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -44,18 +45,32 @@ class Call:
     gas: int | None = None
 
 
-@dataclass(frozen=True)
 class Receipt:
-    tx_hash: str
-    block_number: int
-    gas_used: int
-    status: int
-    contract_address: str | None
-    raw: AttributeDict[str, Any]
+    """A mined transaction's receipt. ``raw`` (web3's formatted receipt, for event decoding) is built on first
+    use: a batch of thousands of logs is not formatted unless someone reads its events."""
+
+    __slots__ = ("__dict__", "block_number", "contract_address", "gas_used", "rpc", "status", "tx_hash")
+
+    def __init__(self, rpc: dict[str, Any]) -> None:
+        self.rpc = rpc
+        self.tx_hash: str = str(rpc["transactionHash"])
+        self.block_number = int(rpc["blockNumber"], 16)
+        self.gas_used = int(rpc["gasUsed"], 16)
+        self.status = int(rpc["status"], 16)
+        address = rpc.get("contractAddress")
+        self.contract_address: str | None = to_checksum_address(address) if address else None
+
+    @cached_property
+    def raw(self) -> AttributeDict[str, Any]:
+        formatted: AttributeDict[str, Any] = AttributeDict.recursive(receipt_formatter(self.rpc))
+        return formatted
 
     @property
     def logs(self) -> list[Any]:
         return list(self.raw["logs"])
+
+    def __repr__(self) -> str:
+        return f"Receipt(tx_hash={self.tx_hash!r}, block_number={self.block_number}, gas_used={self.gas_used})"
 
 
 @dataclass
@@ -242,19 +257,13 @@ class Transactor:
             raise NodeUnreachable(f"batch request failed: {out.get('error', out)}")
         return [dict(r) for r in sorted(out, key=lambda r: int(r["id"]))]
 
-    @staticmethod
-    def _format_receipt(raw: dict[str, Any]) -> AttributeDict[str, Any]:
-        """A JSON-RPC receipt in web3's form (HexBytes, ints), so web3's event decoding reads it."""
-        formatted: AttributeDict[str, Any] = AttributeDict.recursive(receipt_formatter(raw))
-        return formatted
-
-    def _submit(self, raw: bytes) -> AttributeDict[str, Any]:
+    def _submit(self, raw: bytes) -> dict[str, Any]:
         raw_hex = "0x" + raw.hex()
         if self._sync is not False:
             response = self._rpc_raw("eth_sendRawTransactionSync", [raw_hex])
             if response.get("result"):
                 self._sync = True
-                return self._format_receipt(response["result"])
+                return dict(response["result"])
             err = response.get("error", {})
             if (
                 self._sync is None
@@ -275,8 +284,8 @@ class Transactor:
             return decode_revert(data)
         return TransactionFailed(f"node refused the transaction: {err.get('message', err)}")
 
-    def _wait_many(self, hashes: list[str]) -> list[AttributeDict[str, Any]]:
-        found: dict[str, AttributeDict[str, Any]] = {}
+    def _wait_many(self, hashes: list[str]) -> list[dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
         deadline = time.monotonic() + self.receipt_timeout
         delay = 0.002
         while True:
@@ -284,7 +293,7 @@ class Transactor:
             responses = self._batch([("eth_getTransactionReceipt", [h]) for h in missing])
             for h, resp in zip(missing, responses, strict=True):
                 if resp.get("result"):
-                    found[h] = self._format_receipt(resp["result"])
+                    found[h] = dict(resp["result"])
             if len(found) == len(hashes):
                 return [found[h] for h in hashes]
             if time.monotonic() > deadline:
@@ -294,15 +303,8 @@ class Transactor:
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
-    def _finish(self, call: Call, raw: AttributeDict[str, Any]) -> Receipt:
-        receipt = Receipt(
-            tx_hash=Web3.to_hex(raw["transactionHash"]),
-            block_number=int(raw["blockNumber"]),
-            gas_used=int(raw["gasUsed"]),
-            status=int(raw["status"]),
-            contract_address=raw.get("contractAddress"),
-            raw=raw,
-        )
+    def _finish(self, call: Call, rpc: dict[str, Any]) -> Receipt:
+        receipt = Receipt(rpc)
         if receipt.status != 1:
             raise self._explain_failure(call, receipt)
         self.gas.record(call.label, receipt.gas_used)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eth_hash.auto import keccak
 from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
 from web3._utils.events import get_event_data
@@ -16,6 +17,7 @@ from tradechain.indexer.store import Store
 from tradechain.network import rpc_with_retry
 
 INDEXED_CONTRACTS = ("ParticipantRegistry", "ProductRegistry")
+EPCIS_TOPIC = "0x" + keccak(b"EpcisEventRecorded(bytes32,uint32,uint8,uint40,uint64)").hex()
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,22 @@ class Indexer:
                 raise TradechainError(f"block {int(log['blockNumber'], 16)} changed while indexing; sync again")
         with self.store.transaction():
             for log in sorted(logs, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16))):
+                if log["topics"][0] == EPCIS_TOPIC:  # the bulk event: static fields, decoded directly
+                    data = bytes.fromhex(log["data"][2:])
+                    self.store.apply(
+                        "EpcisEventRecorded",
+                        {
+                            "eventHash": log["topics"][1],
+                            "organisation": int(log["topics"][2], 16),
+                            "eventType": int.from_bytes(data[0:32], "big"),
+                            "eventTime": int.from_bytes(data[32:64], "big"),
+                            "location": int.from_bytes(data[64:96], "big"),
+                        },
+                        int(log["blockNumber"], 16),
+                        int(log["logIndex"], 16),
+                        log["transactionHash"],
+                    )
+                    continue
                 topics = [HexBytes(t) for t in log["topics"]]
                 abi = self._decoders.get((log["address"].lower(), bytes(topics[0])))
                 if abi is None:
