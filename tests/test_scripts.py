@@ -45,3 +45,21 @@ def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> N
     assert (tuna["before"], tuna["after"], tuna["recalled"]) == ("AUTHENTIC", "RECALLED", 3)
     assert tuna["holders"] == [orgs["retailer"]] and tuna["origin"] == ["TH", "ID"]
     assert result["medicine"] == ["AUTHENTIC", "DECOMMISSIONED", "UNKNOWN", "RECALLED"]
+
+
+def test_import_script_anchors_a_gs1_example_once(
+    deployments_dir: Path,
+    shared_dir: Path,
+    tmp_path: Path,
+    sdk_members: dict[str, int],
+    sdk_deployment: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scripts.import_epcis import main
+    from tradechain import deployments
+
+    deployments.save(sdk_deployment)  # type: ignore[arg-type]
+    example = shared_dir / "epcis-examples" / "Example_9.6.1-ObjectEvent.jsonld"
+    first = main(str(example), account="carrier", db=str(tmp_path / "index.db"))
+    again = main(str(example), account="carrier", db=str(tmp_path / "index.db"))
+    assert (first.anchored, again.anchored, again.already) == (2, 0, 2)

@@ -1,0 +1,21 @@
+"""Import an EPCIS 2.0 document: validate it whole, keep its events in the index, anchor them on chain.
+
+brownie run scripts/import_epcis.py main path/to/events.jsonld --network tradechain-local
+"""
+
+from __future__ import annotations
+
+from tradechain import epcis, project
+from tradechain.epcis import ImportResult
+from tradechain.indexer import Indexer, Store
+from tradechain.scripting import script_client
+
+
+def main(path: str, account: str | None = None, db: str | None = None) -> ImportResult:
+    client = script_client(account)
+    events = epcis.read_document(path)  # nothing is sent unless every event is valid
+    store = Store(db or project.state_home() / f"index-{client.chain_id}.db")
+    Indexer(client, store).sync()
+    result = epcis.import_events(client, store, events)
+    print(f"{result.events} event(s): {result.anchored} anchored, {result.already} already on chain")
+    return result
