@@ -253,6 +253,30 @@ def receive(
     )
 
 
+def _aggregate(
+    verb: str,
+    sscc: str,
+    units: tuple[str, ...],
+    location: str | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Packs (``verb`` "pack") or unpacks ("unpack") UNITS into or from container SSCC."""
+    container = parse_unit(f"sscc:{sscc}" if sscc.isdigit() else sscc)
+    children = [parse_unit(u) for u in units]
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    operation = client.products.pack if verb == "pack" else client.products.unpack
+    receipt = operation(container, children, gln=location)
+    emit(
+        as_json,
+        {"container": "0x" + container.hex(), "children": ["0x" + c.hex() for c in children], **tx_json(receipt)},
+        f"{verb}ed {len(children)} unit(s) {'into' if verb == 'pack' else 'from'} {sscc}; {tx_text(receipt)}",
+    )
+
+
 @_unit_command("pack", "Pack UNITS into container SSCC (created if new).")
 @click.argument("sscc")
 @click.argument("units", nargs=-1, required=True)
@@ -267,14 +291,7 @@ def pack(
     confirmations: int,
     as_json: bool,
 ) -> None:
-    container, children = parse_unit(f"sscc:{sscc}" if sscc.isdigit() else sscc), [parse_unit(u) for u in units]
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    receipt = client.products.pack(container, children, gln=location)
-    emit(
-        as_json,
-        {"container": "0x" + container.hex(), "children": ["0x" + c.hex() for c in children], **tx_json(receipt)},
-        f"packed {len(children)} unit(s) into {sscc}; {tx_text(receipt)}",
-    )
+    _aggregate("pack", sscc, units, location, network_name, rpc_url, account, confirmations, as_json)
 
 
 @_unit_command("unpack", "Unpack UNITS from container SSCC.")
@@ -291,14 +308,7 @@ def unpack(
     confirmations: int,
     as_json: bool,
 ) -> None:
-    container, children = parse_unit(f"sscc:{sscc}" if sscc.isdigit() else sscc), [parse_unit(u) for u in units]
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    receipt = client.products.unpack(container, children, gln=location)
-    emit(
-        as_json,
-        {"container": "0x" + container.hex(), "children": ["0x" + c.hex() for c in children], **tx_json(receipt)},
-        f"unpacked {len(children)} unit(s) from {sscc}; {tx_text(receipt)}",
-    )
+    _aggregate("unpack", sscc, units, location, network_name, rpc_url, account, confirmations, as_json)
 
 
 @_unit_command("transform", "Consume --input units and produce --output lots (GTIN/LOT:EXPIRY:ORIGIN).")
