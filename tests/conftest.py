@@ -132,6 +132,13 @@ def members(registry: Any, admin: Any) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
+def certificates(registry: Any, members: dict[str, int], admin: Any) -> Any:
+    from brownie import LuxuryCertificate
+
+    return LuxuryCertificate.deploy(registry, {"from": admin})
+
+
+@pytest.fixture(scope="module")
 def products(registry: Any, members: dict[str, int], admin: Any) -> Any:
     return ProductRegistry.deploy(registry, {"from": admin})
 

@@ -6,7 +6,7 @@ from tradechain import deployments, project
 from tradechain.client import Client
 from tradechain.deployments import DeployedContract, Deployment
 
-CONTRACTS = ("ParticipantRegistry", "ProductRegistry")
+CONTRACTS = ("ParticipantRegistry", "ProductRegistry", "LuxuryCertificate")
 """Every contract of the suite, in deployment order."""
 
 
