@@ -22,7 +22,7 @@ from typing import Any
 from eth_account import Account
 from web3 import Web3
 
-from bench import trace
+from bench import certificates, trace
 from tradechain import accounts, node, project, toolchain
 from tradechain.client import Client
 from tradechain.gs1 import with_check_digit
@@ -189,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             return Client(w3, accounts.dev_account(role), deployment=deployment)
 
         operations.update(trace.measure_gas(admin, as_member))
+        cert_ops, cert_ratios = certificates.measure(admin, as_member)
+        operations.update(cert_ops)
         epcis_rates = trace.measure_epcis(
             w3, as_member("carrier"), n=2_000 if quick else 20_000, n_baseline=100 if quick else 300
         )
@@ -198,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     throughput.update(epcis_rates)
     queries = trace.fill_and_query(item_events=100_000 if quick else 1_000_000)
     tps = {k: v["tx_per_s"] for k, v in throughput.items() if "tx_per_s" in v}
-    ratios = {
+    ratios: dict[str, float] = {
+        **cert_ratios,
         "sdk_send_fixed_gas_vs_web3_default": round(tps["sdk_send_fixed_gas"] / tps["web3_default"], 2),
         "sdk_send_estimated_vs_web3_default": round(tps["sdk_send_estimated"] / tps["web3_default"], 2),
         "sdk_send_many_vs_web3_default": round(tps["sdk_send_many"] / tps["web3_default"], 2),

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tradechain import accounts, gs1, project
+from tradechain import certificates as certs
 from tradechain.client import Client
 from tradechain.errors import ContractRevert, InputError
 from tradechain.gs1 import with_check_digit
@@ -213,6 +214,59 @@ def medicine_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str
     return verdicts
 
 
+def watch_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int]) -> dict[str, Any]:
+    lines = report.chapter("5. Watches: 1,000 certificates, two resales by claim, a theft, a recovery")
+    maison = as_role("brand")
+    rows = [
+        (
+            f"MC-{i:05d}",
+            {
+                "model": "Maison Chronograph",
+                "reference": "MC-42",
+                "case": "steel",
+                "origin": "CH",
+                "serial": f"MC-{i:05d}",
+            },
+        )
+        for i in range(1, 1001)
+    ]
+    result = maison.certificates.issue_batch(rows)
+    report.say(
+        lines,
+        f"the brand issued {len(result.issued):,} certificates in {len(result.transactions)} "
+        f"transactions ({result.to_json()['gasPerCertificate']:,} gas each)",
+    )
+    token = certs.certificate_id(orgs["brand"], "MC-00042")
+    first, second = as_role("customer"), as_role("customer2")
+    secret, _ = maison.certificates.open_claim(token)
+    first.certificates.claim(token, secret)
+    report.say(lines, "boutique sale: the buyer scans the card in the box and claims certificate MC-00042")
+    secret, _ = first.certificates.open_claim(token)
+    second.certificates.claim(token, secret)
+    report.say(lines, "resold second hand: the new owner claims it with the seller's one-time secret")
+    second.certificates.report(token, stolen=True)
+    thief = as_role("outsider")
+    try:
+        second.certificates.transfer(token, thief.require_signer().address)
+    except ContractRevert as exc:
+        report.say(lines, f"stolen and reported; the thief's transfer fails: {exc.error_name}")
+    check = thief.certificates.verify(token)
+    report.say(
+        lines,
+        f"a buyer offered the watch checks it: {check.status.name} "
+        f"(owner {check.owner[:10]}…, {check.previous_owners} previous owners)",
+    )
+    maison.certificates.clear_report(token)
+    recovered = thief.certificates.verify(token)
+    report.say(lines, f"the police return it, the brand clears the report: {recovered.status.name}")
+    return {
+        "issued": len(result.issued),
+        "stolen": check.status.name,
+        "recovered": recovered.status.name,
+        "previousOwners": check.previous_owners,
+    }
+
+
 def main() -> dict[str, Any]:
     admin = script_client("admin")
     report = Report()
@@ -232,6 +286,7 @@ def main() -> dict[str, Any]:
     index = Store(index_path)
     tuna = tuna_chapter(report, admin, as_role, orgs, index)
     medicine = medicine_chapter(report, admin, as_role, orgs)
+    watches = watch_chapter(report, admin, as_role, orgs)
 
     table = Table(title="Members", show_lines=False)
     for col in ("id", "LEI", "GLN", "country", "roles", "accounts", "status"):
@@ -255,4 +310,4 @@ def main() -> dict[str, Any]:
         f"[green]demo complete[/]: {len(orgs)} organisations on chain {admin.chain_id}. Try: "
         "tradechain participant list"
     )
-    return {"deployment": deployment, "organisations": orgs, "tuna": tuna, "medicine": medicine}
+    return {"deployment": deployment, "organisations": orgs, "tuna": tuna, "medicine": medicine, "watches": watches}

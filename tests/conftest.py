@@ -170,6 +170,7 @@ SDK_MEMBERS = {  # role: (country, roles)
     "regulator": ("BE", "regulator"),
     "inspector": ("CH", "inspector"),
     "customs": ("NL", "customs"),
+    "buyer": ("FR", "retailer"),
 }
 
 

@@ -45,6 +45,7 @@ def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> N
     assert (tuna["before"], tuna["after"], tuna["recalled"]) == ("AUTHENTIC", "RECALLED", 3)
     assert tuna["holders"] == [orgs["retailer"]] and tuna["origin"] == ["TH", "ID"]
     assert result["medicine"] == ["AUTHENTIC", "DECOMMISSIONED", "UNKNOWN", "RECALLED"]
+    assert result["watches"] == {"issued": 1000, "stolen": "STOLEN", "recovered": "VALID", "previousOwners": 2}
 
 
 def test_import_script_anchors_a_gs1_example_once(
@@ -63,3 +64,17 @@ def test_import_script_anchors_a_gs1_example_once(
     first = main(str(example), account="carrier", db=str(tmp_path / "index.db"))
     again = main(str(example), account="carrier", db=str(tmp_path / "index.db"))
     assert (first.anchored, again.anchored, again.already) == (2, 0, 2)
+
+
+def test_register_certificates_script_is_resumable(
+    deployments_dir: Path, tmp_path: Path, sdk_members: dict[str, int], sdk_deployment: object
+) -> None:
+    from scripts.register_certificates import main
+    from tradechain import deployments
+
+    deployments.save(sdk_deployment)  # type: ignore[arg-type]
+    csv_file = tmp_path / "bags.csv"
+    csv_file.write_text("serial,model\n" + "".join(f"BAG-{i},Tote\n" for i in range(30)))
+    first = main(str(csv_file), account="brand")
+    again = main(str(csv_file), account="brand")
+    assert (len(first.issued), len(again.issued), len(again.skipped)) == (30, 0, 30)

@@ -21,6 +21,7 @@ from tradechain.reverts import decode_revert
 from tradechain.tx import Call, Receipt, Transactor
 
 if TYPE_CHECKING:
+    from tradechain.certificates import CertificateClient
     from tradechain.participants import ParticipantRegistryClient
     from tradechain.products import ProductRegistryClient
 
@@ -79,6 +80,12 @@ class Client:
         """A web3 contract with the ABI from the build artifacts, at its deployed address by default."""
         abi = artifacts.load(name).abi
         return self.w3.eth.contract(address=to_checksum_address(address or self.address_of(name)), abi=abi)
+
+    @cached_property
+    def certificates(self) -> CertificateClient:
+        from tradechain.certificates import CertificateClient
+
+        return CertificateClient(self)
 
     @cached_property
     def products(self) -> ProductRegistryClient:

@@ -8,7 +8,8 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -17,6 +18,9 @@ from tradechain import project
 from tradechain.client import Client, connect
 from tradechain.errors import InputError, TradechainError
 from tradechain.tx import Receipt
+
+if TYPE_CHECKING:
+    from tradechain.indexer import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,6 +80,17 @@ def open_client(
             raise InputError("account", "this command sends a transaction: give --account NAME (a keystore)")
         client.use_account(name)
     return client
+
+
+def synced_index(client: Client, db: Path | None) -> Store:
+    """The index of this chain's deployment, brought up to date (an incremental sync)."""
+    from tradechain.indexer import Indexer, Store
+
+    path = db or project.state_home() / f"index-{client.chain_id}.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = Store(path)
+    Indexer(client, store).sync()
+    return store
 
 
 def emit(as_json: bool, data: Any, text: str | Callable[[], None]) -> None:

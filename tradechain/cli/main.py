@@ -7,11 +7,12 @@ from typing import Any
 import click
 
 from tradechain import __version__
-from tradechain.cli import account, deploy, gs1, node, participant, trace
+from tradechain.cli import account, cert, deploy, gs1, node, participant, trace
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Consortium admin and members": ("participant",),
     "Producers, carriers, inspectors, pharmacies": ("product", "trace", "recall"),
+    "Brands, owners and buyers of luxury goods": ("cert",),
     "Everyone": ("verify", "gs1"),
     "Set-up and operations": ("node", "deploy", "account"),
 }
@@ -58,6 +59,7 @@ cli.add_command(trace.product_group)
 cli.add_command(trace.trace_group)
 cli.add_command(trace.recall)
 cli.add_command(trace.verify)
+cli.add_command(cert.group)
 cli.add_command(node.group)
 cli.add_command(deploy.command)
 cli.add_command(account.group)

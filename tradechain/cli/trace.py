@@ -19,13 +19,12 @@ from tradechain.cli.common import (
     json_option,
     open_client,
     progress_bar,
+    synced_index,
     tx_json,
     tx_text,
 )
-from tradechain.client import Client
 from tradechain.epc import to_digital_link
 from tradechain.errors import InputError
-from tradechain.indexer import Indexer, Store
 from tradechain.products import LotSpec, parse_unit
 from tradechain.values import file_hash
 
@@ -40,17 +39,6 @@ def _date(value: str, field: str) -> date:
         except ValueError:
             raise InputError(field, "a date is YYYY-MM-DD or YYMMDD", value) from None
     return gs1.parse_yymmdd(text, field)
-
-
-def _index(client: Client, db: Path | None) -> Store:
-    """The index of this chain's deployment, brought up to date (an incremental sync)."""
-    from tradechain import project
-
-    path = db or project.state_home() / f"index-{client.chain_id}.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = Store(path)
-    Indexer(client, store).sync()
-    return store
 
 
 DB_OPTION = click.option(
@@ -415,7 +403,7 @@ def _query(name: str, doc: str) -> Callable[[Callable[..., None]], click.Command
 )
 @click.argument("unit")
 def history(unit: str, db: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
-    store = _index(open_client(network_name, rpc_url), db)
+    store = synced_index(open_client(network_name, rpc_url), db)
     if unit.startswith("urn:") or "://" in unit:
         events = store.epcis_events_for(to_digital_link(unit, "epc"))
         emit(
@@ -453,7 +441,7 @@ def import_(
 ) -> None:
     events = epcis.read_document(file)  # the whole document is validated before anything is sent
     client = open_client(network_name, rpc_url, account, signer=True)
-    store = _index(client, db)
+    store = synced_index(client, db)
     with progress_bar(len(events), "anchoring", quiet=as_json) as advance:
         result = epcis.import_events(client, store, events, batch=batch, progress=advance)
     emit(
@@ -470,7 +458,7 @@ def import_(
 def export(
     epc: str, out: Path | None, db: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool
 ) -> None:
-    store = _index(open_client(network_name, rpc_url), db)
+    store = synced_index(open_client(network_name, rpc_url), db)
     document = epcis.export_document(store, epc)
     text = json.dumps(document, indent=2, ensure_ascii=False)
     if out is None:
@@ -485,7 +473,7 @@ def export(
 @click.argument("lot")
 def origin(lot: str, db: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
     key = "0x" + parse_unit(lot).hex()
-    store = _index(open_client(network_name, rpc_url), db)
+    store = synced_index(open_client(network_name, rpc_url), db)
     rows = store.origin(key)
     emit(
         as_json,
@@ -503,7 +491,7 @@ def origin(lot: str, db: Path | None, network_name: str | None, rpc_url: str | N
 @click.argument("lot")
 def impact(lot: str, db: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
     key = "0x" + parse_unit(lot).hex()
-    store = _index(open_client(network_name, rpc_url), db)
+    store = synced_index(open_client(network_name, rpc_url), db)
     result = store.impact(key)
 
     def text() -> None:
@@ -529,7 +517,7 @@ def impact(lot: str, db: Path | None, network_name: str | None, rpc_url: str | N
 @click.argument("unit")
 def custody(unit: str, db: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
     key = "0x" + parse_unit(unit).hex()
-    store = _index(open_client(network_name, rpc_url), db)
+    store = synced_index(open_client(network_name, rpc_url), db)
     state = store.current_custody(key)
     if state is None:
         raise InputError("unit", "no such unit on this chain", unit)
@@ -575,7 +563,7 @@ def recall(
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     others: list[dict[str, Any]] = []
     if downstream:
-        store = _index(client, db)
+        store = synced_index(client, db)
         signer = client.require_signer().address
         org, _ = client.participants.organisation_of(signer)
         regulator = client.participants.is_authorized(signer, "regulator")

@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS epcis_anchors (
     event_hash TEXT NOT NULL, org INTEGER NOT NULL, event_type INTEGER NOT NULL, event_time INTEGER NOT NULL,
     location INTEGER NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, PRIMARY KEY (block, log_index));
 CREATE INDEX IF NOT EXISTS epcis_anchors_hash ON epcis_anchors (event_hash);
+CREATE TABLE IF NOT EXISTS cert_owners (
+    token TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, from_addr TEXT NOT NULL,
+    to_addr TEXT NOT NULL, PRIMARY KEY (token, block, log_index));
 -- Off chain: the EPCIS documents' events (kept by whoever imported them) and which EPCs each one names.
 CREATE TABLE IF NOT EXISTS epcis_events (event_hash TEXT PRIMARY KEY, event_time TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS epc_events (epc TEXT NOT NULL, event_hash TEXT NOT NULL, role TEXT NOT NULL,
@@ -67,6 +70,7 @@ CHAIN_TABLES = (
     "recalls",
     "dispensed",
     "epcis_anchors",
+    "cert_owners",
 )
 
 
@@ -140,13 +144,24 @@ class Store:
         """Writes one event of ProductRegistry (or any other contract: kept in ``events`` only)."""
         pos = (block, log_index)
         a: dict[str, Any] = {k: _hexed(v) for k, v in args.items()}
-        unit = a.get("unit") or a.get("batch") or a.get("container") or a.get("lot") or a.get("eventHash")
-        org = a.get("organisation", a.get("owner", a.get("to", a.get("by", a.get("inspector")))))
+        unit: str | None
+        if "tokenId" in a:  # a certificate
+            unit = f"0x{int(a['tokenId']):064x}"
+        else:
+            unit = a.get("unit") or a.get("batch") or a.get("container") or a.get("lot") or a.get("eventHash")
+        org = next(
+            (a[k] for k in ("organisation", "owner", "to", "by", "inspector", "brand") if isinstance(a.get(k), int)),
+            None,
+        )
         self.db.execute(
             "INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
             (block, log_index, tx_hash, name, unit, org, json.dumps(a, default=_jsonable)),
         )
-        if name == "LotRegistered":
+        if name == "Transfer":
+            self.db.execute(
+                "INSERT OR REPLACE INTO cert_owners VALUES (?, ?, ?, ?, ?)", (unit, *pos, a["from"], a["to"])
+            )
+        elif name == "LotRegistered":
             lot_number = bytes.fromhex(a["lotNumber"][2:]).rstrip(b"\0").decode()
             self.db.execute(
                 "INSERT OR REPLACE INTO lots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -396,6 +411,26 @@ class Store:
             }
         )
         return {"lot": lot, "lots": affected, "serializedItems": items, "holders": holders}
+
+    def certificate_history(self, token: str) -> dict[str, Any]:
+        """Owners of a certificate in order (from its transfers) and every event about it."""
+        owners = [
+            str(r[0])
+            for r in self.db.execute(
+                "SELECT to_addr FROM cert_owners WHERE token = ? ORDER BY block, log_index", (token,)
+            )
+        ]
+        events = [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT e.block, e.log_index, e.tx_hash, e.name, e.args, b.timestamp FROM events e LEFT JOIN blocks b "
+                "ON b.number = e.block WHERE e.unit = ? ORDER BY e.block, e.log_index",
+                (token,),
+            )
+        ]
+        for e in events:
+            e["args"] = json.loads(e["args"])
+        return {"certificate": token, "owners": owners, "events": events}
 
     def epcis_events_for(self, epc: str) -> list[dict[str, Any]]:
         """The stored EPCIS events naming ``epc`` (or its class), in event-time order."""

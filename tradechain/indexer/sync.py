@@ -16,7 +16,7 @@ from tradechain.errors import TradechainError
 from tradechain.indexer.store import Store
 from tradechain.network import rpc_with_retry
 
-INDEXED_CONTRACTS = ("ParticipantRegistry", "ProductRegistry")
+INDEXED_CONTRACTS = ("ParticipantRegistry", "ProductRegistry", "LuxuryCertificate")
 EPCIS_TOPIC = "0x" + keccak(b"EpcisEventRecorded(bytes32,uint32,uint8,uint40,uint64)").hex()
 
 

@@ -1,0 +1,441 @@
+"""``tradechain cert``: luxury authenticity certificates (brands issue; owners resell; anyone verifies)."""
+
+from __future__ import annotations
+
+import csv
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tradechain import certificates as certs
+from tradechain.cli.common import (
+    chain_options,
+    emit,
+    handle_errors,
+    json_option,
+    open_client,
+    progress_bar,
+    synced_index,
+    tx_json,
+    tx_text,
+)
+from tradechain.client import Client
+from tradechain.errors import InputError
+from tradechain.values import file_hash
+
+MAX_CSV_ROWS = 100_000
+CERT_HELP = "A certificate: its id (0x hex or decimal), BRAND:SERIAL, or a serial with --brand."
+
+
+@click.group("cert")
+def group() -> None:
+    """Luxury authenticity certificates: issue, transfer, claim, report stolen or lost, verify."""
+
+
+def _token(value: str, brand: int | None = None) -> int:
+    text = value.strip()
+    if brand is not None:
+        return certs.certificate_id(brand, text)
+    if ":" in text and not text.startswith("0x"):
+        head, _, serial = text.partition(":")
+        if not head.isdigit():
+            raise InputError("certificate", "BRAND:SERIAL starts with the brand's organisation id", value)
+        return certs.certificate_id(int(head), serial)
+    return certs.parse_token_id(text)
+
+
+def _hex(token: int) -> str:
+    return f"0x{token:064x}"
+
+
+def _signer(network_name: str | None, rpc_url: str | None, account: str | None, confirmations: int) -> Client:
+    return open_client(network_name, rpc_url, account, confirmations, signer=True)
+
+
+@group.command("issue")
+@click.argument("serial")
+@click.option(
+    "--metadata",
+    "metadata_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The item's metadata JSON (model, reference, materials, origin, date, image hashes).",
+)
+@click.option("--to", "owner", metavar="ADDRESS", help="First owner. [default: the issuing account]")
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def issue(
+    serial: str,
+    metadata_file: Path,
+    owner: str | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Issue the certificate of SERIAL for your brand."""
+    certs.parse_serial(serial)
+    metadata = certs.read_metadata(metadata_file)
+    client = _signer(network_name, rpc_url, account, confirmations)
+    token, receipt = client.certificates.issue(serial, metadata, to=owner)
+    emit(
+        as_json,
+        {
+            "certificate": _hex(token),
+            "serial": serial,
+            "metadataHash": "0x" + certs.metadata_hash(metadata).hex(),
+            **tx_json(receipt),
+        },
+        f"certificate {_hex(token)} issued for {serial}; {tx_text(receipt)}",
+    )
+
+
+def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    if not path.is_file():
+        raise InputError("file", "not found", str(path))
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if not text.strip():
+        raise InputError("file", "is empty", str(path))
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames or "serial" not in reader.fieldnames:
+        raise InputError("file", "a CSV with a 'serial' column (other columns become metadata fields)", str(path))
+    rows = []
+    for line, row in enumerate(reader, start=2):
+        if None in row:
+            raise InputError(f"line {line}", "has more fields than the header")
+        serial = (row.pop("serial") or "").strip()
+        certs.parse_serial(serial, f"line {line}: serial")
+        rows.append((serial, {k: v for k, v in row.items() if v not in (None, "")}))
+        if len(rows) > MAX_CSV_ROWS:
+            raise InputError("file", f"at most {MAX_CSV_ROWS:,} rows per run", str(path))
+    if not rows:
+        raise InputError("file", "holds no row", str(path))
+    return rows
+
+
+@group.command("issue-batch")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--to", "owner", metavar="ADDRESS", help="First owner of all. [default: the issuing account]")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 1000),
+    default=certs.BATCH_SIZE,
+    show_default=True,
+    help="Certificates per transaction (kept under the 2^24 gas cap).",
+)
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def issue_batch(
+    file: Path,
+    owner: str | None,
+    batch_size: int,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Issue a certificate per row of a CSV (column 'serial'; the others are metadata). Resumable: rows issued
+    before are skipped, so running it again after an interruption issues nothing twice."""
+    rows = read_rows(file)
+    client = _signer(network_name, rpc_url, account, confirmations)
+    with progress_bar(len(rows), "issuing", quiet=as_json) as advance:
+        result = client.certificates.issue_batch(rows, to=owner, batch_size=batch_size, progress=advance)
+    emit(
+        as_json,
+        result.to_json(),
+        f"{len(result.issued):,} certificate(s) issued, {len(result.skipped):,} already "
+        f"issued, in {len(result.transactions)} transaction(s) ({result.to_json()['gasPerCertificate']:,} gas each)",
+    )
+
+
+@group.command("transfer")
+@click.argument("certificate")
+@click.option("--to", "receiver", required=True, metavar="ADDRESS")
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def transfer(
+    certificate: str,
+    receiver: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Transfer a certificate you own (a safe ERC-721 transfer)."""
+    token = _token(certificate)
+    client = _signer(network_name, rpc_url, account, confirmations)
+    receipt = client.certificates.transfer(token, receiver)
+    emit(
+        as_json,
+        {"certificate": _hex(token), "to": receiver, **tx_json(receipt)},
+        f"certificate {_hex(token)} transferred to {receiver}; {tx_text(receipt)}",
+    )
+
+
+@group.command("open-claim")
+@click.argument("certificate")
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def open_claim(
+    certificate: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Open a claim: prints a one-time claim secret to hand over with the item (box card, NFC tag)."""
+    token = _token(certificate)
+    client = _signer(network_name, rpc_url, account, confirmations)
+    secret, receipt = client.certificates.open_claim(token)
+    emit(
+        as_json,
+        {"certificate": _hex(token), "claimSecret": secret, **tx_json(receipt)},
+        f"claim opened on {_hex(token)}; hand this secret over with the item (shown once):\n{secret}\n"
+        f"{tx_text(receipt)}",
+    )
+
+
+@group.command("cancel-claim")
+@click.argument("certificate")
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def cancel_claim(
+    certificate: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Cancel the open claim of a certificate you own (its secret stops working)."""
+    token = _token(certificate)
+    client = _signer(network_name, rpc_url, account, confirmations)
+    receipt = client.certificates.cancel_claim(token)
+    emit(
+        as_json,
+        {"certificate": _hex(token), **tx_json(receipt)},
+        f"claim on {_hex(token)} cancelled; {tx_text(receipt)}",
+    )
+
+
+@group.command("claim")
+@click.argument("certificate")
+@click.option(
+    "--secret",
+    envvar="TRADECHAIN_CLAIM_SECRET",
+    help="The claim secret. [env: TRADECHAIN_CLAIM_SECRET; else a hidden prompt]",
+)
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def claim(
+    certificate: str,
+    secret: str | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Take a certificate with its claim secret (it becomes yours; nobody can take your claim from the mempool)."""
+    token = _token(certificate)
+    secret = secret or click.prompt("Claim secret", hide_input=True)
+    client = _signer(network_name, rpc_url, account, confirmations)
+    receipt = client.certificates.claim(token, secret)
+    emit(
+        as_json,
+        {"certificate": _hex(token), "owner": client.require_signer().address, **tx_json(receipt)},
+        f"certificate {_hex(token)} is now yours; {tx_text(receipt)}",
+    )
+
+
+@group.command("report")
+@click.argument("certificate")
+@click.option("--stolen/--lost", "stolen", required=True)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Police report or declaration; its hash goes on chain.",
+)
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def report(
+    certificate: str,
+    stolen: bool,
+    report_file: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Report a certificate stolen or lost (its owner or its brand): it is frozen until the brand clears it."""
+    token = _token(certificate)
+    if report_file is not None and not report_file.is_file():
+        raise InputError("report", "file not found", str(report_file))
+    digest = file_hash(report_file.read_bytes()) if report_file else b"\0" * 32
+    client = _signer(network_name, rpc_url, account, confirmations)
+    receipt = client.certificates.report(token, stolen=stolen, report_hash=digest)
+    emit(
+        as_json,
+        {"certificate": _hex(token), "status": "STOLEN" if stolen else "LOST", **tx_json(receipt)},
+        f"certificate {_hex(token)} reported {'stolen' if stolen else 'lost'}; {tx_text(receipt)}",
+    )
+
+
+@group.command("clear")
+@click.argument("certificate")
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def clear(
+    certificate: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Clear a stolen or lost report (the brand, on recovery)."""
+    token = _token(certificate)
+    client = _signer(network_name, rpc_url, account, confirmations)
+    receipt = client.certificates.clear_report(token)
+    emit(
+        as_json,
+        {"certificate": _hex(token), "status": "VALID", **tx_json(receipt)},
+        f"report on {_hex(token)} cleared; {tx_text(receipt)}",
+    )
+
+
+@group.command("service")
+@click.argument("certificate")
+@click.option("--kind", required=True, help="Service code, e.g. REVISION, POLISH, REPAIR.")
+@click.option(
+    "--record",
+    "record_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Service record; its hash goes on chain.",
+)
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def service(
+    certificate: str,
+    kind: str,
+    record_file: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Record a service or repair (the brand)."""
+    token = _token(certificate)
+    if record_file is not None and not record_file.is_file():
+        raise InputError("record", "file not found", str(record_file))
+    digest = file_hash(record_file.read_bytes()) if record_file else b"\0" * 32
+    client = _signer(network_name, rpc_url, account, confirmations)
+    receipt = client.certificates.record_service(token, kind, digest)
+    emit(
+        as_json,
+        {"certificate": _hex(token), "kind": kind, **tx_json(receipt)},
+        f"service {kind} recorded on {_hex(token)}; {tx_text(receipt)}",
+    )
+
+
+@group.command("verify")
+@click.argument("certificate")
+@click.option("--brand", type=int, help="The brand's organisation id, when CERTIFICATE is a serial.")
+@click.option(
+    "--metadata",
+    "metadata_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A metadata file to check against the certificate's hash.",
+)
+@chain_options(signer=False)
+@json_option
+@handle_errors
+def verify(
+    certificate: str,
+    brand: int | None,
+    metadata_file: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    as_json: bool,
+) -> None:
+    """Is this certificate authentic, whose, how many owners before, reported, and does the metadata match?"""
+    token = _token(certificate, brand)
+    metadata = certs.read_metadata(metadata_file) if metadata_file else None
+    client = open_client(network_name, rpc_url)
+    v = client.certificates.verify(token, metadata)
+    data = v.to_json()
+    if not v.authentic:
+        emit(as_json, data, f"NOT AUTHENTIC: no certificate {_hex(token)} was ever issued")
+        return
+    when = datetime.fromtimestamp(v.reported_at, UTC).isoformat() if v.reported_at else ""
+    lines = [
+        f"{'AUTHENTIC' if v.status == certs.Status.VALID else v.status.name}  certificate {_hex(token)}",
+        f"  brand            organisation {v.brand}",
+        f"  owner            {v.owner}",
+        f"  previous owners  {v.previous_owners}",
+    ]
+    if v.status != certs.Status.VALID:
+        lines.append(f"  reported         {v.status.name.lower()} on {when}")
+    if v.metadata_matches is not None:
+        lines.append(f"  metadata         {'matches' if v.metadata_matches else 'DOES NOT MATCH'} the certificate")
+    emit(as_json, data, "\n".join(lines))
+
+
+@group.command("qr")
+@click.argument("certificate")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG file to write.")
+@click.option(
+    "--base-url",
+    default=lambda: os.environ.get("TRADECHAIN_VERIFY_URL", "https://verify.tradechain.example/cert"),
+    show_default="$TRADECHAIN_VERIFY_URL or https://verify.tradechain.example/cert",
+    help="Verification site; the certificate id is appended.",
+)
+@json_option
+@handle_errors
+def qr(certificate: str, out: Path, base_url: str, as_json: bool) -> None:
+    """Write a QR code of the certificate's verification URL (PNG)."""
+    token = _token(certificate)
+    if out.suffix.lower() != ".png":
+        raise InputError("out", "the QR code is written as PNG: name the file *.png", str(out))
+    url = certs.write_qr(token, out, base_url)
+    emit(as_json, {"certificate": _hex(token), "url": url, "file": str(out)}, f"wrote {out} ({url})")
+
+
+@group.command("history")
+@click.argument("certificate")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Index database.")
+@chain_options(signer=False)
+@json_option
+@handle_errors
+def history(certificate: str, db: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
+    """The owners of a certificate in order, and everything recorded about it (from the index)."""
+    token = _token(certificate)
+    store = synced_index(open_client(network_name, rpc_url), db)
+    result = store.certificate_history(_hex(token))
+    emit(
+        as_json,
+        result,
+        "\n".join(
+            [f"owners: {' -> '.join(o[:10] + '…' for o in result['owners']) or '-'}"]
+            + [f"block {e['block']:>6}  {e['name']}" for e in result["events"]]
+        ),
+    )
