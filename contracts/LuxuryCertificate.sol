@@ -13,8 +13,10 @@ import {Roles} from "./libraries/Roles.sol";
 
 /// @title LuxuryCertificate
 /// @notice Multi-brand ERC-721 authenticity certificates with claim-secret resale and theft freezing.
-/// @dev OpenZeppelin's ERC721 keeps owners, balances and approvals; everything of ours is one packed slot per
-/// certificate plus its metadata hash. The freeze and the closing of open claims live in the one choke point,
+/// @dev OpenZeppelin's ERC721 keeps owners, balances and approvals. Ours: the brand is the top 32 bits of the id,
+/// the metadata hash and issue time are emitted (nothing on chain reads them), the number of previous owners is
+/// the count of Transfer events; one packed slot per certificate (status, report time, claim nonce and key) is
+/// written only when a claim or a report needs it. The freeze and the closing of open claims live in the one choke point,
 /// the override of {ERC721-_update}. Claims: the secret handed over with the item is a one-time private key;
 /// the claimant shows it by a signature over (certificate, claimant, contract, chain, claim nonce), so a
 /// signature seen in the mempool cannot be used by anyone else, and none works twice.
@@ -25,7 +27,6 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
     IParticipantRegistry public immutable participants;
 
     mapping(uint256 tokenId => Certificate) private _certificates;
-    mapping(uint256 tokenId => bytes32) private _metadataHashes;
     mapping(uint32 brand => string) private _baseURIs;
 
     /// @param participantRegistry The consortium's membership.
@@ -56,10 +57,8 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
     /// @inheritdoc ILuxuryCertificate
     function updateMetadata(uint256 tokenId, bytes32 metadataHash) external {
         _requireOwned(tokenId);
-        _checkBrand(_certificates[tokenId].brand);
-        bytes32 previous = _metadataHashes[tokenId];
-        _metadataHashes[tokenId] = metadataHash;
-        emit MetadataHashChanged(tokenId, previous, metadataHash);
+        _checkBrand(brandOf(tokenId));
+        emit MetadataHashChanged(tokenId, metadataHash);
         emit MetadataUpdate(tokenId);
     }
 
@@ -124,7 +123,7 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
     function report(uint256 tokenId, bool stolen, bytes32 reportHash) external {
         address owner = _requireOwned(tokenId);
         Certificate storage cert = _certificates[tokenId];
-        if (msg.sender != owner && !_isBrandAccount(cert.brand, msg.sender)) {
+        if (msg.sender != owner && !_isBrandAccount(brandOf(tokenId), msg.sender)) {
             revert UnauthorizedReporter(tokenId, msg.sender);
         }
         _checkNotFrozen(tokenId, cert);
@@ -138,7 +137,7 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
     function clearReport(uint256 tokenId) external {
         _requireOwned(tokenId);
         Certificate storage cert = _certificates[tokenId];
-        _checkBrand(cert.brand);
+        _checkBrand(brandOf(tokenId));
         Status previous = cert.status;
         if (previous == Status.Valid) revert CertificateNotReported(tokenId);
         cert.status = Status.Valid;
@@ -149,7 +148,7 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
     /// @inheritdoc ILuxuryCertificate
     function recordService(uint256 tokenId, bytes32 kind, bytes32 recordHash) external {
         _requireOwned(tokenId);
-        uint32 brand = _certificates[tokenId].brand;
+        uint32 brand = brandOf(tokenId);
         _checkBrand(brand);
         emit ServiceRecorded(tokenId, brand, kind, recordHash);
     }
@@ -163,14 +162,14 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
     }
 
     /// @inheritdoc ILuxuryCertificate
-    function metadataHashOf(uint256 tokenId) external view returns (bytes32) {
-        _requireOwned(tokenId);
-        return _metadataHashes[tokenId];
+    function brandOf(uint256 tokenId) public pure returns (uint32) {
+        return uint32(tokenId >> 224);
     }
 
     /// @inheritdoc ILuxuryCertificate
     function certificateId(uint32 brand, bytes32 serial) public pure returns (uint256) {
-        return uint256(keccak256(abi.encode(brand, serial)));
+        // 224 bits of the serial's hash: a collision within one brand needs ~2^112 serials
+        return (uint256(brand) << 224) | (uint256(keccak256(abi.encode(serial))) >> 32);
     }
 
     /// @inheritdoc ILuxuryCertificate
@@ -184,7 +183,7 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
     /// @inheritdoc ERC721
     function tokenURI(uint256 tokenId) public view override returns (string memory) {
         _requireOwned(tokenId);
-        string memory base = _baseURIs[_certificates[tokenId].brand];
+        string memory base = _baseURIs[brandOf(tokenId)];
         return bytes(base).length == 0 ? "" : string.concat(base, Strings.toHexString(tokenId, 32));
     }
 
@@ -195,18 +194,15 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
 
     // ------------------------------------------------------------------ internal
 
-    /// @dev Every change of owner passes here: a frozen certificate never moves, an open claim ends with the
-    /// owner who opened it, and the count of previous owners grows. Minting (from zero) is left to {_issue}.
+    /// @dev Every change of owner passes here: a frozen certificate never moves, and an open claim ends with the
+    /// owner who opened it. Minting (from zero) is left to {_issue}, which writes no record.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
-        Certificate storage cert = _certificates[tokenId];
         if (_ownerOf(tokenId) != address(0)) {
+            Certificate storage cert = _certificates[tokenId];
             _checkNotFrozen(tokenId, cert);
             if (cert.claimKey != address(0)) {
                 cert.claimKey = address(0);
                 emit ClaimClosed(tokenId, cert.claimNonce);
-            }
-            unchecked {
-                ++cert.transfers; // 2^32 resales of one item do not happen
             }
         }
         from = super._update(to, tokenId, auth);
@@ -218,8 +214,6 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
         if (serial == bytes32(0)) revert EmptySerial();
         tokenId = certificateId(brand, serial);
         if (_ownerOf(tokenId) != address(0)) revert CertificateAlreadyIssued(tokenId, brand, serial);
-        _certificates[tokenId] = Certificate(brand, Status.Valid, uint40(block.timestamp), 0, 0, 0, address(0));
-        _metadataHashes[tokenId] = metadataHash;
         _mint(to, tokenId);
         emit CertificateIssued(tokenId, brand, serial, metadataHash);
     }

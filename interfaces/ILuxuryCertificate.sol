@@ -6,8 +6,10 @@ pragma solidity 0.8.30;
 /// derived from (brand organisation, product serial), so an item can never get two. Owners resell by transfer
 /// or by a claim secret handed over with the item; a stolen or lost certificate is frozen until its brand
 /// recovers it.
-/// @dev Metadata (model, reference, materials, origin, date, image hashes) stays off chain; the certificate holds
-/// the keccak-256 of its canonical JSON, which verification recomputes.
+/// @dev Metadata (model, reference, materials, origin, date, image hashes) stays off chain; the certificate's
+/// metadata hash (keccak-256 of the canonical JSON, which verification recomputes) is emitted, not stored: nothing
+/// on chain reads it. The brand is the top 32 bits of the id, so issuing stores nothing beyond ERC-721's owner and
+/// balance; a certificate's own record is written only when a claim or a report needs it.
 interface ILuxuryCertificate {
     /// @notice The state of a certificate.
     enum Status {
@@ -16,13 +18,10 @@ interface ILuxuryCertificate {
         Lost
     }
 
-    /// @notice The on-chain record of a certificate (one slot; the metadata hash in a second).
+    /// @notice The on-chain record of a certificate (one slot, written when a claim or a report needs it).
     struct Certificate {
-        uint32 brand; // the brand organisation
         Status status;
-        uint40 issuedAt;
         uint40 reportedAt; // when the current report was made, 0 when valid
-        uint32 transfers; // changes of owner since issue: the number of previous owners
         uint32 claimNonce; // claims opened so far (binds claim signatures to one claim)
         address claimKey; // address of the open claim's one-time key, 0 when none
     }
@@ -50,8 +49,8 @@ interface ILuxuryCertificate {
 
     /// @notice Certificate `tokenId` was issued by `brand` for `serial`, with metadata hash `metadataHash`.
     event CertificateIssued(uint256 indexed tokenId, uint32 indexed brand, bytes32 serial, bytes32 metadataHash);
-    /// @notice The metadata hash of `tokenId` changed (an ERC-4906 MetadataUpdate is emitted too).
-    event MetadataHashChanged(uint256 indexed tokenId, bytes32 previousHash, bytes32 newHash);
+    /// @notice The metadata hash of `tokenId` is now `newHash` (an ERC-4906 MetadataUpdate is emitted too).
+    event MetadataHashChanged(uint256 indexed tokenId, bytes32 newHash);
     /// @notice The base URI of `brand`'s certificates changed.
     event BaseURIChanged(uint32 indexed brand, string baseURI);
     /// @notice The owner of `tokenId` opened a claim: whoever signs with the key `claimKey` may take it.
@@ -73,7 +72,7 @@ interface ILuxuryCertificate {
     /// @param to The first owner.
     /// @param serial The product serial, ASCII right-padded (at most 32 characters).
     /// @param metadataHash keccak-256 of the canonical metadata JSON.
-    /// @return tokenId `uint256(keccak256(abi.encode(brand, serial)))`.
+    /// @return tokenId See {certificateId}.
     function issue(uint32 brand, address to, bytes32 serial, bytes32 metadataHash) external returns (uint256 tokenId);
 
     /// @notice Issues many certificates of `brand` to `to` in one transaction (at most 2,000).
@@ -118,10 +117,11 @@ interface ILuxuryCertificate {
     /// @notice The record of a certificate; reverts for an unknown id.
     function getCertificate(uint256 tokenId) external view returns (Certificate memory);
 
-    /// @notice The metadata hash of a certificate; reverts for an unknown id.
-    function metadataHashOf(uint256 tokenId) external view returns (bytes32);
+    /// @notice The brand of a certificate id: its top 32 bits.
+    function brandOf(uint256 tokenId) external pure returns (uint32);
 
-    /// @notice The id of `brand`'s certificate for `serial` (issued or not).
+    /// @notice The id of `brand`'s certificate for `serial` (issued or not): the brand in the top 32 bits, the top
+    /// 224 bits of `keccak256(abi.encode(serial))` below.
     function certificateId(uint32 brand, bytes32 serial) external pure returns (uint256);
 
     /// @notice Which of `tokenIds` exist (for resumable batch issuance).

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 NAME = "LuxuryCertificate"
 GAS_CAP = 2**24
-BATCH_SIZE = 120  # about 105,000 gas per certificate: 120 stay well under the 2^24 cap per transaction
+BATCH_SIZE = 450  # about 29,000 gas per certificate: 450 (13M gas) stay under the 2^24 cap per transaction
 
 
 class Status(IntEnum):
@@ -85,7 +85,13 @@ def parse_serial(value: str, field: str = "serial") -> bytes:
 
 
 def certificate_id(brand: int, serial: str) -> int:
-    return int.from_bytes(keccak(abi_encode(["uint32", "bytes32"], [brand, parse_serial(serial)])), "big")
+    """The brand in the top 32 bits, the top 224 bits of ``keccak256(abi.encode(bytes32 serial))`` below."""
+    digest = int.from_bytes(keccak(abi_encode(["bytes32"], [parse_serial(serial)])), "big")
+    return (brand << 224) | (digest >> 32)
+
+
+def brand_of(token_id: int) -> int:
+    return token_id >> 224
 
 
 def parse_token_id(value: str, field: str = "certificate") -> int:
@@ -105,12 +111,14 @@ class BatchResult:
     skipped: list[int]  # already issued before (a resumed run)
     transactions: list[str]
     gas_used: int
+    max_tx_gas: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "issued": len(self.issued),
             "skipped": len(self.skipped),
             "transactions": self.transactions,
+            "maxTransactionGas": self.max_tx_gas,
             "gasUsed": self.gas_used,
             "gasPerCertificate": round(self.gas_used / max(len(self.issued), 1)),
         }
@@ -195,16 +203,17 @@ class CertificateClient:
         skipped = [p[2] for p, done in zip(prepared, existing, strict=True) if done]
         issued: list[int] = []
         txs: list[str] = []
-        gas = 0
+        gas = biggest = 0
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             receipt = self._send("issueBatch", brand, owner, [c[0] for c in chunk], [c[1] for c in chunk])
             issued += [c[2] for c in chunk]
             txs.append(receipt.tx_hash)
             gas += receipt.gas_used
+            biggest = max(biggest, receipt.gas_used)
             if progress:
                 progress(len(issued), len(todo))
-        return BatchResult(issued, skipped, txs, gas)
+        return BatchResult(issued, skipped, txs, gas, biggest)
 
     # -------------------------------------------------------------- transfers and claims
 
@@ -228,7 +237,7 @@ class CertificateClient:
         except Exception:
             raise InputError("secret", "a claim secret is 32 bytes of hex (64 hex digits, optional 0x)") from None
         claimant = self.client.require_signer().address
-        nonce = int(self._call("getCertificate", token_id)[5])
+        nonce = int(self._call("getCertificate", token_id)[2])
         inner = keccak(
             abi_encode(
                 ["string", "uint256", "address", "uint256", "address", "uint32"],
@@ -256,15 +265,32 @@ class CertificateClient:
     def exists(self, token_id: int) -> bool:
         return bool(self._call("existing", [token_id])[0])
 
+    def _logs(self, event: str, token_id: int) -> list[Any]:
+        start = self.client.deployment.contracts[NAME].block
+        return list(self.contract.events[event]().get_logs(from_block=start, argument_filters={"tokenId": token_id}))
+
+    def metadata_hash_of(self, token_id: int) -> str:
+        """The certificate's current metadata hash, from its issue and update events (it is not stored)."""
+        found = [
+            (log["blockNumber"], log["logIndex"], log["args"]["metadataHash"])
+            for log in self._logs("CertificateIssued", token_id)
+        ]
+        found += [
+            (log["blockNumber"], log["logIndex"], log["args"]["newHash"])
+            for log in self._logs("MetadataHashChanged", token_id)
+        ]
+        return "0x" + bytes(max(found)[2]).hex() if found else ""
+
     def verify(self, token_id: int, metadata: dict[str, Any] | None = None) -> Verification:
         if not self.exists(token_id):
             return Verification(token_id, False, 0, None, 0, Status.VALID, 0, "", None)
-        brand, status, _issued, reported, transfers, _nonce, _key = self._call("getCertificate", token_id)
-        stored = "0x" + bytes(self._call("metadataHashOf", token_id)).hex()
+        status, reported, _nonce, _key = self._call("getCertificate", token_id)
+        stored = self.metadata_hash_of(token_id)
         matches = None if metadata is None else "0x" + metadata_hash(metadata).hex() == stored
         owner = str(self._call("ownerOf", token_id))
+        previous = len(self._logs("Transfer", token_id)) - 1  # every transfer after the mint adds an owner
         return Verification(
-            token_id, True, int(brand), owner, int(transfers), Status(status), int(reported), stored, matches
+            token_id, True, brand_of(token_id), owner, previous, Status(status), int(reported), stored, matches
         )
 
 
