@@ -176,6 +176,12 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         if (_organisations[organisation].roles & roles == 0) revert MissingRole(account, organisation, roles);
     }
 
+    /// @inheritdoc IParticipantRegistry
+    function activeRoles(address account) external view returns (uint32 organisation, uint16 roles) {
+        organisation = _active(account);
+        roles = _organisations[organisation].roles;
+    }
+
     /// @dev The organisation of `account`, reverting if it has none or it is suspended (one slot of each read).
     function _active(address account) private view returns (uint32 organisation) {
         organisation = _accounts[account].organisation;

@@ -184,4 +184,11 @@ interface IParticipantRegistry {
     /// @param roles Bits of {Roles}, any of which suffices (`Roles.ALL`: any active member).
     /// @return organisation The account's organisation.
     function requireAnyRole(address account, uint16 roles) external view returns (uint32 organisation);
+
+    /// @notice The organisation of `account` and its roles, if it is an active member; reverts otherwise
+    /// ({UnregisteredAccount} or {OrganisationIsSuspended}).
+    /// @param account The account.
+    /// @return organisation The account's organisation.
+    /// @return roles Its roles (bits of {Roles}).
+    function activeRoles(address account) external view returns (uint32 organisation, uint16 roles);
 }

@@ -171,6 +171,7 @@ SDK_MEMBERS = {  # role: (country, roles)
     "inspector": ("CH", "inspector"),
     "customs": ("NL", "customs"),
     "buyer": ("FR", "retailer"),
+    "carrier2": ("CN", "certifier"),  # a chamber of commerce
 }
 
 

@@ -79,8 +79,8 @@ def test_country_must_be_two_upper_case_letters(registry: Any, admin: Any, brand
 def test_roles_must_be_defined_and_not_empty(registry: Any, admin: Any, brand: Any) -> None:
     with reverts_with("InvalidRoles", 0):
         registry.admit(lei_bytes(1), 0, b"DE", 0, ZERO32, brand, {"from": admin})
-    with reverts_with("InvalidRoles", 256):
-        registry.admit(lei_bytes(1), 0, b"DE", 256, ZERO32, brand, {"from": admin})
+    with reverts_with("InvalidRoles", 512):
+        registry.admit(lei_bytes(1), 0, b"DE", 512, ZERO32, brand, {"from": admin})
 
 
 def test_same_lei_cannot_be_admitted_twice(registry: Any, admin: Any, brand: Any, carrier: Any) -> None:

@@ -8,7 +8,6 @@ written, no NaN or infinities), so the same content always gives the same hash a
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -20,6 +19,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_hash.auto import keccak
 
+from tradechain import canonical
 from tradechain.errors import InputError
 from tradechain.tx import Receipt
 from tradechain.values import parse_address
@@ -38,26 +38,12 @@ class Status(IntEnum):
     LOST = 2
 
 
-def _check_json(value: Any, path: str) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InputError(path, "NaN and infinities have no canonical JSON form")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _check_json(v, f"{path}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _check_json(v, f"{path}[{i}]")
-
-
 def canonical_json(metadata: dict[str, Any]) -> bytes:
-    if not isinstance(metadata, dict):
-        raise InputError("metadata", "must be a JSON object")
-    _check_json(metadata, "metadata")
-    return json.dumps(metadata, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return canonical.canonical_json(metadata, "metadata")
 
 
 def metadata_hash(metadata: dict[str, Any]) -> bytes:
-    return keccak(canonical_json(metadata))
+    return canonical.json_hash(metadata, "metadata")
 
 
 def read_metadata(path: Path) -> dict[str, Any]:

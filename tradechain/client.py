@@ -22,6 +22,7 @@ from tradechain.tx import Call, Receipt, Transactor
 
 if TYPE_CHECKING:
     from tradechain.certificates import CertificateClient
+    from tradechain.documents import DocumentClient
     from tradechain.participants import ParticipantRegistryClient
     from tradechain.products import ProductRegistryClient
 
@@ -80,6 +81,12 @@ class Client:
         """A web3 contract with the ABI from the build artifacts, at its deployed address by default."""
         abi = artifacts.load(name).abi
         return self.w3.eth.contract(address=to_checksum_address(address or self.address_of(name)), abi=abi)
+
+    @cached_property
+    def documents(self) -> DocumentClient:
+        from tradechain.documents import DocumentClient
+
+        return DocumentClient(self)
 
     @cached_property
     def certificates(self) -> CertificateClient:

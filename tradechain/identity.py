@@ -19,7 +19,17 @@ COUNTRIES = frozenset(
 )
 
 # Bits of contracts/libraries/Roles.sol, in order.
-ROLE_NAMES = ("brand", "manufacturer", "carrier", "customs", "inspector", "financier", "regulator", "retailer")
+ROLE_NAMES = (
+    "brand",
+    "manufacturer",
+    "carrier",
+    "customs",
+    "inspector",
+    "financier",
+    "regulator",
+    "retailer",
+    "certifier",
+)
 ROLES = {name: 1 << i for i, name in enumerate(ROLE_NAMES)}
 ALL_ROLES = (1 << len(ROLE_NAMES)) - 1
 

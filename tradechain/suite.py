@@ -6,7 +6,7 @@ from tradechain import deployments, project
 from tradechain.client import Client
 from tradechain.deployments import DeployedContract, Deployment
 
-CONTRACTS = ("ParticipantRegistry", "ProductRegistry", "LuxuryCertificate")
+CONTRACTS = ("ParticipantRegistry", "ProductRegistry", "LuxuryCertificate", "DocumentRegistry")
 """Every contract of the suite, in deployment order."""
 
 

@@ -13,6 +13,8 @@ library Roles {
     uint16 internal constant FINANCIER = 1 << 5;
     uint16 internal constant REGULATOR = 1 << 6;
     uint16 internal constant RETAILER = 1 << 7;
+    /// @dev Issues certificates of origin (a chamber of commerce).
+    uint16 internal constant CERTIFIER = 1 << 8;
     /// @dev The union of every defined role; any other bit is invalid.
-    uint16 internal constant ALL = (1 << 8) - 1;
+    uint16 internal constant ALL = (1 << 9) - 1;
 }

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IDocumentRegistry} from "../interfaces/IDocumentRegistry.sol";
+import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title DocumentRegistry
+/// @notice Hash-anchored trade documents, batched as Merkle roots, typed, bound to a trade, revocable.
+/// @dev Gas: an anchor is one slot whatever the batch size. Document types (uint8):
+/// 1 bill of lading (carrier), 2 certificate of origin (certifier or customs), 3 inspection certificate
+/// (inspector), 4 phytosanitary certificate (inspector or regulator), 5 customs clearance (customs),
+/// 6 delivery attestation (carrier or inspector), 7 commercial invoice (manufacturer or brand), 8 packing list
+/// (manufacturer, brand or carrier), 9 insurance certificate (financier).
+contract DocumentRegistry is IDocumentRegistry {
+    uint8 public constant MAX_DOC_TYPE = 9;
+
+    IParticipantRegistry public immutable participants;
+
+    mapping(bytes32 root => Batch) private _batches;
+    mapping(bytes32 leaf => uint40 revokedAt) private _revokedDocuments;
+
+    /// @param participantRegistry The consortium's membership.
+    constructor(IParticipantRegistry participantRegistry) {
+        participants = participantRegistry;
+    }
+
+    /// @inheritdoc IDocumentRegistry
+    function anchor(bytes32 root, uint32 count) external {
+        (uint32 org, uint16 roles) = participants.activeRoles(msg.sender);
+        if (count == 0) revert InvalidDocumentCount(count);
+        if (_batches[root].anchoredAt != 0) revert BatchAlreadyAnchored(root);
+        _batches[root] = Batch(org, roles, uint40(block.timestamp), 0, count);
+        emit BatchAnchored(root, org, roles, count);
+    }
+
+    /// @inheritdoc IDocumentRegistry
+    function revokeBatch(bytes32 root, bytes32 reason) external {
+        Batch storage batch = _issuedBy(root);
+        if (batch.revokedAt != 0) revert AlreadyRevoked(root, 0);
+        batch.revokedAt = uint40(block.timestamp);
+        emit BatchRevoked(root, batch.issuer, reason);
+    }
+
+    /// @inheritdoc IDocumentRegistry
+    function revokeDocument(
+        bytes32 root,
+        bytes32 documentHash,
+        uint8 docType,
+        bytes32 tradeId,
+        bytes32[] calldata proof,
+        bytes32 reason
+    ) external {
+        Batch storage batch = _issuedBy(root);
+        bytes32 leaf = leafOf(documentHash, docType, tradeId);
+        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidDocumentProof(root, documentHash);
+        if (_revokedDocuments[leaf] != 0 || batch.revokedAt != 0) revert AlreadyRevoked(root, leaf);
+        _revokedDocuments[leaf] = uint40(block.timestamp);
+        emit DocumentRevoked(root, leaf, batch.issuer, reason);
+    }
+
+    /// @inheritdoc IDocumentRegistry
+    function verify(bytes32 documentHash, uint8 docType, bytes32 tradeId, bytes32 root, bytes32[] calldata proof)
+        external
+        view
+        returns (Verification memory result)
+    {
+        Batch memory batch = _batches[root];
+        bytes32 leaf = leafOf(documentHash, docType, tradeId);
+        if (batch.anchoredAt == 0 || !MerkleProof.verifyCalldata(proof, root, leaf)) return result;
+        uint40 revokedAt = batch.revokedAt != 0 ? batch.revokedAt : _revokedDocuments[leaf];
+        result = Verification({
+            valid: revokedAt == 0 && batch.issuerRoles & requiredRoles(docType) != 0,
+            issuer: batch.issuer,
+            issuerRoles: batch.issuerRoles,
+            anchoredAt: batch.anchoredAt,
+            revokedAt: revokedAt
+        });
+    }
+
+    /// @inheritdoc IDocumentRegistry
+    function requiredRoles(uint8 docType) public pure returns (uint16) {
+        if (docType == 1) return Roles.CARRIER;
+        if (docType == 2) return Roles.CERTIFIER | Roles.CUSTOMS;
+        if (docType == 3) return Roles.INSPECTOR;
+        if (docType == 4) return Roles.INSPECTOR | Roles.REGULATOR;
+        if (docType == 5) return Roles.CUSTOMS;
+        if (docType == 6) return Roles.CARRIER | Roles.INSPECTOR;
+        if (docType == 7) return Roles.MANUFACTURER | Roles.BRAND;
+        if (docType == 8) return Roles.MANUFACTURER | Roles.BRAND | Roles.CARRIER;
+        if (docType == 9) return Roles.FINANCIER;
+        revert InvalidDocumentType(docType);
+    }
+
+    /// @inheritdoc IDocumentRegistry
+    function getBatch(bytes32 root) external view returns (Batch memory) {
+        return _batches[root];
+    }
+
+    /// @inheritdoc IDocumentRegistry
+    function leafOf(bytes32 documentHash, uint8 docType, bytes32 tradeId) public pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(documentHash, docType, tradeId))));
+    }
+
+    /// @dev The batch `root`, if the caller's (active) organisation anchored it.
+    function _issuedBy(bytes32 root) private view returns (Batch storage batch) {
+        batch = _batches[root];
+        if (batch.anchoredAt == 0) revert NonexistentBatch(root);
+        (uint32 org,) = participants.activeRoles(msg.sender);
+        if (org != batch.issuer) revert NotBatchIssuer(root, batch.issuer, org);
+    }
+}

@@ -1,0 +1,113 @@
+"""DocumentRegistry through the SDK: batches anchored as one root, proofs beside the files, a changed byte,
+an issuer without the type's role, revocation of a document and of a batch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tradechain import documents
+from tradechain.errors import InputError, revert_class
+
+
+def _files(folder: Path, n: int, stem: str = "bl") -> list[Path]:
+    out = []
+    for i in range(n):
+        path = folder / f"{stem}-{i}.pdf"
+        path.write_bytes(b"%PDF-1.7 bill of lading " + str(i).encode())
+        out.append(path)
+    return out
+
+
+def test_anchor_a_batch_and_verify_each_document(sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    carrier = sdk_as("carrier")
+    files = _files(tmp_path, 25)
+    root, receipt = carrier.documents.anchor(files, "bill-of-lading", "TRADE-2026-001")
+    assert receipt.gas_used < 60_000
+    for path in (files[0], files[24]):
+        proof = json.loads(documents.proof_path(path).read_text())
+        assert proof["root"] == root and proof["docType"] == "bill-of-lading"
+        check = carrier.documents.verify(path)
+        assert check.valid and check.hash_matches and check.issuer == sdk_members["carrier"]
+        assert check.issuer_roles == ["carrier"] and check.trade_id == "TRADE-2026-001" and check.revoked_at == 0
+
+
+def test_anchoring_costs_the_same_for_one_or_a_thousand(
+    sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    carrier = sdk_as("carrier")
+    _, one = carrier.documents.anchor(_files(tmp_path, 1, "one"), "bill-of-lading", "T1")
+    _, many = carrier.documents.anchor(_files(tmp_path, 1000, "many"), "bill-of-lading", "T1")
+    assert abs(one.gas_used - many.gas_used) < 100
+
+
+def test_a_changed_byte_fails(sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    carrier = sdk_as("carrier")
+    (path,) = _files(tmp_path, 1)
+    carrier.documents.anchor([path], "bill-of-lading", "T2")
+    path.write_bytes(path.read_bytes().replace(b"lading", b"ladinG"))
+    check = carrier.documents.verify(path)
+    assert (check.valid, check.hash_matches) == (False, False)
+
+
+def test_json_documents_are_hashed_canonically(sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    certifier = sdk_as("carrier2")
+    path = tmp_path / "origin.json"
+    path.write_text(json.dumps({"origin": "CN", "goods": "CNC lathe", "hs": "845811"}))
+    certifier.documents.anchor([path], "certificate-of-origin", "T3")
+    path.write_text(json.dumps({"hs": "845811", "goods": "CNC lathe", "origin": "CN"}, indent=4))  # reformatted
+    assert certifier.documents.verify(path).valid is True
+    path.write_text(json.dumps({"hs": "845811", "goods": "CNC lathe", "origin": "VN"}))  # forged origin
+    assert certifier.documents.verify(path).valid is False
+
+
+def test_an_issuer_without_the_types_role_proves_nothing(
+    sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    retailer = sdk_as("retailer")  # a member, but no carrier: its bill of lading is anchored yet not valid
+    (path,) = _files(tmp_path, 1)
+    retailer.documents.anchor([path], "bill-of-lading", "T4")
+    check = retailer.documents.verify(path)
+    assert (check.valid, check.hash_matches, check.issuer) == (False, True, sdk_members["retailer"])
+
+
+def test_non_members_cannot_anchor(sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    with pytest.raises(revert_class("UnregisteredAccount")):
+        sdk_as("outsider").documents.anchor(_files(tmp_path, 1), "bill-of-lading", "T5")
+
+
+def test_revoking_a_document_and_a_batch(sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    carrier, other = sdk_as("carrier"), sdk_as("inspector")
+    files = _files(tmp_path, 3)
+    root, _ = carrier.documents.anchor(files, "bill-of-lading", "T6")
+    with pytest.raises(revert_class("NotBatchIssuer")) as info:
+        other.documents.revoke(files[0], "forged")
+    assert info.value.issuer == sdk_members["carrier"]
+    carrier.documents.revoke(files[0], "surrendered")
+    first = carrier.documents.verify(files[0])
+    assert first.valid is False and first.revoked_at > 0
+    assert carrier.documents.verify(files[1]).valid is True
+    with pytest.raises(revert_class("AlreadyRevoked")):
+        carrier.documents.revoke(files[0], "again")
+    carrier.documents.revoke_batch(root, "vessel lost")
+    assert carrier.documents.verify(files[1]).valid is False
+    with pytest.raises(revert_class("BatchAlreadyAnchored")):
+        carrier.documents.anchor(files, "bill-of-lading", "T6")
+
+
+def test_bad_input_before_sending(sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    carrier = sdk_as("carrier")
+    (path,) = _files(tmp_path, 1)
+    with pytest.raises(InputError, match="type: unknown document type"):
+        carrier.documents.anchor([path], "bill-of-laden", "T7")
+    with pytest.raises(InputError, match="trade: a trade id is 1-32"):
+        carrier.documents.anchor([path], "bill-of-lading", "x" * 40)
+    with pytest.raises(InputError, match="file: not found"):
+        carrier.documents.anchor([tmp_path / "nope.pdf"], "bill-of-lading", "T7")
+    with pytest.raises(InputError, match="the same document appears twice"):
+        carrier.documents.anchor([path, path], "bill-of-lading", "T7")
+    with pytest.raises(InputError, match="no proof beside it"):
+        carrier.documents.verify(path)
