@@ -172,6 +172,7 @@ SDK_MEMBERS = {  # role: (country, roles)
     "customs": ("NL", "customs"),
     "buyer": ("FR", "retailer"),
     "carrier2": ("CN", "certifier"),  # a chamber of commerce
+    "financier": ("KE", "financier"),
 }
 
 

@@ -23,6 +23,7 @@ from tradechain.tx import Call, Receipt, Transactor
 if TYPE_CHECKING:
     from tradechain.certificates import CertificateClient
     from tradechain.documents import DocumentClient
+    from tradechain.escrow import EscrowClient
     from tradechain.participants import ParticipantRegistryClient
     from tradechain.products import ProductRegistryClient
 
@@ -81,6 +82,12 @@ class Client:
         """A web3 contract with the ABI from the build artifacts, at its deployed address by default."""
         abi = artifacts.load(name).abi
         return self.w3.eth.contract(address=to_checksum_address(address or self.address_of(name)), abi=abi)
+
+    @cached_property
+    def escrow(self) -> EscrowClient:
+        from tradechain.escrow import EscrowClient
+
+        return EscrowClient(self)
 
     @cached_property
     def documents(self) -> DocumentClient:

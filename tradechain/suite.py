@@ -6,7 +6,7 @@ from tradechain import deployments, project
 from tradechain.client import Client
 from tradechain.deployments import DeployedContract, Deployment
 
-CONTRACTS = ("ParticipantRegistry", "ProductRegistry", "LuxuryCertificate", "DocumentRegistry")
+CONTRACTS = ("ParticipantRegistry", "ProductRegistry", "LuxuryCertificate", "DocumentRegistry", "TradeEscrow")
 """Every contract of the suite, in deployment order."""
 
 
@@ -30,9 +30,15 @@ def deploy_suite(client: Client, *, admin: str | None = None, save: bool = True)
     for name in CONTRACTS:
         # every later contract takes the membership registry
         args = constructor_args.get(name) or (dep.contracts["ParticipantRegistry"].address,)
+        if name == "TradeEscrow":  # it also reads the document registry
+            args = (*args, dep.contracts["DocumentRegistry"].address)
         receipt = client.deploy(name, *args)
         assert receipt.contract_address is not None
         dep.contracts[name] = DeployedContract(receipt.contract_address, receipt.block_number, receipt.tx_hash)
+    if client.chain_id == project.DEV_CHAIN_ID:  # the local chain also gets a 6-decimal mock USDC to escrow
+        receipt = client.deploy("MockUSDC")
+        assert receipt.contract_address is not None
+        dep.contracts["MockUSDC"] = DeployedContract(receipt.contract_address, receipt.block_number, receipt.tx_hash)
     dep.block = min(c.block for c in dep.contracts.values())
     if save:
         deployments.save(dep)

@@ -1,0 +1,219 @@
+"""TradeEscrow through the SDK: a two-milestone life cycle, conditions, refunds, disputes, and hostile tokens."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from brownie import FeeOnTransferToken, ReentrantToken, chain
+
+from tradechain import accounts
+from tradechain.errors import InputError, revert_class
+from tradechain.escrow import Milestone, Terms
+
+AMOUNT = 1_000_000 * 10**6  # 1,000,000 USDC
+MILESTONES = (Milestone(3_000, ("bill-of-lading",)), Milestone(7_000, ("delivery-attestation",)))
+
+
+def addr(role: str) -> str:
+    return accounts.dev_account(role).address
+
+
+@pytest.fixture
+def usdc(sdk: Any, sdk_members: dict[str, int]) -> Any:
+    token = sdk.contract("MockUSDC")
+    sdk.send(token, "mint", addr("financier"), 10 * AMOUNT)
+    return token
+
+
+def terms(token: str, **overrides: Any) -> Terms:
+    base = {
+        "funder": addr("financier"),
+        "buyer": addr("buyer"),
+        "seller": addr("seller"),
+        "arbiter": addr("arbiter"),
+        "token": token,
+        "amount": AMOUNT,
+        "deadline": int(chain.time()) + 30 * 86400,
+        "trade_id": "KE-CN-0042",
+        "milestones": MILESTONES,
+    }
+    return Terms(**{**base, **overrides})
+
+
+def doc(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_bytes(f"%PDF {name} {time.time_ns()}".encode())
+    return path
+
+
+def test_two_milestone_life_cycle(sdk_as: Any, usdc: Any, tmp_path: Path) -> None:
+    bank, carrier, inspector, anyone = (sdk_as(r) for r in ("financier", "carrier", "inspector", "outsider"))
+    t = terms(usdc.address)
+    escrow_id, opened = bank.escrow.open(t)
+    funded = bank.escrow.fund(t)
+    assert bank.escrow.state(escrow_id) == {
+        "status": "FUNDED",
+        "releasedMilestones": [],
+        "funded": AMOUNT,
+        "paidOut": 0,
+        "held": AMOUNT,
+    }
+    assert bank.escrow.terms_of(escrow_id) == t  # terms come back from the opening event
+    bl = doc(tmp_path, "bl.pdf")
+    carrier.documents.anchor([bl], "bill-of-lading", "KE-CN-0042")
+    assert anyone.escrow.missing(t, 0, [bl]) == []
+    first = anyone.escrow.release(t, 0, [bl])  # anyone may trigger a release
+    assert usdc.functions.balanceOf(addr("seller")).call() == AMOUNT * 3 // 10
+    attestation = doc(tmp_path, "delivered.pdf")
+    inspector.documents.anchor([attestation], "delivery-attestation", "KE-CN-0042")
+    second = anyone.escrow.release(t, 1, [attestation])
+    assert usdc.functions.balanceOf(addr("seller")).call() == AMOUNT
+    assert usdc.functions.balanceOf(bank.escrow.address).call() == 0
+    state = bank.escrow.state(escrow_id)
+    assert (state["status"], state["releasedMilestones"], state["held"]) == ("CLOSED", [0, 1], 0)
+    total = opened.gas_used + funded.gas_used + first.gas_used + second.gas_used
+    assert total < 320_000  # recorded precisely in make bench
+
+
+def test_release_before_the_conditions_says_what_is_missing(sdk_as: Any, usdc: Any, tmp_path: Path) -> None:
+    bank = sdk_as("financier")
+    t = terms(usdc.address)
+    bank.escrow.open(t)
+    bank.escrow.fund(t)
+    assert bank.escrow.missing(t, 0) == ["bill-of-lading"]
+    with pytest.raises(revert_class("ConditionsNotMet")) as info:
+        bank.escrow.release(t, 0, [])
+    assert (info.value.milestone, info.value.missingDocs) == (0, 1 << 1)
+    wrong_trade = doc(tmp_path, "other.pdf")
+    sdk_as("carrier").documents.anchor([wrong_trade], "bill-of-lading", "ANOTHER-TRADE")
+    assert bank.escrow.missing(t, 0, [wrong_trade]) == ["bill-of-lading"]  # a document of another trade
+
+
+def test_a_document_by_an_issuer_without_the_role_or_revoked_does_not_count(
+    sdk_as: Any, usdc: Any, tmp_path: Path
+) -> None:
+    bank, carrier = sdk_as("financier"), sdk_as("carrier")
+    t = terms(usdc.address)
+    bank.escrow.open(t)
+    bank.escrow.fund(t)
+    by_retailer = doc(tmp_path, "fake-bl.pdf")
+    sdk_as("retailer").documents.anchor([by_retailer], "bill-of-lading", "KE-CN-0042")
+    with pytest.raises(revert_class("ConditionsNotMet")):
+        bank.escrow.release(t, 0, [by_retailer])
+    revoked = doc(tmp_path, "bl.pdf")
+    carrier.documents.anchor([revoked], "bill-of-lading", "KE-CN-0042")
+    carrier.documents.revoke(revoked, "superseded")
+    with pytest.raises(revert_class("ConditionsNotMet")):
+        bank.escrow.release(t, 0, [revoked])
+
+
+def test_a_named_issuer_must_be_the_issuer(sdk_as: Any, usdc: Any, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    bank = sdk_as("financier")
+    named = (Milestone(10_000, ("bill-of-lading",), issuer=sdk_members["carrier"] + 1000),)
+    t = terms(usdc.address, milestones=named)
+    bank.escrow.open(t)
+    bank.escrow.fund(t)
+    bl = doc(tmp_path, "bl.pdf")
+    sdk_as("carrier").documents.anchor([bl], "bill-of-lading", "KE-CN-0042")
+    assert bank.escrow.missing(t, 0, [bl]) == ["bill-of-lading"]  # a carrier, but not the one named
+
+
+def test_refund_after_the_deadline_and_no_release_after_it(sdk_as: Any, usdc: Any, tmp_path: Path) -> None:
+    bank, carrier = sdk_as("financier"), sdk_as("carrier")
+    t = terms(usdc.address, deadline=int(chain.time()) + 100)
+    escrow_id, _ = bank.escrow.open(t)
+    bank.escrow.fund(t)
+    with pytest.raises(revert_class("DeadlineNotPassed")):
+        bank.escrow.refund(t)
+    chain.sleep(200)
+    chain.mine()
+    before = usdc.functions.balanceOf(addr("financier")).call()
+    sdk_as("outsider").escrow.refund(t)
+    assert usdc.functions.balanceOf(addr("financier")).call() - before == AMOUNT
+    bl = doc(tmp_path, "bl.pdf")
+    carrier.documents.anchor([bl], "bill-of-lading", "KE-CN-0042")
+    with pytest.raises(revert_class("InvalidStatus")) as info:
+        bank.escrow.release(t, 0, [bl])
+    assert info.value.status == 4  # Closed
+    assert bank.escrow.state(escrow_id)["held"] == 0
+
+
+def test_a_dispute_freezes_until_the_arbiter_splits(sdk_as: Any, usdc: Any, tmp_path: Path) -> None:
+    bank, buyer, arbiter = sdk_as("financier"), sdk_as("buyer"), sdk_as("arbiter")
+    t = terms(usdc.address)
+    bank.escrow.open(t)
+    bank.escrow.fund(t)
+    bl = doc(tmp_path, "bl.pdf")
+    sdk_as("carrier").documents.anchor([bl], "bill-of-lading", "KE-CN-0042")
+    bank.escrow.release(t, 0, [bl])
+    with pytest.raises(revert_class("UnauthorizedParty")):
+        bank.escrow.dispute(t, "not the buyer")
+    buyer.escrow.dispute(t, "machinery damaged")
+    with pytest.raises(revert_class("InvalidStatus")):
+        bank.escrow.release(t, 1, [])
+    with pytest.raises(revert_class("UnauthorizedParty")):
+        buyer.escrow.resolve(t, 5_000)
+    seller_before, bank_before = (usdc.functions.balanceOf(addr(r)).call() for r in ("seller", "financier"))
+    arbiter.escrow.resolve(t, 6_000)  # 60% of the remaining 70% to the seller
+    left = AMOUNT - AMOUNT * 3 // 10
+    assert usdc.functions.balanceOf(addr("seller")).call() - seller_before == left * 6 // 10
+    assert usdc.functions.balanceOf(addr("financier")).call() - bank_before == left - left * 6 // 10
+    assert usdc.functions.balanceOf(bank.escrow.address).call() == 0
+
+
+def test_fee_on_transfer_tokens_are_refused(sdk_as: Any, sdk_members: dict[str, int], admin: Any) -> None:
+    token = FeeOnTransferToken.deploy({"from": admin})
+    token.mint(addr("financier"), AMOUNT, {"from": admin})
+    bank = sdk_as("financier")
+    t = terms(token.address)
+    bank.escrow.open(t)
+    with pytest.raises(revert_class("UnsupportedToken")) as info:
+        bank.escrow.fund(t)
+    assert (info.value.expected, info.value.received) == (AMOUNT, AMOUNT - AMOUNT // 100)
+
+
+def test_a_token_that_reenters_on_transfer_cannot_take_twice(
+    sdk_as: Any, sdk_members: dict[str, int], admin: Any, tmp_path: Path
+) -> None:
+    token = ReentrantToken.deploy({"from": admin})
+    token.mint(addr("financier"), AMOUNT, {"from": admin})
+    bank = sdk_as("financier")
+    t = terms(token.address, milestones=(Milestone(5_000, ("bill-of-lading",)), Milestone(5_000, ("bill-of-lading",))))
+    bank.escrow.open(t)
+    bank.escrow.fund(t)
+    bl = doc(tmp_path, "bl.pdf")
+    sdk_as("carrier").documents.anchor([bl], "bill-of-lading", "KE-CN-0042")
+    proofs = bank.escrow.proofs_for([bl])
+    replay = bank.escrow.contract.encode_abi("release", args=[t.encoded(), 1, proofs])
+    token.arm(bank.escrow.address, replay, {"from": admin})  # on paying milestone 0, try to release milestone 1
+    bank.escrow.release(t, 0, [bl])
+    assert token.reentered() is True and token.reentrySucceeded() is False
+    assert token.balanceOf(addr("seller")) == AMOUNT // 2
+    assert token.balanceOf(bank.escrow.address) == AMOUNT // 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "rule"),
+    [
+        ({"amount": 0}, "amount: must be positive"),
+        ({"milestones": (Milestone(5_000, ("bill-of-lading",)),)}, "shares must add up to 100%"),
+        ({"milestones": ()}, "1 to 8 milestones"),
+        ({"milestones": (Milestone(10_000, ("bill-of-laden",)),)}, "unknown document type"),
+        ({"seller": "0x123"}, "seller: an address is"),
+        ({"trade_id": ""}, "trade: a trade id is"),
+    ],
+)
+def test_invalid_terms_are_refused_before_sending(sdk_as: Any, usdc: Any, overrides: dict[str, Any], rule: str) -> None:
+    with pytest.raises(InputError, match=rule):
+        sdk_as("financier").escrow.open(terms(usdc.address, **overrides))
+
+
+def test_invalid_terms_are_refused_on_chain_too(sdk_as: Any, usdc: Any) -> None:
+    with pytest.raises(revert_class("InvalidTerms")) as info:
+        sdk_as("financier").escrow.open(terms(usdc.address, deadline=int(chain.time()) - 10))
+    assert info.value.rule == "deadline is not in the future"
+    with pytest.raises(revert_class("UnauthorizedParty")):
+        sdk_as("carrier").escrow.open(terms(usdc.address))  # neither buyer nor funder
