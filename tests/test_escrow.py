@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brownie import FeeOnTransferToken, ReentrantToken, chain
+from brownie import FeeOnTransferToken, ReentrantToken, chain, web3
 
 from tradechain import accounts
 from tradechain.errors import InputError, revert_class
@@ -15,6 +15,11 @@ from tradechain.escrow import Milestone, Terms
 
 AMOUNT = 1_000_000 * 10**6  # 1,000,000 USDC
 MILESTONES = (Milestone(3_000, ("bill-of-lading",)), Milestone(7_000, ("delivery-attestation",)))
+
+
+def now() -> int:
+    """The chain's time (Brownie's chain.time() drifts from it after snapshots are reverted)."""
+    return int(web3.eth.get_block("latest").timestamp)
 
 
 def addr(role: str) -> str:
@@ -36,7 +41,7 @@ def terms(token: str, **overrides: Any) -> Terms:
         "arbiter": addr("arbiter"),
         "token": token,
         "amount": AMOUNT,
-        "deadline": int(chain.time()) + 30 * 86400,
+        "deadline": now() + 30 * 86400,
         "trade_id": "KE-CN-0042",
         "milestones": MILESTONES,
     }
@@ -123,7 +128,7 @@ def test_a_named_issuer_must_be_the_issuer(sdk_as: Any, usdc: Any, sdk_members: 
 
 def test_refund_after_the_deadline_and_no_release_after_it(sdk_as: Any, usdc: Any, tmp_path: Path) -> None:
     bank, carrier = sdk_as("financier"), sdk_as("carrier")
-    t = terms(usdc.address, deadline=int(chain.time()) + 100)
+    t = terms(usdc.address, deadline=now() + 100)
     escrow_id, _ = bank.escrow.open(t)
     bank.escrow.fund(t)
     with pytest.raises(revert_class("DeadlineNotPassed")):
@@ -213,7 +218,7 @@ def test_invalid_terms_are_refused_before_sending(sdk_as: Any, usdc: Any, overri
 
 def test_invalid_terms_are_refused_on_chain_too(sdk_as: Any, usdc: Any) -> None:
     with pytest.raises(revert_class("InvalidTerms")) as info:
-        sdk_as("financier").escrow.open(terms(usdc.address, deadline=int(chain.time()) - 10))
+        sdk_as("financier").escrow.open(terms(usdc.address, deadline=now() - 10))
     assert info.value.rule == "deadline is not in the future"
     with pytest.raises(revert_class("UnauthorizedParty")):
         sdk_as("carrier").escrow.open(terms(usdc.address))  # neither buyer nor funder
