@@ -18,7 +18,7 @@ contract DocumentRegistry is IDocumentRegistry {
 
     IParticipantRegistry public immutable participants;
 
-    mapping(bytes32 root => Batch) private _batches;
+    mapping(bytes32 root => mapping(uint32 issuer => Batch)) private _batches;
     mapping(bytes32 leaf => uint40 revokedAt) private _revokedDocuments;
 
     /// @param participantRegistry The consortium's membership.
@@ -30,8 +30,8 @@ contract DocumentRegistry is IDocumentRegistry {
     function anchor(bytes32 root, uint32 count) external {
         (uint32 org, uint16 roles) = participants.activeRoles(msg.sender);
         if (count == 0) revert InvalidDocumentCount(count);
-        if (_batches[root].anchoredAt != 0) revert BatchAlreadyAnchored(root);
-        _batches[root] = Batch(org, roles, uint40(block.timestamp), 0, count);
+        if (_batches[root][org].anchoredAt != 0) revert BatchAlreadyAnchored(root);
+        _batches[root][org] = Batch(org, roles, uint40(block.timestamp), 0, count);
         emit BatchAnchored(root, org, roles, count);
     }
 
@@ -61,12 +61,15 @@ contract DocumentRegistry is IDocumentRegistry {
     }
 
     /// @inheritdoc IDocumentRegistry
-    function verify(bytes32 documentHash, uint8 docType, bytes32 tradeId, bytes32 root, bytes32[] calldata proof)
-        external
-        view
-        returns (Verification memory result)
-    {
-        Batch memory batch = _batches[root];
+    function verify(
+        bytes32 documentHash,
+        uint8 docType,
+        bytes32 tradeId,
+        bytes32 root,
+        uint32 issuer,
+        bytes32[] calldata proof
+    ) external view returns (Verification memory result) {
+        Batch memory batch = _batches[root][issuer];
         bytes32 leaf = leafOf(documentHash, docType, tradeId);
         if (batch.anchoredAt == 0 || !MerkleProof.verifyCalldata(proof, root, leaf)) return result;
         uint40 revokedAt = batch.revokedAt != 0 ? batch.revokedAt : _revokedDocuments[leaf];
@@ -94,8 +97,8 @@ contract DocumentRegistry is IDocumentRegistry {
     }
 
     /// @inheritdoc IDocumentRegistry
-    function getBatch(bytes32 root) external view returns (Batch memory) {
-        return _batches[root];
+    function getBatch(bytes32 root, uint32 issuer) external view returns (Batch memory) {
+        return _batches[root][issuer];
     }
 
     /// @inheritdoc IDocumentRegistry
@@ -103,11 +106,10 @@ contract DocumentRegistry is IDocumentRegistry {
         return keccak256(bytes.concat(keccak256(abi.encode(documentHash, docType, tradeId))));
     }
 
-    /// @dev The batch `root`, if the caller's (active) organisation anchored it.
+    /// @dev The batch `root` of the caller's (active) organisation.
     function _issuedBy(bytes32 root) private view returns (Batch storage batch) {
-        batch = _batches[root];
-        if (batch.anchoredAt == 0) revert NonexistentBatch(root);
         (uint32 org,) = participants.activeRoles(msg.sender);
-        if (org != batch.issuer) revert NotBatchIssuer(root, batch.issuer, org);
+        batch = _batches[root][org];
+        if (batch.anchoredAt == 0) revert NonexistentBatch(root);
     }
 }

@@ -149,7 +149,7 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
             uint16 bit = uint16(1) << d.docType;
             if (d.docType > 9 || missing & bit == 0) continue;
             IDocumentRegistry.Verification memory v =
-                documents.verify(d.documentHash, d.docType, terms.tradeId, d.root, d.proof);
+                documents.verify(d.documentHash, d.docType, terms.tradeId, d.root, d.issuer, d.proof);
             if (v.valid && (m.issuer == 0 || v.issuer == m.issuer)) missing &= ~bit;
         }
     }

@@ -7,7 +7,8 @@ pragma solidity 0.8.30;
 /// one transaction of the same cost. Only hashes reach the chain.
 /// @dev Leaf of a document: `keccak256(bytes.concat(keccak256(abi.encode(bytes32 documentHash, uint8 docType,
 /// bytes32 tradeId))))`, pairs hashed sorted (OpenZeppelin's MerkleProof). The issuer's organisation and roles are
-/// recorded at anchoring, so a document stays attributable after its issuer rotates keys.
+/// recorded at anchoring, so a document stays attributable after its issuer rotates keys. Batches are kept per
+/// (root, issuer): nobody can block an issuer by anchoring its root first.
 interface IDocumentRegistry {
     /// @notice An anchored batch (one slot).
     struct Batch {
@@ -27,16 +28,14 @@ interface IDocumentRegistry {
         uint40 revokedAt; // of the document or its batch, 0 if not revoked
     }
 
-    /// @dev Root `root` was anchored already.
+    /// @dev Root `root` was anchored already by this issuer.
     error BatchAlreadyAnchored(bytes32 root);
-    /// @dev No batch `root` is anchored.
+    /// @dev No batch `root` is anchored (by the caller's organisation, for a revocation).
     error NonexistentBatch(bytes32 root);
     /// @dev A batch declares `count` documents: at least one.
     error InvalidDocumentCount(uint32 count);
     /// @dev Document type `docType` is not defined.
     error InvalidDocumentType(uint8 docType);
-    /// @dev Organisation `caller` did not anchor batch `root` (organisation `issuer` did).
-    error NotBatchIssuer(bytes32 root, uint32 issuer, uint32 caller);
     /// @dev The document is not in batch `root` (the Merkle proof does not hold).
     error InvalidDocumentProof(bytes32 root, bytes32 documentHash);
     /// @dev The document, or its batch `root`, is revoked already.
@@ -64,16 +63,20 @@ interface IDocumentRegistry {
 
     /// @notice Verifies a document: in an anchored batch, issued by a holder of the role its type requires, not
     /// revoked.
-    function verify(bytes32 documentHash, uint8 docType, bytes32 tradeId, bytes32 root, bytes32[] calldata proof)
-        external
-        view
-        returns (Verification memory);
+    function verify(
+        bytes32 documentHash,
+        uint8 docType,
+        bytes32 tradeId,
+        bytes32 root,
+        uint32 issuer,
+        bytes32[] calldata proof
+    ) external view returns (Verification memory);
 
     /// @notice The roles (any of which) that may issue `docType`.
     function requiredRoles(uint8 docType) external pure returns (uint16);
 
-    /// @notice A batch; `anchoredAt` is 0 if unknown.
-    function getBatch(bytes32 root) external view returns (Batch memory);
+    /// @notice The batch `root` of organisation `issuer`; `anchoredAt` is 0 if unknown.
+    function getBatch(bytes32 root, uint32 issuer) external view returns (Batch memory);
 
     /// @notice The leaf of a document.
     function leafOf(bytes32 documentHash, uint8 docType, bytes32 tradeId) external pure returns (bytes32);

@@ -46,6 +46,7 @@ interface ITradeEscrow {
         bytes32 documentHash;
         uint8 docType;
         bytes32 root;
+        uint32 issuer; // the organisation that anchored the batch
         bytes32[] proof;
     }
 

@@ -31,7 +31,7 @@ class Model:
     status: str = "open"  # open, funded, disputed, closed
     released: set[int] = field(default_factory=set)
     paid: int = 0
-    anchored: dict[int, tuple[bytes, int, bytes]] = field(default_factory=dict)  # milestone -> (hash, type, root)
+    anchored: dict[int, tuple[bytes, int, bytes, int]] = field(default_factory=dict)  # -> (hash, type, root, org)
 
 
 def now() -> int:
@@ -47,8 +47,8 @@ class EscrowMachine:
     actor = strategy("uint8", max_value=5)
     seconds = strategy("uint16", max_value=4_000)
 
-    def __init__(cls, escrow: Any, token: Any, docs: Any, parties: dict[str, Any]) -> None:
-        cls.escrow, cls.token, cls.docs, cls.p = escrow, token, docs, parties
+    def __init__(cls, escrow: Any, token: Any, docs: Any, parties: dict[str, Any], orgs: dict[int, int]) -> None:
+        cls.escrow, cls.token, cls.docs, cls.p, cls.orgs = escrow, token, docs, parties, orgs
         cls.actors = [parties[k] for k in ("funder", "buyer", "seller", "arbiter", "carrier", "outsider")]
 
     def setup(self) -> None:
@@ -123,13 +123,13 @@ class EscrowMachine:
         root = self.docs.leafOf(doc_hash, kind, e.terms[7])  # a batch of one: its root is its leaf
         issuer = self.p["carrier"] if milestone == 0 else self.p["inspector"]
         self.docs.anchor(root, 1, {"from": issuer})
-        e.anchored[milestone] = (doc_hash, kind, root)
+        e.anchored[milestone] = (doc_hash, kind, root, self.orgs[milestone])
 
     def rule_release(self, which: int, milestone: int, actor: int) -> None:
         e = self._pick(which)
         if e is None:
             return
-        proofs = [(h, k, r, []) for h, k, r in e.anchored.values()]
+        proofs = [(h, k, r, org, []) for h, k, r, org in e.anchored.values()]
         before = self.token.balanceOf(self.p["seller"])
         ok = self._attempt(self.escrow.release, e.terms, milestone, proofs, {"from": self.actors[actor]})
         expected = e.status == "funded" and milestone not in e.released and milestone in e.anchored
@@ -230,6 +230,7 @@ def test_funds_are_conserved_over_random_sequences(
         token,
         docs,
         parties,
+        {0: members["carrier"], 1: members["inspector"]},
         settings={
             "max_examples": EXAMPLES,
             "stateful_step_count": STEPS,

@@ -88,6 +88,7 @@ class DocumentProof:
     proof: list[str]
     registry: str
     chain_id: int
+    issuer: int
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +99,7 @@ class DocumentProof:
             "proof": self.proof,
             "registry": self.registry,
             "chainId": self.chain_id,
+            "issuer": self.issuer,
         }
 
     @classmethod
@@ -110,14 +112,17 @@ class DocumentProof:
             list(data["proof"]),
             data["registry"],
             int(data["chainId"]),
+            int(data["issuer"]),
         )
 
-    def call_args(self) -> tuple[bytes, int, bytes, bytes, list[bytes]]:
+    def call_args(self) -> tuple[bytes, int, bytes, bytes, int, list[bytes]]:
+        """(document hash, type, trade id, root, issuer, proof): the arguments of DocumentRegistry.verify."""
         return (
             bytes.fromhex(self.document_hash[2:]),
             self.doc_type,
             bytes.fromhex(self.trade_id[2:]),
             bytes.fromhex(self.root[2:]),
+            self.issuer,
             [bytes.fromhex(p[2:]) for p in self.proof],
         )
 
@@ -181,6 +186,7 @@ class DocumentClient:
         if len(set(leaves)) != len(leaves):
             raise InputError("files", "the same document appears twice in the batch")
         tree = MerkleTree.build(leaves)
+        issuer, _ = self.client.participants.organisation_of(self.client.require_signer().address)
         receipt = self.client.send(self.contract, "anchor", tree.root, len(files), label=f"{NAME}.anchor")
         root = "0x" + tree.root.hex()
         for i, (path, doc_hash) in enumerate(zip(files, hashes, strict=True)):
@@ -192,6 +198,7 @@ class DocumentClient:
                 ["0x" + p.hex() for p in tree.proof(i)],
                 self.address,
                 self.client.chain_id,
+                issuer,
             )
             proof_path(Path(path)).write_text(json.dumps(proof.to_json(), indent=2) + "\n")
         return root, receipt
@@ -221,7 +228,7 @@ class DocumentClient:
         from tradechain.values import reason_code
 
         proof = read_proof(path)
-        doc_hash, kind, trade, root, branch = proof.call_args()
+        doc_hash, kind, trade, root, _issuer, branch = proof.call_args()
         return self.client.send(
             self.contract,
             "revokeDocument",

@@ -150,11 +150,11 @@ class EscrowClient:
             self.client.send(token, "approve", self.address, terms.amount, label="ERC20.approve")
         return self._send("fund", terms.encoded())
 
-    def proofs_for(self, files: Sequence[Path]) -> list[tuple[bytes, int, bytes, list[bytes]]]:
+    def proofs_for(self, files: Sequence[Path]) -> list[tuple[bytes, int, bytes, int, list[bytes]]]:
         out = []
         for path in files:
-            doc_hash, kind, _trade, root, branch = documents.read_proof(Path(path)).call_args()
-            out.append((doc_hash, kind, root, branch))
+            doc_hash, kind, _trade, root, issuer, branch = documents.read_proof(Path(path)).call_args()
+            out.append((doc_hash, kind, root, issuer, branch))
         return out
 
     def missing(self, terms: Terms, milestone: int, files: Sequence[Path] = ()) -> list[str]:

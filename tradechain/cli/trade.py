@@ -1,0 +1,367 @@
+"""``tradechain doc`` and ``tradechain escrow``: trade documents and trade-finance escrow."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from tradechain import documents
+from tradechain.cli.common import chain_options, emit, handle_errors, json_option, open_client, tx_json, tx_text
+from tradechain.client import Client
+from tradechain.errors import InputError
+from tradechain.escrow import Milestone, Terms
+from tradechain.values import parse_address, parse_uint
+
+
+@click.group("doc")
+def doc_group() -> None:
+    """Trade documents: anchor (issuers), verify (anyone), revoke (issuers). Only hashes go on chain."""
+
+
+@doc_group.command("anchor")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--type", "doc_type", required=True, help=f"One of: {', '.join(documents.DOC_TYPES)}.")
+@click.option("--trade", required=True, help="The trade id the documents belong to (<= 32 characters).")
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def anchor(
+    files: tuple[Path, ...],
+    doc_type: str,
+    trade: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Anchor FILES as one batch (one transaction whatever their number); each file's proof is written beside it
+    as FILE.tcproof.json."""
+    documents.parse_doc_type(doc_type)
+    documents.trade_id(trade)
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    root, receipt = client.documents.anchor(list(files), doc_type, trade)
+    emit(
+        as_json,
+        {"root": root, "documents": len(files), **tx_json(receipt)},
+        f"anchored {len(files)} {doc_type} document(s) for trade {trade} as batch {root}; {tx_text(receipt)}",
+    )
+
+
+@doc_group.command("verify")
+@click.argument("file", type=click.Path(path_type=Path))
+@chain_options(signer=False)
+@json_option
+@handle_errors
+def verify(file: Path, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
+    """Verify FILE against the chain with its proof: issued by whom and when, for which trade, revoked or not.
+    Exit code 1 if it is not valid (a changed byte, a revoked document, an issuer without the role)."""
+    client = open_client(network_name, rpc_url)
+    check = client.documents.verify(file)
+    data = check.to_json()
+    if check.valid:
+        text = (
+            f"VALID {check.doc_type} for trade {check.trade_id}: issued by organisation {check.issuer} "
+            f"({', '.join(check.issuer_roles)}) at {data['anchoredAt']}"
+        )
+    elif not check.hash_matches:
+        text = f"INVALID: {file} is not the document that was anchored (its content changed)"
+    elif check.revoked_at:
+        text = f"INVALID: revoked at {data['revokedAt']}"
+    elif check.anchored_at == 0:
+        text = "INVALID: not anchored on this chain"
+    else:
+        text = (
+            f"INVALID: organisation {check.issuer} ({', '.join(check.issuer_roles) or 'no role'}) may not issue "
+            f"a {check.doc_type}"
+        )
+    emit(as_json, data, text)
+    if not check.valid:
+        sys.exit(1)
+
+
+@doc_group.command("revoke")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@click.option("--batch", "root", metavar="0xROOT", help="Revoke a whole batch instead of one document.")
+@click.option("--reason", required=True, help="Reason code (<= 32 bytes) or 0x hash.")
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def revoke(
+    file: Path | None,
+    root: str | None,
+    reason: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Revoke one document (FILE) or a whole batch (--batch ROOT). Its issuer only."""
+    if (file is None) == (root is None):
+        raise InputError("file", "give FILE or --batch ROOT")
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    receipt = client.documents.revoke(file, reason) if file else client.documents.revoke_batch(str(root), reason)
+    emit(as_json, {"revoked": str(file or root), **tx_json(receipt)}, f"revoked {file or root}; {tx_text(receipt)}")
+
+
+# ---------------------------------------------------------------------------------------------- escrow
+
+
+@click.group("escrow")
+def escrow_group() -> None:
+    """Trade-finance escrow in an ERC-20 stablecoin, released to the seller when documents prove each milestone."""
+
+
+def _amount(text: str, decimals: int) -> int:
+    try:
+        value = Decimal(text.replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        raise InputError("amount", "must be a number, e.g. 1250000.00", text) from None
+    if value <= 0:
+        raise InputError("amount", "must be positive", text)
+    units = value * (10**decimals)
+    if units != units.to_integral_value():
+        raise InputError("amount", f"at most {decimals} decimals for this token", text)
+    if units >= 2**96:
+        raise InputError("amount", "too large (the escrow holds below 2^96 units)", text)
+    return int(units)
+
+
+def _deadline(text: str) -> int:
+    value = text.strip()
+    try:
+        if value.startswith("+") and value.endswith("d"):
+            return int((datetime.now(UTC) + timedelta(days=int(value[1:-1]))).timestamp())
+        day = date.fromisoformat(value)
+        return int(datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC).timestamp())
+    except ValueError:
+        raise InputError("deadline", "a date YYYY-MM-DD or +Nd (N days from now)", text) from None
+
+
+def _milestone(text: str) -> Milestone:
+    share, sep, rest = text.partition(":")
+    docs, _, issuer = rest.partition("@")
+    try:
+        bps = round(float(share.rstrip("%")) * 100)
+    except ValueError:
+        raise InputError("milestone", "SHARE%:TYPE[,TYPE][@ORG], e.g. 30%:bill-of-lading@5", text) from None
+    if not sep or not docs or not 0 < bps <= 10_000:
+        raise InputError("milestone", "SHARE%:TYPE[,TYPE][@ORG], e.g. 30%:bill-of-lading@5", text)
+    names = tuple(d.strip() for d in docs.split(","))
+    for name in names:
+        documents.parse_doc_type(name, "milestone")
+    return Milestone(bps, names, parse_uint(issuer, "milestone issuer", bits=32) if issuer else 0)
+
+
+def _terms(client: Client, escrow_id: str) -> Terms:
+    if not (escrow_id.startswith("0x") and len(escrow_id) == 66):
+        raise InputError("escrow", "an escrow id is 0x followed by 64 hex digits", escrow_id)
+    return client.escrow.terms_of(escrow_id)
+
+
+def _state_text(client: Client, escrow_id: str, terms: Terms) -> str:
+    st = client.escrow.state(escrow_id)
+    lines = [
+        f"escrow {escrow_id}: {st['status']}, trade {terms.trade_id}",
+        f"  held {st['held']:,} of {terms.amount:,} units; released milestones {st['releasedMilestones']}",
+    ]
+    for i, m in enumerate(terms.milestones):
+        who = f" from organisation {m.issuer}" if m.issuer else ""
+        lines.append(f"  milestone {i}: {m.bps / 100:g}% on {', '.join(m.required_docs)}{who}")
+    return "\n".join(lines)
+
+
+@escrow_group.command("open")
+@click.option("--seller", required=True, metavar="ADDRESS")
+@click.option("--buyer", metavar="ADDRESS", help="The importer (may dispute). [default: the signer]")
+@click.option("--funder", metavar="ADDRESS", help="Who pays in and gets refunds. [default: the signer]")
+@click.option("--arbiter", required=True, metavar="ADDRESS")
+@click.option("--token", metavar="ADDRESS", help="ERC-20 stablecoin. [default on the local chain: MockUSDC]")
+@click.option("--amount", required=True, help="In token units, e.g. 1250000.00.")
+@click.option("--deadline", required=True, help="After it, the funder can be refunded: YYYY-MM-DD or +Nd.")
+@click.option("--trade", required=True, help="The trade id its documents are bound to.")
+@click.option(
+    "--milestone",
+    "milestones",
+    multiple=True,
+    required=True,
+    help="SHARE%:TYPE[,TYPE][@ORG], e.g. 30%:bill-of-lading@5 (repeat; shares add up to 100%).",
+)
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def open_(
+    seller: str,
+    buyer: str | None,
+    funder: str | None,
+    arbiter: str,
+    token: str | None,
+    amount: str,
+    deadline: str,
+    trade: str,
+    milestones: tuple[str, ...],
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Open an escrow (the buyer or its financier)."""
+    parsed = tuple(_milestone(m) for m in milestones)
+    when = _deadline(deadline)
+    documents.trade_id(trade)
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    me = client.require_signer().address
+    token_address = parse_address(token, "token") if token else client.deployment.address("MockUSDC")
+    decimals = int(client.contract("MockUSDC", token_address).functions.decimals().call())
+    terms = Terms(
+        parse_address(funder, "funder") if funder else me,
+        parse_address(buyer, "buyer") if buyer else me,
+        parse_address(seller, "seller"),
+        parse_address(arbiter, "arbiter"),
+        token_address,
+        _amount(amount, decimals),
+        when,
+        trade,
+        parsed,
+    )
+    escrow_id, receipt = client.escrow.open(terms)
+    emit(
+        as_json,
+        {"escrow": escrow_id, "terms": terms.to_json(), **tx_json(receipt)},
+        f"escrow {escrow_id} opened; {tx_text(receipt)}",
+    )
+
+
+def _simple(name: str, doc: str) -> Callable[[Callable[..., None]], click.Command]:
+    def decorate(f: Callable[..., None]) -> click.Command:
+        f.__doc__ = doc
+        return escrow_group.command(name)(chain_options(signer=True)(json_option(handle_errors(f))))
+
+    return decorate
+
+
+@_simple("fund", "Pay the escrow's amount in (the funder; approves the token first).")
+@click.argument("escrow_id", metavar="ESCROW")
+def fund(
+    escrow_id: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    receipt = client.escrow.fund(_terms(client, escrow_id))
+    emit(as_json, {"escrow": escrow_id, **tx_json(receipt)}, f"escrow {escrow_id} funded; {tx_text(receipt)}")
+
+
+@escrow_group.command("status")
+@click.argument("escrow_id", metavar="ESCROW")
+@chain_options(signer=False)
+@json_option
+@handle_errors
+def status(escrow_id: str, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
+    """The escrow's terms, what it holds, and its milestones."""
+    client = open_client(network_name, rpc_url)
+    terms = _terms(client, escrow_id)
+    emit(
+        as_json,
+        {"escrow": escrow_id, **client.escrow.state(escrow_id), "terms": terms.to_json()},
+        _state_text(client, escrow_id, terms),
+    )
+
+
+@_simple("release", "Release MILESTONE to the seller with the proving documents (checked first; anyone may call).")
+@click.argument("escrow_id", metavar="ESCROW")
+@click.argument("milestone", type=click.IntRange(0, 7))
+@click.option("--doc", "docs", multiple=True, type=click.Path(path_type=Path), help="A proving document (repeat).")
+def release(
+    escrow_id: str,
+    milestone: int,
+    docs: tuple[Path, ...],
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    terms = _terms(client, escrow_id)
+    if milestone >= len(terms.milestones):
+        raise InputError("milestone", f"this escrow has milestones 0 to {len(terms.milestones) - 1}", milestone)
+    missing = client.escrow.missing(terms, milestone, list(docs))
+    if missing:
+        raise InputError(
+            "documents",
+            f"milestone {milestone} cannot be released: missing valid {', '.join(missing)} for trade {terms.trade_id}",
+        )
+    receipt = client.escrow.release(terms, milestone, list(docs))
+    emit(
+        as_json,
+        {"escrow": escrow_id, "milestone": milestone, **client.escrow.state(escrow_id), **tx_json(receipt)},
+        f"milestone {milestone} of {escrow_id} released to {terms.seller}; {tx_text(receipt)}",
+    )
+
+
+@_simple("refund", "Return what is left to the funder, after the deadline (anyone may call).")
+@click.argument("escrow_id", metavar="ESCROW")
+def refund(
+    escrow_id: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    receipt = client.escrow.refund(_terms(client, escrow_id))
+    emit(as_json, {"escrow": escrow_id, **tx_json(receipt)}, f"escrow {escrow_id} refunded; {tx_text(receipt)}")
+
+
+@_simple("dispute", "Freeze the escrow until the arbiter resolves it (the buyer).")
+@click.argument("escrow_id", metavar="ESCROW")
+@click.option("--reason", required=True)
+def dispute(
+    escrow_id: str,
+    reason: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    receipt = client.escrow.dispute(_terms(client, escrow_id), reason)
+    emit(as_json, {"escrow": escrow_id, **tx_json(receipt)}, f"escrow {escrow_id} disputed; {tx_text(receipt)}")
+
+
+@_simple("resolve", "Split what is left: --seller-share to the seller, the rest to the funder (the arbiter).")
+@click.argument("escrow_id", metavar="ESCROW")
+@click.option("--seller-share", required=True, help="Percent to the seller, e.g. 60%.")
+def resolve(
+    escrow_id: str,
+    seller_share: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    try:
+        bps = round(float(seller_share.rstrip("%")) * 100)
+    except ValueError:
+        raise InputError("seller-share", "a percentage from 0% to 100%", seller_share) from None
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    receipt = client.escrow.resolve(_terms(client, escrow_id), bps)
+    emit(
+        as_json,
+        {"escrow": escrow_id, "sellerBps": bps, **tx_json(receipt)},
+        f"escrow {escrow_id} resolved, {bps / 100:g}% of the rest to the seller; {tx_text(receipt)}",
+    )
