@@ -22,7 +22,7 @@ from typing import Any
 from eth_account import Account
 from web3 import Web3
 
-from bench import certificates, trace
+from bench import certificates, trace, trade
 from tradechain import accounts, node, project, toolchain
 from tradechain.client import Client
 from tradechain.gs1 import with_check_digit
@@ -191,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         operations.update(trace.measure_gas(admin, as_member))
         cert_ops, cert_ratios = certificates.measure(admin, as_member)
         operations.update(cert_ops)
+        operations.update(trade.measure(admin, as_member))
         epcis_rates = trace.measure_epcis(
             w3, as_member("carrier"), n=2_000 if quick else 20_000, n_baseline=100 if quick else 300
         )

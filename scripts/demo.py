@@ -8,17 +8,19 @@ so it can be run again and again on the persistent local node.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from tradechain import accounts, gs1, project
+from tradechain import accounts, documents, gs1, project
 from tradechain import certificates as certs
 from tradechain.client import Client
 from tradechain.errors import ContractRevert, InputError
+from tradechain.escrow import Milestone, Terms, missing_names
 from tradechain.gs1 import with_check_digit
 from tradechain.identity import lei_with_check_digits
 from tradechain.indexer import Indexer, Store
@@ -267,6 +269,118 @@ def watch_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, i
     }
 
 
+def trade_finance_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int]) -> dict[str, Any]:
+    lines = report.chapter("6. Machinery from China to Kenya: documents, an escrow, a forgery, a dispute")
+    importer = admin.participants.admit(
+        lei=lei_with_check_digits("5493KEMOMBASAIMP01"),
+        country="KE",
+        roles="retailer",
+        manager=accounts.dev_account("financier2").address,
+    )
+    chamber = admin.participants.admit(
+        lei=lei_with_check_digits("300300CCPITSHENZH1"),
+        country="CN",
+        roles="certifier",
+        manager=accounts.dev_account("carrier2").address,
+    )
+    bank, carrier, inspector = as_role("financier"), as_role("carrier"), as_role("inspector")
+    usdc = admin.contract("MockUSDC")
+    admin.send(usdc, "mint", bank.require_signer().address, 2_000_000 * 10**6)
+    folder = project.state_home() / "demo-documents"
+    folder.mkdir(parents=True, exist_ok=True)
+    trade = "KE-CN-2026-017"
+    deadline = int(datetime.now(UTC).timestamp()) + 60 * 86400
+    addr = {r: accounts.dev_account(r).address for r in ("financier2", "seller", "arbiter")}
+    terms = Terms(
+        bank.require_signer().address,
+        addr["financier2"],
+        addr["seller"],
+        addr["arbiter"],
+        usdc.address,
+        1_250_000 * 10**6,
+        deadline,
+        trade,
+        (
+            Milestone(3_000, ("bill-of-lading",), issuer=orgs["carrier"]),
+            Milestone(7_000, ("delivery-attestation",), issuer=orgs["inspector"]),
+        ),
+    )
+    escrow_id, opened = bank.escrow.open(terms)
+    funded = bank.escrow.fund(terms)
+    report.say(
+        lines,
+        f"the importer's bank funds escrow {escrow_id[:12]}… with 1,250,000 USDC "
+        f"(30% on the carrier's bill of lading, 70% on the inspector's delivery attestation)",
+    )
+    bl = folder / "bill-of-lading.pdf"
+    bl.write_bytes(b"%PDF-1.7 bill of lading COSU6281 Shenzhen -> Mombasa, 2 x CNC lathe " + trade.encode())
+    carrier.documents.anchor([bl], "bill-of-lading", trade)
+    first = as_role("outsider").escrow.release(terms, 0, [bl])
+    report.say(
+        lines,
+        "the carrier anchors the bill of lading; the release of 30% goes through: "
+        f"{bank.escrow.state(escrow_id)['paidOut'] // 10**6:,} USDC to the exporter",
+    )
+    origin = folder / "certificate-of-origin.json"
+    origin.write_text(json.dumps({"exporter": "Shenzhen Precision Machinery", "origin": "CN", "hs": "845811"}))
+    as_role("carrier2").documents.anchor([origin], "certificate-of-origin", trade)
+    forged = folder / "certificate-of-origin-forged.json"
+    forged.write_text(json.dumps({"exporter": "Shenzhen Precision Machinery", "origin": "DE", "hs": "845811"}))
+    documents.proof_path(forged).write_text(documents.proof_path(origin).read_text())
+    genuine, fake = bank.documents.verify(origin), bank.documents.verify(forged)
+    report.say(
+        lines,
+        f"certificate of origin by the chamber of commerce: {'VALID' if genuine.valid else 'INVALID'}; "
+        f"a copy altered to 'made in Germany': {'VALID' if fake.valid else 'INVALID'}",
+    )
+    try:
+        bank.escrow.release(terms, 1, [])
+    except ContractRevert as exc:
+        report.say(lines, f"an early release of the rest is refused: missing {missing_names(exc.missingDocs)}")
+    delivered = folder / "delivery-attestation.pdf"
+    delivered.write_bytes(b"%PDF-1.7 delivered and installed, Nairobi " + trade.encode())
+    inspector.documents.anchor([delivered], "delivery-attestation", trade)
+    second = bank.escrow.release(terms, 1, [delivered])
+    state = bank.escrow.state(escrow_id)
+    lifecycle = opened.gas_used + funded.gas_used + first.gas_used + second.gas_used
+    report.say(
+        lines,
+        f"the inspector attests delivery; the rest is released: {state['status']}, "
+        f"{state['paidOut'] // 10**6:,} USDC paid (gas for the whole escrow {lifecycle:,})",
+    )
+    disputed = Terms(
+        terms.funder,
+        terms.buyer,
+        terms.seller,
+        terms.arbiter,
+        usdc.address,
+        400_000 * 10**6,
+        deadline,
+        "KE-CN-2026-018",
+        (Milestone(10_000, ("delivery-attestation",)),),
+    )
+    second_id, _ = bank.escrow.open(disputed)
+    bank.escrow.fund(disputed)
+    as_role("financier2").escrow.dispute(disputed, "lathe delivered damaged")
+    as_role("arbiter").escrow.resolve(disputed, 4_000)
+    split = bank.escrow.state(second_id)
+    report.say(
+        lines,
+        "a second shipment arrives damaged; the importer disputes, the arbiter gives 40% to the "
+        f"exporter and 60% back to the bank: {split['status']}",
+    )
+    return {
+        "released": state["status"],
+        "paid": state["paidOut"],
+        "forgedValid": fake.valid,
+        "genuineValid": genuine.valid,
+        "dispute": split["status"],
+        "lifecycleGas": lifecycle,
+        "importer": importer.organisation,
+        "chamber": chamber.organisation,
+    }
+
+
 def main() -> dict[str, Any]:
     admin = script_client("admin")
     report = Report()
@@ -287,6 +401,7 @@ def main() -> dict[str, Any]:
     tuna = tuna_chapter(report, admin, as_role, orgs, index)
     medicine = medicine_chapter(report, admin, as_role, orgs)
     watches = watch_chapter(report, admin, as_role, orgs)
+    trade = trade_finance_chapter(report, admin, as_role, orgs)
 
     table = Table(title="Members", show_lines=False)
     for col in ("id", "LEI", "GLN", "country", "roles", "accounts", "status"):
@@ -310,4 +425,11 @@ def main() -> dict[str, Any]:
         f"[green]demo complete[/]: {len(orgs)} organisations on chain {admin.chain_id}. Try: "
         "tradechain participant list"
     )
-    return {"deployment": deployment, "organisations": orgs, "tuna": tuna, "medicine": medicine, "watches": watches}
+    return {
+        "deployment": deployment,
+        "organisations": orgs,
+        "tuna": tuna,
+        "medicine": medicine,
+        "watches": watches,
+        "trade": trade,
+    }
