@@ -422,7 +422,7 @@ def main() -> dict[str, Any]:
         "gas per operation (admin): " + ", ".join(f"{k} {sum(v) // len(v):,}" for k, v in sorted(gas.items()))
     )
     console.print(
-        f"[green]demo complete[/]: {len(orgs)} organisations on chain {admin.chain_id}. Try: "
+        f"[green]demo complete[/]: {admin.participants.count()} organisations on chain {admin.chain_id}. Try: "
         "tradechain participant list"
     )
     return {
