@@ -173,6 +173,7 @@ SDK_MEMBERS = {  # role: (country, roles)
     "buyer": ("FR", "retailer"),
     "carrier2": ("CN", "certifier"),  # a chamber of commerce
     "financier": ("KE", "financier"),
+    "financier2": ("DE", "financier"),
 }
 
 

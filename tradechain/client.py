@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tradechain.certificates import CertificateClient
     from tradechain.documents import DocumentClient
     from tradechain.escrow import EscrowClient
+    from tradechain.invoice_registry import InvoiceRegistryClient
     from tradechain.participants import ParticipantRegistryClient
     from tradechain.products import ProductRegistryClient
 
@@ -82,6 +83,12 @@ class Client:
         """A web3 contract with the ABI from the build artifacts, at its deployed address by default."""
         abi = artifacts.load(name).abi
         return self.w3.eth.contract(address=to_checksum_address(address or self.address_of(name)), abi=abi)
+
+    @cached_property
+    def invoices(self) -> InvoiceRegistryClient:
+        from tradechain.invoice_registry import InvoiceRegistryClient
+
+        return InvoiceRegistryClient(self)
 
     @cached_property
     def escrow(self) -> EscrowClient:

@@ -6,7 +6,14 @@ from tradechain import deployments, project
 from tradechain.client import Client
 from tradechain.deployments import DeployedContract, Deployment
 
-CONTRACTS = ("ParticipantRegistry", "ProductRegistry", "LuxuryCertificate", "DocumentRegistry", "TradeEscrow")
+CONTRACTS = (
+    "ParticipantRegistry",
+    "ProductRegistry",
+    "LuxuryCertificate",
+    "DocumentRegistry",
+    "TradeEscrow",
+    "InvoiceRegistry",
+)
 """Every contract of the suite, in deployment order."""
 
 
