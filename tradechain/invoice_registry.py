@@ -79,14 +79,22 @@ class InvoiceRegistryClient:
         for start in range(0, len(items), batch_size):
             chunk = items[start : start + batch_size]
             receipt = self._send("registerBatch", [(f.primary, share, list(f.secondary)) for f in chunk])
-            refused = {
-                bytes(e["fingerprint"]) for e in self.client.events(self.contract, receipt, "RegistrationRefused")
-            }
-            results += [f.primary not in refused for f in chunk]
+            results += self._outcomes(receipt, len(chunk))
             txs.append(receipt.tx_hash)
             if progress:
                 progress(len(results), len(items))
         return results, txs
+
+    def _outcomes(self, receipt: Receipt, count: int) -> list[bool]:
+        """Per item, in order: each emits exactly one InvoiceFinanced (True) or RegistrationRefused (False)."""
+        from web3.logs import DISCARD
+
+        financed = self.contract.events.InvoiceFinanced().process_receipt(receipt.raw, errors=DISCARD)
+        refused = self.contract.events.RegistrationRefused().process_receipt(receipt.raw, errors=DISCARD)
+        events = sorted([(e["logIndex"], True) for e in financed] + [(e["logIndex"], False) for e in refused])
+        if len(events) != count:
+            raise AssertionError(f"expected {count} outcomes in {receipt.tx_hash}, found {len(events)}")
+        return [ok for _, ok in events]
 
     def cancel(self, fps: Fingerprints) -> Receipt:
         return self._send("cancel", fps.primary)

@@ -7,13 +7,13 @@ from typing import Any
 import click
 
 from tradechain import __version__
-from tradechain.cli import account, cert, deploy, gs1, node, participant, trace, trade
+from tradechain.cli import account, cert, deploy, gs1, invoice, node, participant, trace, trade
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Consortium admin and members": ("participant",),
     "Producers, carriers, inspectors, pharmacies": ("product", "trace", "recall"),
     "Brands, owners and buyers of luxury goods": ("cert",),
-    "Trade documents and finance": ("doc", "escrow"),
+    "Trade documents and finance": ("doc", "escrow", "invoice"),
     "Everyone": ("verify", "gs1"),
     "Set-up and operations": ("node", "deploy", "account"),
 }
@@ -63,6 +63,7 @@ cli.add_command(trace.verify)
 cli.add_command(cert.group)
 cli.add_command(trade.doc_group)
 cli.add_command(trade.escrow_group)
+cli.add_command(invoice.group)
 cli.add_command(node.group)
 cli.add_command(deploy.command)
 cli.add_command(account.group)

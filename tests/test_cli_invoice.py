@@ -1,0 +1,99 @@
+"""`tradechain invoice`: fingerprint, finance, check (exact and near duplicates), settle, portfolios, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tradechain.cli.main import cli
+
+KEY = "0x" + bytes(range(32)).hex()
+INVOICE = {
+    "seller": {"scheme": "LEI", "id": "529900T8BM49AURSDO55"},
+    "buyer": {"scheme": "LEI", "id": "5493001KJTIIGC8Y1R12"},
+    "number": "INV-2024/0042",
+    "issue_date": "05.03.2024",
+    "date_format": "DD.MM.YYYY",
+    "currency": "EUR",
+    "amount": "1.250,00",
+    "decimal_separator": ",",
+}
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), env={"TRADECHAIN_INVOICE_KEY": KEY}, catch_exceptions=False)
+
+
+def ok(*args: str) -> Any:
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    return json.loads(result.output)
+
+
+def write(folder: Path, name: str, data: Any) -> str:
+    path = folder / name
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_fingerprint_prints_the_documented_json(tmp_path: Path) -> None:
+    out = ok("invoice", "fingerprint", write(tmp_path, "a.json", [INVOICE, {**INVOICE, "number": "inv 2024 0042"}]))
+    assert len(out) == 2 and out[0] == out[1]
+    assert set(out[0]) == {"fingerprint", "secondary"} and len(out[0]["secondary"]) == 4
+
+
+def test_finance_refuse_flag_settle(cli_env: Path, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    original = write(tmp_path, "inv.json", INVOICE)
+    ok("invoice", "finance", original, "--account", "financier")
+    reformatted = write(
+        tmp_path, "again.json", {**INVOICE, "number": "inv 2024 0042", "amount": "1250", "decimal_separator": "."}
+    )
+    refused = run("invoice", "finance", reformatted, "--account", "financier2")
+    assert refused.exit_code == 1 and refused.stderr.startswith("error: InvoiceAlreadyFinanced(")
+    altered = write(tmp_path, "altered.json", {**INVOICE, "number": "INV-2024/0042B"})
+    (check,) = ok("invoice", "check", altered)
+    assert check["status"] == "NONE" and check["nearDuplicates"][0]["differsIn"] == "number"
+    ok("invoice", "settle", original, "--account", "financier")
+    assert ok("invoice", "check", original)[0]["status"] == "SETTLED"
+    again = run("invoice", "finance", original, "--account", "financier2")
+    assert again.exit_code == 1 and again.stderr.startswith("error: InvoiceAlreadySettled(")
+
+
+def test_import_portfolio_reports_duplicates(cli_env: Path, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    rows = "seller_scheme,seller_id,buyer_scheme,buyer_id,number,issue_date,currency,amount\n"
+    rows += "".join(f"LEI,529900T8BM49AURSDO55,VAT,DE1,P-{i},2024-03-05,EUR,{100 + i}.00\n" for i in range(40))
+    rows += "LEI,529900T8BM49AURSDO55,VAT,DE1,p 3,2024-03-05,EUR,103\n"  # invoice 3 again, reformatted
+    path = tmp_path / "book.csv"
+    path.write_text(rows)
+    result = ok("invoice", "import-portfolio", str(path), "--account", "financier")
+    assert (result["invoices"], result["financed"], result["refused"]) == (41, 40, [41])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["invoice", "fingerprint", "missing.json"], "error: file: not found"),
+        (["invoice", "finance", "{f}", "--share", "0"], "error: share: a share is 1 to 10,000"),
+    ],
+)
+def test_bad_input(cli_env: Path, sdk_members: dict[str, int], tmp_path: Path, args: list[str], message: str) -> None:
+    args = [a.replace("{f}", write(tmp_path, "i.json", INVOICE)) for a in args]
+    result = run(*args)
+    assert result.exit_code == 2 and result.stderr.startswith(message), result.stderr
+
+
+def test_bad_invoice_in_a_file_names_its_position(tmp_path: Path) -> None:
+    path = write(tmp_path, "two.json", [INVOICE, {**INVOICE, "currency": "EUX"}])
+    result = run("invoice", "fingerprint", path)
+    assert result.exit_code == 2 and result.stderr.startswith("error: invoice 2: currency: not an ISO 4217")
+
+
+def test_missing_key_is_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["invoice", "fingerprint", write(tmp_path, "i.json", INVOICE)], env={"TRADECHAIN_INVOICE_KEY": ""}
+    )
+    assert result.exit_code == 2 and result.stderr.startswith("error: key: give --key-file or set")

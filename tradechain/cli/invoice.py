@@ -1,0 +1,193 @@
+"""``tradechain invoice``: invoice fingerprints and the network's register of financed invoices (financiers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tradechain import invoices
+from tradechain.cli.common import (
+    chain_options,
+    emit,
+    handle_errors,
+    json_option,
+    open_client,
+    progress_bar,
+    tx_json,
+    tx_text,
+)
+from tradechain.errors import InputError
+
+KEY_OPTION = click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"The network's 32-byte key (hex). [default: ${invoices.KEY_ENV}]",
+)
+
+
+def _fingerprints(file: Path, key_file: Path | None) -> list[invoices.Fingerprints]:
+    key = invoices.load_key(key_file)
+    rows = invoices.read_invoices(file)
+    maker = invoices.Fingerprinter(key)
+    out = []
+    for i, row in enumerate(rows):
+        try:
+            out.append(maker(invoices.canonicalise(row)))
+        except InputError as exc:
+            where = f"invoice {i + 1}: " if len(rows) > 1 else ""
+            raise InputError(f"{where}{exc.field}", exc.rule, exc.value) from None
+    return out
+
+
+@click.group("invoice")
+def group() -> None:
+    """Invoices: keyed fingerprints, and financing without double financing across the network."""
+
+
+@group.command("fingerprint")
+@click.argument("file", type=click.Path(path_type=Path))
+@KEY_OPTION
+@json_option
+@handle_errors
+def fingerprint(file: Path, key_file: Path | None, as_json: bool) -> None:
+    """Print the fingerprint and near-duplicate fingerprints of each invoice in FILE (JSON, JSON array or CSV)."""
+    fps = _fingerprints(file, key_file)
+    emit(as_json, [f.to_json() for f in fps], "\n".join(f.to_json()["fingerprint"] for f in fps))
+
+
+@group.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+@KEY_OPTION
+@chain_options(signer=False)
+@json_option
+@handle_errors
+def check(file: Path, key_file: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
+    """Is each invoice in FILE financed anywhere in the network, or a near-duplicate of one that is?"""
+    fps = _fingerprints(file, key_file)
+    client = open_client(network_name, rpc_url)
+    results = [client.invoices.check(f) for f in fps]
+
+    def line(c: object) -> str:
+        from tradechain.invoice_registry import Check
+
+        assert isinstance(c, Check)
+        head = f"{c.fingerprint[:14]}…  {c.status.name}"
+        if c.total_bps:
+            head += f" ({c.total_bps / 100:g}% financed, first by organisation {c.first_org})"
+        for near in c.near:
+            head += f"\n    NEAR-DUPLICATE of financed {near['fingerprint'][:14]}… (differs in {near['differsIn']})"
+        return head
+
+    emit(as_json, [c.to_json() for c in results], "\n".join(line(c) for c in results))
+
+
+def _one(file: Path, key_file: Path | None) -> invoices.Fingerprints:
+    fps = _fingerprints(file, key_file)
+    if len(fps) != 1:
+        raise InputError("file", f"holds {len(fps)} invoices; use import-portfolio for many")
+    return fps[0]
+
+
+@group.command("finance")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--share", type=int, default=10_000, show_default=True, help="Your share in basis points.")
+@KEY_OPTION
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def finance(
+    file: Path,
+    share: int,
+    key_file: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Register that you finance the invoice in FILE (refused if it is financed beyond 100% or settled)."""
+    fps = _one(file, key_file)
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    receipt = client.invoices.register(fps, share)
+    emit(
+        as_json,
+        {**fps.to_json(), "shareBps": share, **tx_json(receipt)},
+        f"invoice {fps.to_json()['fingerprint']} financed ({share / 100:g}%); {tx_text(receipt)}",
+    )
+
+
+@group.command("settle")
+@click.argument("file", type=click.Path(path_type=Path))
+@KEY_OPTION
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def settle(
+    file: Path,
+    key_file: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Mark the invoice in FILE settled (repaid): it can never be financed again."""
+    fps = _one(file, key_file)
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    receipt = client.invoices.settle(fps)
+    emit(as_json, {**fps.to_json(), **tx_json(receipt)}, f"invoice settled; {tx_text(receipt)}")
+
+
+@group.command("cancel")
+@click.argument("file", type=click.Path(path_type=Path))
+@KEY_OPTION
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def cancel(
+    file: Path,
+    key_file: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Withdraw your financing of the invoice in FILE (the deal fell through)."""
+    fps = _one(file, key_file)
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    receipt = client.invoices.cancel(fps)
+    emit(as_json, {**fps.to_json(), **tx_json(receipt)}, f"financing cancelled; {tx_text(receipt)}")
+
+
+@group.command("import-portfolio")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--share", type=int, default=10_000, show_default=True, help="Your share of each, in basis points.")
+@KEY_OPTION
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def import_portfolio(
+    file: Path,
+    share: int,
+    key_file: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Register every invoice of a portfolio (CSV or JSON array), several transactions under the gas cap. Per item:
+    duplicates (financed elsewhere, settled, or twice in the file) are refused and reported; the rest go through."""
+    fps = _fingerprints(file, key_file)
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    with progress_bar(len(fps), "registering", quiet=as_json) as advance:
+        results, txs = client.invoices.register_batch(fps, share, progress=advance)
+    refused = [i + 1 for i, ok in enumerate(results) if not ok]
+    emit(
+        as_json,
+        {"invoices": len(fps), "financed": len(fps) - len(refused), "refused": refused, "transactions": txs},
+        f"{len(fps) - len(refused):,} of {len(fps):,} invoices financed in {len(txs)} transaction(s)"
+        + (f"; refused as duplicates: invoice(s) {', '.join(map(str, refused))}" if refused else ""),
+    )
