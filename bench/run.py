@@ -22,7 +22,7 @@ from typing import Any
 from eth_account import Account
 from web3 import Web3
 
-from bench import certificates, trace, trade
+from bench import certificates, invoices, trace, trade
 from tradechain import accounts, node, project, toolchain
 from tradechain.client import Client
 from tradechain.gs1 import with_check_digit
@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         cert_ops, cert_ratios = certificates.measure(admin, as_member)
         operations.update(cert_ops)
         operations.update(trade.measure(admin, as_member))
+        invoice_ops, fingerprint_rates = invoices.measure(admin, as_member)
+        operations.update(invoice_ops)
         epcis_rates = trace.measure_epcis(
             w3, as_member("carrier"), n=2_000 if quick else 20_000, n_baseline=100 if quick else 300
         )
@@ -227,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         "throughput": throughput,
         "ratios": ratios,
         "indexer_queries": queries,
+        "invoice_fingerprints": fingerprint_rates,
     }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     width = max(len(k) for k in operations)

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from eth_account import Account
+from eth_hash.auto import keccak
 from rich.console import Console
 from rich.table import Table
 
-from tradechain import accounts, documents, gs1, project
+from tradechain import accounts, documents, gs1, invoices, project
 from tradechain import certificates as certs
 from tradechain.client import Client
 from tradechain.errors import ContractRevert, InputError
@@ -27,6 +29,7 @@ from tradechain.indexer import Indexer, Store
 from tradechain.products import LotSpec, lot_id, sscc_unit
 from tradechain.scripting import script_client
 from tradechain.suite import deploy_suite
+from tradechain.tx import Call
 
 console = Console(width=110)
 
@@ -381,6 +384,67 @@ def trade_finance_chapter(report: Report, admin: Client, as_role: Any, orgs: dic
     }
 
 
+def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str, Any]) -> dict[str, Any]:
+    lines = report.chapter("7. One invoice, two banks: double financing refused, a near-duplicate flagged")
+    key = keccak(b"tradechain demo network key (never use outside the demo)")
+    bank_b_account = Account.from_key(keccak(b"tradechain demo bank B"))
+    admin.require_signer().send(Call(bank_b_account.address, b"", value=10**19, gas=21_000))  # gas money
+    admin.participants.admit(
+        lei=lei_with_check_digits("529900HANSEBANKHAM"), country="DE", roles="financier", manager=bank_b_account.address
+    )
+    bank_a, bank_b = as_role("financier"), Client(admin.w3, bank_b_account, deployment=admin.deployment)
+    invoice = {
+        "seller": {"scheme": "LEI", "id": lei_with_check_digits("300300SHENZHENPM01")},
+        "buyer": {"scheme": "LEI", "id": lei_with_check_digits("5493KEMOMBASAIMP01")},
+        "number": "SPM-2026/0917",
+        "issue_date": "12.11.2026",
+        "date_format": "DD.MM.YYYY",
+        "currency": "USD",
+        "amount": "1.250.000,00",
+        "decimal_separator": ",",
+    }
+    fingerprint = invoices.Fingerprinter(key)
+    original = fingerprint(invoices.canonicalise(invoice))
+    bank_a.invoices.register(original)
+    report.say(
+        lines,
+        f"bank A finances the exporter's invoice SPM-2026/0917 (fingerprint {original.to_json()['fingerprint'][:14]}…)",
+    )
+    reformatted = fingerprint(
+        invoices.canonicalise(
+            {
+                **invoice,
+                "number": "spm 2026 0917",
+                "issue_date": "2026-11-12",
+                "date_format": "YYYY-MM-DD",
+                "amount": "1250000",
+                "decimal_separator": ".",
+            }
+        )
+    )
+    refused = ""
+    try:
+        bank_b.invoices.register(reformatted)
+    except ContractRevert as exc:
+        refused = exc.error_name
+        report.say(lines, f"the same invoice, reformatted, at bank B: refused ({exc.error_name})")
+    altered = fingerprint(invoices.canonicalise({**invoice, "number": "SPM-2026/0917-R"}))
+    check = bank_b.invoices.check(altered)
+    report.say(
+        lines,
+        f"with the number altered: not an exact match, but flagged as a near-duplicate "
+        f"(differs in {check.near[0]['differsIn'] if check.near else '-'}); bank B declines",
+    )
+    bank_a.invoices.settle(original)
+    settled = ""
+    try:
+        bank_b.invoices.register(original)
+    except ContractRevert as exc:
+        settled = exc.error_name
+    report.say(lines, f"the importer pays, bank A marks it settled; financing it again is refused ({settled})")
+    return {"refused": refused, "near": [n["differsIn"] for n in check.near], "settled": settled}
+
+
 def main() -> dict[str, Any]:
     admin = script_client("admin")
     report = Report()
@@ -402,6 +466,7 @@ def main() -> dict[str, Any]:
     medicine = medicine_chapter(report, admin, as_role, orgs)
     watches = watch_chapter(report, admin, as_role, orgs)
     trade = trade_finance_chapter(report, admin, as_role, orgs)
+    financing = invoice_chapter(report, admin, as_role, trade)
 
     table = Table(title="Members", show_lines=False)
     for col in ("id", "LEI", "GLN", "country", "roles", "accounts", "status"):
@@ -432,4 +497,5 @@ def main() -> dict[str, Any]:
         "medicine": medicine,
         "watches": watches,
         "trade": trade,
+        "invoices": financing,
     }

@@ -42,7 +42,7 @@ def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> N
     # rotated out of the carrier (chapter 2), later the chamber of commerce (chapter 6)
     assert client.participants.organisation_of(accounts.dev_account("carrier2").address)[0] not in (0, orgs["carrier"])
     # the members of chapter 1, then the importer and the chamber of commerce of chapter 6
-    assert [o.country for o in client.participants.organisations()] == [*(m[2] for m in MEMBERS), "KE", "CN"]
+    assert [o.country for o in client.participants.organisations()] == [*(m[2] for m in MEMBERS), "KE", "CN", "DE"]
     tuna = result["tuna"]
     assert (tuna["before"], tuna["after"], tuna["recalled"]) == ("AUTHENTIC", "RECALLED", 3)
     assert tuna["holders"] == [orgs["retailer"]] and tuna["origin"] == ["TH", "ID"]
@@ -51,6 +51,11 @@ def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> N
     trade = result["trade"]
     assert (trade["released"], trade["paid"], trade["dispute"]) == ("CLOSED", 1_250_000 * 10**6, "CLOSED")
     assert (trade["genuineValid"], trade["forgedValid"]) == (True, False)
+    assert result["invoices"] == {
+        "refused": "InvoiceAlreadyFinanced",
+        "near": ["number"],
+        "settled": "InvoiceAlreadySettled",
+    }
 
 
 def test_import_script_anchors_a_gs1_example_once(
