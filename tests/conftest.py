@@ -162,6 +162,16 @@ def sdk_deployment(w3_sdk: Any) -> Deployment:
     return deploy_suite(Client(w3_sdk, tc_accounts.dev_account("admin")), save=False)
 
 
+INVOICE_KEY = bytes(range(32))
+INVOICE: dict[str, Any] = {  # the invoice the invoice tests vary
+    "seller": {"scheme": "LEI", "id": "529900T8BM49AURSDO55"},
+    "buyer": {"scheme": "VAT", "id": "DE123456789"},
+    "number": "INV-2024/0042",
+    "issue_date": "2024-03-05",
+    "currency": "EUR",
+    "amount": "1250.00",
+}
+
 SDK_MEMBERS = {  # role: (country, roles)
     "brand": ("IT", "brand"),
     "manufacturer": ("TH", "manufacturer"),

@@ -10,21 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import INVOICE, INVOICE_KEY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradechain import invoices
 from tradechain.errors import InputError
 
-KEY = bytes(range(32))
-BASE: dict[str, Any] = {
-    "seller": {"scheme": "LEI", "id": "529900T8BM49AURSDO55"},
-    "buyer": {"scheme": "VAT", "id": "DE123456789"},
-    "number": "INV-2024/0042",
-    "issue_date": "2024-03-05",
-    "currency": "EUR",
-    "amount": "1250.00",
-}
+KEY, BASE = INVOICE_KEY, INVOICE
 
 
 def fp(**changes: Any) -> invoices.Fingerprints:

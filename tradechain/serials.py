@@ -6,6 +6,7 @@ The chain holds only the root; the commissioning organisation keeps the list (he
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -23,14 +24,20 @@ class SerialBatch:
     serials: tuple[str, ...]
 
     def tree(self) -> MerkleTree:
-        gtin = int(self.gtin)
-        return MerkleTree.build([serial_leaf(gtin, s, i) for i, s in enumerate(self.serials)])
+        """The batch's Merkle tree, built once per batch (verify and dispense ask for it on every pack)."""
+        return _tree(self.gtin, self.serials)
 
     def index_of(self, serial: str) -> int | None:
         try:
             return self.serials.index(serial)
         except ValueError:
             return None
+
+
+@functools.lru_cache(maxsize=64)
+def _tree(gtin: str, serial_list: tuple[str, ...]) -> MerkleTree:
+    number = int(gtin)
+    return MerkleTree.build([serial_leaf(number, s, i) for i, s in enumerate(serial_list)])
 
 
 def store_dir() -> Path:

@@ -117,6 +117,24 @@ def finance(
     )
 
 
+def _on_one(
+    verb: str,
+    file: Path,
+    key_file: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Settles (``verb`` "settle") or cancels ("cancel") the caller's financing of the invoice in FILE."""
+    fps = _one(file, key_file)
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    receipt = client.invoices.settle(fps) if verb == "settle" else client.invoices.cancel(fps)
+    done = "invoice settled" if verb == "settle" else "financing cancelled"
+    emit(as_json, {**fps.to_json(), **tx_json(receipt)}, f"{done}; {tx_text(receipt)}")
+
+
 @group.command("settle")
 @click.argument("file", type=click.Path(path_type=Path))
 @KEY_OPTION
@@ -133,10 +151,7 @@ def settle(
     as_json: bool,
 ) -> None:
     """Mark the invoice in FILE settled (repaid): it can never be financed again."""
-    fps = _one(file, key_file)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    receipt = client.invoices.settle(fps)
-    emit(as_json, {**fps.to_json(), **tx_json(receipt)}, f"invoice settled; {tx_text(receipt)}")
+    _on_one("settle", file, key_file, network_name, rpc_url, account, confirmations, as_json)
 
 
 @group.command("cancel")
@@ -155,10 +170,7 @@ def cancel(
     as_json: bool,
 ) -> None:
     """Withdraw your financing of the invoice in FILE (the deal fell through)."""
-    fps = _one(file, key_file)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    receipt = client.invoices.cancel(fps)
-    emit(as_json, {**fps.to_json(), **tx_json(receipt)}, f"financing cancelled; {tx_text(receipt)}")
+    _on_one("cancel", file, key_file, network_name, rpc_url, account, confirmations, as_json)
 
 
 @group.command("import-portfolio")
