@@ -25,6 +25,18 @@ def _invoice(n: int) -> dict[str, Any]:
     }
 
 
+def _reverted_gas(client: Client, fn: str, *args: Any) -> int:
+    """Gas of a transaction that reverts, mined with a fixed limit (a revert cannot be estimated)."""
+    from tradechain.tx import Call
+
+    tx = client.require_signer()
+    data = bytes.fromhex(client.invoices.contract.encode_abi(fn, args=list(args))[2:])
+    raw = tx.sign(Call(client.invoices.address, data, 0, fn, None), tx.next_nonce(), 200_000)
+    receipt = client.w3.eth.wait_for_transaction_receipt(client.w3.eth.send_raw_transaction(raw))
+    assert receipt["status"] == 0, "expected the duplicate to be refused"
+    return int(receipt["gasUsed"])
+
+
 def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     account = accounts.dev_account("financier2").address
     if admin.participants.organisation_of(account)[0] == 0:
@@ -36,11 +48,33 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, 
     book = [maker(invoices.canonicalise(_invoice(n))) for n in range(1_001)]
     ops: dict[str, dict[str, Any]] = {}
     ops["invoice.register (one, 4 secondaries)"] = {"gas": bank.invoices.register(book[0]).gas_used}
+    bare = invoices.Fingerprints(maker(invoices.canonicalise(_invoice(5_000))).primary, (bytes(32),) * 4)
+    ops["invoice.register (one, no secondaries)"] = {"gas": bank.invoices.register(bare).gas_used}
     results, txs = bank.invoices.register_batch(book[1:1_001])
     assert all(results)
-    gas = sum(int(bank.w3.eth.get_transaction_receipt(t)["gasUsed"]) for t in txs)
-    ops["invoice.registerBatch (1,000)"] = {"gas": gas, "gas_per_invoice": round(gas / 1_000), "transactions": len(txs)}
-    refused_tx = bank.send(bank.invoices.contract, "registerBatch", [(book[5].primary, 10_000, [])])
+    gas = [int(bank.w3.eth.get_transaction_receipt(t)["gasUsed"]) for t in txs]
+    ops["invoice.registerBatch (1,000, 4 secondaries each)"] = {
+        "gas": sum(gas),
+        "gas_per_invoice": round(sum(gas) / 1_000),
+        "transactions": len(txs),
+        "largest_transaction_gas": max(gas),
+        "under_eip7825_cap": max(gas) < 2**24,
+    }
+    plain = [
+        invoices.Fingerprints(maker(invoices.canonicalise(_invoice(10_000 + n))).primary, (bytes(32),) * 4)
+        for n in range(250)
+    ]
+    results, txs = bank.invoices.register_batch(plain)
+    assert all(results)
+    gas_plain = sum(int(bank.w3.eth.get_transaction_receipt(t)["gasUsed"]) for t in txs)
+    ops["invoice.registerBatch (250, no secondaries)"] = {"gas": gas_plain, "gas_per_invoice": round(gas_plain / 250)}
+    other = as_role("financier")
+    ops["invoice.register refused duplicate (reverts InvoiceAlreadyFinanced)"] = {
+        "gas": _reverted_gas(other, "register", book[5].primary, 10_000, list(book[5].secondary))
+    }
+    refused_tx = bank.send(
+        bank.invoices.contract, "registerBatch", [(book[5].primary, 10_000, list(book[5].secondary))]
+    )
     ops["invoice.registerBatch (one refused duplicate)"] = {"gas": refused_tx.gas_used}
     data = bank.invoices.contract.encode_abi("check", args=[book[5].primary])
     ops["invoice.check (view)"] = {
@@ -49,6 +83,10 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, 
     }
     ops["invoice.settle"] = {"gas": bank.invoices.settle(book[7]).gas_used}
     ops["invoice.cancel"] = {"gas": bank.invoices.cancel(book[8]).gas_used}
+    buyer = as_role("customer")
+    now = int(admin.w3.eth.get_block("latest")["timestamp"])
+    ack = buyer.invoices.sign_acknowledgment(book[9], deadline=now + 3_600)
+    ops["invoice.acknowledge (EIP-712 buyer signature)"] = {"gas": bank.invoices.acknowledge(ack).gas_used}
     n = 20_000
     canonical = invoices.canonicalise(_invoice(1))
     t = time.perf_counter()

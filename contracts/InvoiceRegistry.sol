@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IInvoiceRegistry} from "../interfaces/IInvoiceRegistry.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
@@ -8,31 +11,41 @@ import {Roles} from "./libraries/Roles.sol";
 /// @title InvoiceRegistry
 /// @notice The network's register of financed invoices, by keyed fingerprint: a second financing beyond 100% is
 /// refused, a settled invoice is never financed again.
-/// @dev Gas: a single financier's registration writes one slot (its share sits in the invoice's own record); only
-/// further syndication shares take a slot each. Secondary fingerprints are events.
-contract InvoiceRegistry is IInvoiceRegistry {
+/// @dev Gas: a single financier's registration writes one slot (its share sits in the invoice's own record, packed
+/// by hand so that it is read and written with one SLOAD and one SSTORE); only further syndication shares take a
+/// slot each. The four secondary fingerprints are the topics of one anonymous log.
+contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     uint256 private constant MAX_BATCH = 500;
+    uint16 private constant FULL = 10_000;
+    bytes32 private constant ACKNOWLEDGMENT_TYPEHASH =
+        keccak256("Acknowledgment(bytes32 fingerprint,uint256 nonce,uint256 deadline)");
 
     IParticipantRegistry public immutable participants;
 
-    mapping(bytes32 fingerprint => Invoice) private _invoices;
+    /// @dev An {Invoice} packed: firstOrg bits 0-31, firstBps 32-47, totalBps 48-63, status 64-71, since 72-111.
+    mapping(bytes32 fingerprint => uint256 packed) private _invoices;
     mapping(bytes32 fingerprint => mapping(uint32 organisation => uint16 shareBps)) private _shares;
+    mapping(bytes32 fingerprint => address buyer) private _acknowledgedBy;
 
     /// @param participantRegistry The consortium's membership.
-    constructor(IParticipantRegistry participantRegistry) {
+    constructor(IParticipantRegistry participantRegistry) EIP712("tradechain InvoiceRegistry", "1") {
         participants = participantRegistry;
     }
 
     /// @inheritdoc IInvoiceRegistry
-    function register(bytes32 fingerprint, uint16 shareBps, bytes32[] calldata secondary) external {
-        uint32 org = participants.requireRole(msg.sender, Roles.FINANCIER);
-        Invoice storage invoice = _invoices[fingerprint];
+    function register(bytes32 fingerprint, uint16 shareBps, bytes32[4] calldata secondary) external {
+        Invoice memory invoice = _load(fingerprint);
         if (invoice.status == Status.Settled) revert InvoiceAlreadySettled(fingerprint);
-        if (shareBps == 0 || shareBps > 10_000) revert InvalidShare(shareBps);
-        if (uint256(invoice.totalBps) + shareBps > 10_000) {
+        if (shareBps == 0 || shareBps > FULL) revert InvalidShare(shareBps);
+        if (uint256(invoice.totalBps) + shareBps > FULL) {
             revert InvoiceAlreadyFinanced(fingerprint, invoice.firstOrg, invoice.since);
         }
-        _register(fingerprint, org, shareBps, invoice, secondary);
+        uint32 org = participants.requireRole(msg.sender, Roles.FINANCIER);
+        if (invoice.status == Status.Financed && _participating(fingerprint, org, invoice)) {
+            revert AlreadyParticipating(fingerprint, org);
+        }
+        _record(fingerprint, org, shareBps, invoice);
+        _emitSecondary(fingerprint, secondary);
     }
 
     /// @inheritdoc IInvoiceRegistry
@@ -43,17 +56,19 @@ contract InvoiceRegistry is IInvoiceRegistry {
         financed = new bool[](n);
         for (uint256 i = 0; i < n; ++i) {
             Registration calldata item = items[i];
-            if (item.shareBps == 0 || item.shareBps > 10_000) revert InvalidShare(item.shareBps);
-            Invoice storage invoice = _invoices[item.fingerprint];
-            bool participating = invoice.firstOrg == org || _shares[item.fingerprint][org] != 0;
+            bytes32 fingerprint = item.fingerprint;
+            uint16 shareBps = item.shareBps;
+            if (shareBps == 0 || shareBps > FULL) revert InvalidShare(shareBps);
+            Invoice memory invoice = _load(fingerprint);
             if (
-                invoice.status == Status.Settled || uint256(invoice.totalBps) + item.shareBps > 10_000
-                    || (invoice.status == Status.Financed && participating)
+                invoice.status == Status.Settled || uint256(invoice.totalBps) + shareBps > FULL
+                    || (invoice.status == Status.Financed && _participating(fingerprint, org, invoice))
             ) {
-                emit RegistrationRefused(item.fingerprint, org, invoice.status, invoice.totalBps);
+                emit RegistrationRefused(fingerprint, org, invoice.status, invoice.totalBps);
                 continue;
             }
-            _register(item.fingerprint, org, item.shareBps, invoice, item.secondary);
+            _record(fingerprint, org, shareBps, invoice);
+            _emitSecondary(fingerprint, item.secondary);
             financed[i] = true;
         }
     }
@@ -61,7 +76,7 @@ contract InvoiceRegistry is IInvoiceRegistry {
     /// @inheritdoc IInvoiceRegistry
     function cancel(bytes32 fingerprint) external {
         uint32 org = participants.requireRole(msg.sender, Roles.FINANCIER);
-        Invoice storage invoice = _invoices[fingerprint];
+        Invoice memory invoice = _load(fingerprint);
         if (invoice.status == Status.Settled) revert InvoiceAlreadySettled(fingerprint);
         uint16 share;
         if (invoice.firstOrg == org && invoice.firstBps != 0) {
@@ -74,58 +89,97 @@ contract InvoiceRegistry is IInvoiceRegistry {
         }
         invoice.totalBps -= share;
         if (invoice.totalBps == 0) delete _invoices[fingerprint]; // nobody finances it: it may be financed anew
+        else _store(fingerprint, invoice);
         emit FinancingCancelled(fingerprint, org, share);
     }
 
     /// @inheritdoc IInvoiceRegistry
     function settle(bytes32 fingerprint) external {
         uint32 org = participants.requireRole(msg.sender, Roles.FINANCIER);
-        Invoice storage invoice = _invoices[fingerprint];
+        Invoice memory invoice = _load(fingerprint);
         if (invoice.status == Status.Settled) revert InvoiceAlreadySettled(fingerprint);
-        if (!((invoice.firstOrg == org && invoice.firstBps != 0) || _shares[fingerprint][org] != 0)) {
+        if (invoice.status == Status.None || !_participating(fingerprint, org, invoice)) {
             revert NotParticipating(fingerprint, org);
         }
         invoice.status = Status.Settled;
+        _store(fingerprint, invoice);
         emit InvoiceSettled(fingerprint, org);
     }
 
     /// @inheritdoc IInvoiceRegistry
+    function acknowledge(bytes32 fingerprint, address buyer, uint256 nonce, uint256 deadline, bytes calldata signature)
+        external
+    {
+        if (block.timestamp > deadline) revert AcknowledgmentExpired(fingerprint, deadline);
+        address recorded = _acknowledgedBy[fingerprint];
+        if (recorded != address(0)) revert InvoiceAlreadyAcknowledged(fingerprint, recorded);
+        _useCheckedNonce(buyer, nonce);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(ACKNOWLEDGMENT_TYPEHASH, fingerprint, nonce, deadline)));
+        if (!SignatureChecker.isValidSignatureNowCalldata(buyer, digest, signature)) {
+            revert InvalidBuyerSignature(fingerprint, buyer);
+        }
+        _acknowledgedBy[fingerprint] = buyer;
+        emit InvoiceAcknowledged(fingerprint, buyer, nonce);
+    }
+
+    /// @inheritdoc IInvoiceRegistry
     function check(bytes32 fingerprint) external view returns (Invoice memory) {
-        return _invoices[fingerprint];
+        return _load(fingerprint);
     }
 
     /// @inheritdoc IInvoiceRegistry
     function shareOf(bytes32 fingerprint, uint32 organisation) external view returns (uint16) {
-        Invoice memory invoice = _invoices[fingerprint];
+        Invoice memory invoice = _load(fingerprint);
         if (invoice.firstOrg == organisation && invoice.firstBps != 0) return invoice.firstBps;
         return _shares[fingerprint][organisation];
     }
 
-    /// @dev Records `org`'s share. Requirements: the caller checked the total and the settlement.
-    /// Emits {InvoiceFinanced} and a {SecondaryFingerprint} per secondary.
-    function _register(
-        bytes32 fingerprint,
-        uint32 org,
-        uint16 shareBps,
-        Invoice storage invoice,
-        bytes32[] calldata secondary
-    ) private {
-        if (secondary.length > 8) revert InvalidBatch(secondary.length, 8);
+    /// @inheritdoc IInvoiceRegistry
+    function acknowledgedBy(bytes32 fingerprint) external view returns (address) {
+        return _acknowledgedBy[fingerprint];
+    }
+
+    /// @dev Whether `org` holds a share of the financed invoice `fingerprint`.
+    function _participating(bytes32 fingerprint, uint32 org, Invoice memory invoice) private view returns (bool) {
+        return (invoice.firstOrg == org && invoice.firstBps != 0) || _shares[fingerprint][org] != 0;
+    }
+
+    /// @dev Records `org`'s share: the invoice's own slot for the first financier, a share slot for the others.
+    /// Requirements: the caller checked the total, the settlement and that `org` takes no part yet.
+    /// Emits {InvoiceFinanced}.
+    function _record(bytes32 fingerprint, uint32 org, uint16 shareBps, Invoice memory invoice) private {
+        uint16 total = invoice.totalBps + shareBps; // at most FULL: checked by the caller
         if (invoice.status == Status.None) {
             invoice.firstOrg = org;
             invoice.firstBps = shareBps;
             invoice.status = Status.Financed;
             invoice.since = uint40(block.timestamp);
         } else {
-            if ((invoice.firstOrg == org && invoice.firstBps != 0) || _shares[fingerprint][org] != 0) {
-                revert AlreadyParticipating(fingerprint, org);
-            }
             _shares[fingerprint][org] = shareBps;
         }
-        invoice.totalBps += shareBps;
-        emit InvoiceFinanced(fingerprint, org, shareBps, invoice.totalBps);
-        for (uint256 i = 0; i < secondary.length; ++i) {
-            emit SecondaryFingerprint(secondary[i], fingerprint);
-        }
+        invoice.totalBps = total;
+        _store(fingerprint, invoice);
+        emit InvoiceFinanced(fingerprint, org, shareBps, total);
+    }
+
+    /// @dev The record of `fingerprint`, unpacked (one SLOAD).
+    function _load(bytes32 fingerprint) private view returns (Invoice memory invoice) {
+        uint256 packed = _invoices[fingerprint];
+        invoice.firstOrg = uint32(packed);
+        invoice.firstBps = uint16(packed >> 32);
+        invoice.totalBps = uint16(packed >> 48);
+        invoice.status = Status(uint8(packed >> 64));
+        invoice.since = uint40(packed >> 72);
+    }
+
+    /// @dev Writes the record of `fingerprint` (one SSTORE).
+    function _store(bytes32 fingerprint, Invoice memory invoice) private {
+        _invoices[fingerprint] = uint256(invoice.firstOrg) | (uint256(invoice.firstBps) << 32)
+            | (uint256(invoice.totalBps) << 48) | (uint256(uint8(invoice.status)) << 64) | (uint256(invoice.since) << 72);
+    }
+
+    /// @dev Emits {SecondaryFingerprints} unless the four are zero.
+    function _emitSecondary(bytes32 fingerprint, bytes32[4] calldata s) private {
+        if (s[0] | s[1] | s[2] | s[3] != 0) emit SecondaryFingerprints(s[0], s[1], s[2], s[3], fingerprint);
     }
 }

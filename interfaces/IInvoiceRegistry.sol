@@ -3,9 +3,11 @@ pragma solidity 0.8.30;
 
 /// @title IInvoiceRegistry
 /// @notice No invoice financed twice across the network: financiers register the keyed fingerprint of each invoice
-/// they finance (with their share, for syndications up to 100%), and its near-duplicate fingerprints.
+/// they finance (with their share, for syndications up to 100%), and its near-duplicate fingerprints. A buyer may
+/// acknowledge an invoice with an EIP-712 signature, which the registry checks and records.
 /// @dev Fingerprints are HMAC-SHA256 under a network key (see tradechain/invoices.py): they reveal nothing of an
-/// invoice to anyone outside the network. Secondary fingerprints are emitted, not stored (looked up in the logs).
+/// invoice to anyone outside the network. Secondary fingerprints are emitted, not stored: all four are topics of one
+/// anonymous log, so a node's log filter finds them by position.
 interface IInvoiceRegistry {
     enum Status {
         None,
@@ -22,11 +24,11 @@ interface IInvoiceRegistry {
         uint40 since; // when it was first financed
     }
 
-    /// @notice One registration of a batch.
+    /// @notice One registration of a batch (a static struct: no offsets in the calldata).
     struct Registration {
         bytes32 fingerprint;
         uint16 shareBps;
-        bytes32[] secondary;
+        bytes32[4] secondary; // without number, date, buyer, amount; zero where none
     }
 
     /// @dev Invoice `fingerprint` is financed already (first by `organisation` since `since`): this share would
@@ -42,22 +44,40 @@ interface IInvoiceRegistry {
     error NotParticipating(bytes32 fingerprint, uint32 organisation);
     /// @dev A batch of `length` registrations: from 1 to `maximum`.
     error InvalidBatch(uint256 length, uint256 maximum);
+    /// @dev The signature is not `buyer`'s acknowledgment of invoice `fingerprint` (forged, for another invoice,
+    /// chain, contract or nonce).
+    error InvalidBuyerSignature(bytes32 fingerprint, address buyer);
+    /// @dev The buyer's acknowledgment of invoice `fingerprint` expired at `deadline`.
+    error AcknowledgmentExpired(bytes32 fingerprint, uint256 deadline);
+    /// @dev Invoice `fingerprint` was acknowledged already, by `buyer`.
+    error InvoiceAlreadyAcknowledged(bytes32 fingerprint, address buyer);
 
     /// @notice `organisation` finances `shareBps` of invoice `fingerprint`; `totalBps` are financed now.
     event InvoiceFinanced(bytes32 indexed fingerprint, uint32 indexed organisation, uint16 shareBps, uint16 totalBps);
-    /// @notice `secondary` is a near-duplicate fingerprint of invoice `fingerprint`.
-    event SecondaryFingerprint(bytes32 indexed secondary, bytes32 indexed fingerprint);
+    /// @notice Near-duplicate fingerprints of invoice `fingerprint`, each leaving one field out (anonymous: the four
+    /// are the log's four topics; zero where none).
+    event SecondaryFingerprints(
+        bytes32 indexed withoutNumber,
+        bytes32 indexed withoutDate,
+        bytes32 indexed withoutBuyer,
+        bytes32 indexed withoutAmount,
+        bytes32 fingerprint
+    ) anonymous;
     /// @notice In a batch, the registration of `fingerprint` by `organisation` was refused (it is financed over
-    /// 100% or settled; see `status` and `totalBps`).
+    /// 100%, by this organisation already, or settled; see `status` and `totalBps`).
     event RegistrationRefused(bytes32 indexed fingerprint, uint32 indexed organisation, Status status, uint16 totalBps);
     /// @notice `organisation` withdrew its share `shareBps` (the deal fell through).
     event FinancingCancelled(bytes32 indexed fingerprint, uint32 indexed organisation, uint16 shareBps);
     /// @notice `organisation` marked invoice `fingerprint` settled (repaid).
     event InvoiceSettled(bytes32 indexed fingerprint, uint32 indexed organisation);
+    /// @notice `buyer` acknowledged invoice `fingerprint` with its signature of nonce `nonce`.
+    event InvoiceAcknowledged(bytes32 indexed fingerprint, address indexed buyer, uint256 nonce);
 
-    /// @notice Registers the caller's financing of an invoice (a financier). Emits {InvoiceFinanced} and a
-    /// {SecondaryFingerprint} per secondary.
-    function register(bytes32 fingerprint, uint16 shareBps, bytes32[] calldata secondary) external;
+    /// @notice Registers the caller's financing of an invoice (a financier). Emits {InvoiceFinanced} and, unless
+    /// all four are zero, {SecondaryFingerprints}.
+    /// @dev A duplicate is refused before the membership is read (cheapest refusal; it tells nothing that
+    /// `check` does not).
+    function register(bytes32 fingerprint, uint16 shareBps, bytes32[4] calldata secondary) external;
 
     /// @notice Registers many: each item either succeeds or is refused with {RegistrationRefused}; the batch does
     /// not revert for one duplicate (per-item results). At most 500 per transaction.
@@ -70,9 +90,18 @@ interface IInvoiceRegistry {
     /// @notice Marks the invoice settled (repaid): never financeable again. A participant. Emits {InvoiceSettled}.
     function settle(bytes32 fingerprint) external;
 
+    /// @notice Records `buyer`'s EIP-712 acknowledgment of invoice `fingerprint` (typed data
+    /// `Acknowledgment(bytes32 fingerprint,uint256 nonce,uint256 deadline)` under this contract's domain), relayed by
+    /// anyone. ERC-1271 wallets may sign. Uses up `nonce`. Emits {InvoiceAcknowledged}.
+    function acknowledge(bytes32 fingerprint, address buyer, uint256 nonce, uint256 deadline, bytes calldata signature)
+        external;
+
     /// @notice The record of an invoice (status None if never financed).
     function check(bytes32 fingerprint) external view returns (Invoice memory);
 
     /// @notice The share of organisation `organisation` in invoice `fingerprint`.
     function shareOf(bytes32 fingerprint, uint32 organisation) external view returns (uint16);
+
+    /// @notice The buyer that acknowledged invoice `fingerprint` (zero if none).
+    function acknowledgedBy(bytes32 fingerprint) external view returns (address);
 }

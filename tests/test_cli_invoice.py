@@ -97,3 +97,21 @@ def test_missing_key_is_one_line(tmp_path: Path) -> None:
         cli, ["invoice", "fingerprint", write(tmp_path, "i.json", INVOICE)], env={"TRADECHAIN_INVOICE_KEY": ""}
     )
     assert result.exit_code == 2 and result.stderr.startswith("error: key: give --key-file or set")
+
+
+def test_buyer_signs_an_acknowledgment_that_the_financier_records(
+    cli_env: Path, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    invoice = write(tmp_path, "inv.json", INVOICE)
+    ack_path = tmp_path / "ack.json"
+    signed = ok("invoice", "sign-acknowledgment", invoice, "--account", "customer", "--out", str(ack_path))
+    assert json.loads(ack_path.read_text()) == signed and signed["nonce"] == 0
+    recorded = ok("invoice", "acknowledge", str(ack_path), "--account", "financier")
+    assert recorded["buyer"] == signed["buyer"] and recorded["gasUsed"] > 0
+    (check,) = ok("invoice", "check", invoice)
+    assert check["acknowledgedBy"] == signed["buyer"]
+    again = run("invoice", "acknowledge", str(ack_path), "--account", "financier")
+    assert again.exit_code == 1 and again.stderr.startswith("error: InvoiceAlreadyAcknowledged(")
+    tampered = write(tmp_path, "bad.json", {**signed, "buyer": "0x" + "aB" * 20})
+    bad = run("invoice", "acknowledge", tampered, "--account", "financier")
+    assert bad.exit_code == 2 and "buyer: bad EIP-55 checksum" in bad.stderr

@@ -92,3 +92,77 @@ def test_only_financiers_and_sane_shares(sdk_as: Any, sdk_members: dict[str, int
         sdk_as("carrier").invoices.register(fp())
     with pytest.raises(InputError, match="share: a share is 1 to 10,000"):
         sdk_as("financier").invoices.register(fp(), 10_001)
+
+
+def _latest_time(client: Any) -> int:
+    return int(client.w3.eth.get_block("latest")["timestamp"])
+
+
+def test_buyer_acknowledgment_is_checked_and_recorded(sdk_as: Any, sdk_members: dict[str, int]) -> None:
+    buyer, bank = sdk_as("customer"), sdk_as("financier")
+    ack = buyer.invoices.sign_acknowledgment(fp(), deadline=_latest_time(bank) + 3_600)
+    assert ack.nonce == 0 and ack.buyer == buyer.signer.address
+    receipt = bank.invoices.acknowledge(ack)  # the financier relays the buyer's signature
+    [event] = bank.events(bank.invoices.contract, receipt, "InvoiceAcknowledged")
+    assert (event["buyer"], event["nonce"], event["fingerprint"]) == (ack.buyer, 0, fp().primary)
+    assert bank.invoices.check(fp()).acknowledged_by == ack.buyer
+    assert bank.call(bank.invoices.contract, "nonces", ack.buyer) == 1
+    with pytest.raises(revert_class("InvoiceAlreadyAcknowledged")) as info:
+        bank.invoices.acknowledge(ack)  # replayed as it is
+    assert info.value.buyer == ack.buyer
+
+
+def test_a_forged_or_replayed_buyer_signature_is_refused(sdk_as: Any, sdk_members: dict[str, int]) -> None:
+    from dataclasses import replace
+
+    buyer, forger, bank = sdk_as("customer"), sdk_as("customer2"), sdk_as("financier")
+    deadline = _latest_time(bank) + 3_600
+    forged = replace(forger.invoices.sign_acknowledgment(fp(), deadline=deadline, nonce=0), buyer=buyer.signer.address)
+    with pytest.raises(revert_class("InvalidBuyerSignature")) as info:
+        bank.invoices.acknowledge(forged)  # signed by another key in the buyer's name
+    assert info.value.buyer == buyer.signer.address
+    first = buyer.invoices.sign_acknowledgment(fp(), deadline=deadline)
+    stale = buyer.invoices.sign_acknowledgment(fp(number="other"), deadline=deadline)  # signed with the same nonce
+    with pytest.raises(revert_class("InvalidBuyerSignature")):
+        bank.invoices.acknowledge(replace(first, fingerprint=stale.fingerprint))  # replayed for another invoice
+    bank.invoices.acknowledge(first)
+    with pytest.raises(revert_class("InvalidAccountNonce")) as nonce_info:
+        bank.invoices.acknowledge(stale)  # its nonce is used up
+    assert nonce_info.value.currentNonce == 1
+    assert bank.invoices.check(fp(number="other")).acknowledged_by is None
+
+
+def test_an_acknowledgment_is_bound_to_chain_contract_and_deadline(sdk_as: Any, sdk_members: dict[str, int]) -> None:
+    from dataclasses import replace
+
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    buyer, bank = sdk_as("customer"), sdk_as("financier")
+    deadline = _latest_time(bank) + 3_600
+    for field, value in (("chainId", 1), ("verifyingContract", bank.participants.address)):
+        message = bank.invoices.acknowledgment_message(fp(), 0, deadline)
+        message["domain"][field] = value
+        signed = Account.sign_message(encode_typed_data(full_message=message), buyer.signer.key)
+        ack = replace(buyer.invoices.sign_acknowledgment(fp(), deadline=deadline), signature="0x" + signed.signature.hex())
+        with pytest.raises(revert_class("InvalidBuyerSignature")):
+            bank.invoices.acknowledge(ack)  # signed for another chain or another contract
+    expired = buyer.invoices.sign_acknowledgment(fp(), deadline=_latest_time(bank) - 1)
+    with pytest.raises(revert_class("AcknowledgmentExpired")) as info:
+        bank.invoices.acknowledge(expired)
+    assert info.value.deadline == expired.deadline
+
+
+def test_secondary_fingerprints_are_one_anonymous_log_by_position(sdk_as: Any, sdk_members: dict[str, int]) -> None:
+    bank = sdk_as("financier")
+    receipt = bank.invoices.register(fp())
+    anonymous = [log for log in receipt.raw["logs"] if len(log["topics"]) == 4]
+    assert len(anonymous) == 1
+    assert [bytes(t) for t in anonymous[0]["topics"]] == list(fp().secondary)
+    assert bytes(anonymous[0]["data"]) == fp().primary
+    # each altered field is found at its own position, and only there
+    for field in ("number", "issue_date", "buyer", "amount"):
+        changed = {"number": "X-1", "issue_date": "2024-03-06", "buyer": {"scheme": "VAT", "id": "FR1"}, "amount": "9"}
+        near = bank.invoices.check(fp(**{field: changed[field]})).near
+        assert near == [{"fingerprint": "0x" + fp().primary.hex(), "differsIn": field.replace("issue_", "")}]
+

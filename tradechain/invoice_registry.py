@@ -1,8 +1,10 @@
-"""Client of ``InvoiceRegistry``: financing, syndication shares, settlement, cancellation, batches, and the check
-for exact and near-duplicate financings (near-duplicates through the secondary fingerprints in the logs)."""
+"""Client of ``InvoiceRegistry``: financing, syndication shares, settlement, cancellation, batches, the check for
+exact and near-duplicate financings (near-duplicates through the secondary fingerprints in the logs), and the
+buyer's EIP-712 acknowledgment."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -11,12 +13,20 @@ from typing import TYPE_CHECKING, Any
 from tradechain.errors import InputError
 from tradechain.invoices import SECONDARY_FIELDS, Fingerprints
 from tradechain.tx import Receipt
+from tradechain.values import parse_address, parse_bytes32, parse_uint
 
 if TYPE_CHECKING:
     from tradechain.client import Client
 
 NAME = "InvoiceRegistry"
-BATCH_SIZE = 250  # about 36,000 gas per invoice with four secondaries: 250 stay well under the 2^24 cap
+BATCH_SIZE = 250  # about 30,000 gas per invoice with four secondaries: 250 stay well under the 2^24 cap
+ACKNOWLEDGMENT_TYPES = {
+    "Acknowledgment": [
+        {"name": "fingerprint", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
 
 
 class Status(IntEnum):
@@ -33,6 +43,7 @@ class Check:
     first_org: int
     since: int
     near: list[dict[str, Any]]  # {"fingerprint", "differs in"} of financed invoices sharing a secondary
+    acknowledged_by: str | None = None  # the buyer that acknowledged it (EIP-712), if any
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,7 +53,14 @@ class Check:
             "firstFinancier": self.first_org or None,
             "since": self.since or None,
             "nearDuplicates": self.near,
+            "acknowledgedBy": self.acknowledged_by,
         }
+
+
+def _four(fps: Fingerprints) -> list[bytes]:
+    if len(fps.secondary) != len(SECONDARY_FIELDS):
+        raise InputError("secondary", f"an invoice has {len(SECONDARY_FIELDS)} secondary fingerprints")
+    return list(fps.secondary)
 
 
 def _share(bps: int) -> int:
@@ -61,7 +79,7 @@ class InvoiceRegistryClient:
         return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
 
     def register(self, fps: Fingerprints, share_bps: int = 10_000) -> Receipt:
-        return self._send("register", fps.primary, _share(share_bps), list(fps.secondary))
+        return self._send("register", fps.primary, _share(share_bps), _four(fps))
 
     def register_batch(
         self,
@@ -78,7 +96,7 @@ class InvoiceRegistryClient:
         txs: list[str] = []
         for start in range(0, len(items), batch_size):
             chunk = items[start : start + batch_size]
-            receipt = self._send("registerBatch", [(f.primary, share, list(f.secondary)) for f in chunk])
+            receipt = self._send("registerBatch", [(f.primary, share, _four(f)) for f in chunk])
             results += self._outcomes(receipt, len(chunk))
             txs.append(receipt.tx_hash)
             if progress:
@@ -102,18 +120,29 @@ class InvoiceRegistryClient:
     def settle(self, fps: Fingerprints) -> Receipt:
         return self._send("settle", fps.primary)
 
-    def check(self, fps: Fingerprints) -> Check:
-        first_org, _first_bps, total, status, since = self.client.call(self.contract, "check", fps.primary)
+    def near_duplicates(self, fps: Fingerprints) -> dict[str, str]:
+        """Financed invoices sharing a secondary fingerprint with ``fps``: {fingerprint: the field it differs in}.
+        The secondaries are the topics of an anonymous log, the k-th secondary at topic k: one filter each."""
         start = self.client.deployment.contracts[NAME].block
+        primary = "0x" + fps.primary.hex()
         near: dict[str, str] = {}
-        for field, secondary in zip(SECONDARY_FIELDS, fps.secondary, strict=True):
-            logs = self.contract.events.SecondaryFingerprint().get_logs(
-                from_block=start, argument_filters={"secondary": secondary}
+        for position, (field, secondary) in enumerate(zip(SECONDARY_FIELDS, fps.secondary, strict=True)):
+            topics: list[str | None] = [None] * position + ["0x" + secondary.hex()]
+            logs = self.client.w3.eth.get_logs(
+                {"address": self.address, "fromBlock": start, "toBlock": "latest", "topics": topics}
             )
             for log in logs:
-                other = "0x" + bytes(log["args"]["fingerprint"]).hex()
-                if other != "0x" + fps.primary.hex():
+                if len(log["topics"]) != 4 or len(log["data"]) != 32:
+                    continue  # another event of the contract (they have at most three topics)
+                other = "0x" + bytes(log["data"]).hex()
+                if other != primary:
                     near.setdefault(other, field)
+        return near
+
+    def check(self, fps: Fingerprints) -> Check:
+        first_org, _first_bps, total, status, since = self.client.call(self.contract, "check", fps.primary)
+        buyer = self.client.call(self.contract, "acknowledgedBy", fps.primary)
+        near = self.near_duplicates(fps)
         return Check(
             "0x" + fps.primary.hex(),
             Status(status),
@@ -121,4 +150,87 @@ class InvoiceRegistryClient:
             int(first_org),
             int(since),
             [{"fingerprint": f, "differsIn": d} for f, d in near.items()],
+            None if int(buyer, 16) == 0 else buyer,
+        )
+
+    # -------------------------------------------------------------- the buyer's acknowledgment (EIP-712)
+
+    def acknowledgment_message(self, fps: Fingerprints, nonce: int, deadline: int) -> dict[str, Any]:
+        """The EIP-712 typed data a buyer signs: the invoice's fingerprint, the buyer's next nonce and a deadline,
+        under this registry's domain (name, version, chain id, contract)."""
+        return {
+            "domain": {
+                "name": "tradechain InvoiceRegistry",
+                "version": "1",
+                "chainId": self.client.chain_id,
+                "verifyingContract": self.address,
+            },
+            "types": ACKNOWLEDGMENT_TYPES,
+            "primaryType": "Acknowledgment",
+            "message": {"fingerprint": fps.primary, "nonce": nonce, "deadline": deadline},
+        }
+
+    def sign_acknowledgment(self, fps: Fingerprints, *, deadline: int, nonce: int | None = None) -> Acknowledgment:
+        """The client's signer, as the buyer, acknowledges the invoice (off chain; anyone may relay it)."""
+        from eth_account import Account
+        from eth_account.messages import encode_typed_data
+
+        if self.client.signer is None:
+            raise InputError("account", "signing an acknowledgment needs the buyer's --account")
+        if deadline <= 0:
+            raise InputError("deadline", "a deadline is a positive Unix time", deadline)
+        buyer = self.client.signer.address
+        if nonce is None:
+            nonce = int(self.client.call(self.contract, "nonces", buyer))
+        message = encode_typed_data(full_message=self.acknowledgment_message(fps, nonce, deadline))
+        signed = Account.sign_message(message, self.client.signer.key)
+        return Acknowledgment("0x" + fps.primary.hex(), buyer, nonce, deadline, "0x" + bytes(signed.signature).hex())
+
+    def acknowledge(self, ack: Acknowledgment) -> Receipt:
+        """Records a buyer's signed acknowledgment (the contract checks the signature and uses up the nonce)."""
+        return self._send(
+            "acknowledge",
+            bytes.fromhex(ack.fingerprint[2:]),
+            ack.buyer,
+            ack.nonce,
+            ack.deadline,
+            bytes.fromhex(ack.signature[2:]),
+        )
+
+
+@dataclass(frozen=True)
+class Acknowledgment:
+    """A buyer's signed acknowledgment of an invoice, as JSON travels between buyer and financier."""
+
+    fingerprint: str
+    buyer: str
+    nonce: int
+    deadline: int
+    signature: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "buyer": self.buyer,
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+            "signature": self.signature,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Acknowledgment:
+        if not isinstance(data, dict):
+            raise InputError("acknowledgment", "a JSON object with fingerprint, buyer, nonce, deadline, signature")
+        for key in ("fingerprint", "buyer", "nonce", "deadline", "signature"):
+            if key not in data:
+                raise InputError(key, "is required in an acknowledgment")
+        signature = str(data["signature"]).strip()
+        if not re.fullmatch(r"0x(?:[0-9a-fA-F]{2})+", signature):
+            raise InputError("signature", "a signature is 0x followed by hex bytes", data["signature"])
+        return cls(
+            "0x" + parse_bytes32(data["fingerprint"], "fingerprint").hex(),
+            parse_address(data["buyer"], "buyer"),
+            parse_uint(data["nonce"], "nonce"),
+            parse_uint(data["deadline"], "deadline"),
+            signature.lower(),
         )

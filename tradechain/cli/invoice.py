@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -202,4 +203,77 @@ def import_portfolio(
         {"invoices": len(fps), "financed": len(fps) - len(refused), "refused": refused, "transactions": txs},
         f"{len(fps) - len(refused):,} of {len(fps):,} invoices financed in {len(txs)} transaction(s)"
         + (f"; refused as duplicates: invoice(s) {', '.join(map(str, refused))}" if refused else ""),
+    )
+
+
+@group.command("sign-acknowledgment")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--valid-for",
+    type=click.IntRange(60, 365 * 86_400),
+    default=7 * 86_400,
+    show_default=True,
+    help="Seconds until the acknowledgment expires.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the acknowledgment here.")
+@KEY_OPTION
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def sign_acknowledgment(
+    file: Path,
+    valid_for: int,
+    out: Path | None,
+    key_file: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """As the buyer (--account), sign an EIP-712 acknowledgment of the invoice in FILE, bound to this chain, this
+    registry and your next nonce. Nothing is sent: hand the JSON to the financier, who records it with
+    `tradechain invoice acknowledge`."""
+    fps = _one(file, key_file)
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    ack = client.invoices.sign_acknowledgment(fps, deadline=now + valid_for)
+    text = json.dumps(ack.to_json(), indent=2)
+    if out is not None:
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text + "\n")
+        tmp.replace(out)  # atomic: never half an acknowledgment
+    emit(as_json, ack.to_json(), f"acknowledgment written to {out}" if out else text)
+
+
+@group.command("acknowledge")
+@click.argument("ack_file", metavar="ACK.json", type=click.Path(path_type=Path))
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def acknowledge(
+    ack_file: Path,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """Record a buyer's signed acknowledgment (from `sign-acknowledgment`): the registry checks the signature,
+    the chain, the contract, the nonce and the deadline, and keeps the buyer's address with the invoice."""
+    from tradechain.invoice_registry import Acknowledgment
+
+    if not ack_file.is_file():
+        raise InputError("ACK.json", "not found", str(ack_file))
+    try:
+        data = json.loads(ack_file.read_text(encoding="utf-8", errors="replace"))
+    except json.JSONDecodeError as exc:
+        raise InputError("ACK.json", f"not JSON ({exc.msg}, line {exc.lineno})", str(ack_file)) from None
+    ack = Acknowledgment.from_json(data)
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    receipt = client.invoices.acknowledge(ack)
+    emit(
+        as_json,
+        {**ack.to_json(), **tx_json(receipt)},
+        f"invoice {ack.fingerprint} acknowledged by buyer {ack.buyer}; {tx_text(receipt)}",
     )
