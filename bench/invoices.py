@@ -50,8 +50,9 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, 
     ops["invoice.register (one, 4 secondaries)"] = {"gas": bank.invoices.register(book[0]).gas_used}
     bare = invoices.Fingerprints(maker(invoices.canonicalise(_invoice(5_000))).primary, (bytes(32),) * 4)
     ops["invoice.register (one, no secondaries)"] = {"gas": bank.invoices.register(bare).gas_used}
-    results, txs = bank.invoices.register_batch(book[1:1_001])
-    assert all(results)
+    portfolio = bank.invoices.register_batch(book[1:1_001])
+    assert all(portfolio.financed)
+    txs = portfolio.transactions
     gas = [int(bank.w3.eth.get_transaction_receipt(t)["gasUsed"]) for t in txs]
     ops["invoice.registerBatch (1,000, 4 secondaries each)"] = {
         "gas": sum(gas),
@@ -64,8 +65,9 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, 
         invoices.Fingerprints(maker(invoices.canonicalise(_invoice(10_000 + n))).primary, (bytes(32),) * 4)
         for n in range(250)
     ]
-    results, txs = bank.invoices.register_batch(plain)
-    assert all(results)
+    portfolio = bank.invoices.register_batch(plain)
+    assert all(portfolio.financed)
+    txs = portfolio.transactions
     gas_plain = sum(int(bank.w3.eth.get_transaction_receipt(t)["gasUsed"]) for t in txs)
     ops["invoice.registerBatch (250, no secondaries)"] = {"gas": gas_plain, "gas_per_invoice": round(gas_plain / 250)}
     other = as_role("financier")

@@ -129,14 +129,30 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
 
     /// @inheritdoc IInvoiceRegistry
     function shareOf(bytes32 fingerprint, uint32 organisation) external view returns (uint16) {
-        Invoice memory invoice = _load(fingerprint);
-        if (invoice.firstOrg == organisation && invoice.firstBps != 0) return invoice.firstBps;
-        return _shares[fingerprint][organisation];
+        return _shareOf(fingerprint, organisation);
+    }
+
+    /// @inheritdoc IInvoiceRegistry
+    function sharesOf(bytes32[] calldata fingerprints, uint32 organisation)
+        external
+        view
+        returns (uint16[] memory shares)
+    {
+        shares = new uint16[](fingerprints.length);
+        for (uint256 i = 0; i < fingerprints.length; ++i) {
+            shares[i] = _shareOf(fingerprints[i], organisation);
+        }
     }
 
     /// @inheritdoc IInvoiceRegistry
     function acknowledgedBy(bytes32 fingerprint) external view returns (address) {
         return _acknowledgedBy[fingerprint];
+    }
+
+    function _shareOf(bytes32 fingerprint, uint32 organisation) private view returns (uint16) {
+        Invoice memory invoice = _load(fingerprint);
+        if (invoice.firstOrg == organisation && invoice.firstBps != 0) return invoice.firstBps;
+        return _shares[fingerprint][organisation];
     }
 
     /// @dev Whether `org` holds a share of the financed invoice `fingerprint`.

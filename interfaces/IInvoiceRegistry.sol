@@ -102,6 +102,10 @@ interface IInvoiceRegistry {
     /// @notice The share of organisation `organisation` in invoice `fingerprint`.
     function shareOf(bytes32 fingerprint, uint32 organisation) external view returns (uint16);
 
+    /// @notice The share of organisation `organisation` in each invoice of `fingerprints` (a resumed portfolio
+    /// import reads which of its invoices it registered already).
+    function sharesOf(bytes32[] calldata fingerprints, uint32 organisation) external view returns (uint16[] memory);
+
     /// @notice The buyer that acknowledged invoice `fingerprint` (zero if none).
     function acknowledgedBy(bytes32 fingerprint) external view returns (address);
 }

@@ -81,6 +81,15 @@ def outsider() -> Any:
 # ------------------------------------------------------------------ identities
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on now (for a node of a test's own)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def lei(n: int) -> str:
     """A valid LEI, distinct for each n."""
     return lei_with_check_digits(f"5299{n:014d}")

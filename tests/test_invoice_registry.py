@@ -80,10 +80,9 @@ def test_a_portfolio_with_duplicates_is_registered_per_item(sdk_as: Any, sdk_mem
     bank_a, bank_b = sdk_as("financier"), sdk_as("financier2")
     bank_b.invoices.register(fp(number="7"))  # financed elsewhere already
     book = [fp(number=str(i)) for i in range(300)] + [fp(number="12")]  # 7 is elsewhere, 12 twice
-    results, txs = bank_a.invoices.register_batch(book, batch_size=120)
-    assert len(txs) == 3 and len(results) == 301
-    refused = [i for i, ok in enumerate(results) if not ok]
-    assert refused == [7, 300]
+    result = bank_a.invoices.register_batch(book, batch_size=120)
+    assert len(result.transactions) == 3 and len(result.financed) == 301
+    assert result.refused == [7, 300] and result.already == []
     assert bank_a.invoices.check(fp(number="299")).first_org == sdk_members["financier"]
 
 
@@ -144,7 +143,9 @@ def test_an_acknowledgment_is_bound_to_chain_contract_and_deadline(sdk_as: Any, 
         message = bank.invoices.acknowledgment_message(fp(), 0, deadline)
         message["domain"][field] = value
         signed = Account.sign_message(encode_typed_data(full_message=message), buyer.signer.key)
-        ack = replace(buyer.invoices.sign_acknowledgment(fp(), deadline=deadline), signature="0x" + signed.signature.hex())
+        ack = replace(
+            buyer.invoices.sign_acknowledgment(fp(), deadline=deadline), signature="0x" + signed.signature.hex()
+        )
         with pytest.raises(revert_class("InvalidBuyerSignature")):
             bank.invoices.acknowledge(ack)  # signed for another chain or another contract
     expired = buyer.invoices.sign_acknowledgment(fp(), deadline=_latest_time(bank) - 1)
@@ -165,4 +166,3 @@ def test_secondary_fingerprints_are_one_anonymous_log_by_position(sdk_as: Any, s
         changed = {"number": "X-1", "issue_date": "2024-03-06", "buyer": {"scheme": "VAT", "id": "FR1"}, "amount": "9"}
         near = bank.invoices.check(fp(**{field: changed[field]})).near
         assert near == [{"fingerprint": "0x" + fp().primary.hex(), "differsIn": field.replace("issue_", "")}]
-

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import lei
+from conftest import free_port, lei
 
 from tradechain import accounts, node
 from tradechain.client import Client
@@ -17,15 +17,9 @@ from tradechain.network import Network, connect
 from tradechain.suite import deploy_suite
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def local_node(tmp_path: Path) -> Iterator[tuple[Path, int]]:
-    state_dir, port = tmp_path / "node", _free_port()
+    state_dir, port = tmp_path / "node", free_port()
     yield state_dir, port
     node.stop(state_dir)
 

@@ -36,6 +36,17 @@ class Status(IntEnum):
 
 
 @dataclass(frozen=True)
+class PortfolioResult:
+    financed: list[bool]  # per item: financed by this organisation (now or in an earlier run) or refused
+    already: list[int]  # indexes held from an earlier run, not sent again (a resumed import)
+    transactions: list[str]
+
+    @property
+    def refused(self) -> list[int]:
+        return [i for i, ok in enumerate(self.financed) if not ok]
+
+
+@dataclass(frozen=True)
 class Check:
     fingerprint: str
     status: Status
@@ -88,20 +99,31 @@ class InvoiceRegistryClient:
         *,
         batch_size: int = BATCH_SIZE,
         progress: Callable[[int, int], None] | None = None,
-    ) -> tuple[list[bool], list[str]]:
+    ) -> PortfolioResult:
         """Registers a portfolio, ``batch_size`` per transaction; per-item results (a duplicate is refused, the
-        rest go through). Returns (financed per item, transaction hashes)."""
+        rest go through). Invoices this organisation holds a share of already are not sent again, so running it
+        again after an interruption (a crash, a node restart) registers the rest and nothing twice."""
         share = _share(share_bps)
-        results: list[bool] = []
+        org, _ = self.client.participants.organisation_of(self.client.require_signer().address)
+        held: list[int] = []
+        for start in range(0, len(items), 1_000):
+            keys = [f.primary for f in items[start : start + 1_000]]
+            held += [int(v) for v in self.client.call(self.contract, "sharesOf", keys, org)]
+        financed: list[bool] = [bool(h) for h in held]
+        todo = [i for i, h in enumerate(held) if not h]
         txs: list[str] = []
-        for start in range(0, len(items), batch_size):
-            chunk = items[start : start + batch_size]
+        done = 0
+        for start in range(0, len(todo), batch_size):
+            chunk_ix = todo[start : start + batch_size]
+            chunk = [items[i] for i in chunk_ix]
             receipt = self._send("registerBatch", [(f.primary, share, _four(f)) for f in chunk])
-            results += self._outcomes(receipt, len(chunk))
+            for i, ok in zip(chunk_ix, self._outcomes(receipt, len(chunk)), strict=True):
+                financed[i] = ok
             txs.append(receipt.tx_hash)
+            done += len(chunk)
             if progress:
-                progress(len(results), len(items))
-        return results, txs
+                progress(done, len(todo))
+        return PortfolioResult(financed, [i for i, h in enumerate(held) if h], txs)
 
     def _outcomes(self, receipt: Receipt, count: int) -> list[bool]:
         """Per item, in order: each emits exactly one InvoiceFinanced (True) or RegistrationRefused (False)."""

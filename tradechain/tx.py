@@ -132,9 +132,13 @@ class Transactor:
         for attempt in range(4):
             try:
                 return dict(self.w3.provider.make_request(method, params))  # type: ignore[arg-type]
-            except OSError:
+            except OSError as exc:
                 if attempt == 3:
-                    raise
+                    raise NodeUnreachable(
+                        f"lost the JSON-RPC node at {getattr(self.w3.provider, 'endpoint_uri', '?')} "
+                        f"({type(exc).__name__}); once it is back, run the command again: bulk jobs resume where "
+                        "the chain stands"
+                    ) from exc
                 time.sleep(0.25 * 2**attempt)
             except Exception as exc:  # requests' ConnectionError is an OSError; anything else is fatal
                 raise NodeUnreachable(f"{getattr(self.w3.provider, 'endpoint_uri', '?')}: {exc}") from exc
@@ -252,7 +256,13 @@ class Transactor:
 
     def _batch(self, requests: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
         provider: Any = self.w3.provider
-        out = provider.make_batch_request(requests)
+        try:
+            out = provider.make_batch_request(requests)
+        except OSError as exc:
+            raise NodeUnreachable(
+                f"lost the JSON-RPC node at {getattr(provider, 'endpoint_uri', '?')} ({type(exc).__name__}); once "
+                "it is back, run the command again: bulk jobs resume where the chain stands"
+            ) from exc
         if isinstance(out, dict):  # the whole batch failed
             raise NodeUnreachable(f"batch request failed: {out.get('error', out)}")
         return [dict(r) for r in sorted(out, key=lambda r: int(r["id"]))]

@@ -192,16 +192,25 @@ def import_portfolio(
     as_json: bool,
 ) -> None:
     """Register every invoice of a portfolio (CSV or JSON array), several transactions under the gas cap. Per item:
-    duplicates (financed elsewhere, settled, or twice in the file) are refused and reported; the rest go through."""
+    duplicates (financed elsewhere, settled, or twice in the file) are refused and reported; the rest go through.
+    Re-running it after an interruption sends only what is not registered yet."""
     fps = _fingerprints(file, key_file)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     with progress_bar(len(fps), "registering", quiet=as_json) as advance:
-        results, txs = client.invoices.register_batch(fps, share, progress=advance)
-    refused = [i + 1 for i, ok in enumerate(results) if not ok]
+        result = client.invoices.register_batch(fps, share, progress=advance)
+    refused = [i + 1 for i in result.refused]
+    financed = len(fps) - len(refused)
     emit(
         as_json,
-        {"invoices": len(fps), "financed": len(fps) - len(refused), "refused": refused, "transactions": txs},
-        f"{len(fps) - len(refused):,} of {len(fps):,} invoices financed in {len(txs)} transaction(s)"
+        {
+            "invoices": len(fps),
+            "financed": financed,
+            "alreadyRegistered": len(result.already),
+            "refused": refused,
+            "transactions": result.transactions,
+        },
+        f"{financed:,} of {len(fps):,} invoices financed in {len(result.transactions)} transaction(s)"
+        + (f" ({len(result.already):,} registered by an earlier run, not sent again)" if result.already else "")
         + (f"; refused as duplicates: invoice(s) {', '.join(map(str, refused))}" if refused else ""),
     )
 
