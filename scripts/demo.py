@@ -405,10 +405,15 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
     }
     fingerprint = invoices.Fingerprinter(key)
     original = fingerprint(invoices.canonicalise(invoice))
+    importer = as_role("buyer")  # the Mombasa importer owes the invoice: it acknowledges it, off chain
+    now = int(admin.w3.eth.get_block("latest")["timestamp"])
+    ack = importer.invoices.sign_acknowledgment(original, deadline=now + 7 * 86_400)
+    bank_a.invoices.acknowledge(ack)
     bank_a.invoices.register(original)
     report.say(
         lines,
-        f"bank A finances the exporter's invoice SPM-2026/0917 (fingerprint {original.to_json()['fingerprint'][:14]}…)",
+        f"the importer signs an EIP-712 acknowledgment of invoice SPM-2026/0917; bank A records it and finances the "
+        f"invoice (fingerprint {original.to_json()['fingerprint'][:14]}…)",
     )
     reformatted = fingerprint(
         invoices.canonicalise(
@@ -442,7 +447,12 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
     except ContractRevert as exc:
         settled = exc.error_name
     report.say(lines, f"the importer pays, bank A marks it settled; financing it again is refused ({settled})")
-    return {"refused": refused, "near": [n["differsIn"] for n in check.near], "settled": settled}
+    return {
+        "acknowledgedBy": bank_b.invoices.check(original).acknowledged_by == ack.buyer,
+        "refused": refused,
+        "near": [n["differsIn"] for n in check.near],
+        "settled": settled,
+    }
 
 
 def main() -> dict[str, Any]:

@@ -52,6 +52,7 @@ def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> N
     assert (trade["released"], trade["paid"], trade["dispute"]) == ("CLOSED", 1_250_000 * 10**6, "CLOSED")
     assert (trade["genuineValid"], trade["forgedValid"]) == (True, False)
     assert result["invoices"] == {
+        "acknowledgedBy": True,
         "refused": "InvoiceAlreadyFinanced",
         "near": ["number"],
         "settled": "InvoiceAlreadySettled",
