@@ -74,6 +74,15 @@ def test_an_altered_invoice_number_is_flagged_as_a_near_duplicate(sdk_as: Any, s
     check = bank_b.invoices.check(altered)
     assert check.status == Status.NONE
     assert check.near == [{"fingerprint": "0x" + fp().primary.hex(), "differsIn": "number"}]
+    bank_a.invoices.settle(fp())
+    assert len(bank_b.invoices.check(altered).near) == 1  # a settled invoice still counts
+
+
+def test_a_cancelled_financing_is_no_longer_a_near_duplicate(sdk_as: Any, sdk_members: dict[str, int]) -> None:
+    bank_a, bank_b = sdk_as("financier"), sdk_as("financier2")
+    bank_a.invoices.register(fp())
+    bank_a.invoices.cancel(fp())  # the deal fell through: the invoice is free
+    assert bank_b.invoices.check(fp(number="INV-2024/0042-A")).near == []
 
 
 def test_a_portfolio_with_duplicates_is_registered_per_item(sdk_as: Any, sdk_members: dict[str, int]) -> None:

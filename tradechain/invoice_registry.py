@@ -143,7 +143,8 @@ class InvoiceRegistryClient:
         return self._send("settle", fps.primary)
 
     def near_duplicates(self, fps: Fingerprints) -> dict[str, str]:
-        """Financed invoices sharing a secondary fingerprint with ``fps``: {fingerprint: the field it differs in}.
+        """Invoices financed or settled that share a secondary fingerprint with ``fps``: {fingerprint: the field it
+        differs in}.
         The secondaries are the topics of an anonymous log, the k-th secondary at topic k: one filter each."""
         start = self.client.deployment.contracts[NAME].block
         primary = "0x" + fps.primary.hex()
@@ -159,7 +160,12 @@ class InvoiceRegistryClient:
                 other = "0x" + bytes(log["data"]).hex()
                 if other != primary:
                     near.setdefault(other, field)
-        return near
+        # a financing cancelled since (the invoice freed) is no longer a near-duplicate of anything
+        return {
+            f: d
+            for f, d in near.items()
+            if Status(self.client.call(self.contract, "check", bytes.fromhex(f[2:]))[3]) != Status.NONE
+        }
 
     def check(self, fps: Fingerprints) -> Check:
         first_org, _first_bps, total, status, since = self.client.call(self.contract, "check", fps.primary)
