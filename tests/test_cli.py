@@ -132,7 +132,7 @@ def test_wrong_keystore_password_is_one_line(cli_env: Path) -> None:
         env={"TRADECHAIN_PASSWORD": "wrong password"},
     )
     assert result.exit_code == 2
-    assert result.stderr == "error: wrong password for keystore 'alice' (MAC mismatch)\n"
+    assert result.stderr == "error: account: wrong password for keystore 'alice' (MAC mismatch)\n"
     assert tx_count(ADMIN) == before
 
 

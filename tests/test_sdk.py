@@ -208,7 +208,7 @@ def test_keystore_round_trip_and_wrong_password(tmp_path: Path, monkeypatch: pyt
     assert accounts.load_keystore("alice", "correct horse").address == acct.address
     with pytest.raises(TradechainError) as info:
         accounts.load_keystore("alice", "wrong")
-    assert info.value.user_message == "wrong password for keystore 'alice' (MAC mismatch)"
+    assert info.value.user_message == "account: wrong password for keystore 'alice' (MAC mismatch)"
     assert info.value.exit_code == 2
     with pytest.raises(InputError):
         accounts.new_account("alice", "again")  # never overwrites

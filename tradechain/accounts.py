@@ -124,17 +124,17 @@ def import_account(name: str, private_key: str, password: str) -> LocalAccount:
 def load_keystore(name: str, password: str | None = None) -> LocalAccount:
     path = keystore_path(name)
     if not path.is_file():
-        raise KeystoreError(f"no keystore named {name!r} in {keystore_dir()} (see `tradechain account list`)")
+        raise KeystoreError(f"account: no keystore named {name!r} in {keystore_dir()} (see `tradechain account list`)")
     try:
         data = json.loads(path.read_text())
     except ValueError:
-        raise KeystoreError(f"keystore {path} is not valid JSON") from None
+        raise KeystoreError(f"account: keystore {path} is not valid JSON") from None
     if password is None:
         password = read_password(f"Password for {name}: ")
     try:
         key = Account.decrypt(data, password)
     except ValueError:
-        raise KeystoreError(f"wrong password for keystore {name!r} (MAC mismatch)") from None
+        raise KeystoreError(f"account: wrong password for keystore {name!r} (MAC mismatch)") from None
     acct: LocalAccount = Account.from_key(key)
     return acct
 

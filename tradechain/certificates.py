@@ -72,6 +72,8 @@ def parse_serial(value: str, field: str = "serial") -> bytes:
 
 def certificate_id(brand: int, serial: str) -> int:
     """The brand in the top 32 bits, the top 224 bits of ``keccak256(abi.encode(bytes32 serial))`` below."""
+    if not 1 <= brand < 2**32:
+        raise InputError("brand", "an organisation id is 1 to 2^32 - 1", brand)
     digest = int.from_bytes(keccak(abi_encode(["bytes32"], [parse_serial(serial)])), "big")
     return (brand << 224) | (digest >> 32)
 

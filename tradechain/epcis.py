@@ -197,7 +197,10 @@ def read_document(source: Path | str | dict[str, Any]) -> list[EpcisEvent]:
         path = Path(source)
         if not path.is_file():
             raise InputError("file", "not found", str(path))
-        text = path.read_text(encoding="utf-8", errors="strict")
+        try:
+            text = path.read_text(encoding="utf-8", errors="strict")
+        except UnicodeDecodeError as exc:
+            raise InputError("file", f"not JSON (not UTF-8 text: byte {exc.start})", str(path)) from None
         if not text.strip():
             raise InputError("file", "is empty", str(path))
         try:
@@ -252,6 +255,8 @@ def import_events(
 
 def export_document(store: Store, epc: str) -> dict[str, Any]:
     """An EPCIS 2.0 document of every stored event naming ``epc`` (URN or Digital Link), in time order."""
+    if ":" not in epc:
+        raise InputError("epc", "must be an EPC URN or a GS1 Digital Link URI", epc)
     canonical = to_digital_link(epc, "epc")
     events = store.epcis_events_for(canonical)
     return {

@@ -74,7 +74,8 @@ def _four(fps: Fingerprints) -> list[bytes]:
     return list(fps.secondary)
 
 
-def _share(bps: int) -> int:
+def parse_share(bps: int) -> int:
+    """A financing share in basis points, 1 to 10,000 (checked before anything is sent)."""
     if not 0 < bps <= 10_000:
         raise InputError("share", "a share is 1 to 10,000 basis points (10,000 = 100%)", bps)
     return bps
@@ -90,7 +91,7 @@ class InvoiceRegistryClient:
         return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
 
     def register(self, fps: Fingerprints, share_bps: int = 10_000) -> Receipt:
-        return self._send("register", fps.primary, _share(share_bps), _four(fps))
+        return self._send("register", fps.primary, parse_share(share_bps), _four(fps))
 
     def register_batch(
         self,
@@ -103,7 +104,7 @@ class InvoiceRegistryClient:
         """Registers a portfolio, ``batch_size`` per transaction; per-item results (a duplicate is refused, the
         rest go through). Invoices this organisation holds a share of already are not sent again, so running it
         again after an interruption (a crash, a node restart) registers the rest and nothing twice."""
-        share = _share(share_bps)
+        share = parse_share(share_bps)
         org, _ = self.client.participants.organisation_of(self.client.require_signer().address)
         held: list[int] = []
         for start in range(0, len(items), 1_000):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -24,15 +25,31 @@ class Network:
     chain_id: int | None = None  # expected chain id; None accepts what the node reports
 
 
+def networks_file() -> Path:
+    """``$TRADECHAIN_NETWORKS``, else ``networks.yaml`` at the project root."""
+    return Path(os.environ.get("TRADECHAIN_NETWORKS") or project.root() / "networks.yaml")
+
+
 def networks() -> dict[str, Network]:
-    """Named networks: ``local`` plus those in ``networks.yaml`` at the project root."""
+    """Named networks: ``local`` plus those in the networks file (:func:`networks_file`)."""
     found = {"local": Network("local", LOCAL_URL, project.DEV_CHAIN_ID)}
-    path = project.root() / "networks.yaml"
+    path = networks_file()
     if path.is_file():
-        data: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
-        for name, entry in (data.get("networks") or {}).items():
-            url = os.path.expandvars(str(entry["rpc_url"]))
-            found[name] = Network(name, url, entry.get("chain_id"))
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise InputError(path.name, f"not valid YAML ({' '.join(str(exc).split())[:120]})", str(path)) from None
+        entries = data.get("networks") if isinstance(data, dict) else None
+        if not isinstance(entries or {}, dict):
+            raise InputError(path.name, "'networks' maps names to {rpc_url, chain_id}", str(path))
+        for name, entry in (entries or {}).items():
+            where = f"{path.name}: networks.{name}"
+            if not isinstance(entry, dict) or not entry.get("rpc_url"):
+                raise InputError(f"{where}.rpc_url", "is required")
+            chain_id = entry.get("chain_id")
+            if chain_id is not None and (isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id < 1):
+                raise InputError(f"{where}.chain_id", "a chain id is a positive whole number", chain_id)
+            found[str(name)] = Network(str(name), os.path.expandvars(str(entry["rpc_url"])), chain_id)
     return found
 
 
@@ -61,7 +78,8 @@ def connect(network: Network, *, attempts: int = 4, backoff: float = 0.25, timeo
     actual = int(chain_id, 16)
     if network.chain_id is not None and actual != network.chain_id:
         raise WrongChain(
-            f"network {network.name!r} expects chain id {network.chain_id}, but {network.rpc_url} serves chain {actual}"
+            f"network: {network.name!r} expects chain id {network.chain_id}, "
+            f"but {network.rpc_url} serves chain {actual}"
         )
     w3.tradechain_chain_id = actual  # type: ignore[attr-defined]
     return w3

@@ -24,7 +24,7 @@ from tradechain.cli.common import (
 )
 from tradechain.client import Client
 from tradechain.errors import InputError
-from tradechain.values import file_hash
+from tradechain.values import file_hash, parse_address
 
 MAX_CSV_ROWS = 100_000
 CERT_HELP = "A certificate: its id (0x hex or decimal), BRAND:SERIAL, or a serial with --brand."
@@ -81,6 +81,8 @@ def issue(
     """Issue the certificate of SERIAL for your brand."""
     certs.parse_serial(serial)
     metadata = certs.read_metadata(metadata_file)
+    if owner is not None:
+        parse_address(owner, "to")
     client = _signer(network_name, rpc_url, account, confirmations)
     token, receipt = client.certificates.issue(serial, metadata, to=owner)
     emit(
@@ -144,6 +146,8 @@ def issue_batch(
     """Issue a certificate per row of a CSV (column 'serial'; the others are metadata). Resumable: rows issued
     before are skipped, so running it again after an interruption issues nothing twice."""
     rows = read_rows(file)
+    if owner is not None:
+        parse_address(owner, "to")
     client = _signer(network_name, rpc_url, account, confirmations)
     with progress_bar(len(rows), "issuing", quiet=as_json) as advance:
         result = client.certificates.issue_batch(rows, to=owner, batch_size=batch_size, progress=advance)

@@ -114,7 +114,7 @@ def tx_text(receipt: Receipt) -> str:
 @contextlib.contextmanager
 def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr for long work (hidden with --json or when stderr is not a terminal)."""
-    if quiet or total < 1:
+    if quiet or total < 1 or not sys.stderr.isatty():
         yield lambda done, total: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

@@ -19,6 +19,7 @@ from tradechain.cli.common import (
     tx_text,
 )
 from tradechain.errors import InputError
+from tradechain.invoice_registry import parse_share
 
 KEY_OPTION = click.option(
     "--key-file",
@@ -108,6 +109,7 @@ def finance(
     as_json: bool,
 ) -> None:
     """Register that you finance the invoice in FILE (refused if it is financed beyond 100% or settled)."""
+    parse_share(share)
     fps = _one(file, key_file)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     receipt = client.invoices.register(fps, share)
@@ -194,6 +196,7 @@ def import_portfolio(
     """Register every invoice of a portfolio (CSV or JSON array), several transactions under the gas cap. Per item:
     duplicates (financed elsewhere, settled, or twice in the file) are refused and reported; the rest go through.
     Re-running it after an interruption sends only what is not registered yet."""
+    parse_share(share)
     fps = _fingerprints(file, key_file)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     with progress_bar(len(fps), "registering", quiet=as_json) as advance:

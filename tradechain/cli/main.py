@@ -19,8 +19,42 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+class OneLineUsageError(click.UsageError):
+    """A usage error (a missing option, a value out of its range, ...) shown as every other error: one line
+    ``error: FIELD: RULE`` on stderr, exit code 2, no usage block."""
+
+    def __init__(self, field: str, rule: str, ctx: click.Context | None = None) -> None:
+        super().__init__(f"{field}: {rule}" if field else rule, ctx)
+
+    @classmethod
+    def of(cls, exc: click.UsageError) -> OneLineUsageError:
+        field, rule = "", exc.format_message()
+        if isinstance(exc, click.BadParameter) and exc.param is not None:
+            param = exc.param
+            names = [o for o in param.opts if o.startswith("--")] or param.opts
+            field = (names[0] if names else param.name or "").lstrip("-").lower()
+            rule = "is required" if isinstance(exc, click.MissingParameter) else exc.message
+        elif isinstance(exc, click.NoSuchOption):
+            field, rule = exc.option_name, exc.message[0].lower() + exc.message[1:]
+        rule = rule.rstrip(".").replace("\n", " ")
+        command = exc.ctx.command_path if exc.ctx is not None else "tradechain"
+        return cls(field, f"{rule} (see `{command} --help`)", exc.ctx)
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
 class RoleGroup(click.Group):
-    """Lists sub-commands in sections by role instead of one alphabetical list."""
+    """Lists sub-commands in sections by role instead of one alphabetical list. Usage errors of its
+    sub-commands are shown in one line, like every other error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OneLineUsageError:
+            raise
+        except click.UsageError as exc:
+            raise OneLineUsageError.of(exc) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         listed: set[str] = set()

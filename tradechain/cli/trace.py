@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,14 @@ def _date(value: str, field: str) -> date:
         except ValueError:
             raise InputError(field, "a date is YYYY-MM-DD or YYMMDD", value) from None
     return gs1.parse_yymmdd(text, field)
+
+
+def _expiry(value: str, field: str) -> date:
+    """An expiry date for a lot being registered or produced now: not already past."""
+    day = _date(value, field)
+    if day < datetime.now(UTC).date():
+        raise InputError(field, "is in the past: a lot registered now cannot have expired already", value)
+    return day
 
 
 DB_OPTION = click.option(
@@ -109,7 +117,7 @@ def lot(
         if not data_file.is_file():
             raise InputError("data", "file not found", str(data_file))
         digest = file_hash(data_file.read_bytes())
-    spec = LotSpec(gs1.parse_gtin(gtin), gs1.parse_lot(lot), _date(expiry, "expiry"), origin, digest)
+    spec = LotSpec(gs1.parse_gtin(gtin), gs1.parse_lot(lot), _expiry(expiry, "expiry"), origin, digest)
     spec.encoded()  # validates before connecting
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     lot_key, receipt = client.products.register_lot(spec, gln=location)
@@ -160,7 +168,11 @@ def commission(
     if serials_file is not None:
         if not serials_file.is_file():
             raise InputError("serials", "file not found", str(serials_file))
-        serial_list = [s.strip() for s in serials_file.read_text().splitlines() if s.strip()]
+        try:
+            text = serials_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InputError("serials", "not a text file (one serial per line, UTF-8)", str(serials_file)) from None
+        serial_list = [s.strip() for s in text.splitlines() if s.strip()]
         if not serial_list:
             raise InputError("serials", "the file holds no serial", str(serials_file))
     else:
@@ -326,7 +338,7 @@ def transform(
         expiry, _, origin = rest.partition(":")
         if not sep or not expiry or not origin:
             raise InputError("output", "an output is GTIN/LOT:EXPIRY:ORIGIN", text)
-        specs.append(LotSpec(gs1.parse_gtin(gtin), gs1.parse_lot(lot_number), _date(expiry, "output expiry"), origin))
+        specs.append(LotSpec(gs1.parse_gtin(gtin), gs1.parse_lot(lot_number), _expiry(expiry, "output expiry"), origin))
     for spec in specs:
         spec.encoded()
     keys = [parse_unit(u, "input") for u in inputs]

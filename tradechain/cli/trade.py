@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -9,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
+from eth_utils import to_checksum_address
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from tradechain import documents
 from tradechain.cli.common import chain_options, emit, handle_errors, json_option, open_client, tx_json, tx_text
@@ -123,6 +127,8 @@ def _amount(text: str, decimals: int) -> int:
         value = Decimal(text.replace(",", "").replace("_", ""))
     except InvalidOperation:
         raise InputError("amount", "must be a number, e.g. 1250000.00", text) from None
+    if value.is_nan():
+        raise InputError("amount", "must be a number, e.g. 1250000.00", text)
     if value <= 0:
         raise InputError("amount", "must be positive", text)
     units = value * (10**decimals)
@@ -133,23 +139,51 @@ def _amount(text: str, decimals: int) -> int:
     return int(units)
 
 
+MAX_DEADLINE_DAYS = 100 * 366
+
+
 def _deadline(text: str) -> int:
+    """A deadline in the future, at most about a century away: YYYY-MM-DD (end of that day, UTC) or +Nd."""
     value = text.strip()
+    rule = "a date YYYY-MM-DD or +Nd (N days from now)"
+    now = datetime.now(UTC)
+    if value.startswith("+") and value.endswith("d"):
+        days = value[1:-1]
+        if not days.isdigit():
+            raise InputError("deadline", rule, text)
+        if not 1 <= int(days) <= MAX_DEADLINE_DAYS:
+            raise InputError("deadline", f"+Nd takes N from 1 to {MAX_DEADLINE_DAYS:,} days", text)
+        return int((now + timedelta(days=int(days))).timestamp())
     try:
-        if value.startswith("+") and value.endswith("d"):
-            return int((datetime.now(UTC) + timedelta(days=int(value[1:-1]))).timestamp())
         day = date.fromisoformat(value)
-        return int(datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC).timestamp())
     except ValueError:
-        raise InputError("deadline", "a date YYYY-MM-DD or +Nd (N days from now)", text) from None
+        raise InputError("deadline", rule, text) from None
+    when = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+    if when <= now:
+        raise InputError("deadline", "must be in the future", text)
+    if when > now + timedelta(days=MAX_DEADLINE_DAYS):
+        raise InputError("deadline", f"at most {MAX_DEADLINE_DAYS:,} days from now", text)
+    return int(when.timestamp())
+
+
+def _percent(text: str, field: str, *, minimum: float) -> int:
+    """A percentage, ``40%`` or ``40``, as basis points (rounded)."""
+    try:
+        number = float(text.strip().rstrip("%"))
+    except ValueError:
+        number = float("nan")
+    if not math.isfinite(number) or not minimum <= number <= 100:
+        low = "0%" if minimum == 0 else "above 0%"
+        raise InputError(field, f"a percentage from {low} to 100%", text)
+    return round(number * 100)
 
 
 def _milestone(text: str) -> Milestone:
     share, sep, rest = text.partition(":")
     docs, _, issuer = rest.partition("@")
     try:
-        bps = round(float(share.rstrip("%")) * 100)
-    except ValueError:
+        bps = _percent(share, "milestone", minimum=0.01)
+    except InputError:
         raise InputError("milestone", "SHARE%:TYPE[,TYPE][@ORG], e.g. 30%:bill-of-lading@5", text) from None
     if not sep or not docs or not 0 < bps <= 10_000:
         raise InputError("milestone", "SHARE%:TYPE[,TYPE][@ORG], e.g. 30%:bill-of-lading@5", text)
@@ -160,9 +194,14 @@ def _milestone(text: str) -> Milestone:
 
 
 def _terms(client: Client, escrow_id: str) -> Terms:
-    if not (escrow_id.startswith("0x") and len(escrow_id) == 66):
-        raise InputError("escrow", "an escrow id is 0x followed by 64 hex digits", escrow_id)
+    _escrow_id(escrow_id)
     return client.escrow.terms_of(escrow_id)
+
+
+def _escrow_id(escrow_id: str) -> str:
+    if not re.fullmatch(r"0x[0-9a-fA-F]{64}", escrow_id):
+        raise InputError("escrow", "an escrow id is 0x followed by 64 hex digits", escrow_id)
+    return escrow_id
 
 
 def _state_text(client: Client, escrow_id: str, terms: Terms) -> str:
@@ -219,7 +258,12 @@ def open_(
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     me = client.require_signer().address
     token_address = parse_address(token, "token") if token else client.deployment.address("MockUSDC")
-    decimals = int(client.contract("MockUSDC", token_address).functions.decimals().call())
+    if token and not client.w3.eth.get_code(to_checksum_address(token_address)):
+        raise InputError("token", "no contract at this address on this chain (an ERC-20 token is needed)", token)
+    try:
+        decimals = int(client.contract("MockUSDC", token_address).functions.decimals().call())
+    except (BadFunctionCallOutput, ContractLogicError):
+        raise InputError("token", "not an ERC-20 token (it has no decimals())", token) from None
     terms = Terms(
         parse_address(funder, "funder") if funder else me,
         parse_address(buyer, "buyer") if buyer else me,
@@ -354,10 +398,8 @@ def resolve(
     confirmations: int,
     as_json: bool,
 ) -> None:
-    try:
-        bps = round(float(seller_share.rstrip("%")) * 100)
-    except ValueError:
-        raise InputError("seller-share", "a percentage from 0% to 100%", seller_share) from None
+    _escrow_id(escrow_id)
+    bps = _percent(seller_share, "seller-share", minimum=0)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     receipt = client.escrow.resolve(_terms(client, escrow_id), bps)
     emit(
