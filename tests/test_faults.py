@@ -52,11 +52,22 @@ def chain(tmp_path: Path) -> Iterator[Chain]:
     for i, (role, roles) in enumerate((("brand", "brand"), ("financier", "financier"), ("carrier", "carrier"))):
         manager = accounts.dev_account(role).address
         admin.participants.admit(lei=lei(500 + i), country="DE", roles=roles, manager=manager)
-    time.sleep(node.STATE_INTERVAL_SECONDS + 1.0)  # the deployment is on disk before any job starts
+    wait_for_state_dump(state_dir)  # the deployment is on disk before any job starts
     try:
         yield Chain(state_dir, port, deployment)
     finally:
         node.stop(state_dir)
+
+
+def wait_for_state_dump(state_dir: Path, timeout: float = 30.0) -> None:
+    """Waits until the node has written its state file after this moment (a loaded machine may delay the
+    periodic dump past its one-second interval), plus a moment for the write to finish."""
+    since, state = time.time(), state_dir / "state.json"
+    deadline = since + timeout
+    while not (state.exists() and state.stat().st_mtime > since + 0.05):
+        assert time.time() < deadline, f"the node wrote no state to {state} in {timeout:.0f} s"
+        time.sleep(0.1)
+    time.sleep(0.3)
 
 
 class KillAfterFirst:
@@ -69,7 +80,7 @@ class KillAfterFirst:
     def __call__(self, done: int, total: int) -> None:
         if self.done_before_kill < 0:
             if self.persisted:
-                time.sleep(node.STATE_INTERVAL_SECONDS + 1.0)
+                wait_for_state_dump(self.state_dir)
             assert node.kill(self.state_dir) is True
             self.done_before_kill = done
 
