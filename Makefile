@@ -5,6 +5,10 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
+# Slither lives in a venv of its own (pinned by requirements-lint.lock), so its dependencies never move Brownie's.
+LINT_VENV := .venv-lint
+LINT_BIN := $(CURDIR)/$(LINT_VENV)/bin
+PY_SOURCES := tradechain scripts tests bench tools
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 BROWNIE := $(BIN)/brownie
@@ -26,13 +30,18 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(LINT_VENV)/.installed: requirements-lint.lock
+	@test -x $(LINT_BIN)/python || $(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_BIN)/pip install --disable-pip-version-check -q -r requirements-lint.lock
+	@touch $@
+
 install: $(VENV)/.installed node_modules/.installed  ## install Python (.venv) and Node (node_modules) deps, register the compiler
 	@$(BIN)/python -m tradechain.toolchain setup
 
 compile: install  ## compile the contracts with Brownie
 	$(BROWNIE) compile
 
-test: compile  ## run every test
+test: compile lint  ## run every test (after the static checks)
 	$(BROWNIE) test $(PYTEST_ARGS)
 
 demo: compile  ## start the persistent local chain, deploy, run the cross-border scenario
@@ -42,9 +51,11 @@ demo: compile  ## start the persistent local chain, deploy, run the cross-border
 bench: compile  ## measure gas and throughput, write bench/results.json
 	$(BIN)/python -m bench.run
 
-lint: install  ## static checks of the Python package
-	$(BIN)/ruff check tradechain scripts tests bench
+lint: install $(LINT_VENV)/.installed  ## static checks: ruff and mypy (Python), Slither (contracts; writes bench/slither.json)
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/mypy
+	$(LINT_BIN)/python tools/slither_lint.py --solc "$$($(BIN)/python -m tradechain.toolchain solc-path)" --out bench/slither.json
 
 node-start: install  ## start the persistent local chain (Anvil) on 8545
 	$(TRADECHAIN) node start

@@ -108,6 +108,9 @@ contract DocumentRegistry is IDocumentRegistry {
 
     /// @dev The batch `root` of the caller's (active) organisation.
     function _issuedBy(bytes32 root) private view returns (Batch storage batch) {
+        // Called for the organisation (and the revert if the caller is not an active member): any active account of
+        // the issuing organisation may revoke its batches, whatever its roles.
+        // slither-disable-next-line unused-return -- the roles are not needed (see the lines above)
         (uint32 org,) = participants.activeRoles(msg.sender);
         batch = _batches[root][org];
         if (batch.anchoredAt == 0) revert NonexistentBatch(root);

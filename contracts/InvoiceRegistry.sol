@@ -22,6 +22,12 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
 
     IParticipantRegistry public immutable participants;
 
+    // Slither note: `since` (block.timestamp) is packed into the same word as every other field of an invoice, and
+    // Slither's data flow is not field-sensitive, so it takes each comparison of a status, a share or an organisation
+    // read from that word for a timestamp comparison (`timestamp`) and a strict equality on a manipulable value
+    // (`incorrect-equality`). None of them compares a time or a balance; each is marked where it stands. The only
+    // real time comparison is the acknowledgment deadline.
+
     /// @dev An {Invoice} packed: firstOrg bits 0-31, firstBps 32-47, totalBps 48-63, status 64-71, since 72-111.
     mapping(bytes32 fingerprint => uint256 packed) private _invoices;
     mapping(bytes32 fingerprint => mapping(uint32 organisation => uint16 shareBps)) private _shares;
@@ -35,12 +41,14 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     /// @inheritdoc IInvoiceRegistry
     function register(bytes32 fingerprint, uint16 shareBps, bytes32[4] calldata secondary) external {
         Invoice memory invoice = _load(fingerprint);
+        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
         if (invoice.status == Status.Settled) revert InvoiceAlreadySettled(fingerprint);
         if (shareBps == 0 || shareBps > FULL) revert InvalidShare(shareBps);
         if (uint256(invoice.totalBps) + shareBps > FULL) {
             revert InvoiceAlreadyFinanced(fingerprint, invoice.firstOrg, invoice.since);
         }
         uint32 org = participants.requireRole(msg.sender, Roles.FINANCIER);
+        // slither-disable-next-line incorrect-equality -- no time compared (Slither note above)
         if (invoice.status == Status.Financed && _participating(fingerprint, org, invoice)) {
             revert AlreadyParticipating(fingerprint, org);
         }
@@ -61,6 +69,7 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
             if (shareBps == 0 || shareBps > FULL) revert InvalidShare(shareBps);
             Invoice memory invoice = _load(fingerprint);
             if (
+                // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
                 invoice.status == Status.Settled || uint256(invoice.totalBps) + shareBps > FULL
                     || (invoice.status == Status.Financed && _participating(fingerprint, org, invoice))
             ) {
@@ -77,8 +86,10 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     function cancel(bytes32 fingerprint) external {
         uint32 org = participants.requireRole(msg.sender, Roles.FINANCIER);
         Invoice memory invoice = _load(fingerprint);
+        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
         if (invoice.status == Status.Settled) revert InvoiceAlreadySettled(fingerprint);
         uint16 share;
+        // slither-disable-next-line incorrect-equality -- no time compared (Slither note above)
         if (invoice.firstOrg == org && invoice.firstBps != 0) {
             share = invoice.firstBps;
             invoice.firstBps = 0;
@@ -88,6 +99,7 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
             delete _shares[fingerprint][org];
         }
         invoice.totalBps -= share;
+        // slither-disable-next-line incorrect-equality -- no time compared (Slither note above)
         if (invoice.totalBps == 0) delete _invoices[fingerprint]; // nobody finances it: it may be financed anew
         else _store(fingerprint, invoice);
         emit FinancingCancelled(fingerprint, org, share);
@@ -97,7 +109,9 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     function settle(bytes32 fingerprint) external {
         uint32 org = participants.requireRole(msg.sender, Roles.FINANCIER);
         Invoice memory invoice = _load(fingerprint);
+        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
         if (invoice.status == Status.Settled) revert InvoiceAlreadySettled(fingerprint);
+        // slither-disable-next-line incorrect-equality -- no time compared (Slither note above)
         if (invoice.status == Status.None || !_participating(fingerprint, org, invoice)) {
             revert NotParticipating(fingerprint, org);
         }
@@ -110,6 +124,8 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     function acknowledge(bytes32 fingerprint, address buyer, uint256 nonce, uint256 deadline, bytes calldata signature)
         external
     {
+        // Intended: a deadline of the buyer's choosing; a validator's few seconds of drift are immaterial.
+        // slither-disable-next-line timestamp -- the acknowledgment deadline (see the line above)
         if (block.timestamp > deadline) revert AcknowledgmentExpired(fingerprint, deadline);
         address recorded = _acknowledgedBy[fingerprint];
         if (recorded != address(0)) revert InvoiceAlreadyAcknowledged(fingerprint, recorded);
@@ -149,14 +165,17 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
         return _acknowledgedBy[fingerprint];
     }
 
+    /// @dev The share of `organisation` in invoice `fingerprint`: in the invoice's own record or a share slot.
     function _shareOf(bytes32 fingerprint, uint32 organisation) private view returns (uint16) {
         Invoice memory invoice = _load(fingerprint);
+        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
         if (invoice.firstOrg == organisation && invoice.firstBps != 0) return invoice.firstBps;
         return _shares[fingerprint][organisation];
     }
 
     /// @dev Whether `org` holds a share of the financed invoice `fingerprint`.
     function _participating(bytes32 fingerprint, uint32 org, Invoice memory invoice) private view returns (bool) {
+        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
         return (invoice.firstOrg == org && invoice.firstBps != 0) || _shares[fingerprint][org] != 0;
     }
 
@@ -165,6 +184,7 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     /// Emits {InvoiceFinanced}.
     function _record(bytes32 fingerprint, uint32 org, uint16 shareBps, Invoice memory invoice) private {
         uint16 total = invoice.totalBps + shareBps; // at most FULL: checked by the caller
+        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
         if (invoice.status == Status.None) {
             invoice.firstOrg = org;
             invoice.firstBps = shareBps;

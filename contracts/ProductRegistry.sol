@@ -30,6 +30,10 @@ contract ProductRegistry is IProductRegistry {
 
     IParticipantRegistry public immutable participants;
 
+    // Slither note: a unit's `since` (block.timestamp) lives in the same struct as its kind, size and custodian, and
+    // Slither's data flow is not field-sensitive, so it takes comparisons of those fields for timestamp comparisons
+    // (`timestamp`) and strict equalities on a manipulable value (`incorrect-equality`). Each is marked where it
+    // stands; the only real time comparisons are the expiry checks of `verify` and `verifyLot`.
     mapping(uint64 gtin => uint32 owner) private _gtinOwner;
     mapping(bytes32 lot => Lot) private _lots;
     mapping(bytes32 unit => Unit) private _units;
@@ -79,6 +83,7 @@ contract ProductRegistry is IProductRegistry {
         if (record.owner != org) revert NotGtinOwner(record.gtin, record.owner, org);
         if (count == 0) revert InvalidSerialCount(count);
         batch = keccak256(abi.encode(lot, serialsRoot));
+        // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
         if (_units[batch].kind != UnitKind.None) revert BatchAlreadyCommissioned(batch);
         _units[batch] = Unit(UnitKind.Batch, false, 0, org, 0, count, uint40(block.timestamp), false);
         _batchLot[batch] = lot;
@@ -105,6 +110,7 @@ contract ProductRegistry is IProductRegistry {
             if (child == container) revert NestingTooDeep(MAX_HEIGHT);
             Unit storage unit = _units[child];
             _checkHeld(child, unit, org);
+            // slither-disable-next-line timestamp -- nesting heights, not times (Slither note at the top; intermittent)
             if (unit.height + 1 > height) height = unit.height + 1;
             unit.packed = true;
             _parent[child] = container;
@@ -125,6 +131,8 @@ contract ProductRegistry is IProductRegistry {
         for (uint256 i = 0; i < children.length; ++i) {
             bytes32 child = children[i];
             if (_parent[child] != container) revert UnitNotInContainer(child, container);
+            // Each child leaves the container: one slot per child is the data itself (bounded by MAX_CHILDREN).
+            // slither-disable-next-line costly-loop -- the write is the operation (see the line above)
             delete _parent[child];
             Unit storage unit = _units[child];
             unit.packed = false;
@@ -200,6 +208,7 @@ contract ProductRegistry is IProductRegistry {
     /// @inheritdoc IProductRegistry
     function inspect(bytes32 unit, bool passed, bytes32 reportHash, uint64 location) external {
         uint32 org = participants.requireAnyRole(msg.sender, INSPECTORS);
+        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note at the top)
         if (_units[unit].kind == UnitKind.None) revert NonexistentUnit(unit);
         emit Inspected(unit, org, passed, reportHash, location);
     }
@@ -212,6 +221,7 @@ contract ProductRegistry is IProductRegistry {
         Unit storage unit = _units[batch];
         if (unit.kind != UnitKind.Batch) revert NotABatch(batch);
         uint32 holder = custodianOf(batch);
+        // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
         if (holder != org) revert NotCustodian(batch, holder, org);
         if (index >= unit.size || !_provesItem(batch, serial, index, proof)) {
             revert InvalidItemProof(batch, serial, index);
@@ -268,6 +278,9 @@ contract ProductRegistry is IProductRegistry {
         if (lot != _lotId(gtin, lotNumber) || expiresAt != record.expiresAt) return (Status.Mismatch, custodian);
         if (record.recalled) return (Status.Recalled, custodian);
         if (isDecommissioned(batch, index)) return (Status.Decommissioned, custodian);
+        // Intended: expiry is a date; a validator's few seconds of drift are immaterial. (The size check above is
+        // reported too, as the note at the top explains.)
+        // slither-disable-next-line timestamp -- the expiry date (see the lines above)
         if (record.expiresAt != 0 && block.timestamp > record.expiresAt) return (Status.Expired, custodian);
         return (Status.Authentic, custodian);
     }
@@ -284,6 +297,7 @@ contract ProductRegistry is IProductRegistry {
         custodian = custodianOf(lot);
         if (expiresAt != record.expiresAt) return (Status.Mismatch, custodian);
         if (record.recalled) return (Status.Recalled, custodian);
+        // slither-disable-next-line timestamp -- the expiry date, as in verify
         if (record.expiresAt != 0 && block.timestamp > record.expiresAt) return (Status.Expired, custodian);
         return (Status.Authentic, custodian);
     }
@@ -291,6 +305,7 @@ contract ProductRegistry is IProductRegistry {
     /// @inheritdoc IProductRegistry
     function getUnit(bytes32 unit) external view returns (Unit memory record) {
         record = _units[unit];
+        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note at the top)
         if (record.kind == UnitKind.None) revert NonexistentUnit(unit);
     }
 

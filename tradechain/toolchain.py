@@ -1,6 +1,7 @@
 """Install-time set-up of the external tools: the native Anvil binary and the Solidity compiler.
 
-``python -m tradechain.toolchain setup`` (run by ``make install``) is idempotent:
+``python -m tradechain.toolchain setup`` (run by ``make install``) is idempotent (``... solc-path`` prints where it
+registers solc):
 
 * **Anvil**: npm's ``@foundry-rs/anvil`` starts the native binary through a node wrapper. ``.tools/bin/anvil``
   links the native binary itself, so a signal (or a kill) reaches the node and not only its wrapper.
@@ -180,8 +181,11 @@ def setup() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args == ["solc-path"]:  # where `setup` registers solc (make lint hands it to Slither)
+        print(solc_path(project.solc_version()))
+        return 0
     if args != ["setup"]:
-        print("usage: python -m tradechain.toolchain setup", file=sys.stderr)
+        print("usage: python -m tradechain.toolchain setup | solc-path", file=sys.stderr)
         return 2
     try:
         setup()
