@@ -144,7 +144,9 @@ def test_an_acknowledgment_is_bound_to_chain_contract_and_deadline(sdk_as: Any, 
         message = bank.invoices.acknowledgment_message(fp(), 0, deadline)
         message["domain"][field] = value
         signed = Account.sign_message(encode_typed_data(full_message=message), buyer.signer.key)
-        ack = replace(buyer.invoices.sign_acknowledgment(fp(), deadline=deadline), signature="0x" + signed.signature.hex())
+        ack = replace(
+            buyer.invoices.sign_acknowledgment(fp(), deadline=deadline), signature="0x" + signed.signature.hex()
+        )
         with pytest.raises(revert_class("InvalidBuyerSignature")):
             bank.invoices.acknowledge(ack)  # signed for another chain or another contract
     expired = buyer.invoices.sign_acknowledgment(fp(), deadline=_latest_time(bank) - 1)
@@ -165,4 +167,3 @@ def test_secondary_fingerprints_are_one_anonymous_log_by_position(sdk_as: Any, s
         changed = {"number": "X-1", "issue_date": "2024-03-06", "buyer": {"scheme": "VAT", "id": "FR1"}, "amount": "9"}
         near = bank.invoices.check(fp(**{field: changed[field]})).near
         assert near == [{"fingerprint": "0x" + fp().primary.hex(), "differsIn": field.replace("issue_", "")}]
-
