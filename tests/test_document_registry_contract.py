@@ -77,8 +77,12 @@ def test_only_an_anchored_batch_of_ones_own_is_revoked(
     documents.anchor(root, 2, {"from": carrier})
     with reverts_with("NonexistentBatch", root):
         documents.revokeBatch(root, REASON, {"from": inspector})  # another issuer's batch
+    batch = documents.getBatch(root, members["carrier"])
+    assert (batch["issuer"], batch["count"], batch["revokedAt"]) == (members["carrier"], 2, 0)
+    assert batch["issuerRoles"] == documents.requiredRoles(BILL_OF_LADING)  # a carrier: the carrier role
     tx = documents.revokeBatch(root, REASON, {"from": carrier})
     assert tx.events["BatchRevoked"]["issuer"] == members["carrier"]
+    assert documents.getBatch(root, members["carrier"])["revokedAt"] == tx.timestamp
     with reverts_with("AlreadyRevoked", root, b"\0" * 32):
         documents.revokeBatch(root, REASON, {"from": carrier})
 

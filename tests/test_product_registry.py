@@ -100,6 +100,7 @@ def test_commissioning_stores_one_root_for_any_number_of_serials(products: Any, 
         gas[n] = tx.gas_used
         assert tx.events["Commissioned"]["count"] == n
         assert products.getUnit(batch_id(lot, tree.root))[5] == n
+        assert products.batchOf(batch_id(lot, tree.root)) == ("0x" + lot.hex(), "0x" + tree.root.hex())
     assert abs(gas[1000] - gas[1]) < 100  # the cost does not depend on the count
 
 
