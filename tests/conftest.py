@@ -23,6 +23,63 @@ from tradechain.suite import deploy_suite
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+def _matches_with_immutables(address: str, expected_bytecode: str, language: str) -> bool:
+    """Brownie's check that a deployed contract runs its build's code, allowing Solidity immutables.
+
+    Brownie compares the code at the address with the build's deployedBytecode byte for byte, but solc leaves
+    32 zero bytes in deployedBytecode where each immutable goes and fills them in at deployment: every contract of
+    ours with an immutable (the registry address) fails that check, and Brownie then drops its pcMap, so it is
+    never traced and never appears in the coverage report. Here a byte may differ only inside a run of at least
+    32 zero bytes of the expected code; lengths must match; the metadata tail is ignored as Brownie does."""
+    actual = bytes(web3.eth.get_code(address))  # type: ignore[arg-type]
+    expected = bytes.fromhex(expected_bytecode.removeprefix("0x"))
+    if language != "Solidity" or "_" in expected_bytecode or not expected or not actual:
+        return bool(_brownie_verify(address, expected_bytecode, language))
+
+    def strip_metadata(code: bytes) -> bytes:
+        return code[: -(int.from_bytes(code[-2:], "big") + 2)]
+
+    actual, expected = strip_metadata(actual), strip_metadata(expected)
+    if len(actual) != len(expected):
+        return False
+    zero_run = [0] * len(expected)  # length of the run of zero bytes each zero byte belongs to
+    i = 0
+    while i < len(expected):
+        if expected[i] != 0:
+            i += 1
+            continue
+        j = i
+        while j < len(expected) and expected[j] == 0:
+            j += 1
+        zero_run[i:j] = [j - i] * (j - i)
+        i = j
+    return all(a == e or zero_run[k] >= 32 for k, (a, e) in enumerate(zip(actual, expected, strict=True)))
+
+
+_brownie_verify: Any = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under ``--coverage``: the Anvil Brownie launches traces steps (``--steps-tracing``), from which Brownie
+        evaluates coverage, contracts with immutables keep their pcMap (see ``_matches_with_immutables``), and the SDK's
+    transactions and calls are traced too (``sdk_coverage``). A plain
+        run goes without either, which keeps it fast. (Brownie connects after collection, so the setting is in place
+        before Anvil starts.)"""
+    global _brownie_verify
+    if session.config.getoption("coverage", default=False):
+        import brownie.network.contract as brownie_contract
+        from brownie._config import CONFIG
+
+        network = CONFIG.argv.get("network") or CONFIG.settings["networks"]["default"]
+        CONFIG.networks[network].setdefault("cmd_settings", {})["steps_tracing"] = True
+        if _brownie_verify is None:
+            _brownie_verify = brownie_contract._verify_deployed_code
+            brownie_contract._verify_deployed_code = _matches_with_immutables
+            import sdk_coverage
+
+            sdk_coverage.install()
+
+
 @pytest.fixture(autouse=True)
 def isolate(fn_isolation: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test in its own chain snapshot, with its own off-chain serial store."""

@@ -98,6 +98,16 @@ def test_issue_batch_and_its_limits(certificates: Any, members: dict[str, int], 
         certificates.issueBatch(members["brand"], brand, serials[:1], [META], {"from": brand})
 
 
+def test_a_batch_holds_one_to_2000_certificates(certificates: Any, members: dict[str, int], brand: Any) -> None:
+    before = certificates.balanceOf(brand)
+    with reverts_with("InvalidBatch", 0, 2000):
+        certificates.issueBatch(members["brand"], brand, [], [], {"from": brand})
+    too_many = [i.to_bytes(32, "big") for i in range(1, 2002)]
+    with reverts_with("InvalidBatch", 2001, 2000):
+        certificates.issueBatch(members["brand"], brand, too_many, [META] * 2001, {"from": brand})
+    assert certificates.balanceOf(brand) == before
+
+
 # ------------------------------------------------------------------ ERC-721 conformance
 
 
@@ -196,6 +206,8 @@ def test_claims_are_for_owners_and_close_on_transfer(certificates: Any, brand: A
     tx = certificates.transferFrom(brand, accounts[17], issued, {"from": brand})
     assert "ClaimClosed" in tx.events and certificates.getCertificate(issued)["claimKey"] == ZERO
     certificates.openClaim(issued, key.address, {"from": accounts[17]})
+    with reverts_with("ERC721IncorrectOwner", brand, issued, accounts[17]):
+        certificates.cancelClaim(issued, {"from": brand})  # the former owner no longer may
     tx = certificates.cancelClaim(issued, {"from": accounts[17]})
     assert tx.events["ClaimClosed"]["claimNonce"] == 2
 

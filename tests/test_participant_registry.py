@@ -235,3 +235,31 @@ def test_require_any_role_accepts_one_of_several(
     registry.suspend(members["carrier"], ZERO32, {"from": admin})
     with reverts_with("OrganisationIsSuspended", members["carrier"]):
         registry.requireAnyRole(carrier, either)
+
+
+def test_lei_characters_outside_digits_and_capitals_are_rejected(registry: Any, admin: Any, brand: Any) -> None:
+    count = registry.organisationCount()
+    for bad in (b"5299-0000000000000" + lei(1)[18:].encode(), b"529900:000000000001" + b"0"):
+        with reverts_with("InvalidLei", bad):
+            registry.admit(bad, 0, b"DE", ROLE["brand"], ZERO32, brand, {"from": admin})
+    assert registry.organisationCount() == count
+
+
+def test_lei_check_digits_are_digits_never_letters(registry: Any, admin: Any, brand: Any) -> None:
+    bad = (lei(1)[:18] + "AB").encode()  # letters are allowed in the first 18 characters only
+    with reverts_with("InvalidLei", bad):
+        registry.admit(bad, 0, b"DE", ROLE["brand"], ZERO32, brand, {"from": admin})
+
+
+def test_consortium_admin_manages_a_suspended_organisation(
+    registry: Any, members: dict[str, int], admin: Any, brand: Any, accounts: Any
+) -> None:
+    org = members["brand"]
+    registry.suspend(org, ZERO32, {"from": admin})
+    with reverts_with("OrganisationIsSuspended", org):
+        registry.updateProfile(org, b"\x44" * 32, {"from": brand})  # its own manager may not, while suspended
+    tx = registry.updateProfile(org, b"\x44" * 32, {"from": admin})
+    assert tx.events["ProfileUpdated"]["newProfileHash"] == "0x" + "44" * 32
+    registry.addAccount(org, accounts[15], False, {"from": admin})
+    assert registry.organisationOf(accounts[15]) == (org, False)
+    assert registry.getOrganisation(org)["activeAccounts"] == 2

@@ -100,6 +100,7 @@ def test_commissioning_stores_one_root_for_any_number_of_serials(products: Any, 
         gas[n] = tx.gas_used
         assert tx.events["Commissioned"]["count"] == n
         assert products.getUnit(batch_id(lot, tree.root))[5] == n
+        assert products.batchOf(batch_id(lot, tree.root)) == ("0x" + lot.hex(), "0x" + tree.root.hex())
     assert abs(gas[1000] - gas[1]) < 100  # the cost does not depend on the count
 
 
@@ -349,3 +350,80 @@ def test_record_events_anchors_each_event(products: Any, members: dict[str, int]
         products.recordEvents([], {"from": carrier})
     with reverts_with("UnregisteredAccount"):
         products.recordEvents(anchors[:1], {"from": outsider})
+
+
+# ------------------------------------------------------------------ edges of the rules above
+
+
+def test_gtin_zero_is_not_a_gtin(products: Any, brand: Any) -> None:
+    with reverts_with("InvalidGtin", 0):
+        products.claimGtin(0, {"from": brand})
+
+
+def test_serialized_packs_expire_with_their_lot_and_a_lot_without_expiry_never_does(
+    products: Any, members: dict[str, int], brand: Any
+) -> None:
+    products.claimGtin(GTIN_B, {"from": brand})
+    soon = chain.time() + 100
+    batches = {}
+    for number, expiry in (("NOEXP", 0), ("SOON", soon)):
+        products.registerLot(GTIN_B, b20(number), expiry, b"IT", ZERO32, 0, {"from": brand})
+        tree = MerkleTree.build([serial_leaf(GTIN_B, s, i) for i, s in enumerate(SERIALS[:4])])
+        products.commission(lot_id(GTIN_B, number), tree.root, 4, 0, {"from": brand})
+        batches[number] = (batch_id(lot_id(GTIN_B, number), tree.root), tree, expiry)
+
+    def status(number: str) -> int:
+        bid, tree, expiry = batches[number]
+        return int(products.verify(GTIN_B, b20(SERIALS[1]), b20(number), expiry, bid, 1, tree.proof(1))[0])
+
+    assert status("NOEXP") == status("SOON") == Status.AUTHENTIC
+    chain.sleep(200)
+    chain.mine()
+    assert status("SOON") == Status.EXPIRED
+    assert status("NOEXP") == Status.AUTHENTIC
+    assert products.verifyLot(GTIN_B, b20("NOEXP"), 0) == (Status.AUTHENTIC, members["brand"])
+
+
+def test_a_container_fills_over_several_packings_and_never_holds_itself(
+    products: Any, brand: Any, lot: bytes, batch: tuple[bytes, MerkleTree]
+) -> None:
+    with reverts_with("NestingTooDeep", 8):
+        products.pack(CONTAINER, [CONTAINER], 0, {"from": brand})
+    products.pack(CONTAINER, [batch[0]], 0, {"from": brand})
+    tx = products.pack(CONTAINER, [lot], 0, {"from": brand})  # the same container again: added to it
+    assert tx.events["Packed"]["children"] == ["0x" + lot.hex()]
+    assert products.parentOf(batch[0]) == products.parentOf(lot) == "0x" + CONTAINER.hex()
+    with reverts_with("NestingTooDeep", 8):
+        products.pack(CONTAINER, [CONTAINER], 0, {"from": brand})
+
+
+def test_only_a_container_is_unpacked(products: Any, brand: Any, lot: bytes, batch: tuple[bytes, MerkleTree]) -> None:
+    with reverts_with("NotAContainer", lot):
+        products.unpack(lot, [batch[0]], 0, {"from": brand})
+
+
+def test_lists_hold_at_most_their_bound(products: Any, brand: Any, lot: bytes) -> None:
+    children = [i.to_bytes(32, "big") for i in range(1, 258)]
+    with reverts_with("InvalidListLength", 257, 256):
+        products.pack(CONTAINER, children, 0, {"from": brand})
+    with reverts_with("InvalidListLength", 0, 256):
+        products.pack(CONTAINER, [], 0, {"from": brand})
+
+
+def test_unknown_units_and_lots_are_named_as_such(products: Any, brand: Any) -> None:
+    unknown = b"\x09" * 32
+    with reverts_with("NonexistentUnit", unknown):
+        products.cancelShipment(unknown, {"from": brand})
+    with reverts_with("NonexistentUnit", unknown):
+        products.getUnit(unknown)
+    with reverts_with("NonexistentLot", unknown):
+        products.getLot(unknown)
+
+
+def test_an_index_beyond_the_batch_is_no_item(
+    products: Any, brand: Any, members: dict[str, int], batch: tuple[bytes, MerkleTree]
+) -> None:
+    bid, tree = batch
+    with reverts_with("InvalidItemProof", bid, b20(SERIALS[5]), len(SERIALS)):
+        products.dispense(bid, b20(SERIALS[5]), len(SERIALS), tree.proof(5), 0, {"from": brand})
+    assert not products.isDecommissioned(bid, len(SERIALS))
