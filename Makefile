@@ -11,7 +11,7 @@ BROWNIE := $(BIN)/brownie
 TRADECHAIN := $(BIN)/tradechain
 PYTEST_ARGS ?=
 
-.PHONY: help install compile test demo bench node-start node-stop clean lint
+.PHONY: help install compile test demo bench bench-invariants node-start node-stop clean lint
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,8 +39,12 @@ demo: compile  ## start the persistent local chain, deploy, run the cross-border
 	$(TRADECHAIN) node start
 	$(BROWNIE) run scripts/demo.py --network tradechain-local
 
-bench: compile  ## measure gas and throughput, write bench/results.json
+bench: compile  ## measure gas and throughput, run the invariants 10,000 steps each, write bench/results.json
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.invariants
+
+bench-invariants: compile  ## run every invariant machine for at least 10,000 steps, record them in bench/results.json
+	$(BIN)/python -m bench.invariants
 
 lint: install  ## static checks of the Python package
 	$(BIN)/ruff check tradechain scripts tests bench
