@@ -27,7 +27,7 @@ MACHINES = {
     "recall": "tests/test_recall_stateful.py",
 }
 MIN_STEPS = 10_000
-EXAMPLES = 50  # per round of Hypothesis; a machine runs rounds until it has its steps
+EXAMPLES = 20  # per round of Hypothesis (a few thousand steps); a machine runs rounds until it has its steps
 STEPS_PER_EXAMPLE = 300  # at most: Hypothesis ends some examples earlier
 
 
