@@ -15,7 +15,7 @@ BROWNIE := $(BIN)/brownie
 TRADECHAIN := $(BIN)/tradechain
 PYTEST_ARGS ?=
 
-.PHONY: help install compile test coverage demo bench node-start node-stop clean lint
+.PHONY: help install compile test coverage demo bench bench-invariants node-start node-stop clean lint
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,8 +54,12 @@ demo: compile  ## start the persistent local chain, deploy, run the cross-border
 	$(TRADECHAIN) node start
 	$(BROWNIE) run scripts/demo.py --network tradechain-local
 
-bench: compile  ## measure gas and throughput, write bench/results.json
+bench: compile  ## measure gas and throughput, run the invariants 10,000 steps each, write bench/results.json
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.invariants
+
+bench-invariants: compile  ## run every invariant machine for at least 10,000 steps, record them in bench/results.json
+	$(BIN)/python -m bench.invariants
 
 lint: install $(LINT_VENV)/.installed  ## static checks: ruff and mypy (Python), Slither (contracts; writes bench/slither.json)
 	$(BIN)/ruff check $(PY_SOURCES)

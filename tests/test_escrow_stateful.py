@@ -3,7 +3,8 @@ anchor, release, refund, dispute, resolve and time passing, by random actors. A 
 outcome; after every step, funds are conserved and nobody was paid who should not have been.
 
 Run length: ``TRADECHAIN_STATEFUL_EXAMPLES`` x ``TRADECHAIN_STATEFUL_STEPS`` (short in ``make test``, longer in
-``make bench``). Skipped under --coverage (too slow there)."""
+``make bench``); see tests/stateful_support.py, whose fast transactions and batched views it uses. Skipped under
+--coverage (too slow there)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import brownie
 import pytest
-from brownie import DocumentRegistry, MockUSDC, TradeEscrow, chain, web3
+from brownie import DocumentRegistry, MockUSDC, TradeEscrow, chain
 from brownie.test import strategy
-from hypothesis.stateful import HealthCheck  # type: ignore[attr-defined]
+from stateful_support import Counter, Fast, latest_timestamp, run_machine, skip_under_coverage
 
-EXAMPLES = int(os.environ.get("TRADECHAIN_STATEFUL_EXAMPLES", "20"))
-STEPS = int(os.environ.get("TRADECHAIN_STATEFUL_STEPS", "50"))
 DOCS = {0: 1, 1: 6}  # milestone -> document type: bill of lading, delivery attestation
-STEP_COUNT = {"steps": 0}
+COUNTER = Counter()
+MAX_ESCROWS = 16
 
 
 @dataclass
@@ -28,6 +27,7 @@ class Model:
     terms: tuple[Any, ...]
     amount: int
     deadline: int
+    id: bytes
     status: str = "open"  # open, funded, disputed, closed
     released: set[int] = field(default_factory=set)
     paid: int = 0
@@ -35,7 +35,7 @@ class Model:
 
 
 def now() -> int:
-    return int(web3.eth.get_block("latest").timestamp)
+    return latest_timestamp()
 
 
 class EscrowMachine:
@@ -48,13 +48,15 @@ class EscrowMachine:
     seconds = strategy("uint16", max_value=4_000)
 
     def __init__(cls, escrow: Any, token: Any, docs: Any, parties: dict[str, Any], orgs: dict[int, int]) -> None:
-        cls.escrow, cls.token, cls.docs, cls.p, cls.orgs = escrow, token, docs, parties, orgs
+        cls.escrow, cls.token, cls.docs, cls.p, cls.orgs = Fast(escrow), Fast(token), Fast(docs), parties, orgs
         cls.actors = [parties[k] for k in ("funder", "buyer", "seller", "arbiter", "carrier", "outsider")]
 
     def setup(self) -> None:
+        COUNTER.examples += 1
         self.escrows: list[Model] = []
-        self.seller_start = self.token.balanceOf(self.p["seller"])
-        self.funder_start = self.token.balanceOf(self.p["funder"])
+        self.seller_start, self.funder_start = self.token.views(
+            [("balanceOf", [self.p["seller"]]), ("balanceOf", [self.p["funder"]])]
+        )
         self.refunded = 0
         self.to_seller = 0
         # every example starts with one escrow in each interesting state, so short sequences reach them all:
@@ -70,15 +72,13 @@ class EscrowMachine:
     def _pick(self, which: int) -> Model | None:
         return self.escrows[which % len(self.escrows)] if self.escrows else None
 
-    def _attempt(self, call: Any, *args: Any) -> bool:
-        try:
-            call(*args)
-            return True
-        except brownie.exceptions.VirtualMachineError:
-            return False
+    def _attempt(self, fn: str, sender: Any, *args: Any) -> bool:
+        return self.escrow.send(sender, fn, *args).ok
 
     def rule_open(self, amount: int, split: int) -> None:
         n = len(self.escrows)
+        if n >= MAX_ESCROWS:  # keeps the invariant's reads (every escrow, every step) bounded in long examples
+            return
         deadline = now() + 2_000
         terms = (
             self.p["funder"],
@@ -92,15 +92,16 @@ class EscrowMachine:
             n.to_bytes(32, "big"),
             [(split, 1 << DOCS[0], 0), (10_000 - split, 1 << DOCS[1], 0)],
         )
-        self.escrow.open(terms, {"from": self.p["funder"]})
-        self.escrows.append(Model(terms, amount, deadline))
+        assert self.escrow.send(self.p["funder"], "open", terms).ok
+        (escrow_id,) = self.escrow.views([("escrowIdOf", [terms])])
+        self.escrows.append(Model(terms, amount, deadline, escrow_id))
 
     def rule_fund(self, which: int, actor: int) -> None:
         e = self._pick(which)
         if e is None:
             return
         sender = self.actors[actor]
-        ok = self._attempt(self.escrow.fund, e.terms, {"from": sender})
+        ok = self._attempt("fund", sender, e.terms)
         assert ok == (e.status == "open" and sender == self.p["funder"])
         if ok:
             e.status = "funded"
@@ -120,24 +121,24 @@ class EscrowMachine:
             return
         doc_hash = os.urandom(32)
         kind = DOCS[milestone]
-        root = self.docs.leafOf(doc_hash, kind, e.terms[7])  # a batch of one: its root is its leaf
+        (root,) = self.docs.views([("leafOf", [doc_hash, kind, e.terms[7]])])  # a batch of one: its root is its leaf
         issuer = self.p["carrier"] if milestone == 0 else self.p["inspector"]
-        self.docs.anchor(root, 1, {"from": issuer})
+        assert self.docs.send(issuer, "anchor", root, 1).ok
         e.anchored[milestone] = (doc_hash, kind, root, self.orgs[milestone])
 
     def rule_release(self, which: int, milestone: int, actor: int) -> None:
         e = self._pick(which)
         if e is None:
             return
-        proofs = [(h, k, r, org, []) for h, k, r, org in e.anchored.values()]
-        before = self.token.balanceOf(self.p["seller"])
-        ok = self._attempt(self.escrow.release, e.terms, milestone, proofs, {"from": self.actors[actor]})
+        proofs: list[tuple[Any, ...]] = [(h, k, r, org, []) for h, k, r, org in e.anchored.values()]
+        (before,) = self.token.views([("balanceOf", [self.p["seller"]])])
+        ok = self._attempt("release", self.actors[actor], e.terms, milestone, proofs)
         expected = e.status == "funded" and milestone not in e.released and milestone in e.anchored
         assert ok == expected
         if ok:
             e.released.add(milestone)
             pay = e.amount - e.paid if len(e.released) == 2 else e.amount * e.terms[9][milestone][0] // 10_000
-            assert self.token.balanceOf(self.p["seller"]) - before == pay
+            assert self.token.views([("balanceOf", [self.p["seller"]])])[0] - before == pay
             e.paid += pay
             self.to_seller += pay
             if len(e.released) == 2:
@@ -148,7 +149,7 @@ class EscrowMachine:
         if e is None:
             return
         t = now()
-        ok = self._attempt(self.escrow.refund, e.terms, {"from": self.actors[actor]})
+        ok = self._attempt("refund", self.actors[actor], e.terms)
         if e.status != "funded" or t + 1 < e.deadline - 2:
             assert not ok
         elif t > e.deadline + 2:
@@ -167,7 +168,7 @@ class EscrowMachine:
         if e is None:
             return
         sender = self.actors[actor]
-        ok = self._attempt(self.escrow.dispute, e.terms, b"\0" * 32, {"from": sender})
+        ok = self._attempt("dispute", sender, e.terms, b"\0" * 32)
         assert ok == (e.status == "funded" and sender == self.p["buyer"])
         if ok:
             e.status = "disputed"
@@ -177,7 +178,7 @@ class EscrowMachine:
         if e is None:
             return
         sender = self.actors[actor]
-        ok = self._attempt(self.escrow.resolve, e.terms, share, {"from": sender})
+        ok = self._attempt("resolve", sender, e.terms, share)
         assert ok == (e.status == "disputed" and sender == self.p["arbiter"])
         if ok:
             left = e.amount - e.paid
@@ -187,27 +188,29 @@ class EscrowMachine:
             e.status = "closed"
 
     def invariant(self) -> None:
-        STEP_COUNT["steps"] += 1
+        COUNTER.checks += 1
         held = 0
-        for e in self.escrows:
-            state = self.escrow.getState(self.escrow.escrowIdOf(e.terms))
+        states = self.escrow.views([("getState", [e.id]) for e in self.escrows])
+        for e, (_, _, state_funded, state_paid) in zip(self.escrows, states, strict=True):
             funded = e.amount if e.status != "open" else 0
-            assert (state["funded"], state["paidOut"]) == (funded, e.paid if funded else 0)
-            held += state["funded"] - state["paidOut"]
+            assert (state_funded, state_paid) == (funded, e.paid if funded else 0)
+            held += state_funded - state_paid
+        in_escrow, seller, funder = self.token.views(
+            [("balanceOf", [self.escrow.address]), ("balanceOf", [self.p["seller"]]), ("balanceOf", [self.p["funder"]])]
+        )
         # the escrow holds exactly what its escrows still owe
-        assert self.token.balanceOf(self.escrow) == held
+        assert in_escrow == held
         # the seller got exactly the releases and splits; the funder exactly the refunds
-        assert self.token.balanceOf(self.p["seller"]) - self.seller_start == self.to_seller
+        assert seller - self.seller_start == self.to_seller
         funded_total = sum(e.amount for e in self.escrows if e.status != "open")
-        assert self.token.balanceOf(self.p["funder"]) - self.funder_start == self.refunded - funded_total
+        assert funder - self.funder_start == self.refunded - funded_total
 
 
 @pytest.mark.no_call_coverage
 def test_funds_are_conserved_over_random_sequences(
     state_machine: Any, registry: Any, members: dict[str, int], admin: Any, accounts: Any, request: Any
 ) -> None:
-    if request.config.getoption("coverage", default=False):
-        pytest.skip("stateful tests are too slow under --coverage; they run in make test and make bench")
+    skip_under_coverage(request)
     docs = DocumentRegistry.deploy(registry, {"from": admin})
     escrow = TradeEscrow.deploy(registry, docs, {"from": admin})
     token = MockUSDC.deploy({"from": admin})
@@ -223,20 +226,14 @@ def test_funds_are_conserved_over_random_sequences(
         "inspector": accounts[5],
         "outsider": accounts[19],
     }
-    STEP_COUNT["steps"] = 0
-    state_machine(
+    run_machine(
+        "escrow",
+        state_machine,
         EscrowMachine,
+        COUNTER,
         escrow,
         token,
         docs,
         parties,
         {0: members["carrier"], 1: members["inspector"]},
-        settings={
-            "max_examples": EXAMPLES,
-            "stateful_step_count": STEPS,
-            "deadline": None,
-            "suppress_health_check": list(HealthCheck),
-        },
     )
-    print(f"stateful escrow test: {STEP_COUNT['steps']} steps checked")
-    assert STEP_COUNT["steps"] >= EXAMPLES

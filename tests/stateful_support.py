@@ -1,0 +1,255 @@
+"""Shared machinery of the stateful invariant tests (Brownie's ``state_machine``).
+
+A step must cost milliseconds, not Brownie's tens: transactions go straight to Anvil (``eth_sendTransaction``
+from its unlocked accounts, then the receipt: no Brownie receipt object, no trace), a refused one is replayed as
+an ``eth_call`` to read its custom error, decoded from the compiled ABIs, and an invariant reads all its views in
+one batched JSON-RPC request.
+
+Run length: ``TRADECHAIN_STATEFUL_EXAMPLES`` examples of at most ``TRADECHAIN_STATEFUL_STEPS`` steps (Hypothesis
+may end an example early); with ``TRADECHAIN_STATEFUL_MIN_STEPS`` the machine is run again until at least that
+many rule steps were executed. ``TRADECHAIN_STATEFUL_REPORT`` names a JSON file into which each machine merges
+``{name: {"steps", "examples", "seconds"}}`` (the bench collects it)."""
+
+from __future__ import annotations
+
+import collections
+import gc
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from brownie import chain, project, web3
+from eth_abi import decode, encode
+from hypothesis.stateful import HealthCheck  # type: ignore[attr-defined]
+
+EXAMPLES = int(os.environ.get("TRADECHAIN_STATEFUL_EXAMPLES", "20"))
+STEPS = int(os.environ.get("TRADECHAIN_STATEFUL_STEPS", "100"))
+MIN_STEPS = int(os.environ.get("TRADECHAIN_STATEFUL_MIN_STEPS", "0"))
+REPORT = os.environ.get("TRADECHAIN_STATEFUL_REPORT")
+GAS = 8_000_000
+TALLY: collections.Counter[str] = collections.Counter()  # "fn: ok" or "fn: ErrorName", over one run
+
+
+def abi_type(param: dict[str, Any]) -> str:
+    """The eth_abi type string of an ABI parameter (tuples spelled out)."""
+    kind: str = param["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(abi_type(c) for c in param["components"]) + ")" + kind[len("tuple") :]
+    return kind
+
+
+def _selector(name: str, inputs: Sequence[dict[str, Any]]) -> bytes:
+    from eth_hash.auto import keccak
+
+    return bytes(keccak(f"{name}({','.join(abi_type(p) for p in inputs)})".encode()))[:4]
+
+
+def _errors() -> dict[bytes, tuple[str, list[str]]]:
+    """Every custom error of the project's contracts (and what they inherit): selector -> (name, types)."""
+    out: dict[bytes, tuple[str, list[str]]] = {}
+    for loaded in project.get_loaded_projects():  # type: ignore[attr-defined]
+        for container in loaded:
+            abi: list[Any] = container.abi
+            for item in abi:
+                if item["type"] == "error":
+                    types = [abi_type(p) for p in item["inputs"]]
+                    out[_selector(item["name"], item["inputs"])] = (item["name"], types)
+    return out
+
+
+def _normalise(value: Any) -> Any:
+    """eth_abi's decoded values in the forms the models keep: addresses checksummed, tuples of them alike."""
+    if isinstance(value, tuple):
+        return tuple(_normalise(v) for v in value)
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return web3.to_checksum_address(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a transaction: mined, or refused with a custom error and its arguments."""
+
+    ok: bool
+    error: str = ""
+    args: tuple[Any, ...] = ()
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    timestamp: int = 0
+
+    def refused(self) -> tuple[str, tuple[Any, ...]] | None:
+        return None if self.ok else (self.error, self.args)
+
+
+class Fast:
+    """Transactions and views on one deployed contract, bypassing Brownie's receipts and traces."""
+
+    def __init__(self, contract: Any) -> None:
+        self.address = str(contract.address)
+        self._fns: dict[str, tuple[bytes, list[str], list[str]]] = {}
+        for item in contract.abi:
+            if item["type"] != "function":
+                continue
+            entry = (
+                _selector(item["name"], item["inputs"]),
+                [abi_type(p) for p in item["inputs"]],
+                [abi_type(p) for p in item["outputs"]],
+            )
+            signature = f"{item['name']}({','.join(entry[1])})"
+            self._fns[signature] = entry
+            self._fns.setdefault(item["name"], entry)  # an overloaded name: call it by its signature
+        self.errors = _errors()
+
+    def calldata(self, fn: str, args: Sequence[Any]) -> str:
+        selector, types, _ = self._fns[fn]
+        return "0x" + (selector + encode(types, [_plain(a) for a in args])).hex()
+
+    def decode_error(self, data: str) -> tuple[str, tuple[Any, ...]]:
+        raw = bytes.fromhex(data[2:])
+        name, types = self.errors[raw[:4]]
+        return name, _normalise(tuple(decode(types, raw[4:])))
+
+    def send(self, sender: Any, fn: str, *args: Any) -> Outcome:
+        """Sends ``fn(*args)`` from ``sender`` (an unlocked Anvil account); a refusal is read back by eth_call."""
+        tx = {"from": str(sender), "to": self.address, "data": self.calldata(fn, args), "gas": hex(GAS)}
+        receipt = _mined(tx, fn)
+        stamp = receipt.get("blockTimestamp")
+        if stamp is None:
+            block = web3.provider.make_request("eth_getBlockByHash", [receipt["blockHash"], False])  # type: ignore[arg-type]
+            stamp = block["result"]["timestamp"]
+        timestamp = int(stamp, 16) if isinstance(stamp, str) else int(stamp)
+        if int(receipt["status"], 16) == 1:
+            TALLY[f"{fn}: ok"] += 1
+            return Outcome(True, logs=receipt["logs"], timestamp=timestamp)
+        call: dict[str, Any] = dict(web3.provider.make_request("eth_call", [tx, "latest"]))  # type: ignore[arg-type]
+        data = (call.get("error") or {}).get("data")
+        if not data:
+            raise AssertionError(f"{fn}{args} reverted on chain but not as a call: {call}")
+        name, decoded = self.decode_error(data)
+        TALLY[f"{fn}: {name}"] += 1
+        return Outcome(False, name, decoded, timestamp=timestamp)
+
+    def views(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Many views in one batched JSON-RPC request; a view that reverts gives its (error name, args)."""
+        requests = [
+            ("eth_call", [{"to": self.address, "data": self.calldata(fn, args)}, "latest"]) for fn, args in calls
+        ]
+        replies = web3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
+        if not isinstance(replies, list):
+            raise RuntimeError(f"batch refused: {replies}")
+        replies = sorted(replies, key=lambda r: int(r["id"]))
+        out: list[Any] = []
+        for (fn, _), reply in zip(calls, replies, strict=True):
+            if "error" in reply:
+                out.append(Refused(*self.decode_error(reply["error"]["data"])))
+                continue
+            types = self._fns[fn][2]
+            values = _normalise(tuple(decode(types, bytes.fromhex(reply["result"][2:]))))
+            out.append(values[0] if len(values) == 1 else values)
+        return out
+
+
+def _mined(tx: dict[str, Any], fn: str) -> dict[str, Any]:
+    """The receipt of ``tx``, sent by an unlocked account. (Not ``eth_sendTransactionSync``, one round trip fewer:
+    in a run of tens of thousands of steps, Anvil once missed the mining of the transaction it waited for, and
+    answered after its 30 s timeout without the transaction's hash.)"""
+    reply = web3.provider.make_request("eth_sendTransaction", [tx])  # type: ignore[arg-type]
+    if "error" in reply:
+        raise RuntimeError(f"{fn}: {reply['error']}")
+    deadline = time.perf_counter() + 30
+    while True:
+        got = web3.provider.make_request("eth_getTransactionReceipt", [reply["result"]])  # type: ignore[arg-type]
+        if got.get("result"):
+            return dict(got["result"])
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{fn}: transaction {reply['result']} not mined in 30 s")
+        time.sleep(0.0005)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A view that reverted."""
+
+    error: str
+    args: tuple[Any, ...]
+
+
+def _plain(value: Any) -> Any:
+    """Brownie accounts and contracts as addresses; lists and tuples element by element."""
+    if hasattr(value, "address"):
+        return str(value.address)
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def latest_timestamp() -> int:
+    reply = web3.provider.make_request("eth_getBlockByNumber", ["latest", False])  # type: ignore[arg-type]
+    return int(reply["result"]["timestamp"], 16)
+
+
+# ------------------------------------------------------------------ run length and step counts
+
+
+@dataclass
+class Counter:
+    """Rule steps executed: invariant checks less the one Hypothesis makes right after each example's setup."""
+
+    examples: int = 0
+    checks: int = 0
+
+    @property
+    def steps(self) -> int:
+        return self.checks - self.examples
+
+
+def settings() -> dict[str, Any]:
+    return {
+        "max_examples": EXAMPLES,
+        "stateful_step_count": STEPS,
+        "deadline": None,
+        "suppress_health_check": list(HealthCheck),
+    }
+
+
+def skip_under_coverage(request: Any) -> None:
+    if request.config.getoption("coverage", default=False):
+        pytest.skip("stateful tests are too slow under --coverage; they run in make test and make bench")
+
+
+def run_machine(
+    name: str, state_machine: Callable[..., None], machine: type, counter: Counter, *args: Any
+) -> dict[str, float]:
+    """Runs ``machine`` (again, while fewer than ``MIN_STEPS`` steps ran), reports and returns its figures."""
+    counter.examples = counter.checks = 0
+    TALLY.clear()
+    start = time.perf_counter()
+    # Brownie runs a full garbage collection at every chain revert (one per example): freezing what exists now
+    # leaves it only the objects of the run itself to scan
+    gc.freeze()
+    try:
+        rounds = 0
+        while True:
+            if rounds:  # back to the state the first round started from (Brownie's snapshot of it)
+                chain.revert()
+            state_machine(machine, *args, settings=settings())
+            rounds += 1
+            if counter.steps >= MIN_STEPS:
+                break
+    finally:
+        gc.unfreeze()
+    seconds = time.perf_counter() - start
+    figures = {"steps": counter.steps, "examples": counter.examples, "seconds": round(seconds, 1)}
+    print(f"stateful {name}: {counter.steps} steps in {counter.examples} examples, {seconds:.1f} s")
+    print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(TALLY.items())))
+    if REPORT:
+        path = Path(REPORT)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        data[name] = figures
+        path.write_text(json.dumps(data, indent=2) + "\n")
+    assert counter.steps >= max(MIN_STEPS, 1)
+    return figures
