@@ -29,7 +29,7 @@ REPLAY_GAS = 30_000_000
 # A step trace grows with the gas used: past this, tracing one transaction takes Anvil minutes (Brownie's request
 # times out). Such transactions are the batch and throughput tests, whose paths smaller transactions also take.
 # (The demo's views over a thousand certificates, replayed and traced, took Anvil past 20 GB.)
-MAX_TRACED_GAS = 2_000_000
+MAX_TRACED_GAS = 600_000
 
 
 def _rpc(method: str, params: list[Any]) -> Any:
