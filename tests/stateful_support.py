@@ -216,6 +216,15 @@ def settings() -> dict[str, Any]:
     }
 
 
+def admit_suspended(registry: Any, admin: Any, lei: bytes, country: bytes, roles: int, account: Any) -> int:
+    """Admits an organisation with ``account`` as its manager and suspends it at once: an actor whose every
+    action must be refused. Returns its id."""
+    tx = registry.admit(lei, 0, country, roles, b"\0" * 32, account, {"from": admin})
+    organisation = int(tx.events["OrganisationAdmitted"]["organisation"])
+    registry.suspend(organisation, b"\0" * 32, {"from": admin})
+    return organisation
+
+
 def skip_under_coverage(request: Any) -> None:
     if request.config.getoption("coverage", default=False):
         pytest.skip("stateful tests are too slow under --coverage; they run in make test and make bench")

@@ -17,7 +17,7 @@ from typing import Any
 
 from conftest import ROLE, lei_bytes
 from hypothesis import strategies as st
-from stateful_support import Counter, Fast, Refused, run_machine, skip_under_coverage
+from stateful_support import Counter, Fast, Refused, admit_suspended, run_machine, skip_under_coverage
 
 from tradechain.gs1 import with_check_digit
 from tradechain.products import lot_id
@@ -282,9 +282,7 @@ def test_custody_only_moves_by_a_two_party_handover(
     request: Any,
 ) -> None:
     skip_under_coverage(request)
-    tx = registry.admit(lei_bytes(80), 0, b"NL", ROLE["carrier"], ZERO32, accounts[13], {"from": admin})
-    suspended = tx.events["OrganisationAdmitted"]["organisation"]
-    registry.suspend(suspended, ZERO32, {"from": admin})
+    suspended = admit_suspended(registry, admin, lei_bytes(80), b"NL", ROLE["carrier"], accounts[13])
     products.claimGtin(GTIN, {"from": brand})
     products.claimGtin(GTIN_B, {"from": manufacturer})
     for gtin, number in LOTS:

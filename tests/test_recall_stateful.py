@@ -17,7 +17,7 @@ from typing import Any
 from brownie import chain
 from conftest import ROLE, lei_bytes
 from hypothesis import strategies as st
-from stateful_support import Counter, Fast, Refused, latest_timestamp, run_machine, skip_under_coverage
+from stateful_support import Counter, Fast, Refused, admit_suspended, latest_timestamp, run_machine, skip_under_coverage
 
 from tradechain.gs1 import with_check_digit
 from tradechain.merkle import MerkleTree, serial_leaf
@@ -272,9 +272,7 @@ def test_a_recalled_lot_never_verifies_as_authentic(
     request: Any,
 ) -> None:
     skip_under_coverage(request)
-    tx = registry.admit(lei_bytes(90), 0, b"BE", ROLE["regulator"], ZERO32, accounts[13], {"from": admin})
-    suspended = tx.events["OrganisationAdmitted"]["organisation"]
-    registry.suspend(suspended, ZERO32, {"from": admin})
+    suspended = admit_suspended(registry, admin, lei_bytes(90), b"BE", ROLE["regulator"], accounts[13])
     soon = chain.time() + 4_000  # expires while the examples let time pass
     specs = [
         LotSpec(GTIN, "RC-L0", FAR, tuple(f"L0-SN{j}" for j in range(ITEMS))),

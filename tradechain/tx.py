@@ -127,6 +127,12 @@ class Transactor:
     def _rpc(self, method: str, params: list[Any]) -> Any:
         return rpc_with_retry(self.w3, method, params)
 
+    def _lost_node(self, exc: OSError) -> NodeUnreachable:
+        return NodeUnreachable(
+            f"lost the JSON-RPC node at {getattr(self.w3.provider, 'endpoint_uri', '?')} ({type(exc).__name__}); "
+            "once it is back, run the command again: bulk jobs resume where the chain stands"
+        )
+
     def _rpc_raw(self, method: str, params: list[Any]) -> dict[str, Any]:
         """Like _rpc, but returns the response with its error instead of raising on a JSON-RPC error."""
         for attempt in range(4):
@@ -134,11 +140,7 @@ class Transactor:
                 return dict(self.w3.provider.make_request(method, params))  # type: ignore[arg-type]
             except OSError as exc:
                 if attempt == 3:
-                    raise NodeUnreachable(
-                        f"lost the JSON-RPC node at {getattr(self.w3.provider, 'endpoint_uri', '?')} "
-                        f"({type(exc).__name__}); once it is back, run the command again: bulk jobs resume where "
-                        "the chain stands"
-                    ) from exc
+                    raise self._lost_node(exc) from exc
                 time.sleep(0.25 * 2**attempt)
             except Exception as exc:  # requests' ConnectionError is an OSError; anything else is fatal
                 raise NodeUnreachable(f"{getattr(self.w3.provider, 'endpoint_uri', '?')}: {exc}") from exc
@@ -259,10 +261,7 @@ class Transactor:
         try:
             out = provider.make_batch_request(requests)
         except OSError as exc:
-            raise NodeUnreachable(
-                f"lost the JSON-RPC node at {getattr(provider, 'endpoint_uri', '?')} ({type(exc).__name__}); once "
-                "it is back, run the command again: bulk jobs resume where the chain stands"
-            ) from exc
+            raise self._lost_node(exc) from exc
         if isinstance(out, dict):  # the whole batch failed
             raise NodeUnreachable(f"batch request failed: {out.get('error', out)}")
         return [dict(r) for r in sorted(out, key=lambda r: int(r["id"]))]
