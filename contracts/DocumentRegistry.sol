@@ -19,7 +19,8 @@ contract DocumentRegistry is IDocumentRegistry {
     IParticipantRegistry public immutable participants;
 
     mapping(bytes32 root => mapping(uint32 issuer => Batch)) private _batches;
-    mapping(bytes32 leaf => uint40 revokedAt) private _revokedDocuments;
+    /// @dev Per issuer: a leaf revoked by one organisation says nothing of the same leaf issued by another.
+    mapping(uint32 issuer => mapping(bytes32 leaf => uint40 revokedAt)) private _revokedDocuments;
 
     /// @param participantRegistry The consortium's membership.
     constructor(IParticipantRegistry participantRegistry) {
@@ -36,28 +37,29 @@ contract DocumentRegistry is IDocumentRegistry {
     }
 
     /// @inheritdoc IDocumentRegistry
-    function revokeBatch(bytes32 root, bytes32 reason) external {
-        Batch storage batch = _issuedBy(root);
+    function revokeBatch(bytes32 root, uint32 issuer, bytes32 reason) external {
+        Batch storage batch = _revocable(root, issuer);
         if (batch.revokedAt != 0) revert AlreadyRevoked(root, 0);
         batch.revokedAt = uint40(block.timestamp);
-        emit BatchRevoked(root, batch.issuer, reason);
+        emit BatchRevoked(root, issuer, reason, msg.sender);
     }
 
     /// @inheritdoc IDocumentRegistry
     function revokeDocument(
         bytes32 root,
+        uint32 issuer,
         bytes32 documentHash,
         uint8 docType,
         bytes32 tradeId,
         bytes32[] calldata proof,
         bytes32 reason
     ) external {
-        Batch storage batch = _issuedBy(root);
+        Batch storage batch = _revocable(root, issuer);
         bytes32 leaf = leafOf(documentHash, docType, tradeId);
         if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidDocumentProof(root, documentHash);
-        if (_revokedDocuments[leaf] != 0 || batch.revokedAt != 0) revert AlreadyRevoked(root, leaf);
-        _revokedDocuments[leaf] = uint40(block.timestamp);
-        emit DocumentRevoked(root, leaf, batch.issuer, reason);
+        if (_revokedDocuments[issuer][leaf] != 0 || batch.revokedAt != 0) revert AlreadyRevoked(root, leaf);
+        _revokedDocuments[issuer][leaf] = uint40(block.timestamp);
+        emit DocumentRevoked(root, leaf, issuer, reason, msg.sender);
     }
 
     /// @inheritdoc IDocumentRegistry
@@ -72,7 +74,7 @@ contract DocumentRegistry is IDocumentRegistry {
         Batch memory batch = _batches[root][issuer];
         bytes32 leaf = leafOf(documentHash, docType, tradeId);
         if (batch.anchoredAt == 0 || !MerkleProof.verifyCalldata(proof, root, leaf)) return result;
-        uint40 revokedAt = batch.revokedAt != 0 ? batch.revokedAt : _revokedDocuments[leaf];
+        uint40 revokedAt = batch.revokedAt != 0 ? batch.revokedAt : _revokedDocuments[issuer][leaf];
         result = Verification({
             valid: revokedAt == 0 && batch.issuerRoles & requiredRoles(docType) != 0,
             issuer: batch.issuer,
@@ -106,13 +108,16 @@ contract DocumentRegistry is IDocumentRegistry {
         return keccak256(bytes.concat(keccak256(abi.encode(documentHash, docType, tradeId))));
     }
 
-    /// @dev The batch `root` of the caller's (active) organisation.
-    function _issuedBy(bytes32 root) private view returns (Batch storage batch) {
-        // Called for the organisation (and the revert if the caller is not an active member): any active account of
-        // the issuing organisation may revoke its batches, whatever its roles.
-        // slither-disable-next-line unused-return -- the roles are not needed (see the lines above)
-        (uint32 org,) = participants.activeRoles(msg.sender);
-        batch = _batches[root][org];
+    /// @dev The batch `root` of `issuer`, if the caller may revoke it: an active account of the issuer (whatever its
+    /// roles), or the consortium admin, who has the only path for a suspended issuer.
+    function _revocable(bytes32 root, uint32 issuer) private view returns (Batch storage batch) {
+        if (!participants.isAdmin(msg.sender)) {
+            // Called for the organisation (and the revert if the caller is not an active member).
+            // slither-disable-next-line unused-return -- the roles are not needed (see the line above)
+            (uint32 org,) = participants.activeRoles(msg.sender);
+            if (org != issuer) revert UnauthorizedRevoker(msg.sender, issuer);
+        }
+        batch = _batches[root][issuer];
         if (batch.anchoredAt == 0) revert NonexistentBatch(root);
     }
 }

@@ -13,7 +13,8 @@ import {Roles} from "./libraries/Roles.sol";
 /// refused, a settled invoice is never financed again.
 /// @dev Gas: a single financier's registration writes one slot (its share sits in the invoice's own record, packed
 /// by hand so that it is read and written with one SLOAD and one SSTORE); only further syndication shares take a
-/// slot each. The four secondary fingerprints are the topics of one anonymous log.
+/// slot each. The four secondary fingerprints are the topics of one anonymous log. Syndicates: each financier
+/// settles or cancels its own share only (see {IInvoiceRegistry}).
 contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     uint256 private constant MAX_BATCH = 500;
     uint16 private constant FULL = 10_000;
@@ -28,10 +29,14 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     // (`incorrect-equality`). None of them compares a time or a balance; each is marked where it stands. The only
     // real time comparison is the acknowledgment deadline.
 
-    /// @dev An {Invoice} packed: firstOrg bits 0-31, firstBps 32-47, totalBps 48-63, status 64-71, since 72-111.
+    /// @dev An {Invoice} packed: firstOrg bits 0-31, firstBps 32-47, totalBps 48-63, status 64-71, since 72-111,
+    /// settledBps 112-127. A share (firstBps here, or in `_shares`) carries the flag {SETTLED} once it is settled.
     mapping(bytes32 fingerprint => uint256 packed) private _invoices;
     mapping(bytes32 fingerprint => mapping(uint32 organisation => uint16 shareBps)) private _shares;
-    mapping(bytes32 fingerprint => address buyer) private _acknowledgedBy;
+    mapping(bytes32 fingerprint => mapping(address buyer => uint40 at)) private _acknowledgedAt;
+
+    /// @dev The flag of a settled share (shares are at most 10,000, below bit 14).
+    uint16 private constant SETTLED = 0x8000;
 
     /// @param participantRegistry The consortium's membership.
     constructor(IParticipantRegistry participantRegistry) EIP712("tradechain InvoiceRegistry", "1") {
@@ -42,7 +47,7 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     function register(bytes32 fingerprint, uint16 shareBps, bytes32[4] calldata secondary) external {
         Invoice memory invoice = _load(fingerprint);
         // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
-        if (invoice.status == Status.Settled) revert InvoiceAlreadySettled(fingerprint);
+        if (invoice.status == Status.Settled || invoice.settledBps != 0) revert InvoiceAlreadySettled(fingerprint);
         if (shareBps == 0 || shareBps > FULL) revert InvalidShare(shareBps);
         if (uint256(invoice.totalBps) + shareBps > FULL) {
             revert InvoiceAlreadyFinanced(fingerprint, invoice.firstOrg, invoice.since);
@@ -70,7 +75,8 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
             Invoice memory invoice = _load(fingerprint);
             if (
                 // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
-                invoice.status == Status.Settled || uint256(invoice.totalBps) + shareBps > FULL
+                invoice.status == Status.Settled || invoice.settledBps != 0
+                    || uint256(invoice.totalBps) + shareBps > FULL
                     || (invoice.status == Status.Financed && _participating(fingerprint, org, invoice))
             ) {
                 emit RegistrationRefused(fingerprint, org, invoice.status, invoice.totalBps);
@@ -88,20 +94,18 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
         Invoice memory invoice = _load(fingerprint);
         // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
         if (invoice.status == Status.Settled) revert InvoiceAlreadySettled(fingerprint);
-        uint16 share;
-        // slither-disable-next-line incorrect-equality -- no time compared (Slither note above)
-        if (invoice.firstOrg == org && invoice.firstBps != 0) {
-            share = invoice.firstBps;
-            invoice.firstBps = 0;
-        } else {
-            share = _shares[fingerprint][org];
-            if (share == 0) revert NotParticipating(fingerprint, org);
-            delete _shares[fingerprint][org];
-        }
+        (uint16 share, bool first) = _ownShare(fingerprint, org, invoice);
+        if (first) invoice.firstBps = 0;
+        else delete _shares[fingerprint][org];
         invoice.totalBps -= share;
         // slither-disable-next-line incorrect-equality -- no time compared (Slither note above)
-        if (invoice.totalBps == 0) delete _invoices[fingerprint]; // nobody finances it: it may be financed anew
-        else _store(fingerprint, invoice);
+        if (invoice.totalBps == 0) {
+            delete _invoices[fingerprint]; // nobody finances it: it may be financed anew
+        } else {
+            // slither-disable-next-line incorrect-equality -- no time compared (Slither note above)
+            if (invoice.settledBps == invoice.totalBps) invoice.status = Status.Settled; // every share left is settled
+            _store(fingerprint, invoice);
+        }
         emit FinancingCancelled(fingerprint, org, share);
     }
 
@@ -111,13 +115,14 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
         Invoice memory invoice = _load(fingerprint);
         // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
         if (invoice.status == Status.Settled) revert InvoiceAlreadySettled(fingerprint);
+        (uint16 share, bool first) = _ownShare(fingerprint, org, invoice);
+        if (first) invoice.firstBps = share | SETTLED;
+        else _shares[fingerprint][org] = share | SETTLED;
+        invoice.settledBps += share;
         // slither-disable-next-line incorrect-equality -- no time compared (Slither note above)
-        if (invoice.status == Status.None || !_participating(fingerprint, org, invoice)) {
-            revert NotParticipating(fingerprint, org);
-        }
-        invoice.status = Status.Settled;
+        if (invoice.settledBps == invoice.totalBps) invoice.status = Status.Settled;
         _store(fingerprint, invoice);
-        emit InvoiceSettled(fingerprint, org);
+        emit InvoiceSettled(fingerprint, org, share, invoice.settledBps);
     }
 
     /// @inheritdoc IInvoiceRegistry
@@ -127,20 +132,20 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
         // Intended: a deadline of the buyer's choosing; a validator's few seconds of drift are immaterial.
         // slither-disable-next-line timestamp -- the acknowledgment deadline (see the line above)
         if (block.timestamp > deadline) revert AcknowledgmentExpired(fingerprint, deadline);
-        address recorded = _acknowledgedBy[fingerprint];
-        if (recorded != address(0)) revert InvoiceAlreadyAcknowledged(fingerprint, recorded);
+        if (_acknowledgedAt[fingerprint][buyer] != 0) revert InvoiceAlreadyAcknowledged(fingerprint, buyer);
         _useCheckedNonce(buyer, nonce);
         bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(ACKNOWLEDGMENT_TYPEHASH, fingerprint, nonce, deadline)));
         if (!SignatureChecker.isValidSignatureNowCalldata(buyer, digest, signature)) {
             revert InvalidBuyerSignature(fingerprint, buyer);
         }
-        _acknowledgedBy[fingerprint] = buyer;
+        _acknowledgedAt[fingerprint][buyer] = uint40(block.timestamp);
         emit InvoiceAcknowledged(fingerprint, buyer, nonce);
     }
 
     /// @inheritdoc IInvoiceRegistry
-    function check(bytes32 fingerprint) external view returns (Invoice memory) {
-        return _load(fingerprint);
+    function check(bytes32 fingerprint) external view returns (Invoice memory invoice) {
+        invoice = _load(fingerprint);
+        invoice.firstBps &= ~SETTLED;
     }
 
     /// @inheritdoc IInvoiceRegistry
@@ -161,22 +166,37 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc IInvoiceRegistry
-    function acknowledgedBy(bytes32 fingerprint) external view returns (address) {
-        return _acknowledgedBy[fingerprint];
+    function acknowledgedAt(bytes32 fingerprint, address buyer) external view returns (uint40) {
+        return _acknowledgedAt[fingerprint][buyer];
     }
 
-    /// @dev The share of `organisation` in invoice `fingerprint`: in the invoice's own record or a share slot.
+    /// @dev The share of `organisation` in invoice `fingerprint` (settled or not): in the invoice's own record or a
+    /// share slot.
     function _shareOf(bytes32 fingerprint, uint32 organisation) private view returns (uint16) {
         Invoice memory invoice = _load(fingerprint);
         // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
-        if (invoice.firstOrg == organisation && invoice.firstBps != 0) return invoice.firstBps;
-        return _shares[fingerprint][organisation];
+        if (invoice.firstOrg == organisation && invoice.firstBps != 0) return invoice.firstBps & ~SETTLED;
+        return _shares[fingerprint][organisation] & ~SETTLED;
     }
 
     /// @dev Whether `org` holds a share of the financed invoice `fingerprint`.
     function _participating(bytes32 fingerprint, uint32 org, Invoice memory invoice) private view returns (bool) {
         // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
         return (invoice.firstOrg == org && invoice.firstBps != 0) || _shares[fingerprint][org] != 0;
+    }
+
+    /// @dev The unsettled share of `org` and whether it is the first (held in the record). Reverts with
+    /// {NotParticipating} if `org` holds none, {ShareAlreadySettled} if it is settled.
+    function _ownShare(bytes32 fingerprint, uint32 org, Invoice memory invoice)
+        private
+        view
+        returns (uint16 share, bool first)
+    {
+        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
+        first = invoice.firstOrg == org && invoice.firstBps != 0;
+        share = first ? invoice.firstBps : _shares[fingerprint][org];
+        if (share == 0) revert NotParticipating(fingerprint, org);
+        if (share & SETTLED != 0) revert ShareAlreadySettled(fingerprint, org);
     }
 
     /// @dev Records `org`'s share: the invoice's own slot for the first financier, a share slot for the others.
@@ -206,12 +226,14 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
         invoice.totalBps = uint16(packed >> 48);
         invoice.status = Status(uint8(packed >> 64));
         invoice.since = uint40(packed >> 72);
+        invoice.settledBps = uint16(packed >> 112);
     }
 
     /// @dev Writes the record of `fingerprint` (one SSTORE).
     function _store(bytes32 fingerprint, Invoice memory invoice) private {
         _invoices[fingerprint] = uint256(invoice.firstOrg) | (uint256(invoice.firstBps) << 32)
-            | (uint256(invoice.totalBps) << 48) | (uint256(uint8(invoice.status)) << 64) | (uint256(invoice.since) << 72);
+            | (uint256(invoice.totalBps) << 48) | (uint256(uint8(invoice.status)) << 64) | (uint256(invoice.since) << 72)
+            | (uint256(invoice.settledBps) << 112);
     }
 
     /// @dev Emits {SecondaryFingerprints} unless the four are zero.

@@ -48,7 +48,7 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
     {
         _checkBrand(brand);
         uint256 n = serials.length;
-        if (n == 0 || n > MAX_BATCH || metadataHashes.length != n) revert InvalidBatch(n, MAX_BATCH);
+        if (n == 0 || n > MAX_BATCH || metadataHashes.length != n) revert InvalidIssueBatch(n, MAX_BATCH);
         for (uint256 i = 0; i < n; ++i) {
             _issue(brand, to, serials[i], metadataHashes[i]);
         }
@@ -135,6 +135,12 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
         Status status = stolen ? Status.Stolen : Status.Lost;
         cert.status = status;
         cert.reportedAt = uint40(block.timestamp);
+        // The claim secret travels with the item: whoever holds the item now may hold it. A claim opened before the
+        // report must not outlive it, or the thief claims the certificate the moment the brand clears the report.
+        if (cert.claimKey != address(0)) {
+            cert.claimKey = address(0);
+            emit ClaimClosed(tokenId, cert.claimNonce);
+        }
         emit CertificateReported(tokenId, status, msg.sender, reportHash);
     }
 

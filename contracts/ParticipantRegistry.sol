@@ -22,6 +22,10 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     mapping(bytes20 lei => uint32 organisation) private _byLei;
     mapping(uint64 gln => uint32 organisation) private _byGln;
     uint32 private _count;
+    /// @dev Licensee of each GS1 company prefix, keyed by {_prefixKey}.
+    mapping(uint64 prefixKey => uint32 organisation) private _prefixOwners;
+    /// @dev Bit d set: some prefix of d digits is (or was) licensed; lookups try only those lengths.
+    uint16 private _prefixLengths;
 
     /// @param admin The consortium admin.
     constructor(address admin) {
@@ -93,6 +97,20 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         emit OrganisationReinstated(organisation);
     }
 
+    /// @inheritdoc IParticipantRegistry
+    function assignCompanyPrefix(uint64 prefix, uint8 digits, uint32 organisation)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (digits < 4 || digits > 12 || prefix >= 10 ** digits) revert InvalidCompanyPrefix(prefix, digits);
+        if (organisation != 0) _existing(organisation);
+        uint64 key = _prefixKey(prefix, digits);
+        uint32 previous = _prefixOwners[key];
+        _prefixOwners[key] = organisation;
+        _prefixLengths |= uint16(1) << digits;
+        emit CompanyPrefixAssigned(prefix, digits, previous, organisation);
+    }
+
     // ------------------------------------------------------------------ admin or organisation manager
 
     /// @inheritdoc IParticipantRegistry
@@ -153,6 +171,28 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     /// @inheritdoc IParticipantRegistry
     function organisationCount() external view returns (uint32) {
         return _count;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function companyPrefixOwner(uint256 key, uint8 keyDigits)
+        external
+        view
+        returns (uint32 organisation, uint8 digits)
+    {
+        uint16 lengths = _prefixLengths;
+        // Bounded: at most the 9 lengths from 12 down to 4.
+        for (uint8 d = 12; d >= 4; --d) {
+            if (lengths & (uint16(1) << d) == 0 || d + 1 >= keyDigits) continue;
+            uint256 prefix = (key / 10 ** (keyDigits - 1 - d)) % 10 ** d;
+            organisation = _prefixOwners[_prefixKey(uint64(prefix), d)];
+            if (organisation != 0) return (organisation, d);
+        }
+        return (0, 0);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function isAdmin(address account) external view returns (bool) {
+        return hasRole(DEFAULT_ADMIN_ROLE, account);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -235,6 +275,11 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
             revert UnauthorizedManager(msg.sender, organisation);
         }
         if (org.suspended) revert OrganisationIsSuspended(organisation);
+    }
+
+    /// @dev A prefix and its length as one key: "0614141" (7 digits) and "614141" (6) are different prefixes.
+    function _prefixKey(uint64 prefix, uint8 digits) private pure returns (uint64) {
+        return (uint64(digits) << 56) | prefix;
     }
 
     function _checkRoles(uint16 roles) private pure {

@@ -5,6 +5,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {IProductRegistry} from "../interfaces/IProductRegistry.sol";
 import {GS1} from "./libraries/GS1.sol";
+import {NestingLevels} from "./libraries/NestingLevels.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title ProductRegistry
@@ -53,8 +54,9 @@ contract ProductRegistry is IProductRegistry {
     function claimGtin(uint64 gtin) external {
         uint32 org = participants.requireAnyRole(msg.sender, PRODUCERS);
         if (!GS1.isValidKey(gtin, 14)) revert InvalidGtin(gtin);
+        _checkLicensee(gtin, 14, org);
         uint32 owner = _gtinOwner[gtin];
-        if (owner != 0) revert GtinAlreadyClaimed(gtin, owner);
+        if (owner == org) revert GtinAlreadyClaimed(gtin, owner);
         _gtinOwner[gtin] = org;
         emit GtinClaimed(gtin, org);
     }
@@ -85,7 +87,7 @@ contract ProductRegistry is IProductRegistry {
         batch = keccak256(abi.encode(lot, serialsRoot));
         // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
         if (_units[batch].kind != UnitKind.None) revert BatchAlreadyCommissioned(batch);
-        _units[batch] = Unit(UnitKind.Batch, false, 0, org, 0, count, uint40(block.timestamp), false);
+        _units[batch] = Unit(UnitKind.Batch, false, 0, org, 0, count, uint40(block.timestamp), false, 0);
         _batchLot[batch] = lot;
         _batchRoot[batch] = serialsRoot;
         emit Commissioned(batch, lot, org, serialsRoot, count, location);
@@ -99,24 +101,33 @@ contract ProductRegistry is IProductRegistry {
         _checkLength(children.length, MAX_CHILDREN);
         Unit storage box = _units[container];
         if (box.kind == UnitKind.None) {
-            _units[container] = Unit(UnitKind.Container, false, 0, org, 0, 0, uint40(block.timestamp), false);
+            // A new container is named by an SSCC of the caller's own company prefix: no lot or batch id (hashes,
+            // far above 10^18) can be taken, and no other company's SSCC.
+            uint256 sscc = uint256(container);
+            if (!GS1.isValidKey(sscc, 18)) revert InvalidSscc(container);
+            _checkLicensee(sscc, 18, org);
+            box.kind = UnitKind.Container;
+            box.custodian = org;
+            box.since = uint40(block.timestamp);
         } else {
             if (box.kind != UnitKind.Container) revert NotAContainer(container);
             _checkHeld(container, box, org);
         }
-        uint8 height = _units[container].height;
+        uint88 levels = box.children;
         for (uint256 i = 0; i < children.length; ++i) {
             bytes32 child = children[i];
-            if (child == container) revert NestingTooDeep(MAX_HEIGHT);
+            if (child == container) revert PackedIntoItself(container);
             Unit storage unit = _units[child];
             _checkHeld(child, unit, org);
+            uint8 height = unit.height;
             // slither-disable-next-line timestamp -- nesting heights, not times (Slither note at the top; intermittent)
-            if (unit.height + 1 > height) height = unit.height + 1;
+            if (height >= MAX_HEIGHT) revert NestingTooDeep(MAX_HEIGHT);
+            levels = NestingLevels.add(levels, height, container);
             unit.packed = true;
             _parent[child] = container;
         }
-        if (height > MAX_HEIGHT) revert NestingTooDeep(MAX_HEIGHT);
-        _units[container].height = height;
+        box.children = levels;
+        box.height = NestingLevels.height(levels);
         emit Packed(container, org, children, location);
     }
 
@@ -128,6 +139,7 @@ contract ProductRegistry is IProductRegistry {
         if (box.kind != UnitKind.Container) revert NotAContainer(container);
         _checkHeld(container, box, org);
         uint40 now_ = uint40(block.timestamp);
+        uint88 levels = box.children;
         for (uint256 i = 0; i < children.length; ++i) {
             bytes32 child = children[i];
             if (_parent[child] != container) revert UnitNotInContainer(child, container);
@@ -135,10 +147,15 @@ contract ProductRegistry is IProductRegistry {
             // slither-disable-next-line costly-loop -- the write is the operation (see the line above)
             delete _parent[child];
             Unit storage unit = _units[child];
+            // A packed unit's height cannot change (nothing is packed into or out of a packed container), so it is
+            // the height it was counted at.
+            levels = NestingLevels.remove(levels, unit.height);
             unit.packed = false;
             unit.custodian = org; // it travelled inside the container: it is the container holder's now
             unit.since = now_;
         }
+        box.children = levels;
+        box.height = NestingLevels.height(levels); // exact: the tallest child left decides
         emit Unpacked(container, org, children, location);
     }
 
@@ -220,9 +237,7 @@ contract ProductRegistry is IProductRegistry {
         uint32 org = participants.requireAnyRole(msg.sender, Roles.ALL);
         Unit storage unit = _units[batch];
         if (unit.kind != UnitKind.Batch) revert NotABatch(batch);
-        uint32 holder = custodianOf(batch);
-        // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
-        if (holder != org) revert NotCustodian(batch, holder, org);
+        _checkDispensable(batch, unit, org);
         if (index >= unit.size || !_provesItem(batch, serial, index, proof)) {
             revert InvalidItemProof(batch, serial, index);
         }
@@ -332,11 +347,7 @@ contract ProductRegistry is IProductRegistry {
 
     /// @inheritdoc IProductRegistry
     function custodianOf(bytes32 unit) public view returns (uint32) {
-        // Bounded: packing keeps every nesting at most MAX_HEIGHT deep.
-        for (bytes32 parent = _parent[unit]; parent != 0; parent = _parent[unit]) {
-            unit = parent;
-        }
-        return _units[unit].custodian;
+        return _units[_outermost(unit)].custodian;
     }
 
     /// @inheritdoc IProductRegistry
@@ -355,7 +366,7 @@ contract ProductRegistry is IProductRegistry {
         lot = _lotId(input.gtin, input.lotNumber);
         if (_lots[lot].gtin != 0) revert LotAlreadyRegistered(lot);
         _lots[lot] = Lot(input.gtin, input.expiresAt, input.origin, false, org);
-        _units[lot] = Unit(UnitKind.Lot, false, 0, org, 0, 0, uint40(block.timestamp), false);
+        _units[lot] = Unit(UnitKind.Lot, false, 0, org, 0, 0, uint40(block.timestamp), false, 0);
         emit LotRegistered(
             lot, input.gtin, org, input.lotNumber, input.expiresAt, input.origin, input.dataHash, location
         );
@@ -369,6 +380,42 @@ contract ProductRegistry is IProductRegistry {
         if (unit.pendingReceiver != 0) revert UnitInTransit(id, unit.pendingReceiver);
         if (unit.packed) revert UnitPacked(id, _parent[id]); // the flag spares a cold read of _parent
 
+    }
+
+    /// @dev Reverts unless `org` may dispense from `batch` now: not consumed, held by `org` (directly or in its
+    /// containers) and not in transit, its lot neither recalled nor expired.
+    function _checkDispensable(bytes32 batch, Unit storage unit, uint32 org) private view {
+        if (unit.consumed) revert UnitConsumed(batch);
+        bytes32 top = _outermost(batch);
+        Unit storage held = _units[top];
+        uint32 holder = held.custodian;
+        // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
+        if (holder != org) revert NotCustodian(batch, holder, org);
+        uint32 receiver = held.pendingReceiver;
+        if (receiver != 0) revert UnitInTransit(top, receiver);
+        bytes32 lot = _batchLot[batch];
+        Lot storage record = _lots[lot];
+        if (record.recalled) revert LotIsRecalled(lot);
+        uint40 expiresAt = record.expiresAt;
+        // Intended: the expiry date; a validator's few seconds of drift are immaterial.
+        // slither-disable-next-line timestamp -- the expiry date (see the line above)
+        if (expiresAt != 0 && block.timestamp > expiresAt) revert LotExpired(lot, expiresAt);
+    }
+
+    /// @dev The outermost container holding `unit` (`unit` itself if it is not packed). Bounded: packing keeps every
+    /// nesting at most MAX_HEIGHT deep.
+    function _outermost(bytes32 unit) private view returns (bytes32) {
+        for (bytes32 parent = _parent[unit]; parent != 0; parent = _parent[unit]) {
+            unit = parent;
+        }
+        return unit;
+    }
+
+    /// @dev Reverts unless GS1 key `key` of `digits` digits carries a company prefix licensed to `org`.
+    function _checkLicensee(uint256 key, uint8 digits, uint32 org) private view {
+        // slither-disable-next-line unused-return -- the prefix length is not needed
+        (uint32 licensee,) = participants.companyPrefixOwner(key, digits);
+        if (licensee != org) revert CompanyPrefixNotHeld(key, licensee, org);
     }
 
     function _provesItem(bytes32 batch, bytes20 serial, uint32 index, bytes32[] calldata proof)

@@ -20,6 +20,8 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
 
     uint256 private constant MAX_MILESTONES = 8;
     uint16 private constant ALL_DOC_TYPES = 0x3FE; // bits 1..9
+    /// @inheritdoc ITradeEscrow
+    uint40 public constant ARBITRATION_PERIOD = 30 days;
 
     IParticipantRegistry public immutable participants;
     IDocumentRegistry public immutable documents;
@@ -43,7 +45,7 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         _checkTerms(terms);
         escrowId = escrowIdOf(terms);
         if (_states[escrowId].status != Status.None) revert EscrowExists(escrowId);
-        _states[escrowId] = State(Status.Open, 0, 0, 0);
+        _states[escrowId] = State(Status.Open, 0, 0, 0, 0);
         emit EscrowOpened(escrowId, terms.buyer, terms.seller, terms.tradeId, address(terms.token), terms.amount,
             terms.deadline, abi.encode(terms));
     }
@@ -63,11 +65,11 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
 
     /// @inheritdoc ITradeEscrow
     function release(Terms calldata terms, uint8 milestone, DocumentProof[] calldata proofs) external nonReentrant {
-        (bytes32 id, State storage state) = _state(terms, Status.Funded);
+        (bytes32 id, State storage state) = _funded(terms);
         if (milestone >= terms.milestones.length) revert InvalidMilestone(id, milestone);
         uint8 bit = uint8(1 << milestone);
         if (state.releasedMask & bit != 0) revert MilestoneAlreadyReleased(id, milestone);
-        uint16 missing = _missing(terms, terms.milestones[milestone], proofs);
+        uint16 missing = _missing(id, terms.milestones[milestone], proofs);
         if (missing != 0) revert ConditionsNotMet(id, milestone, missing);
         uint8 mask = state.releasedMask | bit;
         uint96 amount;
@@ -85,10 +87,12 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
 
     /// @inheritdoc ITradeEscrow
     function refund(Terms calldata terms) external nonReentrant {
-        (bytes32 id, State storage state) = _state(terms, Status.Funded);
+        (bytes32 id, State storage state) = _funded(terms);
+        // A dispute froze the escrow for up to ARBITRATION_PERIOD: the seller keeps the time it lost.
+        uint40 deadline = state.disputedAt == 0 ? terms.deadline : terms.deadline + ARBITRATION_PERIOD;
         // Intended: the refund deadline is a date of the terms; a validator's few seconds of drift are immaterial.
         // slither-disable-next-line timestamp -- the refund deadline (see the line above)
-        if (block.timestamp <= terms.deadline) revert DeadlineNotPassed(id, terms.deadline);
+        if (block.timestamp <= deadline) revert DeadlineNotPassed(id, deadline);
         uint96 amount = state.funded - state.paidOut;
         state.paidOut += amount;
         state.status = Status.Closed;
@@ -100,7 +104,12 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
     function dispute(Terms calldata terms, bytes32 reason) external {
         (bytes32 id, State storage state) = _state(terms, Status.Funded);
         if (msg.sender != terms.buyer) revert UnauthorizedParty(id, msg.sender, "buyer");
+        if (state.disputedAt != 0) revert AlreadyDisputed(id, state.disputedAt);
+        // Intended: the dispute window ends at the deadline of the terms (drift is immaterial).
+        // slither-disable-next-line timestamp -- the dispute window (see the line above)
+        if (block.timestamp > terms.deadline) revert DisputeWindowClosed(id, terms.deadline);
         state.status = Status.Disputed;
+        state.disputedAt = uint40(block.timestamp);
         emit DisputeRaised(id, msg.sender, reason);
     }
 
@@ -108,7 +117,11 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
     function resolve(Terms calldata terms, uint16 sellerBps) external nonReentrant {
         (bytes32 id, State storage state) = _state(terms, Status.Disputed);
         if (msg.sender != terms.arbiter) revert UnauthorizedParty(id, msg.sender, "arbiter");
-        if (sellerBps > 10_000) revert InvalidShare(sellerBps);
+        uint40 lapsesAt = state.disputedAt + ARBITRATION_PERIOD;
+        // Intended: the arbiter's time is a period of days (drift is immaterial).
+        // slither-disable-next-line timestamp -- the arbitration period (see the line above)
+        if (block.timestamp > lapsesAt) revert ArbitrationLapsed(id, lapsesAt);
+        if (sellerBps > 10_000) revert InvalidSellerShare(sellerBps);
         uint96 left = state.funded - state.paidOut;
         uint96 toSeller = uint96((uint256(left) * sellerBps) / 10_000);
         uint96 toFunder = left - toSeller;
@@ -125,8 +138,9 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         view
         returns (uint16)
     {
-        if (milestone >= terms.milestones.length) revert InvalidMilestone(escrowIdOf(terms), milestone);
-        return _missing(terms, terms.milestones[milestone], proofs);
+        bytes32 id = escrowIdOf(terms);
+        if (milestone >= terms.milestones.length) revert InvalidMilestone(id, milestone);
+        return _missing(id, terms.milestones[milestone], proofs);
     }
 
     /// @inheritdoc ITradeEscrow
@@ -139,9 +153,9 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         return _states[escrowId];
     }
 
-    /// @dev The required document types of `m` not proven by `proofs` for the trade (bounded: 9 types, and the
-    /// caller's list).
-    function _missing(Terms calldata terms, Milestone calldata m, DocumentProof[] calldata proofs)
+    /// @dev The required document types of `m` not proven by `proofs` issued for escrow `id` (bounded: 9 types, and
+    /// the caller's list).
+    function _missing(bytes32 id, Milestone calldata m, DocumentProof[] calldata proofs)
         private
         view
         returns (uint16 missing)
@@ -155,9 +169,28 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
             // revert for a bad proof; each call needs a still-missing type, and the caller pays for its own list.
             // slither-disable-next-line calls-loop -- a trusted view call, bounded (see the lines above)
             IDocumentRegistry.Verification memory v =
-                documents.verify(d.documentHash, d.docType, terms.tradeId, d.root, d.issuer, d.proof);
+                documents.verify(d.documentHash, d.docType, id, d.root, d.issuer, d.proof);
             if (v.valid && (m.issuer == 0 || v.issuer == m.issuer)) missing &= ~bit;
         }
+    }
+
+    /// @dev The funded escrow of `terms`; a dispute the arbiter let lapse counts as funded again (it is recorded so,
+    /// with {DisputeLapsed}).
+    function _funded(Terms calldata terms) private returns (bytes32 id, State storage state) {
+        id = escrowIdOf(terms);
+        state = _states[id];
+        if (state.status == Status.Disputed) {
+            uint40 lapsesAt = state.disputedAt + ARBITRATION_PERIOD;
+            // Intended: the arbiter's time is a period of days (drift is immaterial).
+            // slither-disable-next-line timestamp -- the arbitration period (see the line above)
+            if (block.timestamp > lapsesAt) {
+                state.status = Status.Funded;
+                emit DisputeLapsed(id, lapsesAt);
+            }
+        }
+        Status status = state.status;
+        if (status == Status.None) revert NonexistentEscrow(id);
+        if (status != Status.Funded) revert InvalidStatus(id, status, Status.Funded);
     }
 
     function _state(Terms calldata terms, Status expected) private view returns (bytes32 id, State storage state) {

@@ -8,7 +8,9 @@ pragma solidity 0.8.30;
 /// @dev Leaf of a document: `keccak256(bytes.concat(keccak256(abi.encode(bytes32 documentHash, uint8 docType,
 /// bytes32 tradeId))))`, pairs hashed sorted (OpenZeppelin's MerkleProof). The issuer's organisation and roles are
 /// recorded at anchoring, so a document stays attributable after its issuer rotates keys. Batches are kept per
-/// (root, issuer): nobody can block an issuer by anchoring its root first.
+/// (root, issuer): nobody can block an issuer by anchoring its root first. Revocations are kept per (issuer, leaf):
+/// a document is revoked only by its issuer (or the consortium admin), and anchoring somebody else's leaf as a
+/// batch of one changes nothing for the real issuer's document.
 interface IDocumentRegistry {
     /// @notice An anchored batch (one slot).
     struct Batch {
@@ -40,13 +42,16 @@ interface IDocumentRegistry {
     error InvalidDocumentProof(bytes32 root, bytes32 documentHash);
     /// @dev The document, or its batch `root`, is revoked already.
     error AlreadyRevoked(bytes32 root, bytes32 leaf);
+    /// @dev `caller` may not revoke documents of organisation `issuer`: only an active account of the issuer or the
+    /// consortium admin.
+    error UnauthorizedRevoker(address caller, uint32 issuer);
 
     /// @notice `issuer` anchored batch `root` of `count` documents.
     event BatchAnchored(bytes32 indexed root, uint32 indexed issuer, uint16 issuerRoles, uint32 count);
-    /// @notice `issuer` revoked the whole batch `root`.
-    event BatchRevoked(bytes32 indexed root, uint32 indexed issuer, bytes32 reason);
-    /// @notice `issuer` revoked one document (leaf `leaf` of batch `root`).
-    event DocumentRevoked(bytes32 indexed root, bytes32 indexed leaf, uint32 indexed issuer, bytes32 reason);
+    /// @notice The whole batch `root` of `issuer` was revoked, by account `by` (the issuer's or the admin's).
+    event BatchRevoked(bytes32 indexed root, uint32 indexed issuer, bytes32 reason, address by);
+    /// @notice One document of `issuer` (leaf `leaf` of batch `root`) was revoked, by account `by`.
+    event DocumentRevoked(bytes32 indexed root, bytes32 indexed leaf, uint32 indexed issuer, bytes32 reason, address by);
 
     /// @notice Anchors the Merkle root of a batch of documents. Any active member; what its documents prove
     /// depends on the roles it holds (see {requiredRoles}). Emits {BatchAnchored}.
@@ -54,11 +59,14 @@ interface IDocumentRegistry {
     /// @param count The number of documents in it.
     function anchor(bytes32 root, uint32 count) external;
 
-    /// @notice Revokes a whole batch. Its issuer only. Emits {BatchRevoked}.
-    function revokeBatch(bytes32 root, bytes32 reason) external;
+    /// @notice Revokes the whole batch `root` of organisation `issuer`. An active account of the issuer, or the
+    /// consortium admin (the one path for a suspended issuer's documents). Emits {BatchRevoked}.
+    function revokeBatch(bytes32 root, uint32 issuer, bytes32 reason) external;
 
-    /// @notice Revokes one document, proven to be in the batch. Its issuer only. Emits {DocumentRevoked}.
-    function revokeDocument(bytes32 root, bytes32 documentHash, uint8 docType, bytes32 tradeId,
+    /// @notice Revokes one document of organisation `issuer`, proven to be in its batch `root`: from then on it is
+    /// revoked in every batch of that issuer. An active account of the issuer, or the consortium admin.
+    /// Emits {DocumentRevoked}.
+    function revokeDocument(bytes32 root, uint32 issuer, bytes32 documentHash, uint8 docType, bytes32 tradeId,
         bytes32[] calldata proof, bytes32 reason) external;
 
     /// @notice Verifies a document: in an anchored batch, issued by a holder of the role its type requires, not

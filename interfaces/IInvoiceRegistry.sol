@@ -4,7 +4,11 @@ pragma solidity 0.8.30;
 /// @title IInvoiceRegistry
 /// @notice No invoice financed twice across the network: financiers register the keyed fingerprint of each invoice
 /// they finance (with their share, for syndications up to 100%), and its near-duplicate fingerprints. A buyer may
-/// acknowledge an invoice with an EIP-712 signature, which the registry checks and records.
+/// acknowledge an invoice with an EIP-712 signature, which the registry checks and records per signer.
+/// Syndicate rule: every financier answers for its own share only. It settles (was repaid) or cancels its own share,
+/// never another's; the invoice is settled when every share is, and once any share is settled the invoice takes no
+/// new financing. A financier sees its registration refused (not cut short) when the shares taken leave less than
+/// it asked for, before it pays anything out.
 /// @dev Fingerprints are HMAC-SHA256 under a network key (see tradechain/invoices.py): they reveal nothing of an
 /// invoice to anyone outside the network. Secondary fingerprints are emitted, not stored: all four are topics of one
 /// anonymous log, so a node's log filter finds them by position.
@@ -20,8 +24,9 @@ interface IInvoiceRegistry {
         uint32 firstOrg; // the organisation that financed it first
         uint16 firstBps; // its share
         uint16 totalBps; // the sum of every share, at most 10,000
-        Status status;
+        Status status; // Settled once every share is settled
         uint40 since; // when it was first financed
+        uint16 settledBps; // the shares settled so far
     }
 
     /// @notice One registration of a batch (a static struct: no offsets in the calldata).
@@ -42,6 +47,8 @@ interface IInvoiceRegistry {
     error AlreadyParticipating(bytes32 fingerprint, uint32 organisation);
     /// @dev Organisation `organisation` does not finance invoice `fingerprint`.
     error NotParticipating(bytes32 fingerprint, uint32 organisation);
+    /// @dev Organisation `organisation` settled its share of invoice `fingerprint` already.
+    error ShareAlreadySettled(bytes32 fingerprint, uint32 organisation);
     /// @dev A batch of `length` registrations: from 1 to `maximum`.
     error InvalidBatch(uint256 length, uint256 maximum);
     /// @dev The signature is not `buyer`'s acknowledgment of invoice `fingerprint` (forged, for another invoice,
@@ -49,7 +56,7 @@ interface IInvoiceRegistry {
     error InvalidBuyerSignature(bytes32 fingerprint, address buyer);
     /// @dev The buyer's acknowledgment of invoice `fingerprint` expired at `deadline`.
     error AcknowledgmentExpired(bytes32 fingerprint, uint256 deadline);
-    /// @dev Invoice `fingerprint` was acknowledged already, by `buyer`.
+    /// @dev `buyer` acknowledged invoice `fingerprint` already.
     error InvoiceAlreadyAcknowledged(bytes32 fingerprint, address buyer);
 
     /// @notice `organisation` finances `shareBps` of invoice `fingerprint`; `totalBps` are financed now.
@@ -68,8 +75,9 @@ interface IInvoiceRegistry {
     event RegistrationRefused(bytes32 indexed fingerprint, uint32 indexed organisation, Status status, uint16 totalBps);
     /// @notice `organisation` withdrew its share `shareBps` (the deal fell through).
     event FinancingCancelled(bytes32 indexed fingerprint, uint32 indexed organisation, uint16 shareBps);
-    /// @notice `organisation` marked invoice `fingerprint` settled (repaid).
-    event InvoiceSettled(bytes32 indexed fingerprint, uint32 indexed organisation);
+    /// @notice `organisation` marked its share `shareBps` of invoice `fingerprint` settled (repaid); `settledBps` of
+    /// the invoice are settled now.
+    event InvoiceSettled(bytes32 indexed fingerprint, uint32 indexed organisation, uint16 shareBps, uint16 settledBps);
     /// @notice `buyer` acknowledged invoice `fingerprint` with its signature of nonce `nonce`.
     event InvoiceAcknowledged(bytes32 indexed fingerprint, address indexed buyer, uint256 nonce);
 
@@ -84,15 +92,18 @@ interface IInvoiceRegistry {
     /// @return financed Which items were registered.
     function registerBatch(Registration[] calldata items) external returns (bool[] memory financed);
 
-    /// @notice Withdraws the caller's share (the deal fell through). Emits {FinancingCancelled}.
+    /// @notice Withdraws the caller's own unsettled share (the deal fell through). Emits {FinancingCancelled}.
     function cancel(bytes32 fingerprint) external;
 
-    /// @notice Marks the invoice settled (repaid): never financeable again. A participant. Emits {InvoiceSettled}.
+    /// @notice Marks the caller's own share settled (repaid). The invoice is settled when every share is, and takes no
+    /// new financing once any share is. A participant. Emits {InvoiceSettled}.
     function settle(bytes32 fingerprint) external;
 
     /// @notice Records `buyer`'s EIP-712 acknowledgment of invoice `fingerprint` (typed data
     /// `Acknowledgment(bytes32 fingerprint,uint256 nonce,uint256 deadline)` under this contract's domain), relayed by
-    /// anyone. ERC-1271 wallets may sign. Uses up `nonce`. Emits {InvoiceAcknowledged}.
+    /// anyone. ERC-1271 wallets may sign. Uses up `nonce`. Acknowledgments are kept per signer: one by a key that
+    /// is not the buyer's proves nothing and blocks nobody; the financier checks the buyer it knows with
+    /// {acknowledgedAt}. Emits {InvoiceAcknowledged}.
     function acknowledge(bytes32 fingerprint, address buyer, uint256 nonce, uint256 deadline, bytes calldata signature)
         external;
 
@@ -106,6 +117,6 @@ interface IInvoiceRegistry {
     /// import reads which of its invoices it registered already).
     function sharesOf(bytes32[] calldata fingerprints, uint32 organisation) external view returns (uint16[] memory);
 
-    /// @notice The buyer that acknowledged invoice `fingerprint` (zero if none).
-    function acknowledgedBy(bytes32 fingerprint) external view returns (address);
+    /// @notice When `buyer` acknowledged invoice `fingerprint` (0 if it did not).
+    function acknowledgedAt(bytes32 fingerprint, address buyer) external view returns (uint40);
 }

@@ -45,7 +45,7 @@ interface ILuxuryCertificate {
     /// @dev The claim key is the zero address.
     error InvalidClaimKey();
     /// @dev Lists of different lengths, or longer than `maximum`.
-    error InvalidBatch(uint256 length, uint256 maximum);
+    error InvalidIssueBatch(uint256 length, uint256 maximum);
 
     /// @notice Certificate `tokenId` was issued by `brand` for `serial`, with metadata hash `metadataHash`.
     event CertificateIssued(uint256 indexed tokenId, uint32 indexed brand, bytes32 serial, bytes32 metadataHash);
@@ -104,8 +104,9 @@ interface ILuxuryCertificate {
     /// {claimDigest}(tokenId, msg.sender), so a copied signature serves nobody else. Emits {CertificateClaimed}.
     function claim(uint256 tokenId, bytes calldata signature) external;
 
-    /// @notice Reports a certificate stolen (`stolen` true) or lost. Its owner or an account of its brand.
-    /// Emits {CertificateReported}.
+    /// @notice Reports a certificate stolen (`stolen` true) or lost. Its owner or an account of its brand. An open
+    /// claim is closed (its secret may be in the thief's hands): after the brand clears the report, the owner opens a
+    /// new one. Emits {ClaimClosed} if a claim was open, and {CertificateReported}.
     function report(uint256 tokenId, bool stolen, bytes32 reportHash) external;
 
     /// @notice Clears a report (the item was recovered). An account of the brand only. Emits {ReportCleared}.

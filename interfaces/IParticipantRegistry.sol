@@ -70,6 +70,10 @@ interface IParticipantRegistry {
     /// @param organisation Its organisation.
     /// @param role The missing role (bits of {Roles}).
     error MissingRole(address account, uint32 organisation, uint16 role);
+    /// @dev `prefix` is not a GS1 company prefix of `digits` digits (4 to 12 digits, the number below 10^digits).
+    /// @param prefix The rejected prefix.
+    /// @param digits Its declared length.
+    error InvalidCompanyPrefix(uint64 prefix, uint8 digits);
 
     /// @notice Organisation `organisation` was admitted.
     event OrganisationAdmitted(
@@ -87,6 +91,9 @@ interface IParticipantRegistry {
     event OrganisationSuspended(uint32 indexed organisation, bytes32 reason);
     /// @notice `organisation` was reinstated.
     event OrganisationReinstated(uint32 indexed organisation);
+    /// @notice The GS1 company prefix `prefix` of `digits` digits is licensed to `organisation` (0: to nobody),
+    /// before to `previous` (0: to nobody).
+    event CompanyPrefixAssigned(uint64 indexed prefix, uint8 digits, uint32 indexed previous, uint32 indexed organisation);
 
     /// @notice Admits an organisation with its legal identity, country, roles and first (manager) account.
     /// @dev Only the consortium admin. Emits {OrganisationAdmitted} and {AccountAdded}.
@@ -191,4 +198,27 @@ interface IParticipantRegistry {
     /// @return organisation The account's organisation.
     /// @return roles Its roles (bits of {Roles}).
     function activeRoles(address account) external view returns (uint32 organisation, uint16 roles);
+
+    /// @notice Licenses the GS1 company prefix `prefix` of `digits` digits to `organisation`, or withdraws it
+    /// (`organisation` 0); assigning it again reassigns it. Every GTIN and SSCC carrying the prefix belongs to its
+    /// licensee (see {companyPrefixOwner}).
+    /// @dev Only the consortium admin. Emits {CompanyPrefixAssigned}.
+    /// @param prefix The prefix as a number (its leading zeros are told by `digits`).
+    /// @param digits Its length, 4 to 12.
+    /// @param organisation The licensee (an admitted organisation), or 0.
+    function assignCompanyPrefix(uint64 prefix, uint8 digits, uint32 organisation) external;
+
+    /// @notice The licensee of the company prefix that GS1 key `key` of `keyDigits` digits carries after its first
+    /// digit (the indicator of a GTIN-14, the extension digit of an SSCC), the longest licensed prefix first.
+    /// @param key The key as a number (a GTIN-14: 14 digits; an SSCC: 18).
+    /// @param keyDigits The key's length (14 or 18).
+    /// @return organisation The licensee, 0 if no licensed prefix matches.
+    /// @return digits The length of the matching prefix, 0 if none.
+    function companyPrefixOwner(uint256 key, uint8 keyDigits) external view returns (uint32 organisation, uint8 digits);
+
+    /// @notice Whether `account` is the consortium admin (it may admit, suspend, license prefixes and revoke any
+    /// issuer's documents).
+    /// @param account The account.
+    /// @return True for the admin.
+    function isAdmin(address account) external view returns (bool);
 }

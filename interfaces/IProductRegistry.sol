@@ -37,6 +37,7 @@ interface IProductRegistry {
         uint32 size; // serials in a batch
         uint40 since; // when the custodian took it
         bool packed; // inside a container (see {parentOf}): it moves with the container
+        uint88 children; // containers: how many units of each height 0-7 they hold directly, 11 bits each
     }
 
     /// @notice A registered lot (one storage slot).
@@ -67,6 +68,20 @@ interface IProductRegistry {
 
     /// @dev GTIN `gtin` is not a GTIN-14 with a valid check digit.
     error InvalidGtin(uint64 gtin);
+    /// @dev GS1 key `key` (a GTIN or an SSCC) carries a company prefix licensed to organisation `licensee` (0: to
+    /// nobody), not to the caller's organisation `caller`.
+    error CompanyPrefixNotHeld(uint256 key, uint32 licensee, uint32 caller);
+    /// @dev A new container is named by its SSCC: `container` is not an 18-digit SSCC with a valid check digit (lots
+    /// and batches have ids of their own, which no container can take).
+    error InvalidSscc(bytes32 container);
+    /// @dev Container `container` cannot be packed into itself.
+    error PackedIntoItself(bytes32 container);
+    /// @dev Container `container` holds 2,047 units of height `height` directly, its most.
+    error ContainerFull(bytes32 container, uint8 height);
+    /// @dev Lot `lot` is recalled: its items may not be dispensed.
+    error LotIsRecalled(bytes32 lot);
+    /// @dev Lot `lot` expired at `expiresAt`: its items may not be dispensed.
+    error LotExpired(bytes32 lot, uint40 expiresAt);
     /// @dev GTIN `gtin` is already claimed by organisation `owner`.
     error GtinAlreadyClaimed(uint64 gtin, uint32 owner);
     /// @dev GTIN `gtin` is owned by organisation `owner`, not by the caller's organisation `caller`.
@@ -158,7 +173,9 @@ interface IProductRegistry {
         bytes32 indexed eventHash, uint32 indexed organisation, uint8 eventType, uint40 eventTime, uint64 location
     );
 
-    /// @notice Claims a GTIN for the caller's organisation (brand or manufacturer). Emits {GtinClaimed}.
+    /// @notice Claims a GTIN for the caller's organisation (brand or manufacturer), the licensee of the GS1 company
+    /// prefix the GTIN carries (see {IParticipantRegistry-companyPrefixOwner}). After the consortium admin reassigns
+    /// a prefix, its new licensee claims the prefix's GTINs from the old one. Emits {GtinClaimed}.
     /// @param gtin GTIN-14 as an integer.
     function claimGtin(uint64 gtin) external;
 
@@ -191,7 +208,8 @@ interface IProductRegistry {
         external
         returns (bytes32 batch);
 
-    /// @notice Packs units held by the caller into a container (created if new), so they move with it.
+    /// @notice Packs units held by the caller into a container, so they move with it. A new container is created
+    /// for the caller: its id must be an SSCC whose company prefix is licensed to the caller's organisation.
     /// Emits {Packed}.
     /// @param container The SSCC as a unit id (`bytes32(uint256(sscc))`).
     /// @param children Units to pack (at most 256), held by the caller, not in transit, not packed.
@@ -238,7 +256,8 @@ interface IProductRegistry {
     function inspect(bytes32 unit, bool passed, bytes32 reportHash, uint64 location) external;
 
     /// @notice Dispenses (decommissions) one serialized item, proven to be in the batch. The custodian of the
-    /// batch only. Emits {Dispensed}.
+    /// batch only, while it holds it (not in transit); never an item of a recalled or expired lot, or of a batch a
+    /// transformation consumed. Emits {Dispensed}.
     /// @param batch The batch.
     /// @param serial The serial, ASCII right-padded.
     /// @param index Its index in the batch's serial list.
