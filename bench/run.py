@@ -67,6 +67,13 @@ def measure_operations(client: Client, as_role: Callable[[str], Client]) -> dict
     ops["participant.updateProfile"] = {"gas": p.update_profile(r.organisation, b"\x01" * 32).gas_used}
     ops["participant.suspend"] = {"gas": p.suspend(r2.organisation, "bench").gas_used}
     ops["participant.reinstate"] = {"gas": p.reinstate(r2.organisation).gas_used}
+    # the first prefix of its length also sets the length's bit: the dearer case
+    ops["participant.assignCompanyPrefix"] = {
+        "gas": p.assign_company_prefix("0614141", r.organisation).receipt.gas_used
+    }
+    ops["participant.assignCompanyPrefix (reassign)"] = {
+        "gas": p.assign_company_prefix("0614141", r3.organisation).receipt.gas_used
+    }
     return ops
 
 

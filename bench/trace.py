@@ -23,6 +23,7 @@ from tradechain.tx import Call
 
 EXPIRY = date(2031, 12, 31)
 GAS_CAP = 2**24  # EIP-7825: the most gas one transaction may use
+PREFIX = "8990000"  # the manufacturer's GS1 company prefix: its GTINs 0 8990000 xxxxx c and SSCCs 0 8990000 xxxxxxxxx c
 
 
 def _members(admin: Client) -> dict[str, int]:
@@ -44,6 +45,7 @@ def _members(admin: Client) -> dict[str, int]:
             roles=role,
             manager=accounts.dev_account(name).address,
         ).organisation
+    admin.participants.assign_company_prefix(PREFIX, out["manufacturer"])  # before it claims GTINs, packs SSCCs
     return out
 
 

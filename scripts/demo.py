@@ -84,6 +84,15 @@ MEMBERS = [
 ]
 
 
+# The GS1 company prefixes the admin licenses: only their licensee claims the GTINs and packs the SSCCs carrying
+# them (a GTIN-14 carries its prefix after the indicator digit, an SSCC after the extension digit).
+PREFIXES = [
+    ("manufacturer2", "8991000"),  # the fishery: the tuna GTIN 0 8991000 00001 c
+    ("brand2", "8852000"),  # the cannery: the cans 0 8852000 00001 c and its container 0 8852000 000000011 c
+    ("seller", "8903000"),  # the drug maker: the medicine 0 8903000 00001 c and its pallet 0 8903000 000000012 c
+]
+
+
 def consortium_chapter(report: Report, admin: Client, as_role: Any) -> dict[str, int]:
     lines = report.chapter("1. The consortium admits its members")
     orgs: dict[str, int] = {}
@@ -103,6 +112,17 @@ def consortium_chapter(report: Report, admin: Client, as_role: Any) -> dict[str,
         )
     except InputError as exc:
         report.say(lines, f"a mistyped LEI is refused before anything is sent: {exc.user_message}")
+    for key, prefix in PREFIXES:
+        licence = admin.participants.assign_company_prefix(prefix, orgs[key])
+        report.say(
+            lines,
+            f"GS1 company prefix {prefix} licensed to organisation {orgs[key]} ({key}), "
+            f"gas {licence.receipt.gas_used:,}",
+        )
+    try:
+        as_role("manufacturer2").products.claim_gtin(CANS)
+    except ContractRevert as exc:
+        report.say(lines, f"the fishery cannot claim the cannery's GTIN {CANS}: {exc.error_name}")
 
     lines = report.chapter("2. A carrier rotates a key, and is suspended")
     carrier = as_role("carrier")
@@ -479,8 +499,11 @@ def main() -> dict[str, Any]:
     financing = invoice_chapter(report, admin, as_role, trade)
 
     table = Table(title="Members", show_lines=False)
-    for col in ("id", "LEI", "GLN", "country", "roles", "accounts", "status"):
+    for col in ("id", "LEI", "GLN", "country", "roles", "prefixes", "accounts", "status"):
         table.add_column(col)
+    licensed: dict[int, list[str]] = {}
+    for prefix, licensee in admin.participants.company_prefixes().items():
+        licensed.setdefault(licensee, []).append(prefix)
     for org in admin.participants.organisations():
         table.add_row(
             str(org.id),
@@ -488,6 +511,7 @@ def main() -> dict[str, Any]:
             org.gln or "-",
             org.country,
             ", ".join(org.roles),
+            ", ".join(licensed.get(org.id, [])) or "-",
             str(org.active_accounts),
             "suspended" if org.suspended else "active",
         )
@@ -503,6 +527,7 @@ def main() -> dict[str, Any]:
     return {
         "deployment": deployment,
         "organisations": orgs,
+        "prefixes": admin.participants.company_prefixes(),
         "tuna": tuna,
         "medicine": medicine,
         "watches": watches,

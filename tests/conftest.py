@@ -5,7 +5,7 @@ own snapshot (fn_isolation). Brownie's accounts are Anvil's dev accounts, the sa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -185,15 +185,36 @@ def registry(admin: Any) -> Any:
 
 
 MEMBER_ROLES = ("brand", "manufacturer", "carrier", "financier", "regulator", "inspector", "retailer")
+# The GS1 company prefixes `members` licenses (digit strings: their length counts). A GTIN-14 carries its prefix
+# after the indicator digit, an SSCC after the extension digit; the longest licensed prefix wins.
+MEMBER_PREFIXES = {
+    "brand": (
+        "9506000",  # GTINs 0 9506000 xxxxx c (the GS1 example GTIN 09506000134352)
+        "0614141",  # SSCCs 1 0614141 xxxxxxxxx c (the GS1 example SSCC 106141411234567897): the brand packs them
+    ),
+    "manufacturer": (
+        "950600099",  # GTINs 0 950600099 xxx c: cut out of the brand's 9506000 (GTIN_B 09506000999999)
+        "8850000",  # GTINs 0 8850000 xxxxx c (the cans 08850000000010)
+    ),
+}
+
+
+def assign_prefixes(registry: Any, admin: Any, orgs: dict[str, int], prefixes: Mapping[str, tuple[str, ...]]) -> None:
+    """Licenses each prefix of ``prefixes`` (role: prefixes) to the organisation of that role (Brownie)."""
+    for role, held in prefixes.items():
+        for prefix in held:
+            registry.assignCompanyPrefix(int(prefix), len(prefix), orgs[role], {"from": admin})
 
 
 @pytest.fixture(scope="module")
 def members(registry: Any, admin: Any) -> dict[str, int]:
-    """One admitted organisation per role, its dev account as manager: {role name: organisation id}."""
+    """One admitted organisation per role, its dev account as manager: {role name: organisation id}; the brand and
+    the manufacturer licensed the company prefixes of ``MEMBER_PREFIXES``."""
     out = {}
     for i, role in enumerate(MEMBER_ROLES, start=1):
         tx = registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], b"\0" * 32, _role(role), {"from": admin})
         out[role] = tx.events["OrganisationAdmitted"]["organisation"]
+    assign_prefixes(registry, admin, out, MEMBER_PREFIXES)
     return out
 
 
@@ -253,15 +274,28 @@ SDK_MEMBERS = {  # role: (country, roles)
 }
 
 
+SDK_PREFIXES = {  # role: the company prefixes licensed to it in the SDK deployment
+    "brand": ("8999990",),  # the tuna, GTINs 0 8999990 xxxxx c
+    "manufacturer": (
+        "8888880",  # the cans (GTINs 0 8888880 xxxxx c) and the containers they go in (SSCCs 0 8888880 xxxxxxxxx c)
+        "8900000",  # the medicine, GTINs 0 8900000 xxxxx c
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def sdk_members(w3_sdk: Any, sdk_deployment: Deployment) -> dict[str, int]:
-    """Organisations admitted through the SDK into the SDK deployment, their dev account as manager."""
+    """Organisations admitted through the SDK into the SDK deployment, their dev account as manager; the brand and
+    the manufacturer licensed the company prefixes of ``SDK_PREFIXES``."""
     admin = Client(w3_sdk, tc_accounts.dev_account("admin"), deployment=sdk_deployment)
     out = {}
     for i, (role, (country, roles)) in enumerate(SDK_MEMBERS.items(), start=100):
         out[role] = admin.participants.admit(
             lei=lei(i), country=country, roles=roles, manager=tc_accounts.dev_account(role).address
         ).organisation
+    for role, held in SDK_PREFIXES.items():
+        for prefix in held:
+            admin.participants.assign_company_prefix(prefix, out[role])
     return out
 
 

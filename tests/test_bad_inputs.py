@@ -174,6 +174,26 @@ PARTICIPANT_CASES = [
     case("suspend-empty-reason", ["participant", "suspend", "1", "--reason", " "], "reason", "must not be empty"),
     case("show-eip55", f"participant show {BAD_CHECKSUM}", "account", "bad EIP-55 checksum"),
     case("account-unknown-dev-role", "participant suspend 1 --reason x --account dev99", "account", "unknown dev"),
+    case("prefix-too-short", "participant assign-prefix 1 061", "prefix", "a company prefix is 4 to 12 digits, not 3"),
+    case(
+        "prefix-too-long",
+        "participant assign-prefix 1 0614141234567",
+        "prefix",
+        "a company prefix is 4 to 12 digits, not 13",
+    ),
+    case("prefix-letters", "participant assign-prefix 1 06141A1", "prefix", "a company prefix is digits only"),
+    case("prefix-org-overflow", "participant assign-prefix 4294967296 0614141", "organisation", "must be below 2^32"),
+    case("prefix-org-not-a-number", "participant assign-prefix one 0614141", "organisation", "must be a whole number"),
+    case("prefix-missing", "participant assign-prefix 1", "prefix", "is required"),
+    case(
+        "prefix-account-unknown-dev-role",
+        "participant assign-prefix 1 0614141 --account dev99",
+        "account",
+        "unknown dev",
+    ),
+    case("prefix-owner-short-key", "participant prefix-owner 123", "key", "a GTIN is 8/12/13/14 digits and an SSCC 18"),
+    case("prefix-owner-sscc-check-digit", f"participant prefix-owner {BAD_SSCC}", "key", "SSCC check digit is wrong"),
+    case("prefix-owner-gtin-check-digit", f"participant prefix-owner {BAD_GTIN}", "key", "GTIN check digit is wrong"),
 ]
 
 
@@ -306,6 +326,14 @@ TRACE_CASES = [
     case("ship-gln-check-digit", f"trace ship sscc:{SSCC} --to 2 --gln {BAD_GLN}", "location", "GLN check digit"),
     case("receive-malformed-unit", "trace receive 0xzz", "unit", "name a unit as lot:GTIN/LOT"),
     case("pack-sscc-check-digit", f"trace pack {BAD_SSCC} lot:{GTIN}/L1", "sscc", "SSCC check digit is wrong"),
+    case("pack-into-a-lot", f"trace pack lot:{GTIN}/L2 lot:{GTIN}/L1", "sscc", "an SSCC is digits only"),
+    case(
+        "pack-into-a-batch-id",
+        f"trace pack 0x{'ab' * 32} lot:{GTIN}/L1",
+        "sscc",
+        "a container is named by an SSCC",
+    ),
+    case("unpack-sscc-check-digit", f"trace unpack sscc:{BAD_SSCC} lot:{GTIN}/L1", "sscc", "SSCC check digit"),
     case("inspect-report-missing", f"trace inspect sscc:{SSCC} --pass --report {{tmp}}/nope", "report", "not found"),
     case(
         "transform-expiry-garbage",

@@ -118,6 +118,51 @@ def test_suspended_organisation_is_refused(cli_env: Path) -> None:
     assert run("participant", "add-account", "1", BRAND, "--account", "carrier").exit_code == 0
 
 
+def test_assign_prefix_round_trip_shown_with_the_participant(cli_env: Path) -> None:
+    admit = ("participant", "admit", "--country", "DE", "--roles", "brand", "--json")
+    assert run(*admit, "--lei", lei(1), "--manager", BRAND).exit_code == 0
+    assert run(*admit, "--lei", lei(2), "--manager", CARRIER).exit_code == 0
+    result = run("participant", "assign-prefix", "1", "0614141", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert (out["prefix"], out["digits"], out["organisation"], out["previous"]) == ("0614141", 7, 1, 0)
+    assert out["txHash"].startswith("0x")
+    text = run("participant", "assign-prefix", "2", "0614141")  # reassigned
+    assert text.exit_code == 0
+    assert text.output.startswith(
+        "company prefix 0614141 (7 digits) licensed to organisation 2 (before: organisation 1); tx 0x"
+    )
+    assert run("participant", "assign-prefix", "1", "9506000").exit_code == 0
+    owner = json.loads(run("participant", "prefix-owner", "106141411234567897", "--json").output)
+    assert owner == {"key": "106141411234567897", "prefix": "0614141", "organisation": 2}
+    assert run("participant", "prefix-owner", "09506000134352").output == (
+        "09506000134352: company prefix 9506000, licensed to organisation 1\n"
+    )
+    assert run("participant", "prefix-owner", "04000000000006").output == "04000000000006: no licensed company prefix\n"
+    assert json.loads(run("participant", "show", "1", "--json").output)["prefixes"] == ["9506000"]
+    assert "  prefixes 0614141\n" in run("participant", "show", "2").output
+    listed = json.loads(run("participant", "list", "--json").output)
+    assert [o["prefixes"] for o in listed] == [["9506000"], ["0614141"]]
+    withdrawn = json.loads(run("participant", "assign-prefix", "0", "0614141", "--json").output)
+    assert (withdrawn["organisation"], withdrawn["previous"]) == (0, 2)
+    assert json.loads(run("participant", "show", "2", "--json").output)["prefixes"] == []
+
+
+def test_only_the_admin_assigns_prefixes_and_the_refusal_is_one_line(cli_env: Path) -> None:
+    assert (
+        run(
+            "participant", "admit", "--lei", lei(1), "--country", "DE", "--roles", "brand", "--manager", BRAND
+        ).exit_code
+        == 0
+    )
+    before = tx_count(BRAND)
+    result = run("participant", "assign-prefix", "1", "0614141", "--account", "brand")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: AccessControlUnauthorizedAccount(account=" + BRAND)
+    assert result.stderr.count("\n") == 1
+    assert tx_count(BRAND) == before
+
+
 def test_wrong_keystore_password_is_one_line(cli_env: Path) -> None:
     accounts.new_account("alice", "right password")
     before = tx_count(ADMIN)

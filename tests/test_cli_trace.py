@@ -17,7 +17,7 @@ from tradechain.gs1 import with_check_digit
 TUNA = with_check_digit("0899999000001")
 CANS = with_check_digit("0888888000001")
 MED = with_check_digit("0890000000001")
-SSCC = with_check_digit("08999990000000001")
+SSCC = with_check_digit("08888880000000001")  # the manufacturer's (conftest.SDK_PREFIXES), like CANS
 
 
 def run(*args: str) -> Any:
@@ -133,3 +133,31 @@ def test_a_handover_by_a_non_custodian_is_one_line(cli_env: Path, sdk_members: d
     result = run("trace", "ship", f"lot:{TUNA}/TUNA-2", "--to", str(sdk_members["retailer"]), "--account", "carrier")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: NotCustodian(unit=0x") and "is not the custodian" in result.stderr
+
+
+def test_a_claim_of_another_companys_gtin_is_one_line_and_sends_nothing(
+    cli_env: Path, sdk_members: dict[str, int]
+) -> None:
+    maker = accounts.dev_account("manufacturer").address
+    before = tx_count(maker)
+    result = run("product", "claim", TUNA, "--account", "manufacturer")  # the brand's prefix
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: CompanyPrefixNotHeld(key={int(TUNA)}, licensee={sdk_members['brand']}, "
+        f"caller={sdk_members['manufacturer']}): GS1 key {int(TUNA)} (a GTIN or an SSCC) carries a company prefix "
+        f"licensed to organisation {sdk_members['brand']} (0: to nobody), not to the caller's organisation "
+        f"{sdk_members['manufacturer']}.\n"
+    )
+    assert tx_count(maker) == before
+
+
+def test_a_reassigned_prefix_lets_the_new_licensee_claim_the_gtin_over(
+    cli_env: Path, sdk_members: dict[str, int]
+) -> None:
+    ok("product", "claim", TUNA, "--account", "brand")
+    moved = ok("participant", "assign-prefix", str(sdk_members["manufacturer"]), "8999990")
+    assert moved["previous"] == sdk_members["brand"]
+    claimed = ok("product", "claim", TUNA, "--account", "manufacturer")
+    assert claimed["owner"] == sdk_members["manufacturer"]
+    owner = ok("participant", "prefix-owner", TUNA)
+    assert (owner["prefix"], owner["organisation"]) == ("8999990", sdk_members["manufacturer"])

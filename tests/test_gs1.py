@@ -108,3 +108,27 @@ def test_cli_parse_rejects_with_exit_2_and_one_line() -> None:
     assert result.stderr == (
         "error: gtin (AI 01): GTIN check digit is wrong: expected 2, got 3 (got '09506000134353')\n"
     )
+
+
+def test_a_company_prefix_is_a_digit_string_whose_length_counts() -> None:
+    assert gs1.parse_company_prefix("0614141") == "0614141"  # 7 digits, not the number 614141
+    assert gs1.parse_company_prefix(" 9506 ") == "9506"
+    for bad, rule in (
+        ("061", "4 to 12 digits, not 3"),
+        ("0614141234567", "4 to 12 digits, not 13"),
+        ("06141-1", "digits only"),
+        ("０６１４１４１", "digits only"),  # full-width digits are not GS1 digits
+        (614141, "its leading zeros count"),
+    ):
+        with pytest.raises(InputError) as info:
+            gs1.parse_company_prefix(bad)  # type: ignore[arg-type]
+        assert info.value.field == "prefix" and rule in info.value.user_message
+
+
+def test_the_company_prefix_of_a_gtin_or_an_sscc_follows_its_first_digit() -> None:
+    assert gs1.parse_prefixed_key("106141411234567897") == "106141411234567897"  # an SSCC
+    assert gs1.parse_prefixed_key("9506000134352") == "09506000134352"  # a GTIN-13, as GTIN-14
+    assert gs1.key_prefix("09506000134352", 7) == "9506000"
+    assert gs1.key_prefix("106141411234567897", 7) == "0614141"
+    with pytest.raises(InputError, match="key: a GTIN is 8/12/13/14 digits and an SSCC 18, not 17"):
+        gs1.parse_prefixed_key("10614141123456789")

@@ -263,3 +263,53 @@ def test_consortium_admin_manages_a_suspended_organisation(
     registry.addAccount(org, accounts[15], False, {"from": admin})
     assert registry.organisationOf(accounts[15]) == (org, False)
     assert registry.getOrganisation(org)["activeAccounts"] == 2
+
+
+# ------------------------------------------------------------------ GS1 company prefixes (issue 11)
+
+GTIN14 = int("09506000134352")  # carries the prefix 9506000 after its indicator digit
+SSCC18 = int("106141411234567897")  # carries 0614141 after its extension digit
+
+
+def test_admin_licenses_a_company_prefix_and_the_longest_licensed_one_wins(
+    registry: Any, members: dict[str, int], admin: Any
+) -> None:
+    assert registry.companyPrefixOwner(GTIN14, 14) == (members["brand"], 7)  # conftest.MEMBER_PREFIXES
+    tx = registry.assignCompanyPrefix(950600013, 9, members["retailer"], {"from": admin})
+    ev = tx.events["CompanyPrefixAssigned"]
+    assert (ev["prefix"], ev["digits"], ev["previous"], ev["organisation"]) == (950600013, 9, 0, members["retailer"])
+    assert registry.companyPrefixOwner(GTIN14, 14) == (members["retailer"], 9)
+    assert registry.companyPrefixOwner(int("09506000999999"), 14) == (members["manufacturer"], 9)
+    assert registry.companyPrefixOwner(int("09506000777771"), 14) == (members["brand"], 7)
+    assert registry.companyPrefixOwner(SSCC18, 18) == (members["brand"], 7)
+    assert registry.companyPrefixOwner(int("04000000000006"), 14) == (0, 0)
+
+
+def test_a_prefix_of_leading_zeros_and_its_shorter_twin_are_different_prefixes(
+    registry: Any, members: dict[str, int], admin: Any
+) -> None:
+    registry.assignCompanyPrefix(614141, 6, members["carrier"], {"from": admin})  # "614141", not "0614141"
+    assert registry.companyPrefixOwner(SSCC18, 18) == (members["brand"], 7)
+    assert registry.companyPrefixOwner(int("161414100000000004"), 18) == (members["carrier"], 6)
+
+
+def test_reassigning_and_withdrawing_a_prefix(registry: Any, members: dict[str, int], admin: Any) -> None:
+    tx = registry.assignCompanyPrefix(9506000, 7, members["retailer"], {"from": admin})
+    assert tx.events["CompanyPrefixAssigned"]["previous"] == members["brand"]
+    assert registry.companyPrefixOwner(GTIN14, 14) == (members["retailer"], 7)
+    tx = registry.assignCompanyPrefix(9506000, 7, 0, {"from": admin})
+    assert tx.events["CompanyPrefixAssigned"]["previous"] == members["retailer"]
+    assert registry.companyPrefixOwner(GTIN14, 14) == (0, 0)
+
+
+def test_only_the_admin_licenses_valid_prefixes_to_existing_organisations(
+    registry: Any, members: dict[str, int], admin: Any, brand: Any
+) -> None:
+    assert registry.isAdmin(admin) and not registry.isAdmin(brand)
+    with reverts_with("AccessControlUnauthorizedAccount"):
+        registry.assignCompanyPrefix(4000000, 7, members["brand"], {"from": brand})
+    for prefix, digits in ((123, 3), (1, 13), (10_000, 4), (10**12, 12)):
+        with reverts_with("InvalidCompanyPrefix", prefix, digits):
+            registry.assignCompanyPrefix(prefix, digits, members["brand"], {"from": admin})
+    with reverts_with("NonexistentOrganisation", 99):
+        registry.assignCompanyPrefix(4000000, 7, 99, {"from": admin})

@@ -14,9 +14,10 @@ from tradechain.gs1 import with_check_digit
 from tradechain.merkle import MerkleTree, serial_leaf
 from tradechain.products import Status, batch_id, lot_id
 
-GTIN = int(with_check_digit("0950600013435"))
-GTIN_B = int(with_check_digit("0950600099999"))
-SSCC = int(with_check_digit("10614141123456789"))
+GTIN = int(with_check_digit("0950600013435"))  # the brand's (prefix 9506000, see conftest.MEMBER_PREFIXES)
+GTIN_B = int(with_check_digit("0950600099999"))  # the manufacturer's (prefix 950600099)
+GTIN_C = int(with_check_digit("0950600013436"))  # the brand's too
+SSCC = int(with_check_digit("10614141123456789"))  # the brand's (prefix 0614141)
 CONTAINER = SSCC.to_bytes(32, "big")
 ZERO32 = b"\0" * 32
 FAR = 2_000_000_000  # 2033
@@ -25,6 +26,12 @@ SERIALS = [f"SN{i:06d}" for i in range(100)]
 
 def b20(text: str) -> bytes:
     return text.encode().ljust(20, b"\0")
+
+
+def sscc(serial: int, prefix: str = "0614141") -> bytes:
+    """The unit id of an SSCC of ``prefix`` (the brand's by default): extension digit 1, a serial reference."""
+    body = f"1{prefix}{serial:0{16 - len(prefix)}d}"
+    return int(with_check_digit(body)).to_bytes(32, "big")
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +70,8 @@ def test_claim_gtin_once_by_a_producer(
     tx = products.claimGtin(GTIN, {"from": brand})
     assert tx.events["GtinClaimed"]["owner"] == members["brand"] and products.gtinOwner(GTIN) == members["brand"]
     with reverts_with("GtinAlreadyClaimed", GTIN, members["brand"]):
+        products.claimGtin(GTIN, {"from": brand})
+    with reverts_with("CompanyPrefixNotHeld", GTIN, members["brand"], members["manufacturer"]):
         products.claimGtin(GTIN, {"from": manufacturer})
     with reverts_with("InvalidGtin", GTIN + 1):
         products.claimGtin(GTIN + 1, {"from": manufacturer})
@@ -130,15 +139,15 @@ def test_verify_tells_authentic_unknown_and_mismatch(
 
 
 def test_expired_pack(products: Any, brand: Any) -> None:
-    products.claimGtin(GTIN_B, {"from": brand})
+    products.claimGtin(GTIN_C, {"from": brand})
     soon = chain.time() + 100
-    products.registerLot(GTIN_B, b20("E1"), soon, b"IT", ZERO32, 0, {"from": brand})
-    assert products.verifyLot(GTIN_B, b20("E1"), soon)[0] == Status.AUTHENTIC
+    products.registerLot(GTIN_C, b20("E1"), soon, b"IT", ZERO32, 0, {"from": brand})
+    assert products.verifyLot(GTIN_C, b20("E1"), soon)[0] == Status.AUTHENTIC
     chain.sleep(200)
     chain.mine()
-    assert products.verifyLot(GTIN_B, b20("E1"), soon)[0] == Status.EXPIRED
-    assert products.verifyLot(GTIN_B, b20("E2"), soon) == (Status.UNKNOWN, 0)
-    assert products.verifyLot(GTIN_B, b20("E1"), soon + 1)[0] == Status.MISMATCH
+    assert products.verifyLot(GTIN_C, b20("E1"), soon)[0] == Status.EXPIRED
+    assert products.verifyLot(GTIN_C, b20("E2"), soon) == (Status.UNKNOWN, 0)
+    assert products.verifyLot(GTIN_C, b20("E1"), soon + 1)[0] == Status.MISMATCH
 
 
 # ------------------------------------------------------------------ two-party handover
@@ -225,22 +234,23 @@ def test_container_handover_costs_the_same_for_10_or_10000_items(
     products: Any, members: dict[str, int], brand: Any, lot: bytes
 ) -> None:
     gas = []
-    for n, sscc in ((10, SSCC), (10_000, int(with_check_digit("10614141999999999")))):
+    for n, box in ((10, CONTAINER), (10_000, sscc(999_999_999))):
         tree = MerkleTree.build([serial_leaf(GTIN, f"X{n}-{i}", i) for i in range(n)])
         products.commission(lot, tree.root, n, 0, {"from": brand})
-        products.pack(sscc.to_bytes(32, "big"), [batch_id(lot, tree.root)], 0, {"from": brand})
-        gas.append(products.ship(sscc.to_bytes(32, "big"), members["carrier"], 0, {"from": brand}).gas_used)
+        products.pack(box, [batch_id(lot, tree.root)], 0, {"from": brand})
+        gas.append(products.ship(box, members["carrier"], 0, {"from": brand}).gas_used)
     assert gas[0] == gas[1]
 
 
 def test_nesting_is_bounded(products: Any, brand: Any, lot: bytes) -> None:
     inner = lot
     for level in range(8):
-        box = (1000 + level).to_bytes(32, "big")
+        box = sscc(1000 + level)
         products.pack(box, [inner], 0, {"from": brand})
+        assert products.getUnit(box)[2] == level + 1
         inner = box
     with reverts_with("NestingTooDeep", 8):
-        products.pack((2000).to_bytes(32, "big"), [inner], 0, {"from": brand})
+        products.pack(sscc(2000), [inner], 0, {"from": brand})
     with reverts_with("NotAContainer"):
         products.pack(lot, [inner], 0, {"from": brand})
 
@@ -363,37 +373,37 @@ def test_gtin_zero_is_not_a_gtin(products: Any, brand: Any) -> None:
 def test_serialized_packs_expire_with_their_lot_and_a_lot_without_expiry_never_does(
     products: Any, members: dict[str, int], brand: Any
 ) -> None:
-    products.claimGtin(GTIN_B, {"from": brand})
+    products.claimGtin(GTIN_C, {"from": brand})
     soon = chain.time() + 100
     batches = {}
     for number, expiry in (("NOEXP", 0), ("SOON", soon)):
-        products.registerLot(GTIN_B, b20(number), expiry, b"IT", ZERO32, 0, {"from": brand})
-        tree = MerkleTree.build([serial_leaf(GTIN_B, s, i) for i, s in enumerate(SERIALS[:4])])
-        products.commission(lot_id(GTIN_B, number), tree.root, 4, 0, {"from": brand})
-        batches[number] = (batch_id(lot_id(GTIN_B, number), tree.root), tree, expiry)
+        products.registerLot(GTIN_C, b20(number), expiry, b"IT", ZERO32, 0, {"from": brand})
+        tree = MerkleTree.build([serial_leaf(GTIN_C, s, i) for i, s in enumerate(SERIALS[:4])])
+        products.commission(lot_id(GTIN_C, number), tree.root, 4, 0, {"from": brand})
+        batches[number] = (batch_id(lot_id(GTIN_C, number), tree.root), tree, expiry)
 
     def status(number: str) -> int:
         bid, tree, expiry = batches[number]
-        return int(products.verify(GTIN_B, b20(SERIALS[1]), b20(number), expiry, bid, 1, tree.proof(1))[0])
+        return int(products.verify(GTIN_C, b20(SERIALS[1]), b20(number), expiry, bid, 1, tree.proof(1))[0])
 
     assert status("NOEXP") == status("SOON") == Status.AUTHENTIC
     chain.sleep(200)
     chain.mine()
     assert status("SOON") == Status.EXPIRED
     assert status("NOEXP") == Status.AUTHENTIC
-    assert products.verifyLot(GTIN_B, b20("NOEXP"), 0) == (Status.AUTHENTIC, members["brand"])
+    assert products.verifyLot(GTIN_C, b20("NOEXP"), 0) == (Status.AUTHENTIC, members["brand"])
 
 
 def test_a_container_fills_over_several_packings_and_never_holds_itself(
     products: Any, brand: Any, lot: bytes, batch: tuple[bytes, MerkleTree]
 ) -> None:
-    with reverts_with("NestingTooDeep", 8):
+    with reverts_with("PackedIntoItself", CONTAINER):
         products.pack(CONTAINER, [CONTAINER], 0, {"from": brand})
     products.pack(CONTAINER, [batch[0]], 0, {"from": brand})
     tx = products.pack(CONTAINER, [lot], 0, {"from": brand})  # the same container again: added to it
     assert tx.events["Packed"]["children"] == ["0x" + lot.hex()]
     assert products.parentOf(batch[0]) == products.parentOf(lot) == "0x" + CONTAINER.hex()
-    with reverts_with("NestingTooDeep", 8):
+    with reverts_with("PackedIntoItself", CONTAINER):
         products.pack(CONTAINER, [CONTAINER], 0, {"from": brand})
 
 
@@ -427,3 +437,118 @@ def test_an_index_beyond_the_batch_is_no_item(
     with reverts_with("InvalidItemProof", bid, b20(SERIALS[5]), len(SERIALS)):
         products.dispense(bid, b20(SERIALS[5]), len(SERIALS), tree.proof(5), 0, {"from": brand})
     assert not products.isDecommissioned(bid, len(SERIALS))
+
+
+# ------------------------------------------------------------------ company prefixes (issue 11)
+
+
+def test_a_gtin_is_claimed_only_by_the_licensee_of_its_company_prefix(
+    products: Any, registry: Any, members: dict[str, int], brand: Any, manufacturer: Any
+) -> None:
+    unlicensed = int(with_check_digit("0400000000001"))
+    with reverts_with("CompanyPrefixNotHeld", unlicensed, 0, members["brand"]):
+        products.claimGtin(unlicensed, {"from": brand})
+    # GTIN_B carries the brand's 9506000 too, but the manufacturer's longer 950600099 wins
+    assert registry.companyPrefixOwner(GTIN_B, 14) == (members["manufacturer"], 9)
+    with reverts_with("CompanyPrefixNotHeld", GTIN_B, members["manufacturer"], members["brand"]):
+        products.claimGtin(GTIN_B, {"from": brand})
+    products.claimGtin(GTIN_B, {"from": manufacturer})
+    assert products.gtinOwner(GTIN_B) == members["manufacturer"]
+
+
+def test_the_new_licensee_of_a_reassigned_prefix_takes_the_gtin_over_by_claiming_it(
+    products: Any, registry: Any, members: dict[str, int], admin: Any, brand: Any, manufacturer: Any, lot: bytes
+) -> None:
+    registry.assignCompanyPrefix(9506000, 7, members["manufacturer"], {"from": admin})
+    assert products.gtinOwner(GTIN) == members["brand"]  # until the new licensee claims it
+    with reverts_with("CompanyPrefixNotHeld", GTIN, members["manufacturer"], members["brand"]):
+        products.claimGtin(GTIN, {"from": brand})
+    tx = products.claimGtin(GTIN, {"from": manufacturer})
+    assert tx.events["GtinClaimed"]["owner"] == members["manufacturer"]
+    assert products.gtinOwner(GTIN) == members["manufacturer"]
+    with reverts_with("GtinAlreadyClaimed", GTIN, members["manufacturer"]):
+        products.claimGtin(GTIN, {"from": manufacturer})
+    with reverts_with("NotGtinOwner", GTIN, members["manufacturer"], members["brand"]):
+        products.registerLot(GTIN, b20("AFTER"), FAR, b"IT", ZERO32, 0, {"from": brand})
+    assert products.getLot(lot)[4] == members["brand"]  # the lots registered before stay the brand's
+
+
+def test_a_new_container_is_an_sscc_of_the_callers_own_company_prefix(
+    products: Any, members: dict[str, int], brand: Any, manufacturer: Any, lot: bytes
+) -> None:
+    future_lot = lot_id(GTIN, "NOT-YET")  # a hash: far above 10^18
+    bad_check = (SSCC + 1).to_bytes(32, "big")
+    for name in (future_lot, (2000).to_bytes(32, "big"), bad_check):
+        with reverts_with("InvalidSscc", name):
+            products.pack(name, [lot], 0, {"from": brand})
+    with reverts_with("NotAContainer", lot):
+        products.pack(lot, [lot], 0, {"from": brand})
+    foreign = sscc(7, prefix="0400000")
+    with reverts_with("CompanyPrefixNotHeld", int.from_bytes(foreign, "big"), 0, members["brand"]):
+        products.pack(foreign, [lot], 0, {"from": brand})
+    products.ship(lot, members["manufacturer"], 0, {"from": brand})
+    products.receiveShipment(lot, 0, {"from": manufacturer})
+    with reverts_with("CompanyPrefixNotHeld", SSCC, members["brand"], members["manufacturer"]):
+        products.pack(CONTAINER, [lot], 0, {"from": manufacturer})
+
+
+def test_a_containers_height_is_exact_and_falls_when_its_tallest_child_leaves(
+    products: Any, brand: Any, lot: bytes, batch: tuple[bytes, MerkleTree]
+) -> None:
+    inner, outer = sscc(1), sscc(2)
+    products.pack(inner, [lot], 0, {"from": brand})
+    products.pack(outer, [inner, batch[0]], 0, {"from": brand})
+    unit = products.getUnit(outer)
+    assert unit[2] == 2 and unit[8] == 1 | (1 << 11)  # one child of height 0, one of height 1
+    products.unpack(outer, [inner], 0, {"from": brand})
+    assert products.getUnit(outer)[2] == 1 and products.getUnit(outer)[8] == 1
+    products.unpack(outer, [batch[0]], 0, {"from": brand})
+    assert products.getUnit(outer)[2] == 0 and products.getUnit(outer)[8] == 0
+    assert products.getUnit(inner)[2] == 1  # untouched
+
+
+def test_packing_two_containers_into_each_other_by_turns_never_grows_their_height(
+    products: Any, brand: Any, lot: bytes
+) -> None:
+    a, b = sscc(1), sscc(2)
+    products.pack(a, [lot], 0, {"from": brand})
+    products.pack(b, [a], 0, {"from": brand})
+    products.unpack(b, [a], 0, {"from": brand})
+    for _ in range(10):  # without exact heights, each round trip added one: NestingTooDeep by the 8th
+        products.pack(a, [b], 0, {"from": brand})
+        products.unpack(a, [b], 0, {"from": brand})
+        products.pack(b, [a], 0, {"from": brand})
+        products.unpack(b, [a], 0, {"from": brand})
+    assert (products.getUnit(a)[2], products.getUnit(b)[2]) == (1, 0)
+
+
+def test_dispensing_is_refused_in_transit_recalled_expired_or_consumed(
+    products: Any, members: dict[str, int], brand: Any, manufacturer: Any, lot: bytes, batch: tuple[bytes, MerkleTree]
+) -> None:
+    bid, tree = batch
+    products.pack(CONTAINER, [bid], 0, {"from": brand})
+    products.ship(CONTAINER, members["manufacturer"], 0, {"from": brand})
+    with reverts_with("UnitInTransit", CONTAINER, members["manufacturer"]):  # the sender shipped it: not its to sell
+        products.dispense(bid, b20(SERIALS[1]), 1, tree.proof(1), 0, {"from": brand})
+    products.cancelShipment(CONTAINER, {"from": brand})
+    products.unpack(CONTAINER, [bid], 0, {"from": brand})
+    products.recall([lot], ZERO32, {"from": brand})
+    with reverts_with("LotIsRecalled", lot):
+        products.dispense(bid, b20(SERIALS[1]), 1, tree.proof(1), 0, {"from": brand})
+    products.claimGtin(GTIN_C, {"from": brand})
+    soon = chain.time() + 100
+    products.registerLot(GTIN_C, b20("SOON"), soon, b"IT", ZERO32, 0, {"from": brand})
+    short = lot_id(GTIN_C, "SOON")
+    short_tree = MerkleTree.build([serial_leaf(GTIN_C, s, i) for i, s in enumerate(SERIALS[:4])])
+    products.commission(short, short_tree.root, 4, 0, {"from": brand})
+    short_batch = batch_id(short, short_tree.root)
+    chain.sleep(200)
+    chain.mine()
+    with reverts_with("LotExpired", short, soon):
+        products.dispense(short_batch, b20(SERIALS[1]), 1, short_tree.proof(1), 0, {"from": brand})
+    products.claimGtin(GTIN_B, {"from": manufacturer})
+    products.ship(short_batch, members["manufacturer"], 0, {"from": brand})
+    products.receiveShipment(short_batch, 0, {"from": manufacturer})
+    products.transform([short_batch], [(GTIN_B, b20("MIX"), FAR, b"DE", ZERO32)], 0, {"from": manufacturer})
+    with reverts_with("UnitConsumed", short_batch):
+        products.dispense(short_batch, b20(SERIALS[1]), 1, short_tree.proof(1), 0, {"from": manufacturer})

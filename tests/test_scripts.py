@@ -30,11 +30,12 @@ def test_deploy_script_records_the_suite(deployments_dir: Path, rpc_url: str) ->
 
 
 def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> None:
-    from scripts.demo import MEMBERS, main
+    from scripts.demo import MEMBERS, PREFIXES, main
 
     result = main()
     orgs = result["organisations"]
     assert list(orgs) == [m[0] for m in MEMBERS]
+    assert result["prefixes"] == {prefix: orgs[key] for key, prefix in PREFIXES}
     client = Client(connect(Network("t", rpc_url)), deployment=result["deployment"])
     carrier = client.participants.get(orgs["carrier"])
     assert carrier.suspended is False and carrier.active_accounts == 2  # rotated key, then reinstated

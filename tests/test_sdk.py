@@ -25,6 +25,7 @@ from tradechain.errors import (
     revert_class,
 )
 from tradechain.network import Network, connect
+from tradechain.participants import PrefixLicence
 from tradechain.suite import deploy_suite
 from tradechain.tx import Call, Transactor
 
@@ -60,7 +61,7 @@ def test_custom_error_becomes_python_exception_with_readable_message(sdk: Client
     assert err.user_message == (
         f"LeiAlreadyAdmitted(lei='{lei(1)}', organisation=1): The LEI '{lei(1)}' is already held by organisation 1."
     )
-    assert tx_count(sdk.transactor.address) == nonce_before  # type: ignore[union-attr]  (nothing was sent)
+    assert tx_count(sdk.transactor.address) == nonce_before  # type: ignore[union-attr]  # nothing was sent
 
 
 def test_openzeppelin_errors_are_decoded_too(sdk_as: Any) -> None:
@@ -124,6 +125,71 @@ def test_accounts_are_rebuilt_from_events(sdk: Client, sdk_as: Any) -> None:
         {"account": accounts.dev_account("retailer2").address, "manager": False},
     ]
     assert sdk.participants.get(org).active_accounts == 2
+
+
+def test_company_prefix_licence_round_trip(sdk: Client, sdk_as: Any) -> None:
+    brand = sdk.participants.admit(lei=lei(5), country="DE", roles="brand", manager=BRAND).organisation
+    carrier = sdk.participants.admit(lei=lei(6), country="NL", roles="carrier", manager=CARRIER).organisation
+    gtin, sscc = "09506000134352", "106141411234567897"
+    assert sdk.participants.company_prefix_owner(gtin) == PrefixLicence(gtin, None, 0)
+    first = sdk.participants.assign_company_prefix("9506000", brand)
+    assert (first.prefix, first.organisation, first.previous) == ("9506000", brand, 0)
+    assert sdk.transactor.gas.by_label["ParticipantRegistry.assignCompanyPrefix"] == [first.receipt.gas_used]  # type: ignore[union-attr]
+    sdk.participants.assign_company_prefix("0614141", carrier)  # leading zero: 7 digits
+    assert sdk.participants.company_prefix_owner(gtin) == PrefixLicence(gtin, "9506000", brand)
+    assert sdk.participants.company_prefix_owner(9506000134352).prefix == "9506000"  # a GTIN-13, padded to 14
+    assert sdk.participants.company_prefix_owner(sscc).to_json() == {
+        "key": sscc,
+        "prefix": "0614141",
+        "organisation": carrier,
+    }
+    assert sdk.participants.company_prefixes() == {"0614141": carrier, "9506000": brand}
+    moved = sdk.participants.assign_company_prefix("0614141", brand)
+    assert moved.previous == carrier
+    assert sdk.participants.company_prefixes(brand) == {"0614141": brand, "9506000": brand}
+    assert sdk.participants.company_prefixes(carrier) == {}
+    withdrawn = sdk.participants.assign_company_prefix("9506000", 0)
+    assert (withdrawn.organisation, withdrawn.previous) == (0, brand)
+    assert sdk.participants.company_prefix_owner(gtin).organisation == 0
+    assert sdk.participants.is_admin(accounts.dev_account("admin").address) and not sdk.participants.is_admin(BRAND)
+    with pytest.raises(revert_class("AccessControlUnauthorizedAccount")):
+        sdk_as("brand").participants.assign_company_prefix("4000000", brand)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "organisation", "field", "rule"),
+    [
+        ("123", 1, "prefix", "a company prefix is 4 to 12 digits, not 3"),
+        ("1234567890123", 1, "prefix", "a company prefix is 4 to 12 digits, not 13"),
+        ("06141A1", 1, "prefix", "a company prefix is digits only"),
+        (614141, 1, "prefix", "its leading zeros count"),
+        ("0614141", -1, "organisation", "must be at least 0"),
+        ("0614141", 2**32, "organisation", "must be below 2^32"),
+    ],
+)
+def test_assign_company_prefix_validates_before_sending(
+    sdk: Client, prefix: Any, organisation: int, field: str, rule: str
+) -> None:
+    before = tx_count(sdk.transactor.address)  # type: ignore[union-attr]
+    with pytest.raises(InputError) as info:
+        sdk.participants.assign_company_prefix(prefix, organisation)
+    assert info.value.field == field and rule in info.value.user_message
+    assert tx_count(sdk.transactor.address) == before  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("key", "rule"),
+    [
+        ("123", "a GTIN is 8/12/13/14 digits and an SSCC 18, not 3"),
+        ("106141411234567890", "SSCC check digit is wrong"),
+        ("09506000134353", "GTIN check digit is wrong"),
+        ("0950600013435X", "a GTIN is digits only"),
+    ],
+)
+def test_company_prefix_owner_takes_a_gtin_or_an_sscc(sdk: Client, key: str, rule: str) -> None:
+    with pytest.raises(InputError) as info:
+        sdk.participants.company_prefix_owner(key)
+    assert info.value.field == "key" and rule in info.value.user_message
 
 
 def test_gas_is_recorded_per_operation(sdk: Client) -> None:

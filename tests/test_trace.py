@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from brownie import web3
+from conftest import tx_count
 
+from tradechain import accounts
 from tradechain.client import Client
-from tradechain.errors import InputError, revert_class
+from tradechain.errors import ContractRevert, InputError, revert_class
 from tradechain.gs1 import parse_any, with_check_digit
 from tradechain.indexer import Indexer, Store
 from tradechain.products import LotSpec, Status, lot_id, sscc_unit
@@ -19,7 +21,7 @@ from tradechain.products import LotSpec, Status, lot_id, sscc_unit
 TUNA = with_check_digit("0899999000001")
 CANS = with_check_digit("0888888000001")
 MED = with_check_digit("0890000000001")
-SSCC = with_check_digit("08999990000000001")
+SSCC = with_check_digit("08888880000000001")  # the manufacturer's (conftest.SDK_PREFIXES), like CANS
 EXP = date(2030, 6, 30)
 
 
@@ -97,6 +99,8 @@ def test_serialized_medicine_clone_and_recall_are_caught(sdk_as: Any, sdk_member
     pharmacy.products.dispense(MED, "P00000042")
     clone = pharmacy.products.verify(scan)
     assert (clone.status, clone.custodian) == (Status.DECOMMISSIONED, sdk_members["retailer"])
+    with pytest.raises(revert_class("ItemAlreadyDecommissioned")):
+        pharmacy.products.dispense(MED, "P00000042")
     fake = parse_any(f"(01){MED}(17){EXP:%y%m%d}(10)B2030(21)NOTREAL")
     assert pharmacy.products.verify(fake).status == Status.UNKNOWN
     regulator.products.recall([lot_id(MED, "B2030")], "contamination")
@@ -104,8 +108,71 @@ def test_serialized_medicine_clone_and_recall_are_caught(sdk_as: Any, sdk_member
         pharmacy.products.verify(parse_any(f"(01){MED}(17){EXP:%y%m%d}(10)B2030(21)P00000043")).status
         == Status.RECALLED
     )
-    with pytest.raises(revert_class("ItemAlreadyDecommissioned")):
-        pharmacy.products.dispense(MED, "P00000042")
+    with pytest.raises(revert_class("LotIsRecalled")):  # a recalled pack is never handed to a patient
+        pharmacy.products.dispense(MED, "P00000043")
+
+
+def test_a_container_reports_its_exact_height_and_children(chain_of_custody: dict[str, Any]) -> None:
+    retailer = chain_of_custody["retailer"]
+    box = retailer.products.unit(sscc_unit(SSCC))
+    assert (box["kind"], box["height"], box["children"]) == ("container", 1, [1, 0, 0, 0, 0, 0, 0, 0])
+    retailer.products.unpack(sscc_unit(SSCC), [chain_of_custody["cans"]])
+    box = retailer.products.unit(sscc_unit(SSCC))
+    assert (box["height"], box["children"]) == (0, [0] * 8)  # exact: it fell with its only child gone
+    assert retailer.products.unit(chain_of_custody["cans"])["packed"] is False
+
+
+def test_a_producer_is_refused_a_gtin_of_another_companys_prefix(sdk_as: Any, sdk_members: dict[str, int]) -> None:
+    maker = sdk_as("manufacturer")
+    before = tx_count(accounts.dev_account("manufacturer").address)
+    with pytest.raises(revert_class("CompanyPrefixNotHeld")) as info:
+        maker.products.claim_gtin(TUNA)  # the brand's prefix 8999990
+    err = info.value
+    assert isinstance(err, ContractRevert)
+    assert (err.key, err.licensee, err.caller) == (int(TUNA), sdk_members["brand"], sdk_members["manufacturer"])
+    assert err.user_message == (
+        f"CompanyPrefixNotHeld(key={int(TUNA)}, licensee={sdk_members['brand']}, caller={sdk_members['manufacturer']})"
+        f": GS1 key {int(TUNA)} (a GTIN or an SSCC) carries a company prefix licensed to organisation "
+        f"{sdk_members['brand']} (0: to nobody), not to the caller's organisation {sdk_members['manufacturer']}."
+    )
+    assert tx_count(accounts.dev_account("manufacturer").address) == before  # refused by the estimate: not sent
+    with pytest.raises(revert_class("CompanyPrefixNotHeld")) as info:
+        maker.products.claim_gtin(with_check_digit("0400000000001"))  # nobody's prefix
+    assert info.value.licensee == 0
+
+
+def test_a_gtin_changes_hands_when_its_prefix_is_reassigned_and_the_new_licensee_claims_it(
+    sdk: Client, sdk_as: Any, sdk_members: dict[str, int]
+) -> None:
+    brand, maker = sdk_as("brand"), sdk_as("manufacturer")
+    brand.products.claim_gtin(TUNA)
+    brand.products.register_lot(LotSpec(TUNA, "OLD-1", EXP, "ID"))
+    moved = sdk.participants.assign_company_prefix("8999990", sdk_members["manufacturer"])
+    assert (moved.previous, moved.organisation) == (sdk_members["brand"], sdk_members["manufacturer"])
+    assert brand.products.gtin_owner(TUNA) == sdk_members["brand"]  # until the new licensee claims it
+    with pytest.raises(revert_class("CompanyPrefixNotHeld")):
+        brand.products.claim_gtin(TUNA)
+    maker.products.claim_gtin(TUNA)
+    assert maker.products.gtin_owner(TUNA) == sdk_members["manufacturer"]
+    with pytest.raises(revert_class("NotGtinOwner")) as info:
+        brand.products.register_lot(LotSpec(TUNA, "OLD-2", EXP, "ID"))
+    assert info.value.owner == sdk_members["manufacturer"]
+    maker.products.register_lot(LotSpec(TUNA, "NEW-1", EXP, "TH"))
+    assert maker.products.lot(lot_id(TUNA, "OLD-1"))["owner"] == sdk_members["brand"]  # its lots stay its own
+
+
+def test_a_container_is_created_only_under_the_packers_own_prefix(
+    sdk_as: Any, sdk_members: dict[str, int], chain_of_custody: dict[str, Any]
+) -> None:
+    brand = chain_of_custody["brand"]
+    lot, _ = brand.products.register_lot(LotSpec(TUNA, "TUNA-43", EXP, "ID"))
+    with pytest.raises(revert_class("CompanyPrefixNotHeld")) as info:
+        brand.products.pack(sscc_unit(with_check_digit("08888880000000002")), [lot])  # the manufacturer's SSCC
+    assert (info.value.licensee, info.value.caller) == (sdk_members["manufacturer"], sdk_members["brand"])
+    with pytest.raises(InputError, match="container: a container is named by an SSCC"):
+        brand.products.pack(chain_of_custody["tuna"], [lot])  # a lot id: never a container
+    brand.products.pack(sscc_unit(with_check_digit("08999990000000001")), [lot])  # the brand's own
+    assert brand.products.custodian_of(lot) == sdk_members["brand"]
 
 
 def test_sdk_refuses_bad_input_before_sending(sdk_as: Any, sdk_members: dict[str, int]) -> None:

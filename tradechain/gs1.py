@@ -72,6 +72,40 @@ def format_gln(gln: int) -> str:
     return f"{gln:013d}"
 
 
+COMPANY_PREFIX_DIGITS = (4, 12)  # the lengths a GS1 company prefix may have, as the registry licenses them
+
+
+def parse_company_prefix(value: str, field: str = "prefix") -> str:
+    """A GS1 company prefix as its digit string, 4 to 12 digits: its length is part of it ("0614141" and
+    "614141" are different prefixes), so it is never taken as a number."""
+    if not isinstance(value, str):
+        raise InputError(field, "give a company prefix as its digit string: its leading zeros count", value)
+    text = value.strip()
+    if not text.isascii() or not text.isdigit():
+        raise InputError(field, "a company prefix is digits only", value)
+    low, high = COMPANY_PREFIX_DIGITS
+    if not low <= len(text) <= high:
+        raise InputError(field, f"a company prefix is {low} to {high} digits, not {len(text)}", value)
+    return text
+
+
+def parse_prefixed_key(value: str | int, field: str = "key") -> str:
+    """A GS1 key that carries a company prefix after its first digit: an SSCC (18 digits) or a GTIN (8, 12, 13
+    or 14 digits, returned as GTIN-14), with its check digit."""
+    text = str(value).strip()
+    if text.isascii() and text.isdigit() and len(text) == 18:
+        return parse_sscc(text, field)
+    if text.isascii() and text.isdigit() and len(text) not in (8, 12, 13, 14):
+        raise InputError(field, f"a GTIN is 8/12/13/14 digits and an SSCC 18, not {len(text)}", value)
+    return parse_gtin(text, field)
+
+
+def key_prefix(key: str, digits: int) -> str:
+    """The company prefix of ``digits`` digits that GS1 key ``key`` (a GTIN-14 or an SSCC) carries: the digits
+    after its first one (the GTIN's indicator digit, the SSCC's extension digit)."""
+    return key[1 : 1 + digits]
+
+
 def _cset82(value: str, field_name: str, ai: str, what: str) -> str:
     if not value:
         raise InputError(field_name, f"a {what} (AI {ai}) must not be empty")

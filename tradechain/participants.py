@@ -1,4 +1,5 @@
-"""Client of ``ParticipantRegistry``: admitting organisations, their accounts, roles and suspension.
+"""Client of ``ParticipantRegistry``: admitting organisations, their accounts, roles and suspension, and the GS1
+company prefixes licensed to them (every GTIN and SSCC carrying a prefix belongs to its licensee).
 
 Every input is validated before anything is sent (an LEI with wrong check digits never reaches the chain).
 """
@@ -55,8 +56,35 @@ class Admission:
     receipt: Receipt
 
 
+@dataclass(frozen=True)
+class PrefixLicence:
+    """Who may claim the GTINs and pack the SSCCs of a company prefix: the licensee of the longest licensed prefix
+    a GS1 key carries (``organisation`` 0 and ``prefix`` None when none is licensed)."""
+
+    key: str
+    prefix: str | None
+    organisation: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "prefix": self.prefix, "organisation": self.organisation}
+
+
+@dataclass(frozen=True)
+class PrefixAssignment:
+    """A company prefix licensed to ``organisation`` (0: withdrawn), before to ``previous`` (0: to nobody)."""
+
+    prefix: str
+    organisation: int
+    previous: int
+    receipt: Receipt
+
+
 def parse_org_id(value: str | int, field: str = "organisation") -> int:
     return parse_uint(value, field, bits=32, minimum=1)
+
+
+def _prefix_text(prefix: int, digits: int) -> str:
+    return f"{prefix:0{digits}d}"
 
 
 class ParticipantRegistryClient:
@@ -123,6 +151,16 @@ class ParticipantRegistryClient:
     def reinstate(self, organisation: int) -> Receipt:
         return self._send("reinstate", parse_org_id(organisation))
 
+    def assign_company_prefix(self, prefix: str, organisation: int) -> PrefixAssignment:
+        """Licenses the GS1 company prefix ``prefix`` (its digit string, 4 to 12 digits: "0614141" is 7 digits)
+        to ``organisation``, or withdraws it (``organisation`` 0); assigning it again reassigns it, and the new
+        licensee may then claim the prefix's GTINs from their old owner. Consortium admin only."""
+        text = gs1.parse_company_prefix(prefix)
+        org_id = parse_uint(organisation, "organisation", bits=32)
+        receipt = self._send("assignCompanyPrefix", int(text), len(text), org_id)
+        (event,) = self.client.events(self.contract, receipt, "CompanyPrefixAssigned")
+        return PrefixAssignment(text, org_id, int(event["previous"]), receipt)
+
     # -------------------------------------------------------------- reads
 
     def get(self, organisation: int) -> Organisation:
@@ -166,6 +204,29 @@ class ParticipantRegistryClient:
     def require_role_any(self, account: str, roles: int = identity.ALL_ROLES) -> int:
         """The organisation of ``account`` if it is an active member with any of ``roles``; else the revert."""
         return int(self.client.call(self.contract, "requireAnyRole", parse_address(account, "account"), roles))
+
+    def is_admin(self, account: str) -> bool:
+        return bool(self.client.call(self.contract, "isAdmin", parse_address(account, "account")))
+
+    def company_prefix_owner(self, key: str | int) -> PrefixLicence:
+        """The licensee of the company prefix a GTIN or an SSCC carries, and that prefix (the longest licensed one
+        wins: "0614141" licensed to one organisation and "061414199" to another split the SSCCs between them)."""
+        text = gs1.parse_prefixed_key(key)
+        org, digits = self.client.call(self.contract, "companyPrefixOwner", int(text), len(text))
+        return PrefixLicence(text, gs1.key_prefix(text, int(digits)) if digits else None, int(org))
+
+    def company_prefixes(self, organisation: int | None = None) -> dict[str, int]:
+        """The company prefixes licensed now, prefix -> licensee (of ``organisation`` only, if given), rebuilt from
+        the CompanyPrefixAssigned events (prefixes are not enumerable on chain)."""
+        org_id = None if organisation is None else parse_org_id(organisation)
+        from_block = self.client.deployment.contracts[NAME].block
+        event = self.contract.events["CompanyPrefixAssigned"]()
+        logs = sorted(event.get_logs(from_block=from_block), key=lambda x: (x["blockNumber"], x["logIndex"]))
+        owners: dict[str, int] = {}
+        for log in logs:
+            args = log["args"]
+            owners[_prefix_text(int(args["prefix"]), int(args["digits"]))] = int(args["organisation"])
+        return {p: o for p, o in sorted(owners.items()) if o != 0 and org_id in (None, o)}
 
     def accounts(self, organisation: int) -> list[dict[str, Any]]:
         """The organisation's active accounts, rebuilt from its AccountAdded/AccountRevoked events (accounts

@@ -88,8 +88,44 @@ def lot_id(gtin: str | int, lot: str) -> bytes:
     return keccak(abi_encode(["uint64", "bytes20"], [int(gs1.parse_gtin(gtin)), gs1.parse_lot(lot).encode()]))
 
 
-def sscc_unit(sscc: str | int) -> bytes:
-    return int(gs1.parse_sscc(sscc)).to_bytes(32, "big")
+NESTING_LEVELS = 8  # a container holds units of heights 0 to 7 (max nesting 8)
+_LEVEL_BITS = 11  # the registry counts a container's children of each height in 11 bits
+
+
+def sscc_unit(sscc: str | int, field: str = "sscc") -> bytes:
+    return int(gs1.parse_sscc(sscc, field)).to_bytes(32, "big")
+
+
+def is_sscc_unit(unit: bytes) -> bool:
+    """Whether ``unit`` is the id of an SSCC (``bytes32(uint256(sscc))``): the only ids a container may take."""
+    value = int.from_bytes(unit, "big")
+    if len(unit) != 32 or not 0 < value < 10**18:
+        return False
+    text = f"{value:018d}"
+    return gs1.check_digit(text[:-1]) == int(text[-1])
+
+
+def parse_container(text: str, field: str = "sscc") -> bytes:
+    """A container as the CLI names it: its SSCC (18 digits, or ``sscc:SSCC``), or its 0x unit id if that is an
+    SSCC's. Lots and batches are never containers."""
+    value = text.strip()
+    if value.startswith("sscc:"):
+        value = value[5:]
+    if value.startswith("0x") and len(value) == 66:
+        try:
+            unit = bytes.fromhex(value[2:])
+        except ValueError:
+            unit = b""
+        if unit and is_sscc_unit(unit):
+            return unit
+        raise InputError(field, "a container is named by an SSCC (18 digits with a GS1 check digit)", text)
+    return sscc_unit(value, field)
+
+
+def nesting_levels(children: int) -> list[int]:
+    """The registry's ``Unit.children`` unpacked: how many units of each height 0 to 7 a container holds directly."""
+    mask = (1 << _LEVEL_BITS) - 1
+    return [(children >> (h * _LEVEL_BITS)) & mask for h in range(NESTING_LEVELS)]
 
 
 def batch_id(lot: bytes, root: bytes) -> bytes:
@@ -136,6 +172,9 @@ class ProductRegistryClient:
     # -------------------------------------------------------------- products and lots
 
     def claim_gtin(self, gtin: str | int) -> Receipt:
+        """Claims ``gtin`` for the caller's organisation, which must be the licensee of the company prefix it
+        carries (:meth:`~tradechain.participants.ParticipantRegistryClient.company_prefix_owner`); a new licensee
+        takes a GTIN over from its old owner this way."""
         return self._send("claimGtin", int(gs1.parse_gtin(gtin)))
 
     def register_lot(self, spec: LotSpec, *, gln: str | int | None = None) -> tuple[bytes, Receipt]:
@@ -168,6 +207,10 @@ class ProductRegistryClient:
     # -------------------------------------------------------------- aggregation and handovers
 
     def pack(self, container: bytes, children: Sequence[bytes], *, gln: str | int | None = None) -> Receipt:
+        """Packs ``children`` into ``container``, created for the caller if new: its id is an SSCC
+        (:func:`sscc_unit`) whose company prefix is licensed to the caller's organisation."""
+        if not is_sscc_unit(container):
+            raise InputError("container", "a container is named by an SSCC (18 digits with a GS1 check digit)")
         return self._send("pack", container, list(children), _gln(gln))
 
     def unpack(self, container: bytes, children: Sequence[bytes], *, gln: str | int | None = None) -> Receipt:
@@ -271,11 +314,13 @@ class ProductRegistryClient:
         return int(self._call("custodianOf", unit))
 
     def unit(self, unit: bytes) -> dict[str, Any]:
-        kind, consumed, height, custodian, pending, size, since, _packed = self._call("getUnit", unit)
+        kind, consumed, height, custodian, pending, size, since, packed, children = self._call("getUnit", unit)
         return {
             "kind": UnitKind(kind).name.lower(),
             "consumed": consumed,
-            "height": height,
+            "height": height,  # exact: one more than the tallest unit packed in it now (0: holds nothing)
+            "children": nesting_levels(children),  # units held directly, by height 0-7
+            "packed": packed,
             "custodian": custodian,
             "holder": self.custodian_of(unit),
             "pendingReceiver": pending,

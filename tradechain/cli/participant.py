@@ -1,4 +1,4 @@
-"""``tradechain participant``: the consortium's organisations, their roles and signing accounts."""
+"""``tradechain participant``: the consortium's organisations, their roles, signing accounts and company prefixes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from tradechain import gs1
 from tradechain.cli.common import (
     chain_options,
     emit,
@@ -19,27 +20,30 @@ from tradechain.cli.common import (
 from tradechain.errors import InputError
 from tradechain.identity import ROLE_NAMES
 from tradechain.participants import Organisation, parse_org_id
-from tradechain.values import file_hash, parse_address, parse_bytes32
+from tradechain.values import file_hash, parse_address, parse_bytes32, parse_uint
 
 ROLES_HELP = f"Comma-separated roles: {', '.join(ROLE_NAMES)}."
 
 
 @click.group("participant")
 def group() -> None:
-    """Organisations: admit, signing accounts, roles, suspension.
+    """Organisations: admit, signing accounts, roles, suspension, GS1 company prefixes.
 
-    The consortium admin admits, sets roles and suspends; an organisation's manager accounts add, revoke and
-    rotate its signing accounts.
+    The consortium admin admits, sets roles, suspends and licenses company prefixes; an organisation's manager
+    accounts add, revoke and rotate its signing accounts.
     """
 
 
-def _org_text(org: Organisation, accounts: list[dict[str, Any]] | None = None) -> str:
+def _org_text(
+    org: Organisation, accounts: list[dict[str, Any]] | None = None, prefixes: list[str] | None = None
+) -> str:
     lines = [
         f"organisation {org.id}{'  [SUSPENDED]' if org.suspended else ''}",
         f"  LEI      {org.lei or '-'}",
         f"  GLN      {org.gln or '-'}",
         f"  country  {org.country}",
         f"  roles    {', '.join(org.roles)}",
+        f"  prefixes {', '.join(prefixes or []) or '-'}",
         f"  accounts {org.active_accounts} active",
         f"  profile  {org.profile_hash}",
     ]
@@ -278,7 +282,8 @@ def show(who: str, network_name: str | None, rpc_url: str | None, as_json: bool)
             raise InputError("who", "no organisation holds this LEI", who)
     org = parts.get(org_id)
     accts = parts.accounts(org_id)
-    emit(as_json, {**org.to_json(), "accounts": accts}, _org_text(org, accts))
+    prefixes = list(parts.company_prefixes(org_id))
+    emit(as_json, {**org.to_json(), "prefixes": prefixes, "accounts": accts}, _org_text(org, accts, prefixes))
 
 
 @group.command("list")
@@ -289,13 +294,78 @@ def list_(network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
     """List every organisation."""
     client = open_client(network_name, rpc_url)
     orgs = client.participants.organisations()
+    licensed: dict[int, list[str]] = {}
+    for prefix, licensee in client.participants.company_prefixes().items():
+        licensed.setdefault(licensee, []).append(prefix)
     emit(
         as_json,
-        [o.to_json() for o in orgs],
+        [{**o.to_json(), "prefixes": licensed.get(o.id, [])} for o in orgs],
         "\n".join(
             f"{o.id:>4}  {o.lei or '-':20}  {o.gln or '-':13}  {o.country}  "
             f"{'SUSPENDED ' if o.suspended else ''}{','.join(o.roles)}"
+            + (f"  prefixes {','.join(licensed[o.id])}" if o.id in licensed else "")
             for o in orgs
         )
         or "no organisations",
+    )
+
+
+@group.command("assign-prefix")
+@click.argument("organisation")
+@click.argument("prefix")
+@chain_options(signer=True)
+@json_option
+@handle_errors
+def assign_prefix(
+    organisation: str,
+    prefix: str,
+    network_name: str | None,
+    rpc_url: str | None,
+    account: str | None,
+    confirmations: int,
+    as_json: bool,
+) -> None:
+    """License the GS1 company prefix PREFIX to ORGANISATION (consortium admin).
+
+    PREFIX is the prefix's 4 to 12 digits, leading zeros included (0614141 and 614141 are different prefixes).
+    Only the licensee claims the GTINs and creates the SSCC containers carrying it; assigning the prefix again
+    reassigns it (the new licensee then claims its GTINs over); ORGANISATION 0 withdraws it.
+
+    Example: tradechain participant assign-prefix 3 0614141
+    """
+    org_id = parse_uint(organisation, "organisation", bits=32)
+    text = gs1.parse_company_prefix(prefix)
+    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    result = client.participants.assign_company_prefix(text, org_id)
+    before = f"organisation {result.previous}" if result.previous else "nobody"
+    done = f"licensed to organisation {org_id}" if org_id else "withdrawn"
+    emit(
+        as_json,
+        {
+            "prefix": text,
+            "digits": len(text),
+            "organisation": org_id,
+            "previous": result.previous,
+            **tx_json(result.receipt),
+        },
+        f"company prefix {text} ({len(text)} digits) {done} (before: {before}); {tx_text(result.receipt)}",
+    )
+
+
+@group.command("prefix-owner")
+@click.argument("key")
+@chain_options(signer=False)
+@json_option
+@handle_errors
+def prefix_owner(key: str, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
+    """The organisation licensed the company prefix that KEY carries: a GTIN or an SSCC (18 digits)."""
+    checked = gs1.parse_prefixed_key(key)
+    client = open_client(network_name, rpc_url)
+    licence = client.participants.company_prefix_owner(checked)
+    emit(
+        as_json,
+        licence.to_json(),
+        f"{checked}: company prefix {licence.prefix}, licensed to organisation {licence.organisation}"
+        if licence.prefix
+        else f"{checked}: no licensed company prefix",
     )

@@ -25,7 +25,7 @@ from tradechain.cli.common import (
 )
 from tradechain.epc import to_digital_link
 from tradechain.errors import InputError
-from tradechain.products import LotSpec, parse_unit
+from tradechain.products import LotSpec, parse_container, parse_unit
 from tradechain.values import file_hash
 
 GLN_OPTION = click.option("--gln", "location", metavar="GLN", help="Where it happens (13-digit GLN).")
@@ -72,7 +72,9 @@ def product_group() -> None:
 def claim(
     gtin: str, network_name: str | None, rpc_url: str | None, account: str | None, confirmations: int, as_json: bool
 ) -> None:
-    """Claim GTIN for your organisation; nobody else can claim it after."""
+    """Claim GTIN for your organisation, the licensee of the GS1 company prefix it carries (see `tradechain
+    participant prefix-owner`). After the admin reassigns the prefix, its new licensee takes the GTIN over by
+    claiming it."""
     gtin14 = gs1.parse_gtin(gtin)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     receipt = client.products.claim_gtin(gtin14)
@@ -265,7 +267,7 @@ def _aggregate(
     as_json: bool,
 ) -> None:
     """Packs (``verb`` "pack") or unpacks ("unpack") UNITS into or from container SSCC."""
-    container = parse_unit(f"sscc:{sscc}" if sscc.isdigit() else sscc)
+    container = parse_container(sscc)
     children = [parse_unit(u) for u in units]
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     operation = client.products.pack if verb == "pack" else client.products.unpack
@@ -277,7 +279,11 @@ def _aggregate(
     )
 
 
-@_unit_command("pack", "Pack UNITS into container SSCC (created if new).")
+@_unit_command(
+    "pack",
+    "Pack UNITS into container SSCC. A new container is created for you: its SSCC must carry a company prefix "
+    "licensed to your organisation.",
+)
 @click.argument("sscc")
 @click.argument("units", nargs=-1, required=True)
 @GLN_OPTION
