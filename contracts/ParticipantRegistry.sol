@@ -180,12 +180,16 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         returns (uint32 organisation, uint8 digits)
     {
         uint16 lengths = _prefixLengths;
-        // Bounded: at most the 9 lengths from 12 down to 4.
-        for (uint8 d = 12; d >= 4; --d) {
-            if (lengths & (uint16(1) << d) == 0 || d + 1 >= keyDigits) continue;
-            uint256 prefix = (key / 10 ** (keyDigits - 1 - d)) % 10 ** d;
-            organisation = _prefixOwners[_prefixKey(uint64(prefix), d)];
-            if (organisation != 0) return (organisation, d);
+        // Bounded: at most the 9 lengths from 12 down to 4. Unchecked: d + 1 < keyDigits is checked before the
+        // powers of ten are taken (keyDigits is 14 or 18 here; 10 ** 77 is the largest that fits).
+        unchecked {
+            if (keyDigits > 77) return (0, 0);
+            for (uint8 d = 12; d >= 4; --d) {
+                if (lengths & (uint16(1) << d) == 0 || d + 1 >= keyDigits) continue;
+                uint256 prefix = (key / 10 ** (keyDigits - 1 - d)) % 10 ** d;
+                organisation = _prefixOwners[_prefixKey(uint64(prefix), d)];
+                if (organisation != 0) return (organisation, d);
+            }
         }
         return (0, 0);
     }

@@ -16,22 +16,31 @@ library NestingLevels {
     /// @dev `levels` with one more child of height `height` (below 8). Reverts with
     /// {IProductRegistry-ContainerFull} when `container` holds 2,047 of that height already.
     function add(uint88 levels, uint8 height, bytes32 container) internal pure returns (uint88) {
-        uint256 shift = uint256(height) * BITS;
-        if ((uint256(levels) >> shift) & MAX_COUNT == MAX_COUNT) {
-            revert IProductRegistry.ContainerFull(container, height);
+        // Unchecked: height < 8, so the shift is below 88; a full count is refused before it could carry over.
+        unchecked {
+            uint256 shift = uint256(height) * BITS;
+            if ((uint256(levels) >> shift) & MAX_COUNT == MAX_COUNT) {
+                revert IProductRegistry.ContainerFull(container, height);
+            }
+            return uint88(uint256(levels) + (1 << shift));
         }
-        return uint88(uint256(levels) + (1 << shift));
     }
 
     /// @dev `levels` with one child of height `height` fewer (the caller knows there is one).
     function remove(uint88 levels, uint8 height) internal pure returns (uint88) {
-        return uint88(uint256(levels) - (1 << (uint256(height) * BITS)));
+        // Unchecked: the caller unpacks a child it counted at this height, so the count is at least 1.
+        unchecked {
+            return uint88(uint256(levels) - (1 << (uint256(height) * BITS)));
+        }
     }
 
     /// @dev The height of a container holding `levels`: 0 when empty, else one more than its tallest child.
     function height(uint88 levels) internal pure returns (uint8) {
-        for (uint8 h = LEVELS; h > 0; --h) {
-            if ((uint256(levels) >> (uint256(h - 1) * BITS)) & MAX_COUNT != 0) return h;
+        // Unchecked: h runs from 8 down to 1.
+        unchecked {
+            for (uint8 h = LEVELS; h > 0; --h) {
+                if ((uint256(levels) >> (uint256(h - 1) * BITS)) & MAX_COUNT != 0) return h;
+            }
         }
         return 0;
     }
