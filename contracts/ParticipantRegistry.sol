@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {GS1} from "./libraries/GS1.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title ParticipantRegistry
 /// @notice The consortium's membership, consulted by every contract of the suite for permissions.
-/// @dev Trust: the holder of `DEFAULT_ADMIN_ROLE` (the consortium admin) admits, suspends and sets roles.
+/// @dev Trust: the holder of `DEFAULT_ADMIN_ROLE` (the consortium admin) admits, suspends and sets roles. There is
+/// exactly one admin (OpenZeppelin's `AccessControlDefaultAdminRules`): it is handed over in two steps with a delay of
+/// {ADMIN_TRANSFER_DELAY}, never granted to a second account, and never renounced by accident.
 /// An organisation's manager accounts rotate its own keys. Legal identities are validated here too (LEI
 /// mod-97, GLN mod-10), so the chain never holds a malformed one; the SDK checks them before sending.
-contract ParticipantRegistry is IParticipantRegistry, AccessControl {
+contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminRules {
+    /// @notice How long a handover of the admin role waits between its start and its acceptance.
+    uint48 public constant ADMIN_TRANSFER_DELAY = 3 days;
+
     struct AccountRecord {
         uint32 organisation;
         bool manager;
@@ -28,10 +34,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     uint16 private _prefixLengths;
 
     /// @param admin The consortium admin.
-    constructor(address admin) {
-        if (admin == address(0)) revert InvalidAccount(admin);
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-    }
+    constructor(address admin) AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin) {}
 
     // ------------------------------------------------------------------ consortium admin
 

@@ -213,6 +213,7 @@ contract ProductRegistry is IProductRegistry {
         for (uint256 i = 0; i < inputs.length; ++i) {
             Unit storage unit = _units[inputs[i]];
             _checkHeld(inputs[i], unit, org);
+            _checkUsable(inputs[i], unit);
             unit.consumed = true;
         }
         outputLots = new bytes32[](outputs.length);
@@ -382,24 +383,38 @@ contract ProductRegistry is IProductRegistry {
 
     }
 
-    /// @dev Reverts unless `org` may dispense from `batch` now: not consumed, held by `org` (directly or in its
-    /// containers) and not in transit, its lot neither recalled nor expired.
-    function _checkDispensable(bytes32 batch, Unit storage unit, uint32 org) private view {
-        if (unit.consumed) revert UnitConsumed(batch);
-        bytes32 top = _outermost(batch);
-        Unit storage held = _units[top];
-        uint32 holder = held.custodian;
-        // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
-        if (holder != org) revert NotCustodian(batch, holder, org);
-        uint32 receiver = held.pendingReceiver;
-        if (receiver != 0) revert UnitInTransit(top, receiver);
-        bytes32 lot = _batchLot[batch];
+    /// @dev Reverts unless a transformation may use `id` up: a lot or a batch (a container's contents would be used
+    /// up unseen), of a lot neither recalled nor expired, so no recall is washed out into fresh output lots.
+    function _checkUsable(bytes32 id, Unit storage unit) private view {
+        UnitKind kind = unit.kind;
+        if (kind == UnitKind.Container) revert ContainerNotTransformable(id);
+        _checkLotUsable(kind == UnitKind.Lot ? id : _batchLot[id]);
+    }
+
+    /// @dev Reverts if lot `lot` is recalled or expired.
+    function _checkLotUsable(bytes32 lot) private view {
         Lot storage record = _lots[lot];
         if (record.recalled) revert LotIsRecalled(lot);
         uint40 expiresAt = record.expiresAt;
         // Intended: the expiry date; a validator's few seconds of drift are immaterial.
         // slither-disable-next-line timestamp -- the expiry date (see the line above)
         if (expiresAt != 0 && block.timestamp > expiresAt) revert LotExpired(lot, expiresAt);
+    }
+
+    /// @dev Reverts unless `org` may dispense from `batch` now: neither it nor its outermost container consumed (a
+    /// consumed unit is never packed again, so it is the outermost), held by `org` (directly or in its containers)
+    /// and not in transit, its lot neither recalled nor expired.
+    function _checkDispensable(bytes32 batch, Unit storage unit, uint32 org) private view {
+        if (unit.consumed) revert UnitConsumed(batch);
+        bytes32 top = _outermost(batch);
+        Unit storage held = _units[top];
+        if (held.consumed) revert UnitConsumed(top);
+        uint32 holder = held.custodian;
+        // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
+        if (holder != org) revert NotCustodian(batch, holder, org);
+        uint32 receiver = held.pendingReceiver;
+        if (receiver != 0) revert UnitInTransit(top, receiver);
+        _checkLotUsable(_batchLot[batch]);
     }
 
     /// @dev The outermost container holding `unit` (`unit` itself if it is not packed). Bounded: packing keeps every

@@ -104,6 +104,7 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
     function dispute(Terms calldata terms, bytes32 reason) external {
         (bytes32 id, State storage state) = _state(terms, Status.Funded);
         if (msg.sender != terms.buyer) revert UnauthorizedParty(id, msg.sender, "buyer");
+        _checkActive();
         if (state.disputedAt != 0) revert AlreadyDisputed(id, state.disputedAt);
         // Intended: the dispute window ends at the deadline of the terms (drift is immaterial).
         // slither-disable-next-line timestamp -- the dispute window (see the line above)
@@ -117,6 +118,7 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
     function resolve(Terms calldata terms, uint16 sellerBps) external nonReentrant {
         (bytes32 id, State storage state) = _state(terms, Status.Disputed);
         if (msg.sender != terms.arbiter) revert UnauthorizedParty(id, msg.sender, "arbiter");
+        _checkActive();
         uint40 lapsesAt = state.disputedAt + ARBITRATION_PERIOD;
         // Intended: the arbiter's time is a period of days (drift is immaterial).
         // slither-disable-next-line timestamp -- the arbitration period (see the line above)
@@ -191,6 +193,13 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         Status status = state.status;
         if (status == Status.None) revert NonexistentEscrow(id);
         if (status != Status.Funded) revert InvalidStatus(id, status, Status.Funded);
+    }
+
+    /// @dev Reverts unless the caller is an active member's account: a revoked (leaked) or suspended key of the buyer
+    /// or the arbiter may neither freeze nor split an escrow (an arbiter that cannot act lets the dispute lapse).
+    function _checkActive() private view {
+        // slither-disable-next-line unused-return -- called for its revert; the organisation is not needed
+        participants.requireAnyRole(msg.sender, Roles.ALL);
     }
 
     function _state(Terms calldata terms, Status expected) private view returns (bytes32 id, State storage state) {

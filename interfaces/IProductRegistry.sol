@@ -78,10 +78,12 @@ interface IProductRegistry {
     error PackedIntoItself(bytes32 container);
     /// @dev Container `container` holds 2,047 units of height `height` directly, its most.
     error ContainerFull(bytes32 container, uint8 height);
-    /// @dev Lot `lot` is recalled: its items may not be dispensed.
+    /// @dev Lot `lot` is recalled: its items may not be dispensed, nor it transformed.
     error LotIsRecalled(bytes32 lot);
-    /// @dev Lot `lot` expired at `expiresAt`: its items may not be dispensed.
+    /// @dev Lot `lot` expired at `expiresAt`: its items may not be dispensed, nor it transformed.
     error LotExpired(bytes32 lot, uint40 expiresAt);
+    /// @dev Unit `unit` is a container: a transformation uses up lots and batches, never a container (unpack it).
+    error ContainerNotTransformable(bytes32 unit);
     /// @dev GTIN `gtin` is already claimed by organisation `owner`.
     error GtinAlreadyClaimed(uint64 gtin, uint32 owner);
     /// @dev GTIN `gtin` is owned by organisation `owner`, not by the caller's organisation `caller`.
@@ -238,8 +240,9 @@ interface IProductRegistry {
     /// @param unit The unit.
     function cancelShipment(bytes32 unit) external;
 
-    /// @notice Consumes input units held by the caller and registers output lots (of GTINs it owns).
-    /// Emits {Transformed} and a {LotRegistered} per output.
+    /// @notice Consumes input units held by the caller and registers output lots (of GTINs it owns). Inputs are lots
+    /// or batches, never containers, and never of a recalled or expired lot: a transformation does not wash out a
+    /// recall. Emits {Transformed} and a {LotRegistered} per output.
     /// @param inputs Units consumed (at most 64).
     /// @param outputs Lots produced (at most 64).
     /// @param location GLN, 0 if none.

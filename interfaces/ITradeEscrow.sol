@@ -120,12 +120,13 @@ interface ITradeEscrow {
     /// disputed). Anyone may call. Emits {EscrowRefunded} (after {DisputeLapsed} if a dispute lapsed).
     function refund(Terms calldata terms) external;
 
-    /// @notice Freezes the escrow until the arbiter resolves it, for at most {ARBITRATION_PERIOD}. The buyer, once,
-    /// up to the deadline, before everything is released. Emits {DisputeRaised}.
+    /// @notice Freezes the escrow until the arbiter resolves it, for at most {ARBITRATION_PERIOD}. The buyer, from an
+    /// active member's account (not a revoked or suspended key), once, up to the deadline, before everything is
+    /// released. Emits {DisputeRaised}.
     function dispute(Terms calldata terms, bytes32 reason) external;
 
-    /// @notice Splits what is left: `sellerBps` to the seller, the rest to the funder. The arbiter, within
-    /// {ARBITRATION_PERIOD} of the dispute. Emits {DisputeResolved}.
+    /// @notice Splits what is left: `sellerBps` to the seller, the rest to the funder. The arbiter, from an active
+    /// member's account, within {ARBITRATION_PERIOD} of the dispute. Emits {DisputeResolved}.
     function resolve(Terms calldata terms, uint16 sellerBps) external;
 
     /// @notice What is still missing to release `milestone` with `documents` (0: nothing; bit t: type t).

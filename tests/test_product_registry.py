@@ -549,6 +549,12 @@ def test_dispensing_is_refused_in_transit_recalled_expired_or_consumed(
     products.claimGtin(GTIN_B, {"from": manufacturer})
     products.ship(short_batch, members["manufacturer"], 0, {"from": brand})
     products.receiveShipment(short_batch, 0, {"from": manufacturer})
-    products.transform([short_batch], [(GTIN_B, b20("MIX"), FAR, b"DE", ZERO32)], 0, {"from": manufacturer})
-    with reverts_with("UnitConsumed", short_batch):
-        products.dispense(short_batch, b20(SERIALS[1]), 1, short_tree.proof(1), 0, {"from": manufacturer})
+    with reverts_with("LotExpired", short, soon):  # nor is an expired lot transformed into a fresh one
+        products.transform([short_batch], [(GTIN_B, b20("MIX"), FAR, b"DE", ZERO32)], 0, {"from": manufacturer})
+    products.registerLot(GTIN_C, b20("LONG"), FAR, b"IT", ZERO32, 0, {"from": brand})
+    long_lot = lot_id(GTIN_C, "LONG")
+    products.commission(long_lot, short_tree.root, 4, 0, {"from": brand})
+    long_batch = batch_id(long_lot, short_tree.root)
+    products.transform([long_batch], [(GTIN_C, b20("MIX"), FAR, b"DE", ZERO32)], 0, {"from": brand})
+    with reverts_with("UnitConsumed", long_batch):
+        products.dispense(long_batch, b20(SERIALS[1]), 1, short_tree.proof(1), 0, {"from": brand})
