@@ -85,6 +85,11 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, 
     }
     ops["invoice.settle"] = {"gas": bank.invoices.settle(book[7]).gas_used}
     ops["invoice.cancel"] = {"gas": bank.invoices.cancel(book[8]).gas_used}
+    pair = maker(invoices.canonicalise(_invoice(20_000)))  # a syndicate of two: each settles its own share
+    other.invoices.register(pair, 6_000)
+    bank.invoices.register(pair, 4_000)
+    ops["invoice.settle (one of two shares)"] = {"gas": bank.invoices.settle(pair).gas_used}
+    ops["invoice.settle (the last of two shares)"] = {"gas": other.invoices.settle(pair).gas_used}
     buyer = as_role("customer")
     now = int(admin.w3.eth.get_block("latest")["timestamp"])
     ack = buyer.invoices.sign_acknowledgment(book[9], deadline=now + 3_600)

@@ -33,12 +33,13 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> dict[str, dict[s
         ops[f"doc.anchor ({n:,} documents)"] = {"gas": carrier.send(docs, "anchor", tree.root, n).gas_used}
     revoked = MerkleTree.build([documents.leaf(b"\x01" * 32, 1, trade), documents.leaf(b"\x02" * 32, 1, trade)])
     carrier.send(docs, "anchor", revoked.root, 2)
+    issuer, _ = carrier.participants.organisation_of(carrier.require_signer().address)
     ops["doc.revokeDocument"] = {
         "gas": carrier.send(
-            docs, "revokeDocument", revoked.root, b"\x01" * 32, 1, trade, revoked.proof(0), b"\0" * 32
+            docs, "revokeDocument", revoked.root, issuer, b"\x01" * 32, 1, trade, revoked.proof(0), b"\0" * 32
         ).gas_used
     }
-    ops["doc.revokeBatch"] = {"gas": carrier.send(docs, "revokeBatch", revoked.root, b"\0" * 32).gas_used}
+    ops["doc.revokeBatch"] = {"gas": carrier.send(docs, "revokeBatch", revoked.root, issuer, b"\0" * 32).gas_used}
 
     usdc = admin.contract("MockUSDC")
     admin.send(usdc, "mint", bank.require_signer().address, 10**15)
@@ -59,10 +60,11 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> dict[str, dict[s
         }
         return Terms(**{**base, **kw})
 
-    def one_doc(kind: str, trade_text: str, signer: Client) -> tuple[bytes, int, bytes, int, list[bytes]]:
+    def one_doc(kind: str, escrow_id: str, signer: Client) -> tuple[bytes, int, bytes, int, list[bytes]]:
+        """One document issued for escrow ``escrow_id`` (its trade id), anchored alone: its proof."""
         doc_hash = os.urandom(32)
         code = documents.parse_doc_type(kind)
-        root = documents.leaf(doc_hash, code, documents.trade_id(trade_text))
+        root = documents.leaf(doc_hash, code, documents.trade_id(escrow_id))
         signer.send(docs, "anchor", root, 1)
         issuer, _ = signer.participants.organisation_of(signer.require_signer().address)
         return (doc_hash, code, root, issuer, [])
@@ -71,9 +73,9 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> dict[str, dict[s
     escrow = bank.escrow.contract
     opened = bank.send(escrow, "open", t.encoded()).gas_used
     funded = bank.send(escrow, "fund", t.encoded()).gas_used
-    bl = one_doc("bill-of-lading", "BENCH-1", carrier)
+    bl = one_doc("bill-of-lading", bank.escrow.escrow_id(t), carrier)
     first = bank.send(escrow, "release", t.encoded(), 0, [bl]).gas_used
-    attestation = one_doc("delivery-attestation", "BENCH-1", as_role("inspector"))
+    attestation = one_doc("delivery-attestation", bank.escrow.escrow_id(t), as_role("inspector"))
     second = bank.send(escrow, "release", t.encoded(), 1, [attestation]).gas_used
     ops["escrow.open (2 milestones)"] = {"gas": opened}
     ops["escrow.fund"] = {"gas": funded}
@@ -91,4 +93,12 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> dict[str, dict[s
     bank.send(escrow, "fund", t3.encoded())
     ops["escrow.dispute"] = {"gas": as_role("buyer").send(escrow, "dispute", t3.encoded(), b"\0" * 32).gas_used}
     ops["escrow.resolve (split)"] = {"gas": as_role("arbiter").send(escrow, "resolve", t3.encoded(), 5_000).gas_used}
+    t4 = terms(4, deadline=admin.w3.eth.get_block("latest")["timestamp"] + 100)
+    bank.send(escrow, "open", t4.encoded())
+    bank.send(escrow, "fund", t4.encoded())
+    as_role("buyer").send(escrow, "dispute", t4.encoded(), b"\0" * 32)
+    wait = bank.escrow.arbitration_period + 200  # the arbiter lets it lapse; the deadline + 30 days passes
+    admin.w3.provider.make_request("evm_increaseTime", [wait])  # type: ignore[arg-type]
+    admin.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    ops["escrow.refund after a lapsed dispute"] = {"gas": bank.send(escrow, "refund", t4.encoded()).gas_used}
     return ops

@@ -337,16 +337,16 @@ def trade_finance_chapter(report: Report, admin: Client, as_role: Any, orgs: dic
     )
     bl = folder / "bill-of-lading.pdf"
     bl.write_bytes(b"%PDF-1.7 bill of lading COSU6281 Shenzhen -> Mombasa, 2 x CNC lathe " + trade.encode())
-    carrier.documents.anchor([bl], "bill-of-lading", trade)
+    carrier.documents.anchor([bl], "bill-of-lading", escrow_id)  # issued for this escrow: its id is the trade id
     first = as_role("outsider").escrow.release(terms, 0, [bl])
     report.say(
         lines,
-        "the carrier anchors the bill of lading; the release of 30% goes through: "
+        "the carrier anchors the bill of lading for the escrow; the release of 30% goes through: "
         f"{bank.escrow.state(escrow_id)['paidOut'] // 10**6:,} USDC to the exporter",
     )
     origin = folder / "certificate-of-origin.json"
     origin.write_text(json.dumps({"exporter": "Shenzhen Precision Machinery", "origin": "CN", "hs": "845811"}))
-    as_role("carrier2").documents.anchor([origin], "certificate-of-origin", trade)
+    as_role("carrier2").documents.anchor([origin], "certificate-of-origin", escrow_id)
     forged = folder / "certificate-of-origin-forged.json"
     forged.write_text(json.dumps({"exporter": "Shenzhen Precision Machinery", "origin": "DE", "hs": "845811"}))
     documents.proof_path(forged).write_text(documents.proof_path(origin).read_text())
@@ -362,7 +362,7 @@ def trade_finance_chapter(report: Report, admin: Client, as_role: Any, orgs: dic
         report.say(lines, f"an early release of the rest is refused: missing {missing_names(exc.missingDocs)}")
     delivered = folder / "delivery-attestation.pdf"
     delivered.write_bytes(b"%PDF-1.7 delivered and installed, Nairobi " + trade.encode())
-    inspector.documents.anchor([delivered], "delivery-attestation", trade)
+    inspector.documents.anchor([delivered], "delivery-attestation", escrow_id)
     second = bank.escrow.release(terms, 1, [delivered])
     state = bank.escrow.state(escrow_id)
     lifecycle = opened.gas_used + funded.gas_used + first.gas_used + second.gas_used
@@ -384,6 +384,16 @@ def trade_finance_chapter(report: Report, admin: Client, as_role: Any, orgs: dic
     )
     second_id, _ = bank.escrow.open(disputed)
     bank.escrow.fund(disputed)
+    from tradechain.errors import InputError
+
+    try:
+        bank.escrow.release(disputed, 0, [delivered])
+    except InputError:
+        report.say(
+            lines,
+            "the first shipment's delivery attestation, offered for a second escrow: refused, it was issued for the "
+            "first (one set of documents pays one escrow)",
+        )
     as_role("financier2").escrow.dispute(disputed, "lathe delivered damaged")
     as_role("arbiter").escrow.resolve(disputed, 4_000)
     split = bank.escrow.state(second_id)
@@ -460,15 +470,19 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
         f"with the number altered: not an exact match, but flagged as a near-duplicate "
         f"(differs in {check.near[0]['differsIn'] if check.near else '-'}); bank B declines",
     )
-    bank_a.invoices.settle(original)
+    paid = bank_a.invoices.settlement(bank_a.invoices.settle(original))  # its own share: here the whole invoice
     settled = ""
     try:
         bank_b.invoices.register(original)
     except ContractRevert as exc:
         settled = exc.error_name
-    report.say(lines, f"the importer pays, bank A marks it settled; financing it again is refused ({settled})")
+    report.say(
+        lines,
+        f"the importer pays, bank A settles its own share ({paid['shareBps'] / 100:g}%), which settles the invoice "
+        f"({paid['settledBps'] / 100:g}% of it settled); financing it again is refused ({settled})",
+    )
     return {
-        "acknowledgedBy": bank_b.invoices.check(original).acknowledged_by == ack.buyer,
+        "acknowledgedBy": bank_b.invoices.check(original, buyer=ack.buyer).buyer_acknowledged_at > 0,
         "refused": refused,
         "near": [n["differsIn"] for n in check.near],
         "settled": settled,

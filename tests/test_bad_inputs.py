@@ -525,7 +525,102 @@ DOC_CASES = [
     case("revoke-neither-file-nor-batch", "doc revoke --reason x", "file", "give FILE or --batch ROOT"),
     case("revoke-batch-malformed", "doc revoke --batch 0x12 --reason x", "batch", "a 32-byte hash is 0x"),
     case("revoke-without-proof", "doc revoke {tmp}/bl.pdf --reason x", "file", "no proof beside it", files=PDF),
+    case("anchor-neither-trade-nor-escrow", "doc anchor {tmp}/bl.pdf --type bill-of-lading", "trade", "--escrow"),
+    case(
+        "anchor-trade-and-escrow",
+        f"{ANCHOR} --escrow {ESCROW_ID}",
+        "trade",
+        "give --trade TRADE, or --escrow ESCROW",
+        files=PDF,
+    ),
+    case(
+        "anchor-escrow-malformed",
+        "doc anchor {tmp}/bl.pdf --type bill-of-lading --escrow 0x12",
+        "escrow",
+        "an escrow id (0x and 64 hex digits) or the JSON file",
+        files=PDF,
+    ),
+    case(
+        "anchor-escrow-unknown",
+        f"doc anchor {{tmp}}/bl.pdf --type bill-of-lading --escrow {ESCROW_ID} --account carrier",
+        "escrow",
+        "no escrow with this id on this chain",
+        files=PDF,
+    ),
+    case(
+        "anchor-escrow-file-not-json",
+        "doc anchor {tmp}/bl.pdf --type bill-of-lading --escrow {tmp}/escrow.json",
+        "escrow",
+        "not JSON",
+        files={**PDF, "escrow.json": "{"},
+    ),
+    case(
+        "anchor-escrow-terms-incomplete",
+        "doc anchor {tmp}/bl.pdf --type bill-of-lading --escrow {tmp}/escrow.json",
+        "terms.funder",
+        "is required",
+        files={**PDF, "escrow.json": json.dumps({"terms": {}})},
+    ),
+    case(
+        "anchor-escrow-terms-bad-document-type",
+        "doc anchor {tmp}/bl.pdf --type bill-of-lading --escrow {tmp}/escrow.json",
+        "terms.milestones[0].documents",
+        "unknown document type",
+        files={**PDF, "escrow.json": lambda: json.dumps({"terms": escrow_terms(documents=["selfie"])})},
+    ),
+    case(
+        "anchor-escrow-id-not-its-terms",
+        "doc anchor {tmp}/bl.pdf --type bill-of-lading --escrow {tmp}/escrow.json",
+        "escrow",
+        "the file's escrow id is not the id of its terms",
+        files={**PDF, "escrow.json": lambda: json.dumps({"escrow": ESCROW_ID, "terms": escrow_terms()})},
+    ),
+    case("revoke-issuer-zero", f"doc revoke --batch {ESCROW_ID} --issuer 0 --reason x", "issuer", "at least 1"),
+    case("revoke-issuer-garbage", f"doc revoke --batch {ESCROW_ID} --issuer me --reason x", "issuer", "whole number"),
+    case(
+        "revoke-batch-unnamed-issuer-by-the-admin",
+        f"doc revoke --batch {ESCROW_ID} --reason x",
+        "issuer",
+        "this account signs for no organisation",
+    ),
+    case(
+        "revoke-issuer-not-the-proofs",
+        "doc revoke {tmp}/bl.pdf --issuer 6 --reason x",
+        "issuer",
+        "the proof of bl.pdf names issuer 5, not 6",
+        files={**PDF, "bl.pdf.tcproof.json": lambda: json.dumps(proof_of_issuer(5))},
+    ),
 ]
+
+
+def escrow_terms(documents: list[str] | None = None) -> dict[str, Any]:
+    """Escrow terms as `escrow open --json` writes them."""
+    return {
+        "funder": ADDRESS,
+        "buyer": ADDRESS,
+        "seller": ADDRESS2,
+        "arbiter": ADDRESS2,
+        "token": ADDRESS,
+        "amount": 1_000_000,
+        "deadline": 2_000_000_000,
+        "tradeId": "KE-7",
+        "salt": "0x" + "00" * 32,
+        "milestones": [{"bps": 10_000, "documents": documents or ["bill-of-lading"], "issuer": 0}],
+    }
+
+
+def proof_of_issuer(issuer: int) -> dict[str, Any]:
+    """A well-formed proof file naming ``issuer`` (nothing needs to be anchored: the check comes first)."""
+    return {
+        "root": ESCROW_ID,
+        "documentHash": ESCROW_ID,
+        "docType": "bill-of-lading",
+        "tradeId": ESCROW_ID,
+        "proof": [],
+        "registry": ADDRESS,
+        "chainId": 1,
+        "issuer": issuer,
+    }
 
 
 @pytest.mark.parametrize("c", DOC_CASES)
@@ -594,6 +689,9 @@ ESCROW_CASES = [
     case("status-non-hex-id", f"escrow status 0x{'zz' * 32}", "escrow", "an escrow id is 0x followed by 64"),
     case("status-unknown-id", f"escrow status {ESCROW_ID}", "escrow", "no escrow with this id on this chain"),
     case("release-milestone-oversized", f"escrow release {ESCROW_ID} 8", "milestone", "not in the range 0<=x<=7"),
+    case("missing-milestone-oversized", f"escrow missing {ESCROW_ID} 8", "milestone", "not in the range 0<=x<=7"),
+    case("missing-unknown-id", f"escrow missing {ESCROW_ID} 0", "escrow", "no escrow with this id on this chain"),
+    case("missing-malformed-id", "escrow missing 0x12 0", "escrow", "an escrow id is 0x followed by 64 hex digits"),
     case("resolve-share-over-100", f"escrow resolve {ESCROW_ID} --seller-share 150%", "seller-share", "0% to 100%"),
     case("resolve-share-negative", f"escrow resolve {ESCROW_ID} --seller-share -5%", "seller-share", "0% to 100%"),
     case("resolve-share-infinite", f"escrow resolve {ESCROW_ID} --seller-share inf", "seller-share", "0% to 100%"),
@@ -708,6 +806,8 @@ INVOICE_CASES = [
     inv("import-portfolio", "portfolio-share-zero", "--share 0", "share", "1 to 10,000", files=invoice_file()),
     inv("settle", "settle-unknown-currency", "", "currency", "not an ISO 4217", files=invoice_file(currency="ABC")),
     inv("check", "check-amount-negative", "", "amount", "must be positive", files=invoice_file(amount="-1")),
+    inv("check", "check-buyer-malformed", "--buyer 0x12", "buyer", "an address is 0x", files=invoice_file()),
+    inv("check", "check-buyer-eip55", f"--buyer {BAD_CHECKSUM}", "buyer", "bad EIP-55 checksum", files=invoice_file()),
     inv(
         "sign-acknowledgment",
         "ack-valid-for-too-short",

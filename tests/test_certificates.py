@@ -133,6 +133,20 @@ def test_cli_issue_batch_from_csv_then_resume(cli_env: Path, sdk_members: dict[s
     assert (again["issued"], again["skipped"]) == (0, 250)
 
 
+def test_cli_report_says_it_closed_the_open_claim(cli_env: Path, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    meta = tmp_path / "watch.json"
+    meta.write_text(json.dumps(WATCH))
+    token = ok("cert", "issue", "W-2", "--metadata", str(meta), "--account", "brand")["certificate"]
+    secret = ok("cert", "open-claim", token, "--account", "brand")["claimSecret"]
+    reported = run("cert", "report", token, "--stolen", "--account", "brand")
+    assert reported.exit_code == 0
+    assert f"certificate {token} reported stolen; its open claim is closed (the secret handed over" in reported.output
+    ok("cert", "clear", token, "--account", "brand")
+    thief = run("cert", "claim", token, "--account", "outsider", env={"TRADECHAIN_CLAIM_SECRET": secret})
+    assert thief.exit_code == 1 and thief.stderr.startswith("error: NoOpenClaim(")
+    assert ok("cert", "report", token, "--lost", "--account", "brand")["claimClosed"] is False  # none was open
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -57,10 +57,30 @@ def test_finance_refuse_flag_settle(cli_env: Path, sdk_members: dict[str, int], 
     altered = write(tmp_path, "altered.json", {**INVOICE, "number": "INV-2024/0042B"})
     (check,) = ok("invoice", "check", altered)
     assert check["status"] == "NONE" and check["nearDuplicates"][0]["differsIn"] == "number"
-    ok("invoice", "settle", original, "--account", "financier")
-    assert ok("invoice", "check", original)[0]["status"] == "SETTLED"
+    settled = run("invoice", "settle", original, "--account", "financier")
+    assert settled.exit_code == 0 and settled.output.startswith("your share (100%) settled; the invoice is settled; tx")
+    (after,) = ok("invoice", "check", original)
+    assert (after["status"], after["settledBps"]) == ("SETTLED", 10_000)
     again = run("invoice", "finance", original, "--account", "financier2")
     assert again.exit_code == 1 and again.stderr.startswith("error: InvoiceAlreadySettled(")
+
+
+def test_a_syndicate_settles_share_by_share(cli_env: Path, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    invoice = write(tmp_path, "inv.json", INVOICE)
+    ok("invoice", "finance", invoice, "--share", "6000", "--account", "financier")
+    ok("invoice", "finance", invoice, "--share", "4000", "--account", "financier2")
+    settled = run("invoice", "settle", invoice, "--account", "financier2")
+    assert settled.output.startswith("your share (40%) settled; 40% of 100% settled; tx")
+    (check,) = ok("invoice", "check", invoice)
+    assert (check["status"], check["settledBps"]) == ("FINANCED", 4_000)
+    assert check["settledShares"] == [{"organisation": sdk_members["financier2"], "shareBps": 4_000}]
+    said = run("invoice", "check", invoice).output
+    assert f"(100% financed, first by organisation {sdk_members['financier']}; 40% settled: organisation " in said
+    again = run("invoice", "settle", invoice, "--account", "financier2")
+    assert again.exit_code == 1 and again.stderr.startswith("error: ShareAlreadySettled(")
+    withdrawn = run("invoice", "cancel", invoice, "--account", "financier")
+    assert withdrawn.output.startswith("your share (60%) withdrawn; tx")
+    assert ok("invoice", "check", invoice)[0]["status"] == "SETTLED"  # every share left is settled
 
 
 def test_import_portfolio_reports_duplicates(cli_env: Path, sdk_members: dict[str, int], tmp_path: Path) -> None:
@@ -78,6 +98,7 @@ def test_import_portfolio_reports_duplicates(cli_env: Path, sdk_members: dict[st
     [
         (["invoice", "fingerprint", "missing.json"], "error: file: not found"),
         (["invoice", "finance", "{f}", "--share", "0"], "error: share: a share is 1 to 10,000"),
+        (["invoice", "check", "{f}", "--buyer", "0x12"], "error: buyer: an address is"),
     ],
 )
 def test_bad_input(cli_env: Path, sdk_members: dict[str, int], tmp_path: Path, args: list[str], message: str) -> None:
@@ -109,7 +130,15 @@ def test_buyer_signs_an_acknowledgment_that_the_financier_records(
     recorded = ok("invoice", "acknowledge", str(ack_path), "--account", "financier")
     assert recorded["buyer"] == signed["buyer"] and recorded["gasUsed"] > 0
     (check,) = ok("invoice", "check", invoice)
-    assert check["acknowledgedBy"] == signed["buyer"]
+    assert check["acknowledgedBy"] == [signed["buyer"]] and "buyer" not in check
+    (known,) = ok("invoice", "check", invoice, "--buyer", signed["buyer"])
+    assert known["buyer"] == signed["buyer"] and known["buyerAcknowledgedAt"] > 0
+    said = run("invoice", "check", invoice, "--buyer", signed["buyer"]).output
+    assert f"acknowledged by buyer {signed['buyer']} at 20" in said
+    stranger = "0x" + "11" * 20
+    said = run("invoice", "check", invoice, "--buyer", stranger).output
+    assert f"NOT acknowledged by buyer {stranger}" in said
+    assert f"acknowledged by other signers: {signed['buyer']}" in said
     again = run("invoice", "acknowledge", str(ack_path), "--account", "financier")
     assert again.exit_code == 1 and again.stderr.startswith("error: InvoiceAlreadyAcknowledged(")
     tampered = write(tmp_path, "bad.json", {**signed, "buyer": "0x" + "aB" * 20})

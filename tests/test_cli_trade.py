@@ -60,25 +60,80 @@ def funded(cli_env: Path, sdk: Any, sdk_members: dict[str, int]) -> str:
 
 def test_documents_and_escrow_end_to_end(funded: str, tmp_path: Path, sdk_members: dict[str, int]) -> None:
     status = ok("escrow", "status", funded)
-    assert (status["status"], status["held"]) == ("FUNDED", 1_250_000 * 10**6)
+    assert (status["status"], status["held"], status["disputedAt"]) == ("FUNDED", 1_250_000 * 10**6, None)
+    assert status["disputeWindowClosesAt"] == status["deadline"] == status["refundableAfter"]
     bl = tmp_path / "bl.pdf"
     bl.write_bytes(b"%PDF bill of lading KE-7")
     refused = run("escrow", "release", funded, "0", "--doc", str(bl), "--account", "financier")
     assert refused.exit_code == 2 and "no proof beside it" in refused.stderr
-    ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--trade", "KE-7", "--account", "carrier")
-    assert ok("doc", "verify", str(bl))["valid"] is True
+    anchored = ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", funded, "--account", "carrier")
+    assert anchored["tradeId"] == anchored["escrow"] == funded
+    verified = run("doc", "verify", str(bl))
+    assert verified.exit_code == 0 and verified.output.startswith(f"VALID bill-of-lading for escrow {funded}:")
     released = ok("escrow", "release", funded, "0", "--doc", str(bl), "--account", "outsider")
     assert released["releasedMilestones"] == [0] and released["paidOut"] == 375_000 * 10**6
     attestation = tmp_path / "delivered.pdf"
     attestation.write_bytes(b"%PDF delivered in Mombasa")
-    ok("doc", "anchor", str(attestation), "--type", "delivery-attestation", "--trade", "KE-7", "--account", "carrier")
+    ok("doc", "anchor", str(attestation), "--type", "delivery-attestation", "--escrow", funded, "--account", "carrier")
     wrong_issuer = run("escrow", "release", funded, "1", "--doc", str(attestation), "--account", "financier")
     assert wrong_issuer.exit_code == 2
     assert wrong_issuer.stderr.startswith(
-        "error: documents: milestone 1 cannot be released: missing valid delivery-attestation for trade KE-7"
+        "error: documents: milestone 1 cannot be released: missing valid delivery-attestation issued for escrow "
+        f"{funded} (trade KE-7)"
     )
-    ok("doc", "anchor", str(attestation), "--type", "delivery-attestation", "--trade", "KE-7", "--account", "inspector")
+    ok(
+        "doc",
+        "anchor",
+        str(attestation),
+        "--type",
+        "delivery-attestation",
+        "--escrow",
+        funded,
+        "--account",
+        "inspector",
+    )
     assert ok("escrow", "release", funded, "1", "--doc", str(attestation))["status"] == "CLOSED"
+
+
+def test_a_document_anchored_for_the_trade_reference_is_named_with_the_fix(funded: str, tmp_path: Path) -> None:
+    bl = tmp_path / "bl.pdf"
+    bl.write_bytes(b"%PDF bill of lading KE-7, trade reference")
+    ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--trade", "KE-7", "--account", "carrier")
+    before = tx_count(addr("financier"))
+    for command in (["release", "--account", "financier"], ["missing"]):
+        refused = run("escrow", *command, funded, "0", "--doc", str(bl))
+        assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.stderr
+        assert refused.stderr == (
+            "error: documents: bl.pdf was issued for trade KE-7, this escrow's trade reference (escrow documents "
+            f"name the escrow id), not for escrow {funded}; its issuer anchors it for this escrow: "
+            f"tradechain doc anchor bl.pdf --type bill-of-lading --escrow {funded}\n"
+        )
+    assert tx_count(addr("financier")) == before
+    ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", funded, "--account", "carrier")  # the fix
+    assert ok("escrow", "missing", funded, "0", "--doc", str(bl))["releasable"] is True
+
+
+def test_escrow_missing_answers_with_its_exit_code(funded: str, tmp_path: Path) -> None:
+    lacking = run("escrow", "missing", funded, "0")
+    assert lacking.exit_code == 1
+    assert lacking.output == f"milestone 0 of {funded} lacks a valid bill-of-lading issued for this escrow\n"
+    bl = tmp_path / "bl.pdf"
+    bl.write_bytes(b"%PDF bill of lading")
+    ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", funded, "--account", "carrier")
+    releasable = run("escrow", "missing", funded, "0", "--doc", str(bl))
+    assert releasable.exit_code == 0 and "is releasable" in releasable.output
+    assert run("escrow", "missing", funded, "2").exit_code == 2  # no such milestone
+
+
+def test_documents_are_anchored_for_an_escrow_from_its_json_file(funded: str, tmp_path: Path) -> None:
+    terms = tmp_path / "escrow.json"
+    terms.write_text(json.dumps(ok("escrow", "status", funded)))  # {"escrow": ..., "terms": ...}
+    bl = tmp_path / "bl.pdf"
+    bl.write_bytes(b"%PDF bill of lading, by file")
+    anchored = ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", str(terms), "--account", "carrier")
+    assert anchored["escrow"] == funded
+    unknown = run("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", "0x" + "ab" * 32)
+    assert unknown.exit_code == 2 and unknown.stderr.startswith("error: escrow: no escrow with this id on this chain")
 
 
 def test_a_forged_document_is_rejected_by_doc_verify(
@@ -93,12 +148,48 @@ def test_a_forged_document_is_rejected_by_doc_verify(
     result = run("doc", "verify", str(forged))
     assert result.exit_code == 1
     assert result.output.startswith("INVALID: ") and "content changed" in result.output
-    ok("doc", "revoke", str(origin), "--reason", "reissued", "--account", "carrier2")
-    assert run("doc", "verify", str(origin)).output.startswith("INVALID: revoked at")
+    revoked = ok("doc", "revoke", str(origin), "--reason", "reissued", "--account", "carrier2")
+    assert (revoked["issuer"], revoked["byAdmin"], revoked["reason"]) == (sdk_members["carrier2"], False, "reissued")
+    after = run("doc", "verify", str(origin))
+    assert after.output.startswith("INVALID: revoked at")
+    assert f"by organisation {sdk_members['carrier2']} ({addr('carrier2')}), reason reissued" in after.output
+
+
+def test_the_admin_revokes_a_batch_of_a_named_issuer(
+    cli_env: Path, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    bl = tmp_path / "bl.pdf"
+    bl.write_bytes(b"%PDF bill of lading of a carrier gone rogue")
+    root = ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--trade", "KE-9", "--account", "carrier")["root"]
+    unnamed = run("doc", "revoke", "--batch", root, "--reason", "fraud")  # the admin signs for no organisation
+    assert unnamed.exit_code == 2 and unnamed.stderr.startswith("error: issuer: this account signs for no")
+    other = run(
+        "doc",
+        "revoke",
+        "--batch",
+        root,
+        "--issuer",
+        str(sdk_members["carrier"]),
+        "--reason",
+        "x",
+        "--account",
+        "inspector",
+    )
+    assert other.exit_code == 1 and other.stderr.startswith("error: UnauthorizedRevoker(")
+    done = ok("doc", "revoke", "--batch", root, "--issuer", str(sdk_members["carrier"]), "--reason", "fraud")
+    assert (done["issuer"], done["byAdmin"], done["by"]) == (sdk_members["carrier"], True, addr("admin"))
+    verified = run("doc", "verify", str(bl))
+    assert verified.exit_code == 1 and f"by the consortium admin ({addr('admin')}), reason fraud" in verified.output
 
 
 def test_dispute_and_split(funded: str) -> None:
-    ok("escrow", "dispute", funded, "--reason", "late shipment", "--account", "buyer")
+    disputed = ok("escrow", "dispute", funded, "--reason", "late shipment", "--account", "buyer")
+    assert disputed["status"] == "DISPUTED" and disputed["disputedAt"] is not None
+    status = run("escrow", "status", funded).output
+    assert f"the arbiter may resolve until {disputed['arbitrationLapsesAt']}, then the dispute lapses" in status
+    assert f"refundable after {disputed['refundableAfter']} (deadline + 30 days)" in status
+    again = run("escrow", "dispute", funded, "--reason", "again", "--account", "buyer")
+    assert again.exit_code == 1 and "The escrow is Disputed, and this needs Funded." in again.stderr
     resolved = ok("escrow", "resolve", funded, "--seller-share", "25%", "--account", "arbiter")
     assert resolved["sellerBps"] == 2_500
     assert ok("escrow", "status", funded)["status"] == "CLOSED"
@@ -108,10 +199,13 @@ def test_release_script_explains_why_it_will_not_release(funded: str, tmp_path: 
     from scripts.release_escrow import main
 
     assert main(funded, 0, account="financier") is False
-    assert "no valid bill-of-lading for trade KE-7" in capsys.readouterr().out
+    assert f"no valid bill-of-lading issued for escrow {funded} (trade KE-7)" in capsys.readouterr().out
     bl = tmp_path / "bl.pdf"
     bl.write_bytes(b"%PDF bl")
     ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--trade", "KE-7", "--account", "carrier")
+    assert main(funded, 0, str(bl), account="financier") is False
+    assert "bl.pdf was issued for trade KE-7, this escrow's trade reference" in capsys.readouterr().out
+    ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", funded, "--account", "carrier")
     assert main(funded, 0, str(bl), account="financier") is True
     assert main(funded, 0, str(bl), account="financier") is False
     assert "released already" in capsys.readouterr().out
@@ -123,6 +217,7 @@ def test_release_script_explains_why_it_will_not_release(funded: str, tmp_path: 
         (["doc", "anchor", "x.pdf", "--type", "bill-of-laden", "--trade", "T"], "error: type: unknown document type"),
         (["doc", "anchor", "missing.pdf", "--type", "bill-of-lading", "--trade", "T"], "error: file: not found"),
         (["doc", "revoke", "--reason", "x"], "error: file: give FILE or --batch ROOT"),
+        (["doc", "anchor", "x.pdf", "--type", "bill-of-lading"], "error: trade: give --trade TRADE, or --escrow"),
         (
             [
                 "escrow",

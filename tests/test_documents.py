@@ -83,18 +83,56 @@ def test_revoking_a_document_and_a_batch(sdk_as: Any, sdk_members: dict[str, int
     carrier, other = sdk_as("carrier"), sdk_as("inspector")
     files = _files(tmp_path, 3)
     root, _ = carrier.documents.anchor(files, "bill-of-lading", "T6")
-    with pytest.raises(revert_class("NonexistentBatch")):  # another organisation has no such batch of its own
+    with pytest.raises(revert_class("UnauthorizedRevoker")) as info:  # another organisation may not revoke it
         other.documents.revoke(files[0], "forged")
-    carrier.documents.revoke(files[0], "surrendered")
+    assert (info.value.caller, info.value.issuer) == (other.signer.address, sdk_members["carrier"])
+    receipt = carrier.documents.revoke(files[0], "surrendered")
+    [revocation] = carrier.documents.revocations(receipt)
+    assert (revocation.issuer, revocation.by, revocation.by_admin) == (
+        sdk_members["carrier"],
+        carrier.signer.address,
+        False,
+    )
+    assert revocation.leaf is not None and revocation.reason == "surrendered"
     first = carrier.documents.verify(files[0])
     assert first.valid is False and first.revoked_at > 0
+    assert first.revocation == revocation  # who revoked it and why, from its event
     assert carrier.documents.verify(files[1]).valid is True
     with pytest.raises(revert_class("AlreadyRevoked")):
         carrier.documents.revoke(files[0], "again")
+    with pytest.raises(revert_class("UnauthorizedRevoker")):
+        other.documents.revoke_batch(root, "forged", issuer=sdk_members["carrier"])
+    with pytest.raises(revert_class("NonexistentBatch")):  # the inspector's own organisation has no such batch
+        other.documents.revoke_batch(root, "forged")
     carrier.documents.revoke_batch(root, "vessel lost")
-    assert carrier.documents.verify(files[1]).valid is False
+    second = carrier.documents.verify(files[1])
+    assert second.valid is False and second.revocation is not None and second.revocation.leaf is None
+    assert second.revocation.reason == "vessel lost"
     with pytest.raises(revert_class("BatchAlreadyAnchored")):
         carrier.documents.anchor(files, "bill-of-lading", "T6")
+
+
+def test_the_admin_revokes_a_suspended_issuers_documents(
+    sdk: Any, sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    carrier = sdk_as("carrier")
+    files = _files(tmp_path, 2)
+    root, _ = carrier.documents.anchor(files, "bill-of-lading", "T8")
+    sdk.participants.suspend(sdk_members["carrier"], "fraud")
+    with pytest.raises(revert_class("OrganisationIsSuspended")):  # a suspended issuer revokes nothing
+        carrier.documents.revoke(files[0], "too late")
+    assert carrier.documents.verify(files[0]).valid is True  # its documents stay valid until the admin acts
+    receipt = sdk.documents.revoke(files[0], "issuer suspended")  # the issuer comes from the proof
+    [revocation] = sdk.documents.revocations(receipt)
+    assert (revocation.issuer, revocation.by_admin) == (sdk_members["carrier"], True)
+    check = sdk.documents.verify(files[0])
+    assert check.valid is False and check.revocation is not None and check.revocation.by_admin is True
+    with pytest.raises(InputError, match="issuer: this account signs for no organisation"):
+        sdk.documents.revoke_batch(root, "issuer suspended")  # the admin names the issuer of a batch
+    with pytest.raises(InputError, match=f"issuer: the proof of bl-1.pdf names issuer {sdk_members['carrier']}"):
+        sdk.documents.revoke(files[1], "issuer suspended", issuer=sdk_members["inspector"])
+    sdk.documents.revoke_batch(root, "issuer suspended", issuer=sdk_members["carrier"])
+    assert sdk.documents.verify(files[1]).valid is False
 
 
 def test_bad_input_before_sending(sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path) -> None:

@@ -58,6 +58,63 @@ def test_a_settled_invoice_is_never_financed_again(sdk_as: Any, sdk_members: dic
         bank_a.invoices.cancel(fp())
 
 
+def test_each_financier_settles_its_own_share_and_the_invoice_when_all_are(
+    sdk_as: Any, sdk_members: dict[str, int]
+) -> None:
+    bank_a, bank_b = sdk_as("financier"), sdk_as("financier2")
+    bank_a.invoices.register(fp(), 9_999)
+    bank_b.invoices.register(fp(), 1)  # a 1-bps share
+    receipt = bank_b.invoices.settle(fp())  # settles its own basis point, not the 99.99%
+    assert bank_b.invoices.settlement(receipt) == {
+        "organisation": sdk_members["financier2"],
+        "shareBps": 1,
+        "settledBps": 1,
+    }
+    check = bank_a.invoices.check(fp())
+    assert (check.status, check.settled_bps, check.outstanding_bps) == (Status.FINANCED, 1, 9_999)
+    assert check.settled_shares == [{"organisation": sdk_members["financier2"], "shareBps": 1}]
+    with pytest.raises(revert_class("ShareAlreadySettled")) as info:
+        bank_b.invoices.settle(fp())
+    assert info.value.organisation == sdk_members["financier2"]
+    with pytest.raises(revert_class("ShareAlreadySettled")):
+        bank_b.invoices.cancel(fp())  # a settled share is never withdrawn
+    with pytest.raises(revert_class("InvoiceAlreadySettled")):  # once any share is settled, no new financing
+        sdk_as("financier").invoices.register(fp(amount="1250"), 1)
+    bank_a.invoices.settle(fp())
+    check = bank_a.invoices.check(fp())
+    assert (check.status, check.settled_bps) == (Status.SETTLED, 10_000)
+    assert [s["organisation"] for s in check.settled_shares] == [sdk_members["financier2"], sdk_members["financier"]]
+
+
+def test_cancelling_the_last_unsettled_share_leaves_the_invoice_settled(
+    sdk_as: Any, sdk_members: dict[str, int]
+) -> None:
+    bank_a, bank_b = sdk_as("financier"), sdk_as("financier2")
+    bank_a.invoices.register(fp(), 6_000)
+    bank_b.invoices.register(fp(), 4_000)
+    bank_b.invoices.settle(fp())
+    receipt = bank_a.invoices.cancel(fp())  # bank A's deal fell through; bank B was repaid
+    assert bank_a.invoices.cancellation(receipt) == {"organisation": sdk_members["financier"], "shareBps": 6_000}
+    check = bank_a.invoices.check(fp())
+    assert (check.status, check.total_bps, check.settled_bps) == (Status.SETTLED, 4_000, 4_000)
+
+
+def test_a_throw_away_key_acknowledging_first_blocks_nobody(sdk_as: Any, sdk_members: dict[str, int]) -> None:
+    buyer, squatter, bank = sdk_as("customer"), sdk_as("customer2"), sdk_as("financier")
+    deadline = _latest_time(bank) + 3_600
+    bank.invoices.acknowledge(squatter.invoices.sign_acknowledgment(fp(), deadline=deadline))
+    check = bank.invoices.check(fp(), buyer=buyer.signer.address)
+    assert check.acknowledged_by == [squatter.signer.address] and check.buyer_acknowledged_at == 0
+    ack = buyer.invoices.sign_acknowledgment(fp(), deadline=deadline)
+    bank.invoices.acknowledge(ack)  # the real buyer still can
+    check = bank.invoices.check(fp(), buyer=buyer.signer.address)
+    assert check.acknowledged_by == [squatter.signer.address, buyer.signer.address]
+    assert check.buyer_acknowledged_at > 0
+    assert check.to_json()["buyerAcknowledgedAt"] == check.buyer_acknowledged_at
+    with pytest.raises(InputError, match="buyer: an address is"):
+        bank.invoices.check(fp(), buyer="0x123")
+
+
 def test_a_cancelled_financing_frees_the_invoice(sdk_as: Any, sdk_members: dict[str, int]) -> None:
     bank_a, bank_b = sdk_as("financier"), sdk_as("financier2")
     bank_a.invoices.register(fp())
@@ -113,7 +170,9 @@ def test_buyer_acknowledgment_is_checked_and_recorded(sdk_as: Any, sdk_members: 
     receipt = bank.invoices.acknowledge(ack)  # the financier relays the buyer's signature
     [event] = bank.events(bank.invoices.contract, receipt, "InvoiceAcknowledged")
     assert (event["buyer"], event["nonce"], event["fingerprint"]) == (ack.buyer, 0, fp().primary)
-    assert bank.invoices.check(fp()).acknowledged_by == ack.buyer
+    check = bank.invoices.check(fp(), buyer=ack.buyer)
+    assert check.acknowledged_by == [ack.buyer] and check.buyer_acknowledged_at == _latest_time(bank)
+    assert bank.invoices.acknowledged_at(fp(), ack.buyer) == check.buyer_acknowledged_at
     assert bank.call(bank.invoices.contract, "nonces", ack.buyer) == 1
     with pytest.raises(revert_class("InvoiceAlreadyAcknowledged")) as info:
         bank.invoices.acknowledge(ack)  # replayed as it is
@@ -137,7 +196,7 @@ def test_a_forged_or_replayed_buyer_signature_is_refused(sdk_as: Any, sdk_member
     with pytest.raises(revert_class("InvalidAccountNonce")) as nonce_info:
         bank.invoices.acknowledge(stale)  # its nonce is used up
     assert nonce_info.value.currentNonce == 1
-    assert bank.invoices.check(fp(number="other")).acknowledged_by is None
+    assert bank.invoices.check(fp(number="other")).acknowledged_by == []
 
 
 def test_an_acknowledgment_is_bound_to_chain_contract_and_deadline(sdk_as: Any, sdk_members: dict[str, int]) -> None:

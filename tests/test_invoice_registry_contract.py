@@ -95,14 +95,33 @@ def test_an_invoice_is_settled_once_and_only_when_financed(
     with reverts_with("NotParticipating", INVOICE, org):
         invoices.settle(INVOICE, {"from": financier})  # nobody financed it
     invoices.register(INVOICE, 10_000, NO_SECONDARY, {"from": financier})
-    invoices.settle(INVOICE, {"from": financier})
+    tx = invoices.settle(INVOICE, {"from": financier})
+    assert (tx.events["InvoiceSettled"]["shareBps"], tx.events["InvoiceSettled"]["settledBps"]) == (10_000, 10_000)
     with reverts_with("InvoiceAlreadySettled", INVOICE):
         invoices.settle(INVOICE, {"from": financier})
-    assert invoices.check(INVOICE)["status"] == SETTLED
+    record = invoices.check(INVOICE)
+    assert (record["status"], record["settledBps"], record["firstBps"]) == (SETTLED, 10_000, 10_000)
+    assert invoices.shareOf(INVOICE, org) == 10_000  # the settled share, without its flag
+
+
+def test_a_settled_share_keeps_the_rest_of_a_syndicate_financed(
+    invoices: Any, members: dict[str, int], financier: Any, bank_b: tuple[Any, int]
+) -> None:
+    account_b, org_b = bank_b
+    invoices.register(INVOICE, 6_000, NO_SECONDARY, {"from": financier})
+    invoices.register(INVOICE, 4_000, NO_SECONDARY, {"from": account_b})
+    invoices.settle(INVOICE, {"from": account_b})  # the second member, its share slot
+    with reverts_with("ShareAlreadySettled", INVOICE, org_b):
+        invoices.settle(INVOICE, {"from": account_b})
+    with reverts_with("ShareAlreadySettled", INVOICE, org_b):
+        invoices.cancel(INVOICE, {"from": account_b})
+    record = invoices.check(INVOICE)
+    assert (record["status"], record["totalBps"], record["settledBps"]) == (FINANCED, 10_000, 4_000)
+    assert invoices.shareOf(INVOICE, org_b) == 4_000
 
 
 def test_an_acknowledgment_past_its_deadline_is_refused(invoices: Any, financier: Any, retailer: Any) -> None:
     deadline = int(web3.eth.get_block("latest")["timestamp"]) - 1
     with reverts_with("AcknowledgmentExpired", INVOICE, deadline):
         invoices.acknowledge(INVOICE, retailer, 0, deadline, b"\0" * 65, {"from": financier})
-    assert invoices.acknowledgedBy(INVOICE) == "0x" + "00" * 20
+    assert invoices.acknowledgedAt(INVOICE, retailer) == 0

@@ -92,7 +92,7 @@ def test_issue_batch_and_its_limits(certificates: Any, members: dict[str, int], 
     assert len(tx.events["Transfer"]) == 50 and certificates.balanceOf(brand) == before + 50
     ids = [cert_id(members["brand"], s) for s in serials]
     assert certificates.existing([*ids, 123]) == [True] * 50 + [False]
-    with reverts_with("InvalidBatch", 2, 2000):
+    with reverts_with("InvalidIssueBatch", 2, 2000):
         certificates.issueBatch(members["brand"], brand, serials[:2], [META], {"from": brand})
     with reverts_with("CertificateAlreadyIssued"):
         certificates.issueBatch(members["brand"], brand, serials[:1], [META], {"from": brand})
@@ -100,10 +100,10 @@ def test_issue_batch_and_its_limits(certificates: Any, members: dict[str, int], 
 
 def test_a_batch_holds_one_to_2000_certificates(certificates: Any, members: dict[str, int], brand: Any) -> None:
     before = certificates.balanceOf(brand)
-    with reverts_with("InvalidBatch", 0, 2000):
+    with reverts_with("InvalidIssueBatch", 0, 2000):
         certificates.issueBatch(members["brand"], brand, [], [], {"from": brand})
     too_many = [i.to_bytes(32, "big") for i in range(1, 2002)]
-    with reverts_with("InvalidBatch", 2001, 2000):
+    with reverts_with("InvalidIssueBatch", 2001, 2000):
         certificates.issueBatch(members["brand"], brand, too_many, [META] * 2001, {"from": brand})
     assert certificates.balanceOf(brand) == before
 
@@ -225,16 +225,22 @@ def test_a_stolen_certificate_never_moves_until_the_brand_recovers_it(
     tx = certificates.report(issued, True, keccak(b"police report 42"), {"from": owner})
     reported_at = tx.timestamp
     assert tx.events["CertificateReported"]["status"] == 1
+    assert tx.events["ClaimClosed"]["claimNonce"] == 1  # the claim secret may be in the thief's hands
+    assert certificates.getCertificate(issued)["claimKey"] == ZERO
     with reverts_with("CertificateFrozen", issued, 1, reported_at):
         certificates.transferFrom(owner, thief, issued, {"from": owner})
-    with reverts_with("CertificateFrozen", issued, 1, reported_at):
-        certificates.claim(issued, sign_claim(certificates, key, issued, thief), {"from": thief})
+    stolen_secret = sign_claim(certificates, key, issued, thief)
+    with reverts_with("NoOpenClaim", issued):
+        certificates.claim(issued, stolen_secret, {"from": thief})
     with reverts_with("CertificateFrozen", issued, 1, reported_at):
         certificates.openClaim(issued, key.address, {"from": owner})
     with reverts_with("UnregisteredAccount", owner):
         certificates.clearReport(issued, {"from": owner})  # only the brand
     tx = certificates.clearReport(issued, {"from": brand})
     assert tx.events["ReportCleared"]["previousStatus"] == 1
+    with reverts_with("NoOpenClaim", issued):  # the claim opened before the theft does not outlive the report
+        certificates.claim(issued, stolen_secret, {"from": thief})
+    assert certificates.ownerOf(issued) == owner
     certificates.transferFrom(owner, thief, issued, {"from": owner})
     with reverts_with("CertificateNotReported", issued):
         certificates.clearReport(issued, {"from": brand})

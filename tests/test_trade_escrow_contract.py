@@ -56,10 +56,11 @@ def b32(value: Any) -> bytes:
     return bytes.fromhex(str(value)[2:]) if isinstance(value, str) else bytes(value)
 
 
-def anchored(documents: Any, issuer: Any, doc_type: int, name: bytes) -> tuple[Any, ...]:
-    """One document anchored alone (its leaf is the root) by `issuer`; its proof as the escrow takes it."""
+def anchored(documents: Any, issuer: Any, doc_type: int, name: bytes, escrow_id: Any) -> tuple[Any, ...]:
+    """One document issued for escrow `escrow_id` (its trade id), anchored alone (its leaf is the root) by
+    `issuer`; its proof as the escrow takes it."""
     document = name.ljust(32, b"\0")
-    leaf = documents.leafOf(document, doc_type, TRADE)
+    leaf = documents.leafOf(document, doc_type, b32(escrow_id))
     tx = documents.anchor(leaf, 1, {"from": issuer})
     return (document, doc_type, leaf, tx.events["BatchAnchored"]["issuer"], [])
 
@@ -134,7 +135,7 @@ def test_each_milestone_is_released_once_and_only_if_it_exists(
         escrow.release(funded, 2, [], {"from": outsider})
     with reverts_with("InvalidMilestone", escrow_id, 2):
         escrow.missingDocuments(funded, 2, [])
-    bl = anchored(documents, carrier, BILL_OF_LADING, b"bl.pdf")
+    bl = anchored(documents, carrier, BILL_OF_LADING, b"bl.pdf", escrow_id)
     tx = escrow.release(funded, 0, [bl], {"from": outsider})
     assert tx.events["MilestoneReleased"]["amount"] == AMOUNT * 3 // 10
     with reverts_with("MilestoneAlreadyReleased", escrow_id, 0):
@@ -145,10 +146,11 @@ def test_each_milestone_is_released_once_and_only_if_it_exists(
 def test_proofs_of_unknown_or_unrequired_types_are_passed_over(
     escrow: Any, documents: Any, funded: tuple[Any, ...], carrier: Any, inspector: Any
 ) -> None:
-    delivery = anchored(documents, inspector, DELIVERY, b"delivered.pdf")  # proven, but for milestone 1
+    escrow_id = escrow.escrowIdOf(funded)
+    delivery = anchored(documents, inspector, DELIVERY, b"delivered.pdf", escrow_id)  # proven, but for milestone 1
     unknown: tuple[Any, ...] = (b"x".ljust(32, b"\0"), 12, b"\0" * 32, 0, [])  # no such document type
     assert escrow.missingDocuments(funded, 0, [unknown, delivery]) == 1 << BILL_OF_LADING
-    bl = anchored(documents, carrier, BILL_OF_LADING, b"bl.pdf")
+    bl = anchored(documents, carrier, BILL_OF_LADING, b"bl.pdf", escrow_id)
     assert escrow.missingDocuments(funded, 0, [unknown, delivery, bl]) == 0
     assert escrow.missingDocuments(funded, 1, [bl, delivery]) == 0
 
@@ -159,7 +161,7 @@ def test_an_arbiter_may_give_everything_to_one_side(
 ) -> None:
     escrow.dispute(funded, b"late".ljust(32, b"\0"), {"from": retailer})
     arbiter, seller = accounts[16], accounts[15]
-    with reverts_with("InvalidShare", 10_001):
+    with reverts_with("InvalidSellerShare", 10_001):
         escrow.resolve(funded, 10_001, {"from": arbiter})
     funder_before = usdc.balanceOf(financier)
     tx = escrow.resolve(funded, seller_bps, {"from": arbiter})
@@ -170,3 +172,16 @@ def test_an_arbiter_may_give_everything_to_one_side(
     assert usdc.balanceOf(seller) == to_seller and usdc.balanceOf(financier) - funder_before == AMOUNT - to_seller
     assert len(tx.events["Transfer"]) == 1  # no transfer of zero
     assert escrow.getState(escrow.escrowIdOf(funded))["status"] == 4  # closed
+
+
+def test_documents_issued_for_the_trade_reference_or_another_escrow_prove_nothing(
+    escrow: Any, documents: Any, usdc: Any, funded: tuple[Any, ...], financier: Any, retailer: Any, carrier: Any
+) -> None:
+    escrow_id = escrow.escrowIdOf(funded)
+    by_trade = anchored(documents, carrier, BILL_OF_LADING, b"bl.pdf", TRADE)  # the terms' tradeId, as before
+    assert escrow.missingDocuments(funded, 0, [by_trade]) == 1 << BILL_OF_LADING
+    other = terms(usdc, financier, retailer, salt=b"\x01" * 32)  # another escrow of the same trade
+    escrow.open(other, {"from": financier})
+    for_other = anchored(documents, carrier, BILL_OF_LADING, b"bl-2.pdf", escrow.escrowIdOf(other))
+    with reverts_with("ConditionsNotMet", b32(escrow_id), 0, 1 << BILL_OF_LADING):
+        escrow.release(funded, 0, [by_trade, for_other], {"from": carrier})

@@ -21,6 +21,7 @@ from eth_hash.auto import keccak
 
 from tradechain import canonical
 from tradechain.errors import InputError
+from tradechain.reverts import decoding_for
 from tradechain.tx import Receipt
 from tradechain.values import parse_address
 
@@ -145,10 +146,12 @@ class CertificateClient:
         self.address = self.contract.address
 
     def _send(self, fn: str, *args: Any, label: str = "") -> Receipt:
-        return self.client.send(self.contract, fn, *args, label=label or f"{NAME}.{fn}")
+        with decoding_for(NAME):
+            return self.client.send(self.contract, fn, *args, label=label or f"{NAME}.{fn}")
 
     def _call(self, fn: str, *args: Any) -> Any:
-        return self.client.call(self.contract, fn, *args)
+        with decoding_for(NAME):
+            return self.client.call(self.contract, fn, *args)
 
     def my_brand(self) -> int:
         org, _ = self.client.participants.organisation_of(self.client.require_signer().address)
@@ -238,6 +241,7 @@ class CertificateClient:
     # -------------------------------------------------------------- reports and service
 
     def report(self, token_id: int, *, stolen: bool, report_hash: bytes = b"\0" * 32) -> Receipt:
+        """Reports it stolen or lost: frozen until the brand clears it. An open claim is closed (ClaimClosed)."""
         return self._send("report", token_id, stolen, report_hash)
 
     def clear_report(self, token_id: int) -> Receipt:

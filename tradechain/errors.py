@@ -58,11 +58,16 @@ class TransactionFailed(TradechainError):
 
 
 class ContractRevert(TradechainError):
-    """A call reverted with a Solidity custom error. Subclassed per error name, see :func:`revert_class`."""
+    """A call reverted with a Solidity custom error. Subclassed per error name, see :func:`revert_class`.
+
+    ``contract`` names the contract whose ABI gave the error (the called contract when it declares it), ``data``
+    is the raw revert data."""
 
     error_name: ClassVar[str] = ""
 
-    def __init__(self, error_name: str, args: dict[str, Any], description: str = "") -> None:
+    def __init__(
+        self, error_name: str, args: dict[str, Any], description: str = "", *, contract: str = "", data: bytes = b""
+    ) -> None:
         shown = ", ".join(f"{k}={_show(v)}" for k, v in args.items())
         text = f"{error_name}({shown})"
         if description:
@@ -70,6 +75,8 @@ class ContractRevert(TradechainError):
         super().__init__(text)
         self.args_by_name = args
         self.description = description
+        self.contract = contract
+        self.data = data
 
     def __getattr__(self, name: str) -> Any:
         try:

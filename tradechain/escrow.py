@@ -1,12 +1,20 @@
 """Client of ``TradeEscrow``: open, fund, release (with document proofs), refund, dispute, resolve, and an
-explanation of what a release still lacks. An escrow's terms come back from its own opening event."""
+explanation of what a release still lacks. An escrow's terms come back from its own opening event.
+
+An escrow's documents are issued for it: their trade id is the escrow id (``doc anchor --escrow``), so one set of
+documents pays one escrow only. A proof issued for another escrow, or for the trade's textual reference, is refused
+with an :class:`~tradechain.errors.InputError` naming the file before anything is sent. A buyer disputes once,
+up to the deadline; the arbiter then has ``ARBITRATION_PERIOD`` (30 days): after it the dispute lapses, releases
+and refunds apply again, and the refund waits until the deadline plus that period."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +23,9 @@ from eth_hash.auto import keccak
 
 from tradechain import documents
 from tradechain.errors import InputError
+from tradechain.reverts import decoding_for
 from tradechain.tx import Receipt
-from tradechain.values import parse_address
+from tradechain.values import parse_address, parse_bytes32, parse_uint
 
 if TYPE_CHECKING:
     from tradechain.client import Client
@@ -96,6 +105,43 @@ class Terms:
         }
 
     @classmethod
+    def from_json(cls, data: Any) -> Terms:
+        """Terms as :meth:`to_json` writes them (the ``terms`` of ``escrow open --json``)."""
+        if not isinstance(data, dict):
+            raise InputError("terms", "a JSON object of escrow terms (the 'terms' of `escrow open --json`)")
+        keys = ("funder", "buyer", "seller", "arbiter", "token", "amount", "deadline", "tradeId", "salt", "milestones")
+        for key in keys:
+            if key not in data:
+                raise InputError(f"terms.{key}", "is required")
+        if not isinstance(data["milestones"], list):
+            raise InputError("terms.milestones", "a list of {bps, documents, issuer}")
+        milestones = []
+        for i, m in enumerate(data["milestones"]):
+            if not isinstance(m, dict) or not isinstance(m.get("documents"), list):
+                raise InputError(f"terms.milestones[{i}]", "an object {bps, documents, issuer}")
+            for name in m["documents"]:
+                documents.parse_doc_type(name, f"terms.milestones[{i}].documents")
+            milestones.append(
+                Milestone(
+                    parse_uint(m.get("bps", 0), f"terms.milestones[{i}].bps", bits=16),
+                    tuple(m["documents"]),
+                    parse_uint(m.get("issuer", 0), f"terms.milestones[{i}].issuer", bits=32),
+                )
+            )
+        return cls(
+            parse_address(data["funder"], "terms.funder"),
+            parse_address(data["buyer"], "terms.buyer"),
+            parse_address(data["seller"], "terms.seller"),
+            parse_address(data["arbiter"], "terms.arbiter"),
+            parse_address(data["token"], "terms.token"),
+            parse_uint(data["amount"], "terms.amount", bits=96),
+            parse_uint(data["deadline"], "terms.deadline", bits=40),
+            str(data["tradeId"]),
+            tuple(milestones),
+            parse_bytes32(str(data["salt"]), "terms.salt"),
+        )
+
+    @classmethod
     def decode(cls, raw: tuple[Any, ...]) -> Terms:
         funder, buyer, seller, arbiter, token, amount, deadline, trade, salt, ms = raw
         milestones = tuple(
@@ -104,7 +150,7 @@ class Terms:
         )
         from eth_utils import to_checksum_address
 
-        trade_text = bytes(trade).rstrip(b"\0").decode(errors="replace")
+        trade_text = documents.text_or_hex(bytes(trade))
         return cls(
             to_checksum_address(funder),
             to_checksum_address(buyer),
@@ -123,6 +169,10 @@ def missing_names(mask: int) -> list[str]:
     return [documents.DOC_TYPE_NAMES[t] for t in range(1, 10) if mask >> t & 1]
 
 
+def is_escrow_id(value: str) -> bool:
+    return re.fullmatch(r"0x[0-9a-fA-F]{64}", value) is not None
+
+
 class EscrowClient:
     def __init__(self, client: Client, address: str | None = None) -> None:
         self.client = client
@@ -130,13 +180,23 @@ class EscrowClient:
         self.address = self.contract.address
 
     def _send(self, fn: str, *args: Any) -> Receipt:
-        return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
+        with decoding_for(NAME):
+            return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
+
+    def _call(self, fn: str, *args: Any) -> Any:
+        with decoding_for(NAME):
+            return self.client.call(self.contract, fn, *args)
 
     @staticmethod
     def escrow_id(terms: Terms) -> str:
         from eth_abi import encode as abi_encode
 
         return "0x" + keccak(abi_encode([TERMS_TYPE], [terms.encoded()])).hex()
+
+    @cached_property
+    def arbitration_period(self) -> int:
+        """How long the arbiter has to resolve a dispute, in seconds (the contract's ARBITRATION_PERIOD)."""
+        return int(self._call("ARBITRATION_PERIOD"))
 
     def open(self, terms: Terms) -> tuple[str, Receipt]:
         receipt = self._send("open", terms.encoded())
@@ -150,20 +210,58 @@ class EscrowClient:
             self.client.send(token, "approve", self.address, terms.amount, label="ERC20.approve")
         return self._send("fund", terms.encoded())
 
-    def proofs_for(self, files: Sequence[Path]) -> list[tuple[bytes, int, bytes, int, list[bytes]]]:
+    def proofs_for(
+        self, files: Sequence[Path], terms: Terms | None = None
+    ) -> list[tuple[bytes, int, bytes, int, list[bytes]]]:
+        """The proofs of ``files`` as the escrow takes them. With ``terms``: each must be issued for that escrow
+        (its trade id the escrow id, on this chain's document registry), else an InputError names the file."""
         out = []
         for path in files:
-            doc_hash, kind, _trade, root, issuer, branch = documents.read_proof(Path(path)).call_args()
+            proof = documents.read_proof(Path(path))
+            if terms is not None:
+                self._check_bound(Path(path), proof, terms)
+            doc_hash, kind, _trade, root, issuer, branch = proof.call_args()
             out.append((doc_hash, kind, root, issuer, branch))
         return out
 
+    def _check_bound(self, path: Path, proof: documents.DocumentProof, terms: Terms) -> None:
+        escrow_id = self.escrow_id(terms)
+        if proof.chain_id != self.client.chain_id or proof.registry.lower() != self.client.documents.address.lower():
+            raise InputError(
+                "documents",
+                f"{path.name} was anchored in another document registry ({proof.registry} on chain "
+                f"{proof.chain_id}), not the one of this escrow",
+            )
+        if proof.trade_id.lower() == escrow_id:
+            return
+        trade = documents.text_or_hex(bytes.fromhex(proof.trade_id[2:]))
+        if is_escrow_id(trade) and self.exists(trade):
+            raise InputError(
+                "documents",
+                f"{path.name} was issued for another escrow, {trade}, not for escrow {escrow_id}: one set of "
+                "documents pays one escrow",
+            )
+        what = f"trade {trade}"
+        if trade == terms.trade_id:
+            what += ", this escrow's trade reference (escrow documents name the escrow id)"
+        raise InputError(
+            "documents",
+            f"{path.name} was issued for {what}, not for escrow {escrow_id}; its issuer anchors it for this escrow: "
+            f"tradechain doc anchor {path.name} --type {documents.DOC_TYPE_NAMES[proof.doc_type]} --escrow {escrow_id}",
+        )
+
+    def exists(self, escrow_id: str) -> bool:
+        status = self._call("getState", bytes.fromhex(escrow_id[2:]))[0]
+        return int(status) != Status.NONE
+
     def missing(self, terms: Terms, milestone: int, files: Sequence[Path] = ()) -> list[str]:
-        """The document types milestone ``milestone`` still lacks with these documents (empty: releasable)."""
-        mask = self.client.call(self.contract, "missingDocuments", terms.encoded(), milestone, self.proofs_for(files))
+        """The document types milestone ``milestone`` still lacks with these documents (empty: releasable).
+        A document issued for another escrow or trade is refused (InputError) rather than passed over."""
+        mask = self._call("missingDocuments", terms.encoded(), milestone, self.proofs_for(files, terms))
         return missing_names(int(mask))
 
     def release(self, terms: Terms, milestone: int, files: Sequence[Path]) -> Receipt:
-        return self._send("release", terms.encoded(), milestone, self.proofs_for(files))
+        return self._send("release", terms.encoded(), milestone, self.proofs_for(files, terms))
 
     def refund(self, terms: Terms) -> Receipt:
         return self._send("refund", terms.encoded())
@@ -179,13 +277,31 @@ class EscrowClient:
         return self._send("resolve", terms.encoded(), seller_bps)
 
     def state(self, escrow_id: str) -> dict[str, Any]:
-        status, mask, funded, paid = self.client.call(self.contract, "getState", bytes.fromhex(escrow_id[2:]))
+        """The escrow's state as stored (times in Unix seconds, ``disputedAt`` 0 if never disputed)."""
+        status, mask, funded, paid, disputed_at = self._call("getState", bytes.fromhex(escrow_id[2:]))
         return {
             "status": Status(status).name,
             "releasedMilestones": [i for i in range(8) if mask >> i & 1],
             "funded": int(funded),
             "paidOut": int(paid),
             "held": int(funded) - int(paid),
+            "disputedAt": int(disputed_at),
+        }
+
+    def timeline(self, terms: Terms, state: dict[str, Any], now: int | None = None) -> dict[str, Any]:
+        """The escrow's dates (Unix seconds): the dispute window closes at the deadline; a dispute lapses
+        ``arbitration_period`` after it was raised (then releases and refunds apply again: ``disputeLapsed``);
+        a refund needs the deadline passed, plus that period once the buyer disputed."""
+        if now is None:
+            now = int(self.client.w3.eth.get_block("latest")["timestamp"])
+        disputed_at = int(state["disputedAt"])
+        lapses_at = disputed_at + self.arbitration_period if disputed_at else 0
+        return {
+            "deadline": terms.deadline,
+            "disputeWindowClosesAt": terms.deadline,
+            "arbitrationLapsesAt": lapses_at,
+            "disputeLapsed": state["status"] == Status.DISPUTED.name and now > lapses_at,
+            "refundableAfter": terms.deadline + (self.arbitration_period if disputed_at else 0),
         }
 
     def terms_of(self, escrow_id: str) -> Terms:

@@ -4,6 +4,7 @@ buyer's EIP-712 acknowledgment."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tradechain.errors import InputError
 from tradechain.invoices import SECONDARY_FIELDS, Fingerprints
+from tradechain.reverts import decoding_for
 from tradechain.tx import Receipt
 from tradechain.values import parse_address, parse_bytes32, parse_uint
 
@@ -54,18 +56,33 @@ class Check:
     first_org: int
     since: int
     near: list[dict[str, Any]]  # {"fingerprint", "differs in"} of financed invoices sharing a secondary
-    acknowledged_by: str | None = None  # the buyer that acknowledged it (EIP-712), if any
+    acknowledged_by: list[str] = dataclasses.field(default_factory=list)  # every signer that acknowledged it
+    settled_bps: int = 0  # the shares settled so far (Settled once they are the total)
+    settled_shares: list[dict[str, int]] = dataclasses.field(default_factory=list)  # {organisation, shareBps}
+    buyer: str | None = None  # the buyer asked about (``check(..., buyer=)``)
+    buyer_acknowledged_at: int = 0  # when that buyer acknowledged it (0: it did not)
+
+    @property
+    def outstanding_bps(self) -> int:
+        """The shares financed and not settled yet."""
+        return self.total_bps - self.settled_bps
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "fingerprint": self.fingerprint,
             "status": self.status.name,
             "financedBps": self.total_bps,
+            "settledBps": self.settled_bps,
+            "settledShares": self.settled_shares,
             "firstFinancier": self.first_org or None,
             "since": self.since or None,
             "nearDuplicates": self.near,
             "acknowledgedBy": self.acknowledged_by,
         }
+        if self.buyer is not None:
+            out["buyer"] = self.buyer
+            out["buyerAcknowledgedAt"] = self.buyer_acknowledged_at or None
+        return out
 
 
 def _four(fps: Fingerprints) -> list[bytes]:
@@ -88,7 +105,12 @@ class InvoiceRegistryClient:
         self.address = self.contract.address
 
     def _send(self, fn: str, *args: Any) -> Receipt:
-        return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
+        with decoding_for(NAME):
+            return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
+
+    def _call(self, fn: str, *args: Any) -> Any:
+        with decoding_for(NAME):
+            return self.client.call(self.contract, fn, *args)
 
     def register(self, fps: Fingerprints, share_bps: int = 10_000) -> Receipt:
         return self._send("register", fps.primary, parse_share(share_bps), _four(fps))
@@ -109,7 +131,7 @@ class InvoiceRegistryClient:
         held: list[int] = []
         for start in range(0, len(items), 1_000):
             keys = [f.primary for f in items[start : start + 1_000]]
-            held += [int(v) for v in self.client.call(self.contract, "sharesOf", keys, org)]
+            held += [int(v) for v in self._call("sharesOf", keys, org)]
         financed: list[bool] = [bool(h) for h in held]
         todo = [i for i, h in enumerate(held) if not h]
         txs: list[str] = []
@@ -138,10 +160,27 @@ class InvoiceRegistryClient:
         return [ok for _, ok in events]
 
     def cancel(self, fps: Fingerprints) -> Receipt:
+        """Withdraws the signer's own unsettled share (the deal fell through); the others' shares stay."""
         return self._send("cancel", fps.primary)
 
     def settle(self, fps: Fingerprints) -> Receipt:
+        """Marks the signer's own share settled (repaid). The invoice is Settled once every share is; from the
+        first settled share on, nobody can finance it anew."""
         return self._send("settle", fps.primary)
+
+    def settlement(self, receipt: Receipt) -> dict[str, int]:
+        """What a settle recorded: {"organisation", "shareBps", "settledBps"} (from its InvoiceSettled event)."""
+        [event] = self.client.events(self.contract, receipt, "InvoiceSettled")
+        return {
+            "organisation": int(event["organisation"]),
+            "shareBps": int(event["shareBps"]),
+            "settledBps": int(event["settledBps"]),
+        }
+
+    def cancellation(self, receipt: Receipt) -> dict[str, int]:
+        """What a cancel withdrew: {"organisation", "shareBps"} (from its FinancingCancelled event)."""
+        [event] = self.client.events(self.contract, receipt, "FinancingCancelled")
+        return {"organisation": int(event["organisation"]), "shareBps": int(event["shareBps"])}
 
     def near_duplicates(self, fps: Fingerprints) -> dict[str, str]:
         """Invoices financed or settled that share a secondary fingerprint with ``fps``: {fingerprint: the field it
@@ -162,15 +201,14 @@ class InvoiceRegistryClient:
                 if other != primary:
                     near.setdefault(other, field)
         # a financing cancelled since (the invoice freed) is no longer a near-duplicate of anything
-        return {
-            f: d
-            for f, d in near.items()
-            if Status(self.client.call(self.contract, "check", bytes.fromhex(f[2:]))[3]) != Status.NONE
-        }
+        return {f: d for f, d in near.items() if Status(self._call("check", bytes.fromhex(f[2:]))[3]) != Status.NONE}
 
-    def check(self, fps: Fingerprints) -> Check:
-        first_org, _first_bps, total, status, since = self.client.call(self.contract, "check", fps.primary)
-        buyer = self.client.call(self.contract, "acknowledgedBy", fps.primary)
+    def check(self, fps: Fingerprints, *, buyer: str | None = None) -> Check:
+        """The invoice's financing, settled shares, near-duplicates and acknowledgments. Every signer that
+        acknowledged it is listed (a key that is not the buyer's proves nothing); ``buyer``: also when that
+        address, the buyer the financier knows, acknowledged it."""
+        who = parse_address(buyer, "buyer") if buyer is not None else None
+        first_org, _first_bps, total, status, since, settled = self._call("check", fps.primary)
         near = self.near_duplicates(fps)
         return Check(
             "0x" + fps.primary.hex(),
@@ -179,8 +217,37 @@ class InvoiceRegistryClient:
             int(first_org),
             int(since),
             [{"fingerprint": f, "differsIn": d} for f, d in near.items()],
-            None if int(buyer, 16) == 0 else buyer,
+            self.acknowledgers(fps),
+            int(settled),
+            self.settled_shares(fps) if int(settled) else [],
+            who,
+            self.acknowledged_at(fps, who) if who is not None else 0,
         )
+
+    def _logs(self, event: str, fps: Fingerprints) -> list[Any]:
+        start = self.client.deployment.contracts[NAME].block
+        logs = self.contract.events[event]().get_logs(from_block=start, argument_filters={"fingerprint": fps.primary})
+        return sorted(logs, key=lambda e: (int(e["blockNumber"]), int(e["logIndex"])))
+
+    def settled_shares(self, fps: Fingerprints) -> list[dict[str, int]]:
+        """The settled shares of an invoice, in the order they were settled (a settled share is never withdrawn)."""
+        return [
+            {"organisation": int(e["args"]["organisation"]), "shareBps": int(e["args"]["shareBps"])}
+            for e in self._logs("InvoiceSettled", fps)
+        ]
+
+    def acknowledgers(self, fps: Fingerprints) -> list[str]:
+        """Every signer that acknowledged the invoice, in order (each once)."""
+        out: list[str] = []
+        for e in self._logs("InvoiceAcknowledged", fps):
+            signer = str(e["args"]["buyer"])
+            if signer not in out:
+                out.append(signer)
+        return out
+
+    def acknowledged_at(self, fps: Fingerprints, buyer: str) -> int:
+        """When ``buyer`` acknowledged the invoice (Unix time; 0 if it did not)."""
+        return int(self._call("acknowledgedAt", fps.primary, parse_address(buyer, "buyer")))
 
     # -------------------------------------------------------------- the buyer's acknowledgment (EIP-712)
 
@@ -210,7 +277,7 @@ class InvoiceRegistryClient:
             raise InputError("deadline", "a deadline is a positive Unix time", deadline)
         buyer = self.client.signer.address
         if nonce is None:
-            nonce = int(self.client.call(self.contract, "nonces", buyer))
+            nonce = int(self._call("nonces", buyer))
         message = encode_typed_data(full_message=self.acknowledgment_message(fps, nonce, deadline))
         signed = Account.sign_message(message, self.client.signer.key)
         return Acknowledgment("0x" + fps.primary.hex(), buyer, nonce, deadline, "0x" + bytes(signed.signature).hex())

@@ -287,17 +287,30 @@ def report(
     confirmations: int,
     as_json: bool,
 ) -> None:
-    """Report a certificate stolen or lost (its owner or its brand): it is frozen until the brand clears it."""
+    """Report a certificate stolen or lost (its owner or its brand): it is frozen until the brand clears it, and
+    an open claim is closed."""
     token = _token(certificate)
     if report_file is not None and not report_file.is_file():
         raise InputError("report", "file not found", str(report_file))
     digest = file_hash(report_file.read_bytes()) if report_file else b"\0" * 32
     client = _signer(network_name, rpc_url, account, confirmations)
     receipt = client.certificates.report(token, stolen=stolen, report_hash=digest)
+    closed = bool(client.events(client.certificates.contract, receipt, "ClaimClosed"))
+    note = (
+        "; its open claim is closed (the secret handed over no longer works: after the brand clears the report, "
+        "the owner opens a new claim)"
+        if closed
+        else ""
+    )
     emit(
         as_json,
-        {"certificate": _hex(token), "status": "STOLEN" if stolen else "LOST", **tx_json(receipt)},
-        f"certificate {_hex(token)} reported {'stolen' if stolen else 'lost'}; {tx_text(receipt)}",
+        {
+            "certificate": _hex(token),
+            "status": "STOLEN" if stolen else "LOST",
+            "claimClosed": closed,
+            **tx_json(receipt),
+        },
+        f"certificate {_hex(token)} reported {'stolen' if stolen else 'lost'}{note}; {tx_text(receipt)}",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -19,7 +20,8 @@ from tradechain.cli.common import (
     tx_text,
 )
 from tradechain.errors import InputError
-from tradechain.invoice_registry import parse_share
+from tradechain.invoice_registry import Check, parse_share
+from tradechain.values import parse_address
 
 KEY_OPTION = click.option(
     "--key-file",
@@ -60,28 +62,62 @@ def fingerprint(file: Path, key_file: Path | None, as_json: bool) -> None:
 
 @group.command("check")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--buyer",
+    metavar="ADDRESS",
+    help="The buyer's address as you know it: did this buyer acknowledge the invoice? (Anyone's key may sign an "
+    "acknowledgment; only the buyer's proves anything.)",
+)
 @KEY_OPTION
 @chain_options(signer=False)
 @json_option
 @handle_errors
-def check(file: Path, key_file: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
-    """Is each invoice in FILE financed anywhere in the network, or a near-duplicate of one that is?"""
+def check(
+    file: Path,
+    buyer: str | None,
+    key_file: Path | None,
+    network_name: str | None,
+    rpc_url: str | None,
+    as_json: bool,
+) -> None:
+    """Is each invoice in FILE financed anywhere in the network (which shares settled), or a near-duplicate of one
+    that is? Who acknowledged it?"""
+    if buyer is not None:
+        parse_address(buyer, "buyer")
     fps = _fingerprints(file, key_file)
     client = open_client(network_name, rpc_url)
-    results = [client.invoices.check(f) for f in fps]
+    results = [client.invoices.check(f, buyer=buyer) for f in fps]
 
-    def line(c: object) -> str:
-        from tradechain.invoice_registry import Check
-
-        assert isinstance(c, Check)
+    def line(c: Check) -> str:
         head = f"{c.fingerprint[:14]}…  {c.status.name}"
         if c.total_bps:
-            head += f" ({c.total_bps / 100:g}% financed, first by organisation {c.first_org})"
+            head += f" ({c.total_bps / 100:g}% financed, first by organisation {c.first_org}"
+            if c.settled_bps:
+                settled = ", ".join(
+                    f"organisation {s['organisation']} {s['shareBps'] / 100:g}%" for s in c.settled_shares
+                )
+                head += f"; {c.settled_bps / 100:g}% settled: {settled}"
+            head += ")"
         for near in c.near:
             head += f"\n    NEAR-DUPLICATE of financed {near['fingerprint'][:14]}… (differs in {near['differsIn']})"
+        if c.buyer is not None:
+            when = _when(c.buyer_acknowledged_at)
+            head += (
+                f"\n    acknowledged by buyer {c.buyer} at {when}"
+                if c.buyer_acknowledged_at
+                else f"\n    NOT acknowledged by buyer {c.buyer}"
+            )
+        others = [a for a in c.acknowledged_by if a != c.buyer]
+        if others:
+            label = "other signers" if c.buyer is not None else "signers (check the buyer's with --buyer)"
+            head += f"\n    acknowledged by {label}: {', '.join(others)}"
         return head
 
     emit(as_json, [c.to_json() for c in results], "\n".join(line(c) for c in results))
+
+
+def _when(t: int) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _one(file: Path, key_file: Path | None) -> invoices.Fingerprints:
@@ -130,12 +166,26 @@ def _on_one(
     confirmations: int,
     as_json: bool,
 ) -> None:
-    """Settles (``verb`` "settle") or cancels ("cancel") the caller's financing of the invoice in FILE."""
+    """Settles (``verb`` "settle") or cancels ("cancel") the caller's own share of the invoice in FILE."""
     fps = _one(file, key_file)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    receipt = client.invoices.settle(fps) if verb == "settle" else client.invoices.cancel(fps)
-    done = "invoice settled" if verb == "settle" else "financing cancelled"
-    emit(as_json, {**fps.to_json(), **tx_json(receipt)}, f"{done}; {tx_text(receipt)}")
+    if verb == "settle":
+        receipt = client.invoices.settle(fps)
+        done = client.invoices.settlement(receipt)
+        total = client.invoices.check(fps).total_bps
+        whole = done["settledBps"] >= total
+        text = (
+            f"your share ({done['shareBps'] / 100:g}%) settled; "
+            + ("the invoice is settled" if whole else f"{done['settledBps'] / 100:g}% of {total / 100:g}% settled")
+            + f"; {tx_text(receipt)}"
+        )
+        data = {**fps.to_json(), **done, "invoiceSettled": whole, **tx_json(receipt)}
+    else:
+        receipt = client.invoices.cancel(fps)
+        done = client.invoices.cancellation(receipt)
+        text = f"your share ({done['shareBps'] / 100:g}%) withdrawn; {tx_text(receipt)}"
+        data = {**fps.to_json(), **done, **tx_json(receipt)}
+    emit(as_json, data, text)
 
 
 @group.command("settle")
@@ -153,7 +203,8 @@ def settle(
     confirmations: int,
     as_json: bool,
 ) -> None:
-    """Mark the invoice in FILE settled (repaid): it can never be financed again."""
+    """Mark your share of the invoice in FILE settled (repaid). The invoice is settled when every financier's share
+    is; from the first settled share on, it can never be financed again."""
     _on_one("settle", file, key_file, network_name, rpc_url, account, confirmations, as_json)
 
 
@@ -172,7 +223,7 @@ def cancel(
     confirmations: int,
     as_json: bool,
 ) -> None:
-    """Withdraw your financing of the invoice in FILE (the deal fell through)."""
+    """Withdraw your own (unsettled) share of the invoice in FILE (the deal fell through); the others' stay."""
     _on_one("cancel", file, key_file, network_name, rpc_url, account, confirmations, as_json)
 
 
@@ -272,7 +323,8 @@ def acknowledge(
     as_json: bool,
 ) -> None:
     """Record a buyer's signed acknowledgment (from `sign-acknowledgment`): the registry checks the signature,
-    the chain, the contract, the nonce and the deadline, and keeps the buyer's address with the invoice."""
+    the chain, the contract, the nonce and the deadline, and records it for that signer (check the buyer you know
+    with `invoice check --buyer`)."""
     from tradechain.invoice_registry import Acknowledgment
 
     if not ack_file.is_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import click
 from eth_utils import to_checksum_address
@@ -18,7 +20,7 @@ from tradechain import documents
 from tradechain.cli.common import chain_options, emit, handle_errors, json_option, open_client, tx_json, tx_text
 from tradechain.client import Client
 from tradechain.errors import InputError
-from tradechain.escrow import Milestone, Terms
+from tradechain.escrow import EscrowClient, Milestone, Terms, is_escrow_id
 from tradechain.values import parse_address, parse_uint
 
 
@@ -30,14 +32,21 @@ def doc_group() -> None:
 @doc_group.command("anchor")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--type", "doc_type", required=True, help=f"One of: {', '.join(documents.DOC_TYPES)}.")
-@click.option("--trade", required=True, help="The trade id the documents belong to (<= 32 characters).")
+@click.option("--trade", help="The trade id the documents belong to (<= 32 characters, or a 0x 32-byte id).")
+@click.option(
+    "--escrow",
+    metavar="ESCROW",
+    help="Issue them for this escrow (its id, or the JSON file of `escrow open --json`): their trade id is the "
+    "escrow id, as the escrow requires.",
+)
 @chain_options(signer=True)
 @json_option
 @handle_errors
 def anchor(
     files: tuple[Path, ...],
     doc_type: str,
-    trade: str,
+    trade: str | None,
+    escrow: str | None,
     network_name: str | None,
     rpc_url: str | None,
     account: str | None,
@@ -45,16 +54,48 @@ def anchor(
     as_json: bool,
 ) -> None:
     """Anchor FILES as one batch (one transaction whatever their number); each file's proof is written beside it
-    as FILE.tcproof.json."""
+    as FILE.tcproof.json. Documents an escrow pays on are anchored with --escrow (the escrow id)."""
     documents.parse_doc_type(doc_type)
-    documents.trade_id(trade)
+    if (trade is None) == (escrow is None):
+        raise InputError("trade", "give --trade TRADE, or --escrow ESCROW for an escrow's documents")
+    if trade is not None:
+        documents.trade_id(trade)
+    escrow_ref = _escrow_ref(escrow) if escrow is not None else None
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    root, receipt = client.documents.anchor(list(files), doc_type, trade)
+    if escrow_ref is not None:
+        client.escrow.terms_of(escrow_ref)  # an escrow of this chain: a mistyped id anchors nothing
+    bound_to = escrow_ref or str(trade)
+    root, receipt = client.documents.anchor(list(files), doc_type, bound_to)
+    what = f"escrow {escrow_ref}" if escrow_ref else f"trade {trade}"
     emit(
         as_json,
-        {"root": root, "documents": len(files), **tx_json(receipt)},
-        f"anchored {len(files)} {doc_type} document(s) for trade {trade} as batch {root}; {tx_text(receipt)}",
+        {"root": root, "documents": len(files), "tradeId": bound_to, "escrow": escrow_ref, **tx_json(receipt)},
+        f"anchored {len(files)} {doc_type} document(s) for {what} as batch {root}; {tx_text(receipt)}",
     )
+
+
+def _escrow_ref(value: str) -> str:
+    """An escrow id: as given (0x and 64 hex digits), or from a JSON file of `escrow open --json` (or its terms)."""
+    text = value.strip()
+    if is_escrow_id(text):
+        return text.lower()
+    path = Path(text)
+    if not path.is_file():
+        raise InputError(
+            "escrow", "an escrow id (0x and 64 hex digits) or the JSON file of `escrow open --json`", value
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except json.JSONDecodeError as exc:
+        raise InputError("escrow", f"not JSON ({exc.msg}, line {exc.lineno})", value) from None
+    if isinstance(data, dict) and "terms" in data:
+        escrow_id = EscrowClient.escrow_id(Terms.from_json(data["terms"]))
+        if "escrow" in data and str(data["escrow"]).lower() != escrow_id:
+            raise InputError("escrow", f"the file's escrow id is not the id of its terms ({escrow_id})", value)
+        return escrow_id
+    if isinstance(data, dict) and "escrow" in data and is_escrow_id(str(data["escrow"])):
+        return str(data["escrow"]).lower()
+    return EscrowClient.escrow_id(Terms.from_json(data))
 
 
 @doc_group.command("verify")
@@ -70,13 +111,17 @@ def verify(file: Path, network_name: str | None, rpc_url: str | None, as_json: b
     data = check.to_json()
     if check.valid:
         text = (
-            f"VALID {check.doc_type} for trade {check.trade_id}: issued by organisation {check.issuer} "
+            f"VALID {check.doc_type} for {_bound(client, check.trade_id)}: issued by organisation {check.issuer} "
             f"({', '.join(check.issuer_roles)}) at {data['anchoredAt']}"
         )
     elif not check.hash_matches:
         text = f"INVALID: {file} is not the document that was anchored (its content changed)"
     elif check.revoked_at:
         text = f"INVALID: revoked at {data['revokedAt']}"
+        if check.revocation is not None:
+            r = check.revocation
+            who = "the consortium admin" if r.by_admin else f"organisation {r.issuer}"
+            text += f" by {who} ({r.by}), reason {r.reason}"
     elif check.anchored_at == 0:
         text = "INVALID: not anchored on this chain"
     else:
@@ -92,6 +137,12 @@ def verify(file: Path, network_name: str | None, rpc_url: str | None, as_json: b
 @doc_group.command("revoke")
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option("--batch", "root", metavar="0xROOT", help="Revoke a whole batch instead of one document.")
+@click.option(
+    "--issuer",
+    metavar="ORG",
+    help="The issuing organisation: for --batch by the consortium admin [default: your own organisation]; "
+    "for FILE its proof names it.",
+)
 @click.option("--reason", required=True, help="Reason code (<= 32 bytes) or 0x hash.")
 @chain_options(signer=True)
 @json_option
@@ -99,6 +150,7 @@ def verify(file: Path, network_name: str | None, rpc_url: str | None, as_json: b
 def revoke(
     file: Path | None,
     root: str | None,
+    issuer: str | None,
     reason: str,
     network_name: str | None,
     rpc_url: str | None,
@@ -106,12 +158,36 @@ def revoke(
     confirmations: int,
     as_json: bool,
 ) -> None:
-    """Revoke one document (FILE) or a whole batch (--batch ROOT). Its issuer only."""
+    """Revoke one document (FILE) or a whole batch (--batch ROOT): an account of its issuer, or the consortium
+    admin (for any issuer's documents, the one way to revoke a suspended issuer's)."""
+    from tradechain.participants import parse_org_id
+    from tradechain.values import parse_bytes32, reason_code
+
     if (file is None) == (root is None):
         raise InputError("file", "give FILE or --batch ROOT")
+    org = parse_org_id(issuer, "issuer") if issuer is not None else None
+    reason_code(reason)
+    if root is not None:
+        parse_bytes32(root, "batch")
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    receipt = client.documents.revoke(file, reason) if file else client.documents.revoke_batch(str(root), reason)
-    emit(as_json, {"revoked": str(file or root), **tx_json(receipt)}, f"revoked {file or root}; {tx_text(receipt)}")
+    if file is not None:
+        receipt = client.documents.revoke(file, reason, issuer=org)
+    else:
+        receipt = client.documents.revoke_batch(str(root), reason, issuer=org)
+    revocations = client.documents.revocations(receipt)
+    done = revocations[0] if revocations else None
+    whose = f" of organisation {done.issuer}" if done else ""
+    by = f" by {'the consortium admin' if done.by_admin else 'its issuer'} ({done.by})" if done else ""
+    emit(
+        as_json,
+        {"revoked": str(file or root), **(done.to_json() if done else {}), **tx_json(receipt)},
+        f"revoked {file or root}{whose}{by}; {tx_text(receipt)}",
+    )
+
+
+def _bound(client: Client, trade_id: str) -> str:
+    """What a document was issued for: an escrow of this chain, or a trade."""
+    return f"escrow {trade_id}" if is_escrow_id(trade_id) and client.escrow.exists(trade_id) else f"trade {trade_id}"
 
 
 # ---------------------------------------------------------------------------------------------- escrow
@@ -204,15 +280,45 @@ def _escrow_id(escrow_id: str) -> str:
     return escrow_id
 
 
-def _state_text(client: Client, escrow_id: str, terms: Terms) -> str:
+def _iso(t: int) -> str | None:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
+
+
+def _state_json(client: Client, escrow_id: str, terms: Terms) -> dict[str, Any]:
+    """The state with its dates (ISO 8601, UTC): the dispute window, the arbiter's time, the refund date."""
     st = client.escrow.state(escrow_id)
+    times = client.escrow.timeline(terms, st)
+    return {
+        **st,
+        "disputedAt": _iso(st["disputedAt"]),
+        "deadline": _iso(times["deadline"]),
+        "disputeWindowClosesAt": _iso(times["disputeWindowClosesAt"]),
+        "arbitrationLapsesAt": _iso(times["arbitrationLapsesAt"]),
+        "disputeLapsed": times["disputeLapsed"],
+        "refundableAfter": _iso(times["refundableAfter"]),
+    }
+
+
+def _state_text(client: Client, escrow_id: str, terms: Terms) -> str:
+    st = _state_json(client, escrow_id, terms)
+    status = st["status"]
+    if st["disputeLapsed"]:
+        status += f" (lapsed at {st['arbitrationLapsesAt']}: releases and refunds apply again)"
     lines = [
-        f"escrow {escrow_id}: {st['status']}, trade {terms.trade_id}",
+        f"escrow {escrow_id}: {status}, trade {terms.trade_id}",
         f"  held {st['held']:,} of {terms.amount:,} units; released milestones {st['releasedMilestones']}",
+        f"  deadline {st['deadline']}: the buyer may dispute until then, once",
     ]
+    if st["disputedAt"]:
+        lines.append(
+            f"  disputed at {st['disputedAt']}; the arbiter may resolve until {st['arbitrationLapsesAt']}, "
+            "then the dispute lapses"
+        )
+    lines.append(f"  refundable after {st['refundableAfter']}" + (" (deadline + 30 days)" if st["disputedAt"] else ""))
     for i, m in enumerate(terms.milestones):
         who = f" from organisation {m.issuer}" if m.issuer else ""
         lines.append(f"  milestone {i}: {m.bps / 100:g}% on {', '.join(m.required_docs)}{who}")
+    lines.append(f"  its documents are anchored with: tradechain doc anchor FILE --type TYPE --escrow {escrow_id}")
     return "\n".join(lines)
 
 
@@ -312,14 +418,46 @@ def fund(
 @json_option
 @handle_errors
 def status(escrow_id: str, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
-    """The escrow's terms, what it holds, and its milestones."""
+    """The escrow's terms, what it holds, its milestones, and its dates: the dispute window, the arbiter's time
+    once disputed, when it may be refunded."""
     client = open_client(network_name, rpc_url)
     terms = _terms(client, escrow_id)
     emit(
         as_json,
-        {"escrow": escrow_id, **client.escrow.state(escrow_id), "terms": terms.to_json()},
+        {"escrow": escrow_id, **_state_json(client, escrow_id, terms), "terms": terms.to_json()},
         _state_text(client, escrow_id, terms),
     )
+
+
+@escrow_group.command("missing")
+@click.argument("escrow_id", metavar="ESCROW")
+@click.argument("milestone", type=click.IntRange(0, 7))
+@click.option("--doc", "docs", multiple=True, type=click.Path(path_type=Path), help="A proving document (repeat).")
+@chain_options(signer=False)
+@json_option
+@handle_errors
+def missing(
+    escrow_id: str, milestone: int, docs: tuple[Path, ...], network_name: str | None, rpc_url: str | None, as_json: bool
+) -> None:
+    """What MILESTONE still lacks with these documents. Exit code 0: releasable; 1: documents missing (or revoked,
+    or by an issuer without the role); 2: a bad input, such as a document issued for another escrow or trade."""
+    client = open_client(network_name, rpc_url)
+    terms = _terms(client, escrow_id)
+    _milestone_of(terms, milestone)
+    lacking = client.escrow.missing(terms, milestone, list(docs))
+    text = (
+        f"milestone {milestone} of {escrow_id} is releasable with these documents"
+        if not lacking
+        else f"milestone {milestone} of {escrow_id} lacks a valid {', '.join(lacking)} issued for this escrow"
+    )
+    emit(as_json, {"escrow": escrow_id, "milestone": milestone, "missing": lacking, "releasable": not lacking}, text)
+    if lacking:
+        sys.exit(1)
+
+
+def _milestone_of(terms: Terms, milestone: int) -> None:
+    if milestone >= len(terms.milestones):
+        raise InputError("milestone", f"this escrow has milestones 0 to {len(terms.milestones) - 1}", milestone)
 
 
 @_simple("release", "Release MILESTONE to the seller with the proving documents (checked first; anyone may call).")
@@ -338,23 +476,26 @@ def release(
 ) -> None:
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     terms = _terms(client, escrow_id)
-    if milestone >= len(terms.milestones):
-        raise InputError("milestone", f"this escrow has milestones 0 to {len(terms.milestones) - 1}", milestone)
-    missing = client.escrow.missing(terms, milestone, list(docs))
-    if missing:
+    _milestone_of(terms, milestone)
+    lacking = client.escrow.missing(terms, milestone, list(docs))
+    if lacking:
         raise InputError(
             "documents",
-            f"milestone {milestone} cannot be released: missing valid {', '.join(missing)} for trade {terms.trade_id}",
+            f"milestone {milestone} cannot be released: missing valid {', '.join(lacking)} issued for escrow "
+            f"{escrow_id} (trade {terms.trade_id})",
         )
     receipt = client.escrow.release(terms, milestone, list(docs))
     emit(
         as_json,
-        {"escrow": escrow_id, "milestone": milestone, **client.escrow.state(escrow_id), **tx_json(receipt)},
+        {"escrow": escrow_id, "milestone": milestone, **_state_json(client, escrow_id, terms), **tx_json(receipt)},
         f"milestone {milestone} of {escrow_id} released to {terms.seller}; {tx_text(receipt)}",
     )
 
 
-@_simple("refund", "Return what is left to the funder, after the deadline (anyone may call).")
+@_simple(
+    "refund",
+    "Return what is left to the funder, after the deadline (30 days later once disputed; anyone may call).",
+)
 @click.argument("escrow_id", metavar="ESCROW")
 def refund(
     escrow_id: str,
@@ -369,7 +510,10 @@ def refund(
     emit(as_json, {"escrow": escrow_id, **tx_json(receipt)}, f"escrow {escrow_id} refunded; {tx_text(receipt)}")
 
 
-@_simple("dispute", "Freeze the escrow until the arbiter resolves it (the buyer).")
+@_simple(
+    "dispute",
+    "Freeze the escrow until the arbiter resolves it, for at most 30 days (the buyer, once, up to the deadline).",
+)
 @click.argument("escrow_id", metavar="ESCROW")
 @click.option("--reason", required=True)
 def dispute(
@@ -382,11 +526,22 @@ def dispute(
     as_json: bool,
 ) -> None:
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    receipt = client.escrow.dispute(_terms(client, escrow_id), reason)
-    emit(as_json, {"escrow": escrow_id, **tx_json(receipt)}, f"escrow {escrow_id} disputed; {tx_text(receipt)}")
+    terms = _terms(client, escrow_id)
+    receipt = client.escrow.dispute(terms, reason)
+    st = _state_json(client, escrow_id, terms)
+    emit(
+        as_json,
+        {"escrow": escrow_id, **st, **tx_json(receipt)},
+        f"escrow {escrow_id} disputed; the arbiter may resolve it until {st['arbitrationLapsesAt']}, then the "
+        f"dispute lapses; {tx_text(receipt)}",
+    )
 
 
-@_simple("resolve", "Split what is left: --seller-share to the seller, the rest to the funder (the arbiter).")
+@_simple(
+    "resolve",
+    "Split what is left: --seller-share to the seller, the rest to the funder (the arbiter, within 30 days of the "
+    "dispute).",
+)
 @click.argument("escrow_id", metavar="ESCROW")
 @click.option("--seller-share", required=True, help="Percent to the seller, e.g. 60%.")
 def resolve(
