@@ -32,7 +32,7 @@ interface IDocumentRegistry {
 
     /// @dev Root `root` was anchored already by this issuer.
     error BatchAlreadyAnchored(bytes32 root);
-    /// @dev No batch `root` is anchored (by the caller's organisation, for a revocation).
+    /// @dev No batch `root` is anchored (by the issuer named, for a revocation).
     error NonexistentBatch(bytes32 root);
     /// @dev A batch declares `count` documents: at least one.
     error InvalidDocumentCount(uint32 count);

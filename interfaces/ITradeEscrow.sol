@@ -78,7 +78,7 @@ interface ITradeEscrow {
     /// @dev Milestone `milestone` was released already.
     error MilestoneAlreadyReleased(bytes32 escrowId, uint8 milestone);
     /// @dev Milestone `milestone` cannot be released: documents of the types in `missingDocs` (bit t: type t) are
-    /// missing, revoked, for another trade, or not issued by a holder of the role (or by the named issuer).
+    /// missing, revoked, issued for another escrow, or not issued by a holder of the role (or by the named issuer).
     error ConditionsNotMet(bytes32 escrowId, uint8 milestone, uint16 missingDocs);
     /// @dev The deadline `deadline` has not passed.
     error DeadlineNotPassed(bytes32 escrowId, uint40 deadline);

@@ -48,6 +48,7 @@ class Client:
         self.signer: LocalAccount | None = None
         self.transactor: Transactor | None = None
         self._checked_code: set[str] = set()
+        self._names: dict[str, str] = {}  # address -> contract name, of the contracts this client has bound
         if deployment is not None:
             self.__dict__["deployment"] = deployment
         if signer is not None:
@@ -82,7 +83,9 @@ class Client:
     def contract(self, name: str, address: str | None = None) -> Contract:
         """A web3 contract with the ABI from the build artifacts, at its deployed address by default."""
         abi = artifacts.load(name).abi
-        return self.w3.eth.contract(address=to_checksum_address(address or self.address_of(name)), abi=abi)
+        checksummed = to_checksum_address(address or self.address_of(name))
+        self._names[checksummed] = name  # a revert from this address is read against this contract's ABI first
+        return self.w3.eth.contract(address=checksummed, abi=abi)
 
     @cached_property
     def invoices(self) -> InvoiceRegistryClient:
@@ -131,14 +134,16 @@ class Client:
         self, contract: Contract, fn: str, *args: Any, label: str = "", gas: int | None = None, value: int = 0
     ) -> Receipt:
         data = bytes.fromhex(contract.encode_abi(fn, args=list(args))[2:])
-        return self.require_signer().send(Call(contract.address, data, value, label or fn, gas))
+        name = self._names.get(contract.address, "")
+        return self.require_signer().send(Call(contract.address, data, value, label or fn, gas, name))
 
     def call(self, contract: Contract, fn: str, *args: Any) -> Any:
         """A view call; a revert becomes the decoded custom error."""
         try:
             return contract.functions[fn](*args).call()
         except ContractLogicError as exc:
-            raise decode_revert(exc.data if isinstance(exc.data, str) else None) from None
+            data = exc.data if isinstance(exc.data, str) else None
+            raise decode_revert(data, self._names.get(contract.address)) from None
 
     def deploy(self, name: str, *args: Any, label: str = "") -> Receipt:
         art = artifacts.load(name)

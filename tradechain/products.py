@@ -278,7 +278,7 @@ class ProductRegistryClient:
                 location.to_bytes(32, "big"),
             ]
         gas = RECORD_EVENTS_BASE_GAS + RECORD_EVENTS_GAS_PER_EVENT * len(anchors)
-        return tx.send(Call(self.address, b"".join(parts), label=f"{NAME}.recordEvents", gas=gas))
+        return tx.send(Call(self.address, b"".join(parts), label=f"{NAME}.recordEvents", gas=gas, contract=NAME))
 
     # -------------------------------------------------------------- reads
 

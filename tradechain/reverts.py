@@ -4,8 +4,9 @@ by its 4-byte selector, with its NatSpec ``@notice`` as the readable description
 A revert is decoded against the ABI of the contract that was called first (its own errors and those it inherits),
 then against every other artifact (an error bubbling up from a contract it calls, such as the participant
 registry's): two contracts may declare the same signature with other argument names or another meaning, and the
-called contract's reading is the one that applies. The transaction layer decodes without knowing the callee; the
-contract clients re-decode what it raises with :func:`decoding_for`.
+called contract's reading is the one that applies. The transaction layer passes the callee's name
+(:class:`~tradechain.tx.Call` ``contract``, filled by :meth:`~tradechain.client.Client.send`); a client holding a
+revert decoded without it re-decodes with :func:`decoding_for`.
 """
 
 from __future__ import annotations
@@ -148,6 +149,8 @@ def _render(notice: str, args: dict[str, Any], spec: ErrorSpec) -> str:
             members = _enum_members().get(enums[key], ())
             if value < len(members):
                 return members[value]
+        if key in ("gtin", "key", "sscc") and isinstance(value, int) and 0 < value < 10**18:
+            return str(value).zfill(14 if value < 10**14 else 18)  # GS1 keys keep their leading zeros
         if _is_time(key, types.get(key, "")) and isinstance(value, int) and 0 < value < 2**40:
             return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         return _show(value)

@@ -43,6 +43,7 @@ class Call:
     value: int = 0
     label: str = ""
     gas: int | None = None
+    contract: str = ""  # the called contract's name: its own errors are decoded first
 
 
 class Receipt:
@@ -181,20 +182,20 @@ class Transactor:
         """Gas for ``call`` (with a margin); a revert is raised as the decoded custom error."""
         response = self._rpc_raw("eth_estimateGas", [self._tx_fields(call)])
         if "error" in response:
-            raise self._error_from(response["error"], "estimating gas")
+            raise self._error_from(response["error"], "estimating gas", call.contract)
         return int(int(response["result"], 16) * self.gas_margin) + 5_000
 
     def call(self, call: Call, block: str = "latest") -> bytes:
         """``eth_call``; a revert is raised as the decoded custom error."""
         response = self._rpc_raw("eth_call", [self._tx_fields(call), block])
         if "error" in response:
-            raise self._error_from(response["error"], "calling")
+            raise self._error_from(response["error"], "calling", call.contract)
         return bytes(HexBytes(response["result"]))
 
-    def _error_from(self, error: dict[str, Any], doing: str) -> TransactionFailed | ContractRevert:
+    def _error_from(self, error: dict[str, Any], doing: str, contract: str = "") -> TransactionFailed | ContractRevert:
         data = _revert_data(error)
         if data is not None:
-            return decode_revert(data)
+            return decode_revert(data, contract or None)
         return TransactionFailed(f"node refused {doing}: {error.get('message', error)}")
 
     def sign(self, call: Call, nonce: int, gas: int) -> bytes:
@@ -221,7 +222,7 @@ class Transactor:
             for attempt in range(2):
                 raw = self.sign(call, self.next_nonce(), gas)
                 try:
-                    receipt = self._submit(raw)
+                    receipt = self._submit(raw, call.contract)
                     break
                 except TransactionFailed as exc:
                     self.resync_nonce()  # another sender used this account: read the nonce again, once
@@ -266,7 +267,7 @@ class Transactor:
             raise NodeUnreachable(f"batch request failed: {out.get('error', out)}")
         return [dict(r) for r in sorted(out, key=lambda r: int(r["id"]))]
 
-    def _submit(self, raw: bytes) -> dict[str, Any]:
+    def _submit(self, raw: bytes, contract: str = "") -> dict[str, Any]:
         raw_hex = "0x" + raw.hex()
         if self._sync is not False:
             response = self._rpc_raw("eth_sendRawTransactionSync", [raw_hex])
@@ -281,16 +282,16 @@ class Transactor:
             ):
                 self._sync = False  # not supported: fall back below
             else:
-                raise self._send_error(err)
+                raise self._send_error(err, contract)
         response = self._rpc_raw("eth_sendRawTransaction", [raw_hex])
         if "error" in response and "already known" not in str(response["error"].get("message", "")):
-            raise self._send_error(response["error"])
+            raise self._send_error(response["error"], contract)
         return self._wait_many([Web3.to_hex(Web3.keccak(raw))])[0]
 
-    def _send_error(self, err: dict[str, Any]) -> TransactionFailed | ContractRevert:
+    def _send_error(self, err: dict[str, Any], contract: str = "") -> TransactionFailed | ContractRevert:
         data = _revert_data(err)
         if data is not None:
-            return decode_revert(data)
+            return decode_revert(data, contract or None)
         return TransactionFailed(f"node refused the transaction: {err.get('message', err)}")
 
     def _wait_many(self, hashes: list[str]) -> list[dict[str, Any]]:
@@ -326,7 +327,7 @@ class Transactor:
         tx = self._tx_fields(call)
         response = self._rpc_raw("eth_call", [tx, hex(receipt.block_number - 1)])
         if "error" in response:
-            return self._error_from(response["error"], "replaying")
+            return self._error_from(response["error"], "replaying", call.contract)
         return TransactionFailed(f"transaction {receipt.tx_hash} failed (out of gas at {receipt.gas_used}?)")
 
     def _wait_confirmations(self, block_number: int) -> None:
