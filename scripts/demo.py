@@ -81,6 +81,7 @@ MEMBERS = [
         "FR",
         "retailer",
     ),  # pharmacy
+    ("arbiter", {"lei": lei_with_check_digits("969500ARBITRAGE001")}, "FR", "certifier"),  # arbitration body
 ]
 
 

@@ -271,6 +271,7 @@ SDK_MEMBERS = {  # role: (country, roles)
     "carrier2": ("CN", "certifier"),  # a chamber of commerce
     "financier": ("KE", "financier"),
     "financier2": ("DE", "financier"),
+    "arbiter": ("FR", "certifier"),  # an arbitration body (a chamber of commerce): arbiters act as members
 }
 
 

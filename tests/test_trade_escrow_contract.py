@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from brownie import DocumentRegistry, MockUSDC, TradeEscrow, accounts, web3
-from conftest import reverts_with
+from conftest import lei_bytes, reverts_with
+
+from tradechain.identity import parse_roles
 
 AMOUNT = 1_000 * 10**6
 ZERO = "0x" + "00" * 20
@@ -22,6 +24,8 @@ def documents(registry: Any, members: dict[str, int], admin: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def escrow(registry: Any, documents: Any, admin: Any) -> Any:
+    # The arbiter acts from an active member's account: an arbitration body (a chamber of commerce) is admitted.
+    registry.admit(lei_bytes(60), 0, b"FR", parse_roles("certifier"), b"\0" * 32, accounts[16], {"from": admin})
     return TradeEscrow.deploy(registry, documents, {"from": admin})
 
 
