@@ -16,7 +16,13 @@ from tradechain.merkle import MerkleTree
 
 def measure(admin: Client, as_role: Callable[[str], Client]) -> dict[str, dict[str, Any]]:
     for i, (role, roles) in enumerate(
-        (("carrier", "carrier"), ("inspector", "inspector"), ("financier", "financier"), ("buyer", "retailer"))
+        (
+            ("carrier", "carrier"),
+            ("inspector", "inspector"),
+            ("financier", "financier"),
+            ("buyer", "retailer"),
+            ("arbiter", "certifier"),  # arbiters act from a member's account
+        )
     ):
         account = accounts.dev_account(role).address
         if admin.participants.organisation_of(account)[0] == 0:  # not yet a member on this chain
