@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brownie import (
+from brownie import (  # type: ignore[attr-defined]  # the project's contracts are loaded at run time
     DocumentRegistry,
     InvoiceRegistry,
     LuxuryCertificate,
