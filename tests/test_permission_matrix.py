@@ -62,6 +62,7 @@ BUILD = Path(__file__).resolve().parents[1] / "build" / "contracts"
 ZERO32 = b"\0" * 32
 ZERO = "0x" + "00" * 20
 ADMIN_ROLE = ZERO32  # AccessControl's DEFAULT_ADMIN_ROLE
+ADMIN_DELAY = 3 * 86_400  # ParticipantRegistry.ADMIN_TRANSFER_DELAY
 REASON = b"matrix".ljust(32, b"\0")
 FRESH = "0x" + "a1" * 20  # an address nobody uses: a new account, a new manager
 FRESH_2 = "0x" + "b2" * 20
@@ -183,6 +184,19 @@ MANAGER_ONLY: dict[str, Expected] = {
     "admin": Allowed("the admin may always manage (even a suspended organisation's accounts)"),
 }
 BAD_CONFIRMATION = Refused("AccessControlBadConfirmation")
+# AccessControlDefaultAdminRules: exactly one admin. grantRole and revokeRole of DEFAULT_ADMIN_ROLE are refused to
+# everyone, the admin included, before any role is checked; the role changes hands only by the two-step handover.
+ONE_ADMIN = Refused("AccessControlEnforcedDefaultAdminRules")
+ONE_ADMIN_ONLY: dict[str, Expected] = {
+    "outsider": ONE_ADMIN,
+    "member_without_role": ONE_ADMIN,
+    "suspended_member": ONE_ADMIN,
+    "revoked_key": ONE_ADMIN,
+    "another_manager": ONE_ADMIN,
+    "right_party": ADMIN_IS_RIGHT,
+    "admin": ONE_ADMIN,
+}
+NOT_THE_SUCCESSOR = Refused("AccessControlInvalidDefaultAdmin", lambda c: (c.sender,))
 
 PARTICIPANT_TABLE: Table = {
     **row("admit", **ADMIN_ONLY),
@@ -190,18 +204,35 @@ PARTICIPANT_TABLE: Table = {
     **row("suspend", **ADMIN_ONLY),
     **row("reinstate", **ADMIN_ONLY),
     **row("assignCompanyPrefix", **ADMIN_ONLY),
-    **row("grantRole", **ADMIN_ONLY),
-    **row("revokeRole", **ADMIN_ONLY),
+    **row("grantRole", **ONE_ADMIN_ONLY),  # grantRole(DEFAULT_ADMIN_ROLE, a new account): never a second admin
+    **row("revokeRole", **ONE_ADMIN_ONLY),  # revokeRole(DEFAULT_ADMIN_ROLE, admin): never the admin removed at once
     **row(
-        "renounceRole",  # renounceRole(DEFAULT_ADMIN_ROLE, admin): nobody renounces the admin's role for it
+        # renounceRole(DEFAULT_ADMIN_ROLE, admin) once the admin scheduled a transfer to nobody and the delay passed
+        # (unscheduled, the admin too is refused AccessControlEnforcedDefaultAdminDelay(0): test_attacks.py,
+        # test_admin_role_cannot_be_granted_to_a_second_account_or_renounced_at_once); nobody renounces it for it
+        "renounceRole",
         outsider=BAD_CONFIRMATION,
         member_without_role=BAD_CONFIRMATION,
         suspended_member=BAD_CONFIRMATION,
         revoked_key=BAD_CONFIRMATION,
         another_manager=BAD_CONFIRMATION,
         right_party=NotApplicable("the holder renounces its own role: the admin cell"),
-        admin=Allowed("the admin may renounce its own role (AccessControl; see the report)"),
+        admin=Allowed("the admin renounces on purpose: scheduled to address(0), after ADMIN_TRANSFER_DELAY"),
     ),
+    **row("beginDefaultAdminTransfer", **ADMIN_ONLY),
+    **row("cancelDefaultAdminTransfer", **ADMIN_ONLY),
+    **row(
+        "acceptDefaultAdminTransfer",  # the successor the admin named, once the delay passed
+        outsider=NOT_THE_SUCCESSOR,
+        member_without_role=NOT_THE_SUCCESSOR,
+        suspended_member=NOT_THE_SUCCESSOR,
+        revoked_key=NOT_THE_SUCCESSOR,
+        another_manager=NOT_THE_SUCCESSOR,
+        right_party=ALLOWED,  # the pending admin (no member)
+        admin=NOT_THE_SUCCESSOR,  # the admin cannot accept for its successor
+    ),
+    **row("changeDefaultAdminDelay", **ADMIN_ONLY),
+    **row("rollbackDefaultAdminDelay", **ADMIN_ONLY),
     **row("updateProfile", **MANAGER_ONLY),
     **row("addAccount", **MANAGER_ONLY),
     **row("revokeAccount", **MANAGER_ONLY),
@@ -382,6 +413,9 @@ def unauthorized_party(role: str) -> Refused:
 
 
 NO_ROLE_ESCROW = NotApplicable("no role: the parties are the addresses named in the terms (open: any member)")
+PARTY_ANY_MEMBER = NotApplicable(
+    "the party named in the terms, from an active member's account of any role (Roles.ALL): every member holds one"
+)
 ANYONE = NotApplicable("anyone may call: release and refund are permissionless, protected by documents and time")
 BY_ADDRESS = Allowed("the escrow names its parties by address and does not consult the registry (see the report)")
 ESCROW_TABLE: Table = {
@@ -427,21 +461,21 @@ ESCROW_TABLE: Table = {
         admin=Allowed("anyone may call"),
     ),
     **row(
-        "dispute",
+        "dispute",  # the buyer, then its membership: a suspended or revoked key cannot freeze the escrow
         outsider=unauthorized_party("buyer"),
-        member_without_role=NO_ROLE_ESCROW,
-        suspended_member=BY_ADDRESS,
-        revoked_key=BY_ADDRESS,
+        member_without_role=PARTY_ANY_MEMBER,
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
         another_party=unauthorized_party("buyer"),  # the funder
         right_party=ALLOWED,
         admin=unauthorized_party("buyer"),
     ),
     **row(
-        "resolve",
+        "resolve",  # the arbiter, then its membership: a suspended or revoked key cannot split the escrow
         outsider=unauthorized_party("arbiter"),
-        member_without_role=NO_ROLE_ESCROW,
-        suspended_member=BY_ADDRESS,
-        revoked_key=BY_ADDRESS,
+        member_without_role=PARTY_ANY_MEMBER,
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
         another_party=unauthorized_party("arbiter"),  # the buyer
         right_party=ALLOWED,
         admin=unauthorized_party("arbiter"),
@@ -654,6 +688,7 @@ def world() -> Iterator[Any]:
         carrier2=a[14],
         financier2=a[15],
         operator=a[16],  # no member
+        successor=a[18],  # the admin's successor in a handover: no member
         customer=a[17],  # no member
         outsider=a[19],
     )
@@ -799,7 +834,16 @@ def test_matrix_covers_every_state_changing_function() -> None:
     """Every nonpayable or payable function of each ABI has a scenario and a cell for each of the seven actor
     classes; no table names a function the contract does not have; every "not applicable" says why."""
     inherited = {
-        "ParticipantRegistry": {"grantRole", "revokeRole", "renounceRole"},
+        "ParticipantRegistry": {
+            "grantRole",
+            "revokeRole",
+            "renounceRole",
+            "beginDefaultAdminTransfer",
+            "cancelDefaultAdminTransfer",
+            "acceptDefaultAdminTransfer",
+            "changeDefaultAdminDelay",
+            "rollbackDefaultAdminDelay",
+        },
         "LuxuryCertificate": {
             "approve",
             "setApprovalForAll",
@@ -896,36 +940,101 @@ def _assign_company_prefix(w: Any, c: Ctx) -> None:
 @scenario("participant_registry", "grantRole")
 def _grant_role(w: Any, c: Ctx) -> None:
     _admin_function(w, c)
-    c.call = lambda s: w.registry.grantRole(ADMIN_ROLE, FRESH, {"from": s})
-
-    def check(tx: Any) -> None:
-        assert tx.events["RoleGranted"]["account"] == web3.to_checksum_address(FRESH)
-        assert w.registry.isAdmin(FRESH) is True
-
-    c.check = check
+    c.call = lambda s: w.registry.grantRole(ADMIN_ROLE, FRESH, {"from": s})  # every cell is refused
 
 
 @scenario("participant_registry", "revokeRole")
 def _revoke_role(w: Any, c: Ctx) -> None:
     _admin_function(w, c)
-    w.registry.grantRole(ADMIN_ROLE, FRESH, {"from": w.admin})
-    c.call = lambda s: w.registry.revokeRole(ADMIN_ROLE, FRESH, {"from": s})
-
-    def check(tx: Any) -> None:
-        assert tx.events["RoleRevoked"]["account"] == web3.to_checksum_address(FRESH)
-        assert w.registry.isAdmin(FRESH) is False
-
-    c.check = check
+    c.call = lambda s: w.registry.revokeRole(ADMIN_ROLE, w.admin, {"from": s})  # every cell is refused
 
 
 @scenario("participant_registry", "renounceRole")
 def _renounce_role(w: Any, c: Ctx) -> None:
+    """The admin scheduled a transfer to nobody and its delay passed: only the admin itself may renounce now."""
     _admin_function(w, c)
+    w.registry.beginDefaultAdminTransfer(ZERO, {"from": w.admin})
+    chain.sleep(ADMIN_DELAY + 1)
     c.call = lambda s: w.registry.renounceRole(ADMIN_ROLE, w.admin, {"from": s})
 
     def check(tx: Any) -> None:
         assert tx.events["RoleRevoked"]["account"] == w.admin
-        assert w.registry.isAdmin(w.admin) is False
+        assert w.registry.isAdmin(w.admin) is False and w.registry.defaultAdmin() == ZERO
+        assert tuple(w.registry.pendingDefaultAdmin()) == (ZERO, 0)
+
+    c.check = check
+
+
+@scenario("participant_registry", "beginDefaultAdminTransfer")
+def _begin_default_admin_transfer(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    c.call = lambda s: w.registry.beginDefaultAdminTransfer(FRESH, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["DefaultAdminTransferScheduled"]
+        schedule = tx.timestamp + ADMIN_DELAY
+        assert (event["newAdmin"], event["acceptSchedule"]) == (web3.to_checksum_address(FRESH), schedule)
+        assert tuple(w.registry.pendingDefaultAdmin()) == (web3.to_checksum_address(FRESH), schedule)
+        assert w.registry.defaultAdmin() == w.admin and w.registry.isAdmin(FRESH) is False  # not before it accepts
+
+    c.check = check
+
+
+@scenario("participant_registry", "cancelDefaultAdminTransfer")
+def _cancel_default_admin_transfer(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    w.registry.beginDefaultAdminTransfer(FRESH, {"from": w.admin})
+    c.call = lambda s: w.registry.cancelDefaultAdminTransfer({"from": s})
+
+    def check(tx: Any) -> None:
+        assert "DefaultAdminTransferCanceled" in tx.events
+        assert tuple(w.registry.pendingDefaultAdmin()) == (ZERO, 0) and w.registry.defaultAdmin() == w.admin
+
+    c.check = check
+
+
+@scenario("participant_registry", "acceptDefaultAdminTransfer")
+def _accept_default_admin_transfer(w: Any, c: Ctx) -> None:
+    """The admin named its successor (no member) and the delay passed."""
+    _admin_function(w, c)
+    c.party = w.successor
+    w.registry.beginDefaultAdminTransfer(w.successor, {"from": w.admin})
+    chain.sleep(ADMIN_DELAY + 1)
+    c.call = lambda s: w.registry.acceptDefaultAdminTransfer({"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["RoleRevoked"]["account"] == w.admin and tx.events["RoleGranted"]["account"] == w.successor
+        assert w.registry.defaultAdmin() == w.successor and tuple(w.registry.pendingDefaultAdmin()) == (ZERO, 0)
+        assert w.registry.isAdmin(w.successor) is True and w.registry.isAdmin(w.admin) is False
+
+    c.check = check
+
+
+@scenario("participant_registry", "changeDefaultAdminDelay")
+def _change_default_admin_delay(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    c.call = lambda s: w.registry.changeDefaultAdminDelay(DAY, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["DefaultAdminDelayChangeScheduled"]
+        effective = tx.timestamp + ADMIN_DELAY - DAY  # a shorter delay waits out the difference
+        assert (event["newDelay"], event["effectSchedule"]) == (DAY, effective)
+        assert tuple(w.registry.pendingDefaultAdminDelay()) == (DAY, effective)
+        assert w.registry.defaultAdminDelay() == ADMIN_DELAY  # not yet
+
+    c.check = check
+
+
+@scenario("participant_registry", "rollbackDefaultAdminDelay")
+def _rollback_default_admin_delay(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    w.registry.changeDefaultAdminDelay(DAY, {"from": w.admin})
+    c.call = lambda s: w.registry.rollbackDefaultAdminDelay({"from": s})
+
+    def check(tx: Any) -> None:
+        assert "DefaultAdminDelayChangeCanceled" in tx.events
+        assert tuple(w.registry.pendingDefaultAdminDelay()) == (0, 0)
+        assert w.registry.defaultAdminDelay() == ADMIN_DELAY
 
     c.check = check
 
