@@ -409,14 +409,13 @@ contract ProductRegistry is IProductRegistry {
         if (expiresAt != 0 && block.timestamp > expiresAt) revert LotExpired(lot, expiresAt);
     }
 
-    /// @dev Reverts unless `org` may dispense from `batch` now: neither it nor its outermost container consumed (a
-    /// consumed unit is never packed again, so it is the outermost), held by `org` (directly or in its containers)
-    /// and not in transit, its lot neither recalled nor expired.
+    /// @dev Reverts unless `org` may dispense from `batch` now: not consumed (no container is ever consumed, since a
+    /// transformation refuses containers), held by `org` (directly or in its containers) and not in transit, its lot
+    /// neither recalled nor expired.
     function _checkDispensable(bytes32 batch, Unit storage unit, uint32 org) private view {
         if (unit.consumed) revert UnitConsumed(batch);
         bytes32 top = _outermost(batch);
         Unit storage held = _units[top];
-        if (held.consumed) revert UnitConsumed(top);
         uint32 holder = held.custodian;
         // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
         if (holder != org) revert NotCustodian(batch, holder, org);
