@@ -17,7 +17,6 @@ the range is applied. ``string`` arguments are decoded as bytes and kept as text
 
 from __future__ import annotations
 
-import copy
 import logging
 import sqlite3
 import time
@@ -26,6 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from eth_abi import decoding
+from eth_abi.codec import ABICodec
+from eth_abi.registry import BaseEquals
+from eth_abi.registry import registry as default_registry
 from eth_hash.auto import keccak
 from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
@@ -43,6 +46,25 @@ ANCESTOR_STEP = 64  # stored blocks compared per batch while looking for the com
 MAX_REREADS = 8  # reorganisations seen in one sync before it gives up (the next sync starts again)
 
 log = logging.getLogger("tradechain.indexer")
+
+
+class _RawStringDecoder(decoding.ByteStringDecoder):
+    """A ``string`` decoded as the bytes it is (the same encoding as ``bytes``): strict UTF-8 would make one
+    member's invalid string an undecodable event; :func:`readable` makes it text or hex afterwards."""
+
+    @classmethod
+    def from_type_str(cls, abi_type: str, registry: Any) -> _RawStringDecoder:
+        return cls()
+
+
+def _raw_string_codec() -> ABICodec:
+    registry = default_registry.copy()  # type: ignore[no-untyped-call]
+    registry.unregister_decoder("string")
+    registry.register_decoder(BaseEquals("string"), _RawStringDecoder, label="string")  # type: ignore[no-untyped-call]
+    return ABICodec(registry)
+
+
+CODEC = _raw_string_codec()  # the default registry is left as it is
 
 
 @dataclass(frozen=True)
@@ -98,17 +120,12 @@ class Indexer:
                 if item.get("type") != "event":
                     continue
                 key = (contract.address.lower(), event_abi_to_log_topic(item))  # type: ignore[arg-type]
-                # A string is decoded as the bytes it is (the same encoding): strict UTF-8 would make one
-                # member's invalid string undecodable; readable() makes it text or hex afterwards.
-                abi: Any = copy.deepcopy(item)
-                texts = []
-                for arg in abi["inputs"]:
-                    if arg["type"] == "string":
-                        arg["type"] = "bytes"
-                        if not arg.get("indexed"):  # an indexed string is its hash
-                            texts.append(arg["name"])
-                self._decoders[key] = abi
-                self._text_fields[key] = tuple(texts)
+                self._decoders[key] = item
+                self._text_fields[key] = tuple(  # decoded as bytes (CODEC); an indexed string is its hash
+                    str(arg["name"])
+                    for arg in item["inputs"]  # type: ignore[typeddict-item]
+                    if arg["type"] == "string" and not arg.get("indexed")
+                )
         self._bind()
 
     def _bind(self) -> None:
@@ -324,7 +341,7 @@ class Indexer:
         if abi is None:
             raise Undecodable("no indexed contract has an event with this topic")
         decoded = get_event_data(
-            self.client.w3.codec,
+            CODEC,
             abi,
             {
                 "address": entry["address"],
