@@ -2,28 +2,38 @@
 
 Every row carries the ``(block, log_index)`` of the event that wrote it, so a rewind after a reorganisation is
 ``DELETE ... WHERE block > ancestor`` on every table, and current state is the latest row.
+
+Nothing a member writes on chain can stop the index: the contracts take lot numbers, origins, serials and reasons
+as arbitrary bytes, so each is stored as text only when it is UTF-8 without control or format characters, and
+otherwise as ``0x`` hex of its bytes with a flag beside it (``lot_number_hex``, ``origin_hex``, ``serial_hex``,
+``reason_hex``); see :func:`readable`. An event that cannot be read at all is kept raw in ``raw_logs``.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+SCHEMA_VERSION = "2"  # 2: parent hashes, hex flags, raw_logs; an index of another version is rebuilt from the chain
+
+META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, timestamp INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (
+    number INTEGER PRIMARY KEY, hash TEXT NOT NULL, parent_hash TEXT NOT NULL, timestamp INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL, name TEXT NOT NULL,
     unit TEXT, org INTEGER, args TEXT NOT NULL, PRIMARY KEY (block, log_index));
 CREATE INDEX IF NOT EXISTS events_unit ON events (unit, block, log_index);
 CREATE TABLE IF NOT EXISTS lots (
-    lot TEXT PRIMARY KEY, gtin TEXT NOT NULL, lot_number TEXT NOT NULL, owner INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL, origin TEXT NOT NULL, data_hash TEXT NOT NULL, block INTEGER NOT NULL,
-    log_index INTEGER NOT NULL);
+    lot TEXT PRIMARY KEY, gtin TEXT NOT NULL, lot_number TEXT NOT NULL, lot_number_hex INTEGER NOT NULL,
+    owner INTEGER NOT NULL, expires_at INTEGER NOT NULL, origin TEXT NOT NULL, origin_hex INTEGER NOT NULL,
+    data_hash TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS lots_gtin ON lots (gtin, lot_number);
 CREATE TABLE IF NOT EXISTS batches (
     batch TEXT PRIMARY KEY, lot TEXT NOT NULL, serials_root TEXT NOT NULL, count INTEGER NOT NULL,
@@ -42,17 +52,21 @@ CREATE TABLE IF NOT EXISTS edges (
 CREATE INDEX IF NOT EXISTS edges_output ON edges (output);
 CREATE TABLE IF NOT EXISTS recalls (
     lot TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, by_org INTEGER NOT NULL,
-    reason TEXT NOT NULL, PRIMARY KEY (lot, block, log_index));
+    reason TEXT NOT NULL, reason_hex INTEGER NOT NULL, PRIMARY KEY (lot, block, log_index));
 CREATE TABLE IF NOT EXISTS dispensed (
-    batch TEXT NOT NULL, idx INTEGER NOT NULL, serial TEXT NOT NULL, org INTEGER NOT NULL, block INTEGER NOT NULL,
-    log_index INTEGER NOT NULL, PRIMARY KEY (batch, idx));
+    batch TEXT NOT NULL, idx INTEGER NOT NULL, serial TEXT NOT NULL, serial_hex INTEGER NOT NULL, org INTEGER NOT NULL,
+    block INTEGER NOT NULL, log_index INTEGER NOT NULL, PRIMARY KEY (batch, idx));
 CREATE TABLE IF NOT EXISTS epcis_anchors (
     event_hash TEXT NOT NULL, org INTEGER NOT NULL, event_type INTEGER NOT NULL, event_time INTEGER NOT NULL,
-    location INTEGER NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, PRIMARY KEY (block, log_index));
+    location TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, PRIMARY KEY (block, log_index));
 CREATE INDEX IF NOT EXISTS epcis_anchors_hash ON epcis_anchors (event_hash);
 CREATE TABLE IF NOT EXISTS cert_owners (
     token TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL, from_addr TEXT NOT NULL,
     to_addr TEXT NOT NULL, PRIMARY KEY (token, block, log_index));
+-- Events that could not be read (kept as the node gave them: topics as a JSON list, data as 0x hex), and why.
+CREATE TABLE IF NOT EXISTS raw_logs (
+    block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL, address TEXT NOT NULL,
+    topics TEXT NOT NULL, data TEXT NOT NULL, error TEXT NOT NULL, PRIMARY KEY (block, log_index));
 -- Off chain: the EPCIS documents' events (kept by whoever imported them) and which EPCs each one names.
 CREATE TABLE IF NOT EXISTS epcis_events (event_hash TEXT PRIMARY KEY, event_time TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS epc_events (epc TEXT NOT NULL, event_hash TEXT NOT NULL, role TEXT NOT NULL,
@@ -71,7 +85,42 @@ CHAIN_TABLES = (
     "dispensed",
     "epcis_anchors",
     "cert_owners",
+    "raw_logs",
 )
+
+# Not stored as text: control characters (C0, DEL, C1: terminal escapes, NUL), format characters (bidirectional
+# overrides, zero-width), line and paragraph separators, surrogates.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def readable(raw: bytes, *, padded: bool = True) -> tuple[str, bool]:
+    """``(text, False)`` when ``raw`` is UTF-8 without control or format characters, else ``("0x" + hex, True)``.
+
+    ``padded``: a ``bytesN`` value, whose trailing zero bytes are padding (the text is what precedes them); the
+    hex form is always of every byte, as given on chain."""
+    body = raw.rstrip(b"\0") if padded else raw
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "0x" + raw.hex(), True
+    if any(unicodedata.category(c) in _UNSAFE_CATEGORIES for c in text):
+        return "0x" + raw.hex(), True
+    return text, False
+
+
+def _raw(value: Any) -> bytes:
+    """An event argument's bytes, given as bytes or as 0x hex."""
+    if isinstance(value, bytes):
+        return value
+    return bytes.fromhex(str(value).removeprefix("0x"))
+
+
+def _flags(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    """SQLite's 0/1 flags as booleans (None stays None: a lot the index does not know)."""
+    for name in names:
+        if row.get(name) is not None:
+            row[name] = bool(row[name])
+    return row
 
 
 class Store:
@@ -83,7 +132,22 @@ class Store:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(META)
+        self._migrate()
         self.db.executescript(SCHEMA)
+
+    def _migrate(self) -> None:
+        """An index of another schema version is rebuilt from the chain: its chain tables are dropped (the next
+        sync reads them again from the deployment block); the deployment it is bound to and the off-chain EPCIS
+        documents stay."""
+        if self.get_meta("schema") == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            if self.get_meta("schema") != SCHEMA_VERSION:  # again, under the write lock
+                for table in CHAIN_TABLES:  # names from the constant above, never from data
+                    self.db.execute(f"DROP TABLE IF EXISTS {table}")
+                self.db.execute("DELETE FROM meta WHERE key = ?", ("last_block",))
+                self.set_meta("schema", SCHEMA_VERSION)
 
     def close(self) -> None:
         self.db.close()
@@ -118,6 +182,32 @@ class Store:
         row = self.db.execute("SELECT hash FROM blocks WHERE number = ?", (number,)).fetchone()
         return None if row is None else str(row[0])
 
+    def block_hashes(self, low: int, high: int) -> dict[int, str]:
+        """The stored hashes of blocks ``low`` to ``high``."""
+        rows = self.db.execute("SELECT number, hash FROM blocks WHERE number BETWEEN ? AND ?", (low, high))
+        return {int(r[0]): str(r[1]) for r in rows}
+
+    def put_block(self, number: int, block_hash: str, parent_hash: str, timestamp: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)", (number, block_hash, parent_hash, timestamp)
+        )
+
+    def put_raw_log(
+        self, block: int, log_index: int, tx_hash: str, address: str, topics: list[str], data: str, error: str
+    ) -> None:
+        """Keeps an event that could not be read, as the node gave it (inside the caller's transaction)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO raw_logs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (block, log_index, tx_hash, address, json.dumps(topics), data, error),
+        )
+
+    def raw_logs(self) -> list[dict[str, Any]]:
+        """The events kept raw because they could not be read, in chain order."""
+        rows = [dict(r) for r in self.db.execute("SELECT * FROM raw_logs ORDER BY block, log_index")]
+        for r in rows:
+            r["topics"] = json.loads(r["topics"])
+        return rows
+
     def rewind(self, ancestor: int) -> None:
         """Forgets everything above block ``ancestor`` (inside the caller's transaction)."""
         for table in CHAIN_TABLES:
@@ -141,7 +231,11 @@ class Store:
         )
 
     def apply(self, name: str, args: dict[str, Any], block: int, log_index: int, tx_hash: str) -> None:
-        """Writes one event of ProductRegistry (or any other contract: kept in ``events`` only)."""
+        """Writes one event of ProductRegistry (or any other contract: kept in ``events`` only).
+
+        ``args`` as decoded: bytes values as bytes (or 0x hex), kept in ``events`` as 0x hex; a ``string`` argument
+        already made safe by the caller (:func:`readable`, those given in hex named in ``args["hexFields"]``).
+        Arbitrary bytes (lot number, origin, serial, reason) go into their tables through :func:`readable`."""
         pos = (block, log_index)
         a: dict[str, Any] = {k: _hexed(v) for k, v in args.items()}
         unit: str | None
@@ -150,7 +244,11 @@ class Store:
         else:
             unit = a.get("unit") or a.get("batch") or a.get("container") or a.get("lot") or a.get("eventHash")
         org = next(
-            (a[k] for k in ("organisation", "owner", "to", "by", "inspector", "brand") if isinstance(a.get(k), int)),
+            (
+                a[k]
+                for k in ("organisation", "owner", "to", "by", "inspector", "brand")
+                if isinstance(a.get(k), int) and 0 <= a[k] < 2**63
+            ),
             None,
         )
         self.db.execute(
@@ -162,16 +260,19 @@ class Store:
                 "INSERT OR REPLACE INTO cert_owners VALUES (?, ?, ?, ?, ?)", (unit, *pos, a["from"], a["to"])
             )
         elif name == "LotRegistered":
-            lot_number = bytes.fromhex(a["lotNumber"][2:]).rstrip(b"\0").decode()
+            lot_number, lot_number_hex = readable(_raw(args["lotNumber"]))
+            origin, origin_hex = readable(_raw(args["origin"]))
             self.db.execute(
-                "INSERT OR REPLACE INTO lots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO lots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     a["lot"],
                     f"{a['gtin']:014d}",
                     lot_number,
+                    lot_number_hex,
                     a["owner"],
                     a["expiresAt"],
-                    bytes.fromhex(a["origin"][2:]).decode(),
+                    origin,
+                    origin_hex,
                     a["dataHash"],
                     *pos,
                 ),
@@ -211,19 +312,21 @@ class Store:
                         "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?)", (i, o, a["transformation"], *pos)
                     )
         elif name == "Recalled":
+            reason, reason_hex = readable(_raw(args["reason"]))
             self.db.execute(
-                "INSERT OR REPLACE INTO recalls VALUES (?, ?, ?, ?, ?)", (a["lot"], *pos, a["by"], a["reason"])
+                "INSERT OR REPLACE INTO recalls VALUES (?, ?, ?, ?, ?, ?)",
+                (a["lot"], *pos, a["by"], reason, reason_hex),
             )
         elif name == "Dispensed":
-            serial = bytes.fromhex(a["serial"][2:]).rstrip(b"\0").decode()
+            serial, serial_hex = readable(_raw(args["serial"]))
             self.db.execute(
-                "INSERT OR REPLACE INTO dispensed VALUES (?, ?, ?, ?, ?, ?)",
-                (a["batch"], a["index"], serial, a["organisation"], *pos),
+                "INSERT OR REPLACE INTO dispensed VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (a["batch"], a["index"], serial, serial_hex, a["organisation"], *pos),
             )
         elif name == "EpcisEventRecorded":
-            self.db.execute(
+            self.db.execute(  # a location (GLN) is any uint64 on chain: as text, since SQLite's integers stop at 2**63
                 "INSERT OR REPLACE INTO epcis_anchors VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (a["eventHash"], a["organisation"], a["eventType"], a["eventTime"], a["location"], *pos),
+                (a["eventHash"], a["organisation"], a["eventType"], a["eventTime"], str(a["location"]), *pos),
             )
 
     # -------------------------------------------------------------- off-chain EPCIS bodies
@@ -345,12 +448,16 @@ class Store:
         return periods
 
     def lot_info(self, lot: str) -> dict[str, Any] | None:
+        """A lot as registered; ``lot_number_hex``/``origin_hex`` say the value is 0x hex of bytes that are not
+        safe text (see :func:`readable`)."""
         row = self.db.execute(
-            "SELECT lot, gtin, lot_number, owner, expires_at, origin, data_hash FROM lots WHERE lot = ?", (lot,)
+            "SELECT lot, gtin, lot_number, lot_number_hex, owner, expires_at, origin, origin_hex, data_hash FROM lots "
+            "WHERE lot = ?",
+            (lot,),
         ).fetchone()
         if row is None:
             return None
-        info = dict(row)
+        info = _flags(dict(row), "lot_number_hex", "origin_hex")
         info["recalled"] = self.db.execute("SELECT 1 FROM recalls WHERE lot = ?", (lot,)).fetchone() is not None
         return info
 
@@ -359,11 +466,11 @@ class Store:
         rows = self.db.execute(
             "WITH RECURSIVE up(lot, depth, via) AS (SELECT ?, 0, NULL UNION SELECT e.input, up.depth + 1, e.output "
             "FROM edges e JOIN up ON e.output = up.lot WHERE up.depth < 64) "
-            "SELECT up.lot, MIN(up.depth) AS depth, up.via, l.gtin, l.lot_number, l.owner, l.origin "
-            "FROM up LEFT JOIN lots l ON l.lot = up.lot GROUP BY up.lot ORDER BY depth, up.lot",
+            "SELECT up.lot, MIN(up.depth) AS depth, up.via, l.gtin, l.lot_number, l.lot_number_hex, l.owner, "
+            "l.origin, l.origin_hex FROM up LEFT JOIN lots l ON l.lot = up.lot GROUP BY up.lot ORDER BY depth, up.lot",
             (lot,),
         ).fetchall()
-        return [dict(r) for r in rows]
+        return [_flags(dict(r), "lot_number_hex", "origin_hex") for r in rows]
 
     def impact(self, lot: str) -> dict[str, Any]:
         """The downstream blast radius of ``lot``: every lot made from it, every batch of those lots, and who
@@ -373,12 +480,13 @@ class Store:
             for r in self.db.execute(
                 "WITH RECURSIVE down(lot, depth) AS (SELECT ?, 0 UNION SELECT e.output, down.depth + 1 FROM edges e "
                 "JOIN down ON e.input = down.lot WHERE down.depth < 64) "
-                "SELECT down.lot, MIN(down.depth) AS depth, l.gtin, l.lot_number, l.owner FROM down "
-                "LEFT JOIN lots l ON "
-                "l.lot = down.lot GROUP BY down.lot ORDER BY depth, down.lot",
+                "SELECT down.lot, MIN(down.depth) AS depth, l.gtin, l.lot_number, l.lot_number_hex, l.owner FROM down "
+                "LEFT JOIN lots l ON l.lot = down.lot GROUP BY down.lot ORDER BY depth, down.lot",
                 (lot,),
             )
         ]
+        for entry in lots:
+            _flags(entry, "lot_number_hex")
         affected = []
         items = 0
         for entry in lots:
