@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import free_port, lei
 
-from tradechain import accounts, node
+from tradechain import accounts, node, toolchain
 from tradechain.client import Client
 from tradechain.network import Network, connect
 from tradechain.suite import deploy_suite
@@ -93,3 +96,64 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         with pytest.raises(TradechainError) as info:
             node.start(port, tmp_path / "n")
         assert info.value.user_message == f"port {port} is in use by another process: stop it or pass --port"
+
+
+# ---------------------------------------------------------------------------------------------- issue 12, finding 16
+
+
+@pytest.fixture
+def bystander() -> Iterator[subprocess.Popen[bytes]]:
+    """An unrelated process of ours, which a stale pid file names."""
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+def _answers(url: str) -> bool:
+    return int(node._rpc(url, "eth_chainId"), 16) == 31337
+
+
+def test_a_pid_file_copied_from_another_node_never_stops_it(local_node: tuple[Path, int], tmp_path: Path) -> None:
+    state_dir, port = local_node
+    st = node.start(port, state_dir)
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(state_dir / "anvil.pid", other / "anvil.pid")  # names a live anvil, of another state folder
+    assert node.status(other).running is False
+    assert node.kill(other) is False
+    assert node.stop_node(other) == node.StopResult(False, st.pid)
+    assert not (other / "anvil.pid").exists()
+    assert node.status(state_dir).pid == st.pid and _answers(st.url)
+
+
+def test_a_reused_pid_is_told_apart_by_its_start_time(local_node: tuple[Path, int]) -> None:
+    state_dir, port = local_node
+    st = node.start(port, state_dir)
+    pid_file = state_dir / "anvil.pid"
+    genuine = pid_file.read_text()
+    meta = json.loads(genuine)
+    assert meta["started"] and meta["cmd"][0] == toolchain.anvil_command()
+    pid_file.write_text(json.dumps({**meta, "started": str(int(meta["started"]) + 1)}))  # same PID, later start
+    try:
+        assert node.status(state_dir).running is False and node.kill(state_dir) is False
+        assert node.stop_node(state_dir) == node.StopResult(False, st.pid) and not pid_file.exists()
+        assert _answers(st.url)  # not signalled
+    finally:
+        pid_file.write_text(genuine)  # so that this node is stopped, here or by the fixture
+    assert node.stop(state_dir) is True and not node._alive(st.pid)
+
+
+def test_start_over_a_stale_pid_file_starts_a_new_node(
+    local_node: tuple[Path, int], bystander: subprocess.Popen[bytes]
+) -> None:
+    state_dir, port = local_node
+    state_dir.mkdir(parents=True)
+    cmd = [toolchain.anvil_command(), "--port", str(port), "--state", str(state_dir / "state.json")]
+    stale = {"pid": bystander.pid, "url": f"http://127.0.0.1:{port}", "port": port, "cmd": cmd}
+    (state_dir / "anvil.pid").write_text(json.dumps(stale))
+    st = node.start(port, state_dir)
+    assert st.running and st.pid != bystander.pid and _answers(st.url)
+    assert node.stop(state_dir) is True
+    assert bystander.poll() is None

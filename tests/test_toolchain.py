@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import solcx
@@ -164,3 +167,129 @@ def test_bridge_answers_combined_json_as_slither_calls_it(fresh_solcx: Path) -> 
     assert ours["bin"] and ours["bin-runtime"] and ours["srcmap"]
     assert "admit(bytes20,uint64,bytes2,uint16,bytes32,address)" in ours["hashes"]
     assert "contracts/ParticipantRegistry.sol" in out["sources"] and out["version"].startswith("0.8.30")
+
+
+# ---------------------------------------------------------------------------------------------- issue 12, finding 11
+
+HOSTILE_NAME = 'co $(touch pwned-a) `touch pwned-b` it\'s "q" ${HOME} \\ ;touch pwned-c\nline2 $(touch pwned-d)'
+
+
+def _hostile_checkout(tmp_path: Path) -> Path:
+    """A checkout whose path holds shell syntax: the bridge copied in, solc-js linked from this checkout."""
+    root = tmp_path / HOSTILE_NAME / "tradechain"
+    (root / "tools" / "solc").mkdir(parents=True)
+    shutil.copy(ROOT / "tools" / "solc" / "solcjs-bridge.cjs", root / "tools" / "solc" / "solcjs-bridge.cjs")
+    (root / "node_modules").mkdir()
+    (root / "node_modules" / "solc").symlink_to((ROOT / "node_modules" / "solc").resolve())
+    return root
+
+
+def test_the_bridge_wrapper_never_runs_its_checkout_path_in_a_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _hostile_checkout(tmp_path)
+    monkeypatch.setenv("SOLCX_BINARY_PATH", str(tmp_path / "solcx"))
+    monkeypatch.setenv("TRADECHAIN_NO_NATIVE_SOLC", "1")
+    solc, kind = toolchain.register_solc(root)
+    assert kind == "solc-js bridge"
+    work = tmp_path / "work"
+    work.mkdir()
+    source = {
+        "language": "Solidity",
+        "sources": {"A.sol": {"content": "// SPDX-License-Identifier: MIT\npragma solidity 0.8.30;\ncontract A {}"}},
+        "settings": {"outputSelection": {"*": {"*": ["abi"]}}},
+    }
+    version = subprocess.run([str(solc), "--version"], cwd=work, capture_output=True, text=True)
+    out = subprocess.run(
+        [str(solc), "--standard-json"], cwd=work, input=json.dumps(source), capture_output=True, text=True
+    )
+    assert not [p for p in tmp_path.rglob("pwned*")], "the shell ran part of the checkout path"
+    assert not list(Path.cwd().glob("pwned*")) and not list(ROOT.glob("pwned*"))
+    assert version.returncode == 0 and re.search(r"^Version: 0\.8\.30\+commit\.", version.stdout, re.M), version
+    assert out.returncode == 0 and json.loads(out.stdout)["contracts"]["A.sol"]["A"]["abi"] == [], out.stderr
+    lines = solc.read_text().splitlines(keepends=True)
+    words = shlex.split("".join(lines[2:]))  # the exec line, its quoted words spanning the newline
+    assert words[0] == f"TRADECHAIN_SOLCJS_MODULE={root / 'node_modules' / 'solc'}"
+    assert words[1:] == ["exec", shutil.which("node"), str(root / "tools" / "solc" / "solcjs-bridge.cjs"), "$@"]
+
+
+SECRET = "TOP-SECRET-NOT-SOLIDITY"
+
+
+@pytest.fixture
+def confined(tmp_path: Path) -> tuple[Path, Path]:
+    """A project folder, and beside it (outside it) a folder with a secret and a valid library."""
+    project_dir, outside = tmp_path / "project", tmp_path / "outside"
+    project_dir.mkdir()
+    outside.mkdir()
+    (outside / "secret.sol").write_text(SECRET + "\n")
+    (outside / "Lib.sol").write_text("// SPDX-License-Identifier: MIT\npragma solidity 0.8.30;\nlibrary Lib {}\n")
+    return project_dir, outside
+
+
+def _importing(*imports: str) -> dict[str, object]:
+    lines = "".join(f'import "{i}";\n' for i in imports)
+    content = f"// SPDX-License-Identifier: MIT\npragma solidity 0.8.30;\n{lines}contract A {{}}\n"
+    return {"language": "Solidity", "sources": {"A.sol": {"content": content}}, "settings": {"outputSelection": {}}}
+
+
+def _standard_json(solc: Path, cwd: Path, source: dict[str, object], *args: str) -> tuple[list[str], str]:
+    """The error messages of a compilation, and its whole output."""
+    proc = subprocess.run(
+        [str(solc), "--standard-json", *args], cwd=cwd, input=json.dumps(source), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    out: dict[str, Any] = json.loads(proc.stdout)
+    return [e["message"] for e in out.get("errors", []) if e["severity"] == "error"], proc.stdout
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/etc/passwd",
+        "{outside}/secret.sol",
+        "lib/../../outside/secret.sol",  # a direct import is a source unit name taken as written: ".." climbs out
+        "lib/../../../{name}/outside/secret.sol",
+    ],
+)
+def test_the_bridge_refuses_an_import_outside_its_allowed_paths(
+    fresh_solcx: Path, confined: tuple[Path, Path], target: str
+) -> None:
+    project_dir, outside = confined
+    solc = fresh_solcx / "solc-v0.8.30"
+    imported = target.format(outside=outside, name=project_dir.parent.name)
+    for args in ((), ("--allow-paths", str(project_dir)), ("--base-path", str(project_dir))):
+        errors, raw = _standard_json(solc, project_dir, _importing(imported), *args)
+        assert len(errors) == 1 and "File outside of allowed directories" in errors[0], errors
+        assert SECRET not in raw and "root:" not in raw  # never read, so never quoted back in an error
+
+
+def test_the_bridge_reads_an_allowed_path_and_a_configured_remapping(
+    fresh_solcx: Path, confined: tuple[Path, Path]
+) -> None:
+    project_dir, outside = confined
+    solc = fresh_solcx / "solc-v0.8.30"
+    errors, raw = _standard_json(solc, project_dir, _importing(str(outside / "Lib.sol")), "--allow-paths", str(outside))
+    assert not errors and f'"{outside / "Lib.sol"}"' in raw
+    remapped = _importing("lib/Lib.sol")
+    remapped["settings"] = {"remappings": [f"lib/={outside}/"], "outputSelection": {}}
+    assert _standard_json(solc, project_dir, remapped)[0] == []
+    # a remapping onto the library's folder allows that folder only: /etc stays out
+    remapped = _importing("lib/Lib.sol", "/etc/passwd")
+    remapped["settings"] = {"remappings": [f"lib/={outside}/"], "outputSelection": {}}
+    errors, raw = _standard_json(solc, project_dir, remapped)
+    assert len(errors) == 1 and "/etc/passwd" in errors[0] and "root:" not in raw
+
+
+def test_the_bridge_refuses_an_outside_import_in_combined_json(fresh_solcx: Path, confined: tuple[Path, Path]) -> None:
+    project_dir, outside = confined
+    source = f'pragma solidity 0.8.30;\nimport "{outside / "secret.sol"}";\ncontract A {{}}\n'
+    (project_dir / "A.sol").write_text(source)
+    proc = subprocess.run(
+        [str(fresh_solcx / "solc-v0.8.30"), "--combined-json", "abi", "--allow-paths", ".", "A.sol"],
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1 and "File outside of allowed directories" in proc.stderr
+    assert SECRET not in proc.stderr + proc.stdout

@@ -47,8 +47,12 @@ DEV_ROLES = (
 )
 DEV_ACCOUNT_COUNT = len(DEV_ROLES)
 PASSWORD_ENV = "TRADECHAIN_PASSWORD"
+PRIVATE_KEY_ENV = "TRADECHAIN_PRIVATE_KEY"
 Kdf = Literal["scrypt", "pbkdf2"]
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_KEY = re.compile(r"(?:0[xX])?([0-9a-fA-F]{64})")
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+KEY_RULE = "must be 32 bytes of hex: exactly 64 hex digits, optional 0x (a shorter key is never padded)"
 
 
 @cache
@@ -111,12 +115,22 @@ def new_account(name: str, password: str) -> LocalAccount:
     return acct
 
 
+def parse_private_key(text: str, field: str = "private-key") -> bytes:
+    """A secp256k1 private key given as exactly 64 hex digits (optional ``0x``, surrounding whitespace ignored).
+
+    Anything else is refused, never padded: eth-account left-pads 63 digits into another key. The value is never
+    shown in the error."""
+    match = _KEY.fullmatch(text.strip())
+    if match is None:
+        raise InputError(field, KEY_RULE)
+    key = bytes.fromhex(match.group(1))
+    if not 0 < int.from_bytes(key, "big") < SECP256K1_N:
+        raise InputError(field, "must be 32 bytes of hex that make a secp256k1 key (not zero, below the curve order)")
+    return key
+
+
 def import_account(name: str, private_key: str, password: str) -> LocalAccount:
-    key = private_key.strip()
-    try:
-        acct: LocalAccount = Account.from_key(key)
-    except Exception:
-        raise InputError("private-key", "must be 32 bytes of hex (64 hex digits, optional 0x)") from None
+    acct: LocalAccount = Account.from_key(parse_private_key(private_key))
     save_keystore(name, acct, password)
     return acct
 

@@ -64,9 +64,14 @@ class Terms:
     token: str
     amount: int  # in the token's smallest units
     deadline: int  # unix time
-    trade_id: str
+    trade_id: str  # as given (text, or 0x and 64 hex digits); read back from chain: text if printable, else 0x hex
     milestones: tuple[Milestone, ...]
     salt: bytes = field(default_factory=lambda: os.urandom(32))
+
+    @property
+    def trade_bytes(self) -> bytes:
+        """The trade id as the contract holds it (bytes32): a 0x id is these bytes exactly, never decoded."""
+        return documents.trade_id(self.trade_id)
 
     def encoded(self) -> tuple[Any, ...]:
         if not 0 < self.amount < 2**96:
@@ -83,7 +88,7 @@ class Terms:
             parse_address(self.token, "token"),
             self.amount,
             self.deadline,
-            documents.trade_id(self.trade_id),
+            self.trade_bytes,
             self.salt,
             [m.encoded() for m in self.milestones],
         )
@@ -136,7 +141,7 @@ class Terms:
             parse_address(data["token"], "terms.token"),
             parse_uint(data["amount"], "terms.amount", bits=96),
             parse_uint(data["deadline"], "terms.deadline", bits=40),
-            str(data["tradeId"]),
+            _trade_text(data["tradeId"]),
             tuple(milestones),
             parse_bytes32(str(data["salt"]), "terms.salt"),
         )
@@ -150,7 +155,7 @@ class Terms:
         )
         from eth_utils import to_checksum_address
 
-        trade_text = documents.text_or_hex(bytes(trade))
+        trade_text = documents.text_or_hex(bytes(trade))  # parses back to the same bytes: see documents.trade_id
         return cls(
             to_checksum_address(funder),
             to_checksum_address(buyer),
@@ -163,6 +168,15 @@ class Terms:
             milestones,
             bytes(salt),
         )
+
+
+def _trade_text(value: Any) -> str:
+    """The ``tradeId`` of terms JSON: a string that encodes (text, or 0x and 64 hex digits), never a number or null
+    turned into text."""
+    if not isinstance(value, str):
+        raise InputError("terms.tradeId", "a string: the trade id text, or 0x and 64 hex digits")
+    documents.trade_id(value, "terms.tradeId")
+    return value
 
 
 def missing_names(mask: int) -> list[str]:

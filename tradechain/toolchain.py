@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import shutil
 import stat
 import subprocess
@@ -81,13 +82,16 @@ def solc_path(version: str) -> Path:
 
 
 def bridge_script(root: Path) -> str:
+    """The ``solc`` wrapper: one ``exec`` line, every path a single-quoted word (:func:`shlex.quote`), so a
+    checkout path with ``$(...)``, backticks, quotes, spaces or a newline is data, never run by the shell."""
     bridge = root / "tools" / "solc" / "solcjs-bridge.cjs"
     solc_module = root / "node_modules" / "solc"
     node = shutil.which("node") or "node"
     return (
         "#!/bin/sh\n"
-        f"{BRIDGE_MARKER}: solc-js {solc_module} through {bridge}\n"
-        f'TRADECHAIN_SOLCJS_MODULE="{solc_module}" exec "{node}" "{bridge}" "$@"\n'
+        f"{BRIDGE_MARKER} (solc-js of the checkout named below; paths quoted, nothing interpolated)\n"
+        f"TRADECHAIN_SOLCJS_MODULE={shlex.quote(str(solc_module))} exec {shlex.quote(node)} "
+        f'{shlex.quote(str(bridge))} "$@"\n'
     )
 
 
@@ -134,11 +138,11 @@ def register_solc(root: Path | None = None, version: str | None = None) -> tuple
             f"solc-js {npm_version or 'is not installed'} in node_modules, brownie-config.yaml pins {version}: "
             "run `npm ci` (package.json must pin the same exact version)"
         )
-    script = bridge_script(root)
-    if not (target.exists() and target.read_text() == script):
+    script = os.fsencode(bridge_script(root))  # a path's bytes as they are, even when not UTF-8
+    if not (target.exists() and target.read_bytes() == script):
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(script)
+        tmp.write_bytes(script)
         tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         tmp.replace(target)
     return target, "solc-js bridge"

@@ -9,6 +9,14 @@
 // and accepts, for file resolution, --allow-paths, --base-path, --include-path and remappings
 // (prefix=target). Output is written with fs.writeSync in a loop: the solcjs CLI truncates stdout
 // at 64 KiB when it writes to a pipe; this bridge never does.
+//
+// Imports are read only inside the allowed directories, as native solc does: the base path (the
+// working directory when --base-path is not given), the include paths, the --allow-paths, the
+// directories of the files named on the command line, and the targets of the remappings given
+// (on the command line or in the standard JSON settings). Any other import, absolute
+// ("/etc/passwd") or climbing out with "..", is refused with "File outside of allowed
+// directories" and never read. The check is on the path as written, normalised (no symlink is
+// followed to decide: a symlink inside an allowed directory is the project's own choice).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -28,7 +36,8 @@ function writeAll(fd, text) {
 }
 
 function parseArgs(argv) {
-  const opts = { searchPaths: [process.cwd()], remappings: [], files: [], mode: null, combined: null, extra: {} };
+  const opts = { basePath: null, includePaths: [], allowPaths: [], remappings: [], files: [], mode: null,
+    combined: null, extra: {} };
   const withValue = new Set(['--allow-paths', '--base-path', '--include-path', '--combined-json',
     '--evm-version', '--optimize-runs', '--output-dir', '-o']);
   for (let i = 0; i < argv.length; i++) {
@@ -38,9 +47,11 @@ function parseArgs(argv) {
     else if (a === '--help' || a === '-h') opts.mode = 'help';
     else if (withValue.has(a)) {
       const v = argv[++i];
+      if (v === undefined) fail(`${a} needs a value`);
       if (a === '--combined-json') { opts.mode = 'combined-json'; opts.combined = v.split(','); }
-      else if (a === '--allow-paths') opts.searchPaths.push(...v.split(','));
-      else if (a === '--base-path' || a === '--include-path') opts.searchPaths.push(v);
+      else if (a === '--allow-paths') opts.allowPaths.push(...v.split(',').filter((p) => p !== ''));
+      else if (a === '--base-path') opts.basePath = v;
+      else if (a === '--include-path') opts.includePaths.push(v);
       else opts.extra[a] = v;
     } else if (a === '--optimize') opts.extra['--optimize'] = true;
     else if (a.startsWith('--')) { /* other flags are accepted and ignored */ }
@@ -50,17 +61,65 @@ function parseArgs(argv) {
   return opts;
 }
 
-function makeImportCallback(searchPaths) {
+function fail(message) {
+  writeAll(2, `Error: ${message}\n`);
+  process.exit(1);
+}
+
+function remappingTarget(remapping) {
+  // [context:]prefix=target
+  const at = remapping.indexOf('=');
+  return at < 0 ? '' : remapping.slice(at + 1);
+}
+
+// Where a relative import is looked up, in order: the base path (else the working directory), the include
+// paths, then the --allow-paths (as this bridge always did).
+function searchPaths(opts) {
+  const base = opts.basePath ? path.resolve(opts.basePath) : process.cwd();
+  return [...new Set([base, ...opts.includePaths.map((p) => path.resolve(p)), ...opts.allowPaths.map((p) => path.resolve(p))])];
+}
+
+// The directories imports may be read from (absolute, normalised).
+function allowedDirectories(opts, remappings) {
+  const bases = searchPaths(opts);
+  const dirs = [...bases, ...opts.files.map((f) => path.dirname(path.resolve(f)))];
+  for (const r of remappings) {
+    const target = remappingTarget(r);
+    if (!target) continue;
+    if (path.isAbsolute(target)) dirs.push(path.resolve(target));
+    else for (const base of bases) dirs.push(path.resolve(base, target));
+  }
+  return [...new Set(dirs)];
+}
+
+function isInside(file, dir) {
+  const rel = path.relative(dir, file);
+  return rel === '' || (!rel.startsWith('..' + path.sep) && rel !== '..' && !path.isAbsolute(rel));
+}
+
+function makeImportCallback(opts, remappings) {
+  const bases = searchPaths(opts);
+  const allowed = allowedDirectories(opts, remappings);
   return function findImports(importPath) {
+    if (typeof importPath !== 'string' || importPath.includes('\0')) {
+      return { error: 'File outside of allowed directories: not a file name' };
+    }
     const candidates = path.isAbsolute(importPath)
-      ? [importPath]
-      : searchPaths.map((base) => path.resolve(base, importPath));
-    for (const candidate of candidates) {
+      ? [path.resolve(importPath)]
+      : bases.map((base) => path.resolve(base, importPath));
+    const inside = candidates.filter((c) => allowed.some((dir) => isInside(c, dir)));
+    if (!inside.length) {
+      return {
+        error: `File outside of allowed directories: ${importPath} is not inside the base path, an include path ` +
+          `or an --allow-paths directory (allowed: ${allowed.join(', ')}); not read`,
+      };
+    }
+    for (const candidate of inside) {
       try {
         return { contents: fs.readFileSync(candidate, 'utf8') };
       } catch (e) { /* try the next search path */ }
     }
-    return { error: `File not found: ${importPath} (searched ${searchPaths.join(', ')})` };
+    return { error: `File not found: ${importPath} (searched ${bases.join(', ')})` };
   };
 }
 
@@ -94,7 +153,7 @@ function combinedJson(opts) {
   if (opts.extra['--evm-version']) settings.evmVersion = opts.extra['--evm-version'];
   if (opts.extra['--optimize']) settings.optimizer = { enabled: true, runs: Number(opts.extra['--optimize-runs'] || 200) };
   const input = { language: 'Solidity', sources, settings };
-  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: makeImportCallback(opts.searchPaths) }));
+  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: makeImportCallback(opts, opts.remappings) }));
   const errors = (out.errors || []).filter((e) => e.severity === 'error');
   for (const e of out.errors || []) process.stderr.write((e.formattedMessage || e.message) + '\n');
   if (errors.length) process.exit(1);
@@ -129,7 +188,12 @@ function main() {
       return;
     case 'standard-json': {
       const input = readStdin();
-      writeAll(1, solc.compile(input, { import: makeImportCallback(opts.searchPaths) }));
+      let remappings = [];
+      try {
+        const settings = JSON.parse(input).settings || {};
+        if (Array.isArray(settings.remappings)) remappings = settings.remappings.filter((r) => typeof r === 'string');
+      } catch (e) { /* not JSON: solc reports it in standard JSON */ }
+      writeAll(1, solc.compile(input, { import: makeImportCallback(opts, remappings) }));
       return;
     }
     case 'combined-json':

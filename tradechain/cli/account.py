@@ -38,9 +38,11 @@ def new(name: str, as_json: bool) -> None:
 @json_option
 @handle_errors
 def import_(name: str, as_json: bool) -> None:
-    """Import a private key (from a hidden prompt or $TRADECHAIN_PRIVATE_KEY) into the keystore NAME."""
+    """Import a private key (from a hidden prompt or $TRADECHAIN_PRIVATE_KEY, never an argument: exactly 64 hex
+    digits, optional 0x) into the keystore NAME."""
     accounts.keystore_path(name)
-    key = os.environ.get("TRADECHAIN_PRIVATE_KEY") or click.prompt("Private key", hide_input=True)
+    key = os.environ.get(accounts.PRIVATE_KEY_ENV) or click.prompt("Private key", hide_input=True)
+    accounts.parse_private_key(key)  # refused before a password is asked: a short key is never padded
     acct = accounts.import_account(name, key, accounts.read_password(f"Password for {name}: ", confirm=True))
     emit(
         as_json,

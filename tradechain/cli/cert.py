@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import os
+import stat
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from tradechain import accounts
 from tradechain import certificates as certs
 from tradechain.cli.common import (
     chain_options,
@@ -234,28 +237,86 @@ def cancel_claim(
     )
 
 
+CLAIM_SECRET_ENV = "TRADECHAIN_CLAIM_SECRET"
+MAX_SECRET_FILE_BYTES = 4096
+SECRET_SOURCES = f"--secret-file FILE (mode 600, or - for stdin), ${CLAIM_SECRET_ENV} or the hidden prompt"
+
+
+def read_secret_file(path: Path, field: str = "secret-file") -> str:
+    """A secret from a file readable by its owner only (or ``-``: stdin), surrounding whitespace stripped."""
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(MAX_SECRET_FILE_BYTES + 1)
+    else:
+        try:  # opened first, then checked (fstat): no swap between check and read; a FIFO does not block
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            raise InputError(field, "file not found", str(path)) from None
+        except OSError as exc:
+            raise InputError(field, f"cannot be read ({exc.strerror})", str(path)) from None
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise InputError(field, "must be a regular file", str(path))
+            if os.name == "posix" and st.st_mode & 0o077:
+                raise InputError(
+                    field,
+                    f"must be readable by its owner only (mode {stat.S_IMODE(st.st_mode):04o} lets others read or "
+                    f"change it): chmod 600 {path}",
+                )
+            data = fh.read(MAX_SECRET_FILE_BYTES + 1)
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise InputError(field, f"at most {MAX_SECRET_FILE_BYTES:,} bytes (a claim secret is 66 characters)")
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise InputError(field, "must be UTF-8 text (a claim secret is 0x and 64 hex digits)") from None
+    if not text:
+        raise InputError(field, "is empty")
+    return text
+
+
+def claim_secret(secret_file: Path | None) -> str:
+    """The claim secret from --secret-file, else $TRADECHAIN_CLAIM_SECRET, else a hidden prompt; checked to be
+    exactly 64 hex digits (never padded)."""
+    if secret_file is not None:
+        text = read_secret_file(secret_file)
+    else:
+        text = os.environ.get(CLAIM_SECRET_ENV) or str(click.prompt("Claim secret", hide_input=True))
+    try:
+        key = accounts.parse_private_key(text, "secret")
+    except InputError:
+        raise InputError("secret", "a claim secret is 32 bytes of hex (exactly 64 hex digits, optional 0x)") from None
+    return "0x" + key.hex()
+
+
 @group.command("claim")
 @click.argument("certificate")
 @click.option(
-    "--secret",
-    envvar="TRADECHAIN_CLAIM_SECRET",
-    help="The claim secret. [env: TRADECHAIN_CLAIM_SECRET; else a hidden prompt]",
+    "--secret-file",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help=f"A file holding the claim secret, readable by you only (mode 600); - reads stdin. "
+    f"[else ${CLAIM_SECRET_ENV}; else a hidden prompt]",
 )
+@click.option("--secret", "secret_argument", hidden=True)  # refused: see below
 @chain_options(signer=True)
 @json_option
 @handle_errors
 def claim(
     certificate: str,
-    secret: str | None,
+    secret_file: Path | None,
+    secret_argument: str | None,
     network_name: str | None,
     rpc_url: str | None,
     account: str | None,
     confirmations: int,
     as_json: bool,
 ) -> None:
-    """Take a certificate with its claim secret (it becomes yours; nobody can take your claim from the mempool)."""
+    """Take a certificate with its claim secret (it becomes yours; nobody can take your claim from the mempool).
+    The secret never goes on the command line: --secret-file, $TRADECHAIN_CLAIM_SECRET or a hidden prompt."""
+    if secret_argument is not None:  # a command line is visible to every user of the machine (ps, /proc)
+        raise InputError("secret", f"never on the command line (other users see it in ps): use {SECRET_SOURCES}")
     token = _token(certificate)
-    secret = secret or click.prompt("Claim secret", hide_input=True)
+    secret = claim_secret(secret_file)
     client = _signer(network_name, rpc_url, account, confirmations)
     receipt = client.certificates.claim(token, secret)
     emit(

@@ -45,9 +45,19 @@ def start(port: int, state_dir: Path | None, as_json: bool) -> None:
 @json_option
 @handle_errors
 def stop(state_dir: Path | None, as_json: bool) -> None:
-    """Stop the local chain; its state is written to disk first."""
-    stopped = local_node.stop(state_dir)
-    emit(as_json, {"stopped": stopped}, "local chain stopped; state saved" if stopped else "not running")
+    """Stop the local chain; its state is written to disk first. Only the Anvil this folder started is signalled:
+    a stale pid file naming another process is removed, that process left alone."""
+    result = local_node.stop_node(state_dir)
+    if result.stopped:
+        text = "local chain stopped; state saved"
+    elif result.stale_pid is not None:
+        text = (
+            f"not running; removed a stale pid file naming pid {result.stale_pid}, which is not this node's anvil "
+            "(nothing was signalled)"
+        )
+    else:
+        text = "not running"
+    emit(as_json, result.to_json(), text)
 
 
 @group.command("status")
