@@ -156,7 +156,7 @@ def test_cli_report_says_it_closed_the_open_claim(cli_env: Path, sdk_members: di
         (["cert", "issue", "W-9", "--metadata", "missing.json"], "error: metadata: file not found"),
         (["cert", "transfer", "xyz", "--to", "0x" + "11" * 20], "error: certificate: a certificate id is"),
         (["cert", "transfer", "1", "--to", "0x1234"], "error: to: an address is 0x followed by 40 hex digits"),
-        (["cert", "claim", "1", "--secret", "nope"], "error: secret: a claim secret is 32 bytes of hex"),
+        (["cert", "claim", "1", "--secret", "nope"], "error: secret: never on the command line"),
         (["cert", "verify", "abc:W-1"], "error: certificate: BRAND:SERIAL starts with"),
         (["cert", "qr", "1", "--out", "qr.jpg"], "error: out: the QR code is written as PNG"),
         (["cert", "issue-batch", "missing.csv"], "error: file: not found"),

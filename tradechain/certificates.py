@@ -223,10 +223,9 @@ class CertificateClient:
 
     def claim(self, token_id: int, secret: str) -> Receipt:
         """Takes the certificate with the claim secret: the signature binds it to this signer."""
-        try:
-            key = Account.from_key(secret.strip())
-        except Exception:
-            raise InputError("secret", "a claim secret is 32 bytes of hex (64 hex digits, optional 0x)") from None
+        from tradechain.accounts import parse_private_key
+
+        key = Account.from_key(parse_private_key(secret, "secret"))  # exactly 64 hex digits: never padded
         claimant = self.client.require_signer().address
         nonce = int(self._call("getCertificate", token_id)[2])
         inner = keccak(
