@@ -1,4 +1,5 @@
-"""Shared machinery of the stateful invariant tests (Brownie's ``state_machine``).
+"""Shared machinery of the stateful invariant tests: Brownie's state-machine conventions run by Hypothesis from an
+Anvil snapshot (see :func:`run_machine`).
 
 A step must cost milliseconds, not Brownie's tens: transactions go straight to Anvil (``eth_sendTransaction``
 from its unlocked accounts, then the receipt: no Brownie receipt object, no trace), a refused one is replayed as
@@ -13,24 +14,27 @@ many rule steps were executed. ``TRADECHAIN_STATEFUL_REPORT`` names a JSON file 
 from __future__ import annotations
 
 import collections
-import gc
 import itertools
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
+import hypothesis
 import pytest
 import requests
-from brownie import chain, project, web3
+from brownie import project, web3
 from eth_abi import decode, encode
-from hypothesis.stateful import HealthCheck  # type: ignore[attr-defined]
+from hypothesis import HealthCheck
+from hypothesis import stateful as sf
+from hypothesis.strategies import SearchStrategy
 
 EXAMPLES = int(os.environ.get("TRADECHAIN_STATEFUL_EXAMPLES", "20"))
-STEPS = int(os.environ.get("TRADECHAIN_STATEFUL_STEPS", "100"))
+STEPS = int(os.environ.get("TRADECHAIN_STATEFUL_STEPS", "50"))  # make test: well under a minute a machine
 MIN_STEPS = int(os.environ.get("TRADECHAIN_STATEFUL_MIN_STEPS", "0"))
 REPORT = os.environ.get("TRADECHAIN_STATEFUL_REPORT")
 GAS = 8_000_000
@@ -82,9 +86,13 @@ class Outcome:
     args: tuple[Any, ...] = ()
     logs: list[dict[str, Any]] = field(default_factory=list)
     timestamp: int = 0
+    fn: str = ""  # the function called
 
     def refused(self) -> tuple[str, tuple[Any, ...]] | None:
         return None if self.ok else (self.error, self.args)
+
+    def __repr__(self) -> str:  # short, for a failing step's message: the call and what became of it
+        return f"{self.fn}: " + ("ok" if self.ok else f"{self.error}{self.args}")
 
 
 class Fast:
@@ -135,14 +143,14 @@ class Fast:
         timestamp = int(stamp, 16) if isinstance(stamp, str) else int(stamp)
         if int(receipt["status"], 16) == 1:
             TALLY[f"{fn}: ok"] += 1
-            return Outcome(True, logs=receipt["logs"], timestamp=timestamp)
+            return Outcome(True, logs=receipt["logs"], timestamp=timestamp, fn=fn)
         call: dict[str, Any] = dict(rpc("eth_call", [tx, "latest"]))
         data = (call.get("error") or {}).get("data")
         if not data:
             raise AssertionError(f"{fn}{args} reverted on chain but not as a call: {call}")
         name, decoded = self.decode_error(data)
         TALLY[f"{fn}: {name}"] += 1
-        return Outcome(False, name, decoded, timestamp=timestamp)
+        return Outcome(False, name, decoded, timestamp=timestamp, fn=fn)
 
     def views(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
         """Many views in one batched JSON-RPC request; a view that reverts gives its (error name, args)."""
@@ -319,27 +327,56 @@ def skip_under_coverage(request: Any) -> None:
         pytest.skip("stateful tests are too slow under --coverage; they run in make test and make bench")
 
 
-def run_machine(
-    name: str, state_machine: Callable[..., None], machine: type, counter: Counter, *args: Any
-) -> dict[str, float]:
-    """Runs ``machine`` (again, while fewer than ``MIN_STEPS`` steps ran), reports and returns its figures."""
+def _machine_class(rules: type, *args: Any) -> type:
+    """Brownie's conventions for a state machine (``rule_*`` and ``invariant*`` methods whose arguments are drawn
+    from the class's strategies of the same name, ``setup`` for each example, ``__init__`` run once on the class)
+    on a plain Hypothesis machine whose examples start again from an Anvil snapshot. (Not Brownie's
+    ``state_machine``: its revert before each example walks the Python stack twice and collects the garbage, a
+    fifth of a second an example.)"""
+    strategies = {k: v for k, v in vars(rules).items() if isinstance(v, SearchStrategy)}
+    namespace: dict[str, Any] = {}
+    for attr, fn in vars(rules).items():
+        if not isinstance(fn, FunctionType):
+            continue
+        names = fn.__code__.co_varnames[1 : fn.__code__.co_argcount]
+        if attr == "rule" or attr.startswith("rule_"):
+            drawn: dict[str, Any] = {n: strategies[n] for n in names}
+            namespace[attr] = sf.rule(**drawn)(fn)  # type: ignore[no-untyped-call]
+        elif attr == "invariant" or attr.startswith("invariant_"):
+            namespace[attr] = sf.invariant()(fn)
+
+    def start(self: Any) -> None:
+        _SNAPSHOT[0] = _restart(_SNAPSHOT[0])
+        sf.RuleBasedStateMachine.__init__(self)  # type: ignore[no-untyped-call]
+        self.setup()
+
+    machine = type(rules.__name__, (rules, sf.RuleBasedStateMachine), {**namespace, "__init__": start})
+    rules.__init__(machine, *args)  # type: ignore[misc]  # the rules' __init__ is a class initialiser (Brownie's way)
+    return machine
+
+
+_SNAPSHOT: list[str] = [""]  # the Anvil snapshot every example starts from
+
+
+def _restart(snapshot: str) -> str:
+    """Back to ``snapshot`` (Anvil uses a snapshot up); returns a new one of the same state."""
+    assert rpc("evm_revert", [snapshot]).get("result") is True, f"no snapshot {snapshot}"
+    return str(rpc("evm_snapshot", [])["result"])
+
+
+def run_machine(name: str, rules: type, counter: Counter, *args: Any) -> dict[str, float]:
+    """Runs the state machine ``rules`` (with ``rules.__init__(*args)``) from the chain's state now, again while
+    fewer than ``MIN_STEPS`` steps ran (each round from the same state); reports and returns its figures."""
     counter.examples = counter.checks = 0
     TALLY.clear()
     start = time.perf_counter()
-    # Brownie runs a full garbage collection at every chain revert (one per example): freezing what exists now
-    # leaves it only the objects of the run itself to scan
-    gc.freeze()
-    try:
-        rounds = 0
-        while True:
-            if rounds:  # back to the state the first round started from (Brownie's snapshot of it)
-                chain.revert()
-            state_machine(machine, *args, settings=settings())
-            rounds += 1
-            if counter.steps >= MIN_STEPS:
-                break
-    finally:
-        gc.unfreeze()
+    machine = _machine_class(rules, *args)
+    _SNAPSHOT[0] = str(rpc("evm_snapshot", [])["result"])
+    rounds = 0
+    while rounds == 0 or counter.steps < MIN_STEPS:
+        sf.run_state_machine_as_test(machine, settings=hypothesis.settings(**settings()))  # type: ignore[no-untyped-call]
+        rounds += 1
+    _SNAPSHOT[0] = _restart(_SNAPSHOT[0])  # leave the chain as the test had it
     seconds = time.perf_counter() - start
     figures = {"steps": counter.steps, "examples": counter.examples, "seconds": round(seconds, 1)}
     print(f"stateful {name}: {counter.steps} steps in {counter.examples} examples, {seconds:.1f} s")

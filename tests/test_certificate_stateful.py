@@ -1,4 +1,4 @@
-"""Stateful property test of LuxuryCertificate (Brownie's state_machine): random issues, transfers (by owners,
+"""Stateful property test of LuxuryCertificate (a Hypothesis state machine): random issues, transfers (by owners,
 approved spenders, operators and thieves), approvals, claims with the right key, a wrong key or a signature made
 for someone else, theft and loss reports and their clearing, by two brands, a member that is no brand, customers
 and an outsider; and the theft of an item whose owner had opened a claim: reported, recovered, then claimed by the
@@ -313,7 +313,6 @@ class CertificateMachine:
 
 
 def test_a_certificate_has_one_owner_a_stolen_one_never_moves_and_a_report_closes_its_claim(
-    state_machine: Any,
     certificates: Any,
     registry: Any,
     members: dict[str, int],
@@ -331,6 +330,4 @@ def test_a_certificate_has_one_owner_a_stolen_one_never_moves_and_a_report_close
         Actor(str(accounts[19]), 0, False),  # an outsider
         *(Actor(str(accounts[i]), 0, False) for i in (15, 16, 17, 18)),  # customers
     ]
-    run_machine(
-        "certificates", state_machine, CertificateMachine, COUNTER, certificates, actors, [members["brand"], brand2]
-    )
+    run_machine("certificates", CertificateMachine, COUNTER, certificates, actors, [members["brand"], brand2])

@@ -1,4 +1,4 @@
-"""Stateful property test of recalls in ProductRegistry (Brownie's state_machine): random recalls (of one lot or
+"""Stateful property test of recalls in ProductRegistry (a Hypothesis state machine): random recalls (of one lot or
 several, with duplicates and unknown lots) by GTIN owners, a regulator, a suspended regulator, members without the
 right and an outsider, among registrations, commissionings, dispensing, handovers and time passing (so that lots
 expire). A Python model predicts every outcome, down to the custom error (dispensing refuses an item of a recalled or
@@ -275,7 +275,6 @@ class RecallMachine:
 
 
 def test_a_recalled_lot_never_verifies_as_authentic(
-    state_machine: Any,
     products: Any,
     registry: Any,
     members: dict[str, int],
@@ -312,4 +311,4 @@ def test_a_recalled_lot_never_verifies_as_authentic(
         Actor(str(accounts[13]), suspended, ROLE["regulator"], suspended=True),
         Actor(str(accounts[19]), 0),  # an outsider
     ]
-    run_machine("recall", state_machine, RecallMachine, COUNTER, products, actors, specs, owners)
+    run_machine("recall", RecallMachine, COUNTER, products, actors, specs, owners)
