@@ -38,6 +38,7 @@ from stateful_support import (
 )
 
 from tradechain.documents import leaf
+from tradechain.identity import parse_roles
 from tradechain.merkle import MerkleTree, verify
 
 OPEN, FUNDED, DISPUTED, CLOSED = 1, 2, 3, 4
@@ -546,6 +547,8 @@ def test_funds_are_conserved_and_never_locked_and_documents_pay_one_escrow(
     token.approve(escrow, 2**256 - 1, {"from": funder})
     buyer = accounts[9]  # a member too (a retailer): the hostile one of the document moves
     tx = registry.admit(lei_bytes(50), 0, b"FR", ROLE["retailer"], ZERO32, buyer, {"from": admin})
+    # The arbiter acts from a member's account (an arbitration body): resolve checks its membership.
+    registry.admit(lei_bytes(51), 0, b"FR", parse_roles("certifier"), ZERO32, accounts[11], {"from": admin})
     parties = {
         "funder": funder,
         "buyer": buyer,
