@@ -248,7 +248,9 @@ class CertificateMachine:
             cert.status, cert.reported_at = (STOLEN if stolen else LOST), out.timestamp
             # a report closes an open claim: its secret may be in the thief's hands
             closed = [log for log in out.logs if log["topics"][0] == CLAIM_CLOSED_TOPIC]
-            assert len(closed) == (cert.claim_key != ZERO)
+            assert len(closed) == (cert.claim_key != ZERO), (
+                f"report: {len(closed)} ClaimClosed, claim key {cert.claim_key}"
+            )
             cert.claim_key = ZERO
 
     def rule_clear_report(self, which: int, actor: int) -> None:
