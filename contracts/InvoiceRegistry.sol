@@ -195,6 +195,7 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
         // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note above)
         first = invoice.firstOrg == org && invoice.firstBps != 0;
         share = first ? invoice.firstBps : _shares[fingerprint][org];
+        // slither-disable-next-line incorrect-equality -- a share, not a time or a balance (Slither note above)
         if (share == 0) revert NotParticipating(fingerprint, org);
         if (share & SETTLED != 0) revert ShareAlreadySettled(fingerprint, org);
     }

@@ -417,7 +417,7 @@ contract ProductRegistry is IProductRegistry {
         bytes32 top = _outermost(batch);
         Unit storage held = _units[top];
         uint32 holder = held.custodian;
-        // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
+        // slither-disable-next-line timestamp -- no time compared (Slither note at the top; intermittent)
         if (holder != org) revert NotCustodian(batch, holder, org);
         uint32 receiver = held.pendingReceiver;
         if (receiver != 0) revert UnitInTransit(top, receiver);

@@ -136,6 +136,8 @@ interface ITradeEscrow {
         returns (uint16);
 
     /// @notice How long the arbiter has to resolve a dispute (30 days).
+    // The getter of a constant, named as the constant (as OpenZeppelin's UPGRADE_INTERFACE_VERSION).
+    // slither-disable-next-line naming-convention -- a constant's getter (see the line above)
     function ARBITRATION_PERIOD() external view returns (uint40);
 
     /// @notice The id of `terms`.

@@ -13,24 +13,24 @@ library NestingLevels {
     uint256 private constant MAX_COUNT = (1 << BITS) - 1; // 2,047
     uint8 private constant LEVELS = 8;
 
-    /// @dev `levels` with one more child of height `height` (below 8). Reverts with
+    /// @dev `levels` with one more child of height `level` (below 8). Reverts with
     /// {IProductRegistry-ContainerFull} when `container` holds 2,047 of that height already.
-    function add(uint88 levels, uint8 height, bytes32 container) internal pure returns (uint88) {
-        // Unchecked: height < 8, so the shift is below 88; a full count is refused before it could carry over.
+    function add(uint88 levels, uint8 level, bytes32 container) internal pure returns (uint88) {
+        // Unchecked: level < 8, so the shift is below 88; a full count is refused before it could carry over.
         unchecked {
-            uint256 shift = uint256(height) * BITS;
+            uint256 shift = uint256(level) * BITS;
             if ((uint256(levels) >> shift) & MAX_COUNT == MAX_COUNT) {
-                revert IProductRegistry.ContainerFull(container, height);
+                revert IProductRegistry.ContainerFull(container, level);
             }
             return uint88(uint256(levels) + (1 << shift));
         }
     }
 
-    /// @dev `levels` with one child of height `height` fewer (the caller knows there is one).
-    function remove(uint88 levels, uint8 height) internal pure returns (uint88) {
+    /// @dev `levels` with one child of height `level` fewer (the caller knows there is one).
+    function remove(uint88 levels, uint8 level) internal pure returns (uint88) {
         // Unchecked: the caller unpacks a child it counted at this height, so the count is at least 1.
         unchecked {
-            return uint88(uint256(levels) - (1 << (uint256(height) * BITS)));
+            return uint88(uint256(levels) - (1 << (uint256(level) * BITS)));
         }
     }
 
