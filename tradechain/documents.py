@@ -3,7 +3,10 @@ document's proof kept beside it (``<file>.tcproof.json``), verification and revo
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 NAME = "DocumentRegistry"
 PROOF_SUFFIX = ".tcproof.json"
 MAX_BATCH = 100_000
+MAX_PROOF_DEPTH = 64  # a branch of a batch of at most 100,000 documents has 17 hashes
 DOC_TYPES = {
     "bill-of-lading": 1,
     "certificate-of-origin": 2,
@@ -72,18 +76,42 @@ def text_or_hex(value: bytes, *, spaces: bool = False) -> str:
     return "0x" + raw.hex()
 
 
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(field, "must be text")
+    return value
+
+
+def _whole(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(field, "must be a whole number")
+    return value
+
+
+def _hash32(value: Any, field: str) -> str:
+    from tradechain.values import parse_bytes32
+
+    return "0x" + parse_bytes32(_text(value, field), field).hex()
+
+
 def document_hash(path: Path) -> bytes:
-    """keccak-256 of the file's bytes; for ``.json`` files, of their canonical JSON (formatting ignored)."""
+    """keccak-256 of the file's bytes; for ``.json`` files, of their canonical JSON (formatting ignored, numbers
+    as written). A ``.json`` file that gives a key twice, holds NaN or breaks a limit of :mod:`tradechain.canonical`
+    is refused: the same text must not read as two different documents."""
     if not path.is_file():
         raise InputError("file", "not found", str(path))
-    data = path.read_bytes()
+    is_json = path.suffix.lower() == ".json"
+    data = canonical.read_bytes(path, "file") if is_json else path.read_bytes()
     if not data:
         raise InputError("file", "is empty", str(path))
-    if path.suffix.lower() == ".json":
+    if is_json:
         try:
-            return canonical.json_hash(json.loads(data.decode("utf-8")), str(path))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError("file", f"a .json document must be JSON ({exc})", str(path)) from None
+            value = canonical.loads(data, "file", shown=str(path))
+        except canonical.JsonSyntaxError as exc:
+            raise InputError("file", f"a .json document must be JSON ({exc.detail})", str(path)) from None
+        if not isinstance(value, dict):
+            raise InputError("file", "a .json document must be a JSON object", str(path))
+        return canonical.json_hash(value, "file")
     return keccak(data)
 
 
@@ -115,16 +143,27 @@ class DocumentProof:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DocumentProof:
+    def from_json(cls, data: Any) -> DocumentProof:
+        """A proof as :meth:`to_json` writes it, every field checked (an InputError names it as ``proof.KEY``)."""
+        if not isinstance(data, dict):
+            raise InputError("proof", "a proof file is a JSON object")
+        for key in ("root", "documentHash", "docType", "tradeId", "proof", "registry", "chainId", "issuer"):
+            if key not in data:
+                raise InputError(f"proof.{key}", "is required")
+        branch = data["proof"]
+        if not isinstance(branch, list) or len(branch) > MAX_PROOF_DEPTH:
+            raise InputError("proof.proof", f"a list of at most {MAX_PROOF_DEPTH} 32-byte hashes")
+        from tradechain.values import parse_address, parse_uint
+
         return cls(
-            data["root"],
-            data["documentHash"],
-            parse_doc_type(data["docType"]),
-            data["tradeId"],
-            list(data["proof"]),
-            data["registry"],
-            int(data["chainId"]),
-            int(data["issuer"]),
+            _hash32(data["root"], "proof.root"),
+            _hash32(data["documentHash"], "proof.documentHash"),
+            parse_doc_type(_text(data["docType"], "proof.docType"), "proof.docType"),
+            _hash32(data["tradeId"], "proof.tradeId"),
+            [_hash32(p, f"proof.proof[{i}]") for i, p in enumerate(branch)],
+            parse_address(_text(data["registry"], "proof.registry"), "proof.registry"),
+            parse_uint(_whole(data["chainId"], "proof.chainId"), "proof.chainId", minimum=1),
+            parse_uint(_whole(data["issuer"], "proof.issuer"), "proof.issuer", bits=32, minimum=1),
         )
 
     def call_args(self) -> tuple[bytes, int, bytes, bytes, int, list[bytes]]:
@@ -148,9 +187,120 @@ def read_proof(path: Path) -> DocumentProof:
     if not sidecar.is_file():
         raise InputError("file", f"no proof beside it ({sidecar.name}): was it anchored here?", str(path))
     try:
-        return DocumentProof.from_json(json.loads(sidecar.read_text()))
-    except (ValueError, KeyError) as exc:
-        raise InputError("file", f"its proof file is not valid ({exc})", str(sidecar)) from None
+        return DocumentProof.from_json(canonical.read_file(sidecar, "proof"))
+    except InputError as exc:
+        detail = exc.detail if isinstance(exc, canonical.JsonSyntaxError) else f"{exc.field}: {exc.rule}"
+        raise InputError("file", f"its proof file is not valid ({detail})", str(sidecar)) from None
+
+
+def _proof_text(proof: DocumentProof) -> bytes:
+    return (json.dumps(proof.to_json(), indent=2) + "\n").encode()
+
+
+def _same_proof(a: DocumentProof, b: DocumentProof) -> bool:
+    def norm(p: DocumentProof) -> tuple[Any, ...]:
+        return (
+            p.root.lower(),
+            p.document_hash.lower(),
+            p.doc_type,
+            p.trade_id.lower(),
+            [x.lower() for x in p.proof],
+            p.registry.lower(),
+            p.chain_id,
+            p.issuer,
+        )
+
+    return norm(a) == norm(b)
+
+
+def write_proof(path: Path, proof: DocumentProof) -> bool:
+    """Writes ``proof`` beside ``path`` (``<file>.tcproof.json``), atomically: in full or not at all. True if it
+    was written, False if the same proof is there already. Refused (InputError naming the file) when the proof's
+    place is a symbolic link (never written through: a link planted beside the file would redirect the write), is
+    not a regular file, or holds another proof (of another batch, trade or issuer: never overwritten)."""
+    sidecar = proof_path(Path(path))
+    try:
+        existing = os.lstat(sidecar)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None:
+        _check_existing(Path(path), sidecar, existing, proof)
+        return False
+    data = _proof_text(proof)
+    tmp = sidecar.with_name(f".{sidecar.name}.{os.urandom(6).hex()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(tmp, flags, 0o644)
+    except OSError as exc:
+        raise InputError("file", f"its proof cannot be written beside it ({exc.strerror})", str(path)) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, sidecar, follow_symlinks=False)  # atomic, and never replaces what is there
+        except FileExistsError:
+            _check_existing(Path(path), sidecar, os.lstat(sidecar), proof)  # written meanwhile: the same proof?
+            return False
+        except OSError:  # a file system without hard links: an exclusive create in place
+            _write_exclusive(Path(path), sidecar, data, flags)
+    except OSError as exc:
+        raise InputError("file", f"its proof cannot be written beside it ({exc.strerror})", str(path)) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return True
+
+
+def _write_exclusive(path: Path, sidecar: Path, data: bytes, flags: int) -> None:
+    try:
+        fd = os.open(sidecar, flags, 0o644)
+    except FileExistsError:
+        raise InputError("file", f"{sidecar.name} appeared while its proof was written: run again", str(path)) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        os.unlink(sidecar)
+        raise
+
+
+def _check_existing(path: Path, sidecar: Path, st: os.stat_result, proof: DocumentProof) -> None:
+    if stat.S_ISLNK(st.st_mode):
+        raise InputError(
+            "file",
+            f"{sidecar.name} beside it is a symbolic link: a proof is never written through one (remove the link)",
+            str(path),
+        )
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("file", f"{sidecar.name} beside it is not a regular file", str(path))
+    try:
+        there = read_proof(path)
+    except InputError:
+        there = None
+    if there is None or not _same_proof(there, proof):
+        what = f"the proof of batch {there.root}" if there is not None else "something that is not a proof"
+        raise InputError(
+            "file",
+            f"{sidecar.name} beside it already holds {what}: a proof is never overwritten (move it away first)",
+            str(path),
+        )
+
+
+def remove_proof(path: Path, proof: DocumentProof) -> bool:
+    """Removes the proof beside ``path`` if it is ``proof`` (a regular file): the undo of :func:`write_proof`."""
+    sidecar = proof_path(Path(path))
+    try:
+        st = os.lstat(sidecar)
+        if not stat.S_ISREG(st.st_mode) or not _same_proof(read_proof(Path(path)), proof):
+            return False
+        os.unlink(sidecar)
+    except (OSError, InputError):
+        return False
+    return True
 
 
 def _iso(t: int) -> str | None:
@@ -224,9 +374,10 @@ class DocumentClient:
         with decoding_for(NAME):
             return self.client.call(self.contract, fn, *args)
 
-    def anchor(self, files: Sequence[Path], doc_type: str | int, trade: str) -> tuple[str, Receipt]:
-        """Anchors ``files`` as one batch and writes each one's proof beside it. ``trade``: the trade id the
-        documents are issued for; for an escrow's documents, the escrow id (0x and 64 hex digits)."""
+    def _batch(
+        self, files: Sequence[Path], doc_type: str | int, trade: str, issuer: int
+    ) -> tuple[MerkleTree, list[tuple[Path, DocumentProof]]]:
+        """The batch of ``files`` (in this order) and each one's proof."""
         if not files:
             raise InputError("files", "at least one file")
         if len(files) > MAX_BATCH:
@@ -237,22 +388,85 @@ class DocumentClient:
         if len(set(leaves)) != len(leaves):
             raise InputError("files", "the same document appears twice in the batch")
         tree = MerkleTree.build(leaves)
-        issuer, _ = self.client.participants.organisation_of(self.client.require_signer().address)
-        receipt = self._send("anchor", tree.root, len(files))
         root = "0x" + tree.root.hex()
-        for i, (path, doc_hash) in enumerate(zip(files, hashes, strict=True)):
-            proof = DocumentProof(
-                root,
-                "0x" + doc_hash.hex(),
-                kind,
-                "0x" + trade_bytes.hex(),
-                ["0x" + p.hex() for p in tree.proof(i)],
-                self.address,
-                self.client.chain_id,
-                issuer,
+        proofs = [
+            (
+                Path(path),
+                DocumentProof(
+                    root,
+                    "0x" + doc_hash.hex(),
+                    kind,
+                    "0x" + trade_bytes.hex(),
+                    ["0x" + p.hex() for p in tree.proof(i)],
+                    self.address,
+                    self.client.chain_id,
+                    issuer,
+                ),
             )
-            proof_path(Path(path)).write_text(json.dumps(proof.to_json(), indent=2) + "\n")
-        return root, receipt
+            for i, (path, doc_hash) in enumerate(zip(files, hashes, strict=True))
+        ]
+        return tree, proofs
+
+    def is_anchored(self, root: str | bytes, issuer: int) -> bool:
+        """Whether batch ``root`` of ``issuer`` is anchored on this chain (revoked or not)."""
+        raw = root if isinstance(root, bytes) else bytes.fromhex(root[2:])
+        return int(self._call("getBatch", raw, issuer)[2]) != 0
+
+    def anchor(self, files: Sequence[Path], doc_type: str | int, trade: str) -> tuple[str, Receipt]:
+        """Anchors ``files`` as one batch, each one's proof beside it. ``trade``: the trade id the documents are
+        issued for; for an escrow's documents, the escrow id (0x and 64 hex digits).
+
+        Every proof is written before anything is sent (atomically; never through a symbolic link, never over
+        another proof: see :func:`write_proof`), so a proof that cannot be written sends nothing. If the sending
+        fails and the chain then shows the batch not anchored, the proofs written by this call are removed; when the
+        chain cannot tell (the node is gone), they stay: they are right if the batch lands, and ``doc verify``
+        checks the chain anyway. A run again is safe either way (:meth:`write_proofs` writes the proofs of an
+        anchored batch without sending)."""
+        signer = self.client.require_signer().address
+        issuer = self.client.participants.require_role_any(signer)  # the anchor's own check, before any file
+        tree, proofs = self._batch(files, doc_type, trade, issuer)
+        written: list[tuple[Path, DocumentProof]] = []
+        try:
+            for path, proof in proofs:
+                if write_proof(path, proof):
+                    written.append((path, proof))
+        except BaseException:
+            for path, proof in written:
+                remove_proof(path, proof)
+            raise
+        try:
+            receipt = self._send("anchor", tree.root, len(files))
+        except BaseException:
+            try:
+                landed = self.is_anchored(tree.root, issuer)
+            except Exception:  # the chain cannot tell: the proofs stay (right if the batch lands)
+                landed = True
+            if not landed:
+                for path, proof in written:
+                    remove_proof(path, proof)
+            raise
+        return "0x" + tree.root.hex(), receipt
+
+    def write_proofs(
+        self, files: Sequence[Path], doc_type: str | int, trade: str, *, issuer: int | None = None
+    ) -> tuple[str, list[Path]]:
+        """Writes again the proofs of a batch already anchored, from the same files, given in the same order with
+        the same type and trade (e.g. after its proofs were lost). Sends nothing. ``issuer``: the organisation that
+        anchored it (by default the signer's). Returns the root and the proofs written (those already there and
+        the same are left alone; another proof in the way is refused, as in :meth:`anchor`)."""
+        if issuer is None:
+            issuer, _ = self.client.participants.organisation_of(self.client.require_signer().address)
+            if issuer == 0:
+                raise InputError("issuer", "this account signs for no organisation: name the batch's issuer")
+        tree, proofs = self._batch(files, doc_type, trade, issuer)
+        root = "0x" + tree.root.hex()
+        if not self.is_anchored(tree.root, issuer):
+            raise InputError(
+                "files",
+                f"batch {root} of organisation {issuer} is not anchored on this chain: give the files as they were "
+                "anchored (the same files, in the same order, with the same type and trade)",
+            )
+        return root, [path for path, proof in proofs if write_proof(path, proof)]
 
     def verify(self, path: Path) -> DocumentCheck:
         """Recomputes the file's hash and checks it, with its proof, against the chain: a changed byte fails.
