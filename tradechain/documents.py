@@ -213,49 +213,112 @@ def _same_proof(a: DocumentProof, b: DocumentProof) -> bool:
     return norm(a) == norm(b)
 
 
-def write_proof(path: Path, proof: DocumentProof) -> bool:
-    """Writes ``proof`` beside ``path`` (``<file>.tcproof.json``), atomically: in full or not at all. True if it
-    was written, False if the same proof is there already. Refused (InputError naming the file) when the proof's
-    place is a symbolic link (never written through: a link planted beside the file would redirect the write), is
-    not a regular file, or holds another proof (of another batch, trade or issuer: never overwritten)."""
-    sidecar = proof_path(Path(path))
-    try:
-        existing = os.lstat(sidecar)
-    except FileNotFoundError:
-        existing = None
-    if existing is not None:
-        _check_existing(Path(path), sidecar, existing, proof)
-        return False
+@dataclass(frozen=True)
+class ProofWrite:
+    """What :func:`write_proof` did beside ``path``: ``written`` (False: the same proof was there already) and
+    ``kept``, where the different proof that was there was moved (never overwritten, never lost)."""
+
+    path: Path
+    proof: DocumentProof
+    written: bool
+    kept: Path | None = None
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def write_proof(path: Path, proof: DocumentProof) -> ProofWrite:
+    """Writes ``proof`` beside ``path`` (``<file>.tcproof.json``) atomically: in full or not at all, created
+    exclusively (``O_EXCL``, never following a link). Refused (InputError naming the file) where the proof's place
+    is a symbolic link (never written through: a link planted beside the file would redirect the write) or not a
+    regular file. The same proof already there is left as it is; another one (of another batch, trade or issuer)
+    is never overwritten: it is moved aside first, to ``<file>.tcproof-<its root>.json``."""
+    path = Path(path)
+    sidecar = proof_path(path)
+    kept = None
+    occupied, there = _existing(path, sidecar)
+    if occupied:
+        if there is not None and _same_proof(there, proof):
+            return ProofWrite(path, proof, False)
+        kept = _move_aside(path, sidecar, there)
     data = _proof_text(proof)
     tmp = sidecar.with_name(f".{sidecar.name}.{os.urandom(6).hex()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(tmp, flags, 0o644)
-    except OSError as exc:
-        raise InputError("file", f"its proof cannot be written beside it ({exc.strerror})", str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        fd = os.open(tmp, _CREATE, 0o644)
         try:
-            os.link(tmp, sidecar, follow_symlinks=False)  # atomic, and never replaces what is there
-        except FileExistsError:
-            _check_existing(Path(path), sidecar, os.lstat(sidecar), proof)  # written meanwhile: the same proof?
-            return False
-        except OSError:  # a file system without hard links: an exclusive create in place
-            _write_exclusive(Path(path), sidecar, data, flags)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, sidecar, follow_symlinks=False)  # atomic, and never replaces what is there
+            except FileExistsError:
+                raise InputError(
+                    "file", f"{sidecar.name} appeared while its proof was written: run again", str(path)
+                ) from None
+            except OSError:  # a file system without hard links: an exclusive create in place
+                _write_exclusive(path, sidecar, data)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
     except OSError as exc:
+        if kept is not None:
+            _restore(sidecar, kept)
         raise InputError("file", f"its proof cannot be written beside it ({exc.strerror})", str(path)) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    return True
+    except InputError:
+        if kept is not None:
+            _restore(sidecar, kept)
+        raise
+    return ProofWrite(path, proof, True, kept)
 
 
-def _write_exclusive(path: Path, sidecar: Path, data: bytes, flags: int) -> None:
+def _existing(path: Path, sidecar: Path) -> tuple[bool, DocumentProof | None]:
+    """Whether a file is at ``sidecar``, and the proof it holds (None: not a proof)."""
     try:
-        fd = os.open(sidecar, flags, 0o644)
+        st = os.lstat(sidecar)
+    except FileNotFoundError:
+        return False, None
+    if stat.S_ISLNK(st.st_mode):
+        raise InputError(
+            "file",
+            f"{sidecar.name} beside it is a symbolic link: a proof is never written through one (remove the link)",
+            str(path),
+        )
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("file", f"{sidecar.name} beside it is not a regular file", str(path))
+    try:
+        return True, read_proof(path)
+    except InputError:
+        return True, None
+
+
+def _move_aside(path: Path, sidecar: Path, there: DocumentProof | None) -> Path:
+    """Moves the file at ``sidecar`` to a name of its own (by its root), never replacing another file."""
+    stem = f"{path.name}.tcproof-{there.root[2:14] if there is not None else 'old'}"
+    for n in range(100):
+        target = sidecar.with_name(f"{stem}{'' if n == 0 else f'-{n + 1}'}.json")
+        try:
+            os.link(sidecar, target, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise InputError(
+                "file", f"{sidecar.name} beside it cannot be moved aside ({exc.strerror})", str(path)
+            ) from None
+        os.unlink(sidecar)
+        return target
+    raise InputError("file", f"{sidecar.name} beside it cannot be moved aside (too many old proofs)", str(path))
+
+
+def _restore(sidecar: Path, kept: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.link(kept, sidecar, follow_symlinks=False)
+        os.unlink(kept)
+
+
+def _write_exclusive(path: Path, sidecar: Path, data: bytes) -> None:
+    try:
+        fd = os.open(sidecar, _CREATE, 0o644)
     except FileExistsError:
         raise InputError("file", f"{sidecar.name} appeared while its proof was written: run again", str(path)) from None
     try:
@@ -268,39 +331,19 @@ def _write_exclusive(path: Path, sidecar: Path, data: bytes, flags: int) -> None
         raise
 
 
-def _check_existing(path: Path, sidecar: Path, st: os.stat_result, proof: DocumentProof) -> None:
-    if stat.S_ISLNK(st.st_mode):
-        raise InputError(
-            "file",
-            f"{sidecar.name} beside it is a symbolic link: a proof is never written through one (remove the link)",
-            str(path),
-        )
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError("file", f"{sidecar.name} beside it is not a regular file", str(path))
-    try:
-        there = read_proof(path)
-    except InputError:
-        there = None
-    if there is None or not _same_proof(there, proof):
-        what = f"the proof of batch {there.root}" if there is not None else "something that is not a proof"
-        raise InputError(
-            "file",
-            f"{sidecar.name} beside it already holds {what}: a proof is never overwritten (move it away first)",
-            str(path),
-        )
-
-
-def remove_proof(path: Path, proof: DocumentProof) -> bool:
-    """Removes the proof beside ``path`` if it is ``proof`` (a regular file): the undo of :func:`write_proof`."""
-    sidecar = proof_path(Path(path))
-    try:
-        st = os.lstat(sidecar)
-        if not stat.S_ISREG(st.st_mode) or not _same_proof(read_proof(Path(path)), proof):
-            return False
-        os.unlink(sidecar)
-    except (OSError, InputError):
-        return False
-    return True
+def undo_proof(done: ProofWrite) -> None:
+    """Undoes :func:`write_proof`: removes the proof it wrote (if it is still that one) and puts back the proof
+    it moved aside."""
+    sidecar = proof_path(done.path)
+    if done.written:
+        try:
+            st = os.lstat(sidecar)
+            if stat.S_ISREG(st.st_mode) and _same_proof(read_proof(done.path), done.proof):
+                os.unlink(sidecar)
+        except (OSError, InputError):
+            return
+    if done.kept is not None:
+        _restore(sidecar, done.kept)
 
 
 def _iso(t: int) -> str | None:
@@ -375,9 +418,9 @@ class DocumentClient:
             return self.client.call(self.contract, fn, *args)
 
     def _batch(
-        self, files: Sequence[Path], doc_type: str | int, trade: str, issuer: int
-    ) -> tuple[MerkleTree, list[tuple[Path, DocumentProof]]]:
-        """The batch of ``files`` (in this order) and each one's proof."""
+        self, files: Sequence[Path], doc_type: str | int, trade: str
+    ) -> tuple[int, bytes, list[bytes], MerkleTree]:
+        """(type, trade id, each file's hash, the tree) of the batch of ``files``, in this order."""
         if not files:
             raise InputError("files", "at least one file")
         if len(files) > MAX_BATCH:
@@ -387,9 +430,14 @@ class DocumentClient:
         leaves = [leaf(h, kind, trade_bytes) for h in hashes]
         if len(set(leaves)) != len(leaves):
             raise InputError("files", "the same document appears twice in the batch")
-        tree = MerkleTree.build(leaves)
+        return kind, trade_bytes, hashes, MerkleTree.build(leaves)
+
+    def _proofs(
+        self, files: Sequence[Path], batch: tuple[int, bytes, list[bytes], MerkleTree], issuer: int
+    ) -> list[tuple[Path, DocumentProof]]:
+        kind, trade_bytes, hashes, tree = batch
         root = "0x" + tree.root.hex()
-        proofs = [
+        return [
             (
                 Path(path),
                 DocumentProof(
@@ -405,7 +453,6 @@ class DocumentClient:
             )
             for i, (path, doc_hash) in enumerate(zip(files, hashes, strict=True))
         ]
-        return tree, proofs
 
     def is_anchored(self, root: str | bytes, issuer: int) -> bool:
         """Whether batch ``root`` of ``issuer`` is anchored on this chain (revoked or not)."""
@@ -416,57 +463,57 @@ class DocumentClient:
         """Anchors ``files`` as one batch, each one's proof beside it. ``trade``: the trade id the documents are
         issued for; for an escrow's documents, the escrow id (0x and 64 hex digits).
 
-        Every proof is written before anything is sent (atomically; never through a symbolic link, never over
-        another proof: see :func:`write_proof`), so a proof that cannot be written sends nothing. If the sending
-        fails and the chain then shows the batch not anchored, the proofs written by this call are removed; when the
-        chain cannot tell (the node is gone), they stay: they are right if the batch lands, and ``doc verify``
-        checks the chain anyway. A run again is safe either way (:meth:`write_proofs` writes the proofs of an
-        anchored batch without sending)."""
+        Every proof is written before anything is sent (see :func:`write_proof`: atomically, never through a
+        symbolic link, never over another proof), so a proof that cannot be written sends nothing. If the sending
+        fails and the chain shows the batch not anchored, this call's proofs are removed (and the ones they moved
+        aside put back); when the chain cannot tell (the node is gone), they stay: they are right if the batch
+        lands, and ``doc verify`` asks the chain anyway. Running it again is safe either way;
+        :meth:`write_proofs` writes the proofs of an anchored batch again without sending."""
+        batch = self._batch(files, doc_type, trade)
         signer = self.client.require_signer().address
-        issuer = self.client.participants.require_role_any(signer)  # the anchor's own check, before any file
-        tree, proofs = self._batch(files, doc_type, trade, issuer)
-        written: list[tuple[Path, DocumentProof]] = []
+        issuer = self.client.participants.require_role_any(signer)  # the anchor's own check, before any proof
+        done: list[ProofWrite] = []
         try:
-            for path, proof in proofs:
-                if write_proof(path, proof):
-                    written.append((path, proof))
+            for path, proof in self._proofs(files, batch, issuer):
+                done.append(write_proof(path, proof))
         except BaseException:
-            for path, proof in written:
-                remove_proof(path, proof)
+            for one in reversed(done):
+                undo_proof(one)
             raise
+        root = batch[3].root
         try:
-            receipt = self._send("anchor", tree.root, len(files))
+            receipt = self._send("anchor", root, len(files))
         except BaseException:
             try:
-                landed = self.is_anchored(tree.root, issuer)
+                landed = self.is_anchored(root, issuer)
             except Exception:  # the chain cannot tell: the proofs stay (right if the batch lands)
                 landed = True
             if not landed:
-                for path, proof in written:
-                    remove_proof(path, proof)
+                for one in reversed(done):
+                    undo_proof(one)
             raise
-        return "0x" + tree.root.hex(), receipt
+        return "0x" + root.hex(), receipt
 
     def write_proofs(
         self, files: Sequence[Path], doc_type: str | int, trade: str, *, issuer: int | None = None
-    ) -> tuple[str, list[Path]]:
+    ) -> tuple[str, list[ProofWrite]]:
         """Writes again the proofs of a batch already anchored, from the same files, given in the same order with
         the same type and trade (e.g. after its proofs were lost). Sends nothing. ``issuer``: the organisation that
-        anchored it (by default the signer's). Returns the root and the proofs written (those already there and
-        the same are left alone; another proof in the way is refused, as in :meth:`anchor`)."""
+        anchored it (by default the signer's). Returns the root and what was done beside each file (a proof
+        already there and the same is left alone; another one is moved aside, as in :meth:`anchor`)."""
+        batch = self._batch(files, doc_type, trade)
         if issuer is None:
             issuer, _ = self.client.participants.organisation_of(self.client.require_signer().address)
             if issuer == 0:
                 raise InputError("issuer", "this account signs for no organisation: name the batch's issuer")
-        tree, proofs = self._batch(files, doc_type, trade, issuer)
-        root = "0x" + tree.root.hex()
-        if not self.is_anchored(tree.root, issuer):
+        root = "0x" + batch[3].root.hex()
+        if not self.is_anchored(batch[3].root, issuer):
             raise InputError(
                 "files",
                 f"batch {root} of organisation {issuer} is not anchored on this chain: give the files as they were "
                 "anchored (the same files, in the same order, with the same type and trade)",
             )
-        return root, [path for path, proof in proofs if write_proof(path, proof)]
+        return root, [write_proof(path, proof) for path, proof in self._proofs(files, batch, issuer)]
 
     def verify(self, path: Path) -> DocumentCheck:
         """Recomputes the file's hash and checks it, with its proof, against the chain: a changed byte fails.
