@@ -148,6 +148,25 @@ def _check_text(value: object, path: str, depth: int = 0) -> None:
             _check_text(item, f"{path}[{i}]", depth + 1)
 
 
+def _plain(value: Any) -> Any:
+    """Numbers in their shortest form where that is the same value (``200.50`` is ``200.5``, ``1e5`` is
+    ``100000.0``: what ``json.loads`` gave before, so event hashes did not change); a number no float holds
+    exactly (``0.1000000000000000000001``, ``1e400``) stays as written: never rounded into another event."""
+    if isinstance(value, Decimal):
+        if isinstance(value, canonical.JsonNumber) and value.text == "-0":
+            return 0
+        if value.is_finite():
+            as_float = float(value)
+            if math.isfinite(as_float) and Decimal(repr(as_float)) == value:
+                return as_float
+        return value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _quantity(value: object) -> bool:
     """A non-negative finite number (an integer, or a JSON number as written: not a boolean, NaN or infinity)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
@@ -180,14 +199,15 @@ def events_of(document: object) -> list[Any]:
     return events
 
 
-def normalise(raw: object, index: int) -> EpcisEvent:
+def normalise(given: object, index: int) -> EpcisEvent:
     """Validates one event and returns it normalised, with its hash."""
     at = f"eventList[{index}]"
-    if not isinstance(raw, dict):
+    if not isinstance(given, dict):
         raise _fail(at, "an event is a JSON object")
-    kind = raw.get("type")
+    kind = given.get("type")
     if kind not in EVENT_TYPES:
         raise _fail(f"{at}.type", f"must be one of {', '.join(EVENT_TYPES)}", kind)
+    raw: dict[str, Any] = _plain(given)
     event = dict(raw)
     when = _time(raw.get("eventTime"), f"{at}.eventTime")
     offset = raw.get("eventTimeZoneOffset")
@@ -361,9 +381,9 @@ def import_events(
 
 
 def export_document(store: Store, epc: str) -> dict[str, Any]:
-    """An EPCIS 2.0 document of every stored event naming ``epc`` (URN or Digital Link), in time order; numbers
-    as they were imported (:class:`~tradechain.canonical.JsonNumber`: write it with :func:`export_text` or
-    :func:`tradechain.canonical.dumps`)."""
+    """An EPCIS 2.0 document of every stored event naming ``epc`` (URN or Digital Link), in time order, its
+    numbers as normalised on import (a number no float holds exactly is a :class:`~tradechain.canonical.JsonNumber`:
+    write the document with :func:`export_text` or :func:`tradechain.canonical.dumps`)."""
     if ":" not in epc:
         raise InputError("epc", "must be an EPC URN or a GS1 Digital Link URI", epc)
     rows = store.db.execute(
@@ -372,7 +392,7 @@ def export_document(store: Store, epc: str) -> dict[str, Any]:
         (to_digital_link(epc, "epc"),),
     ).fetchall()
     limits = canonical.JsonLimits(max_bytes=2**31)
-    events = [canonical.loads(str(r[0]), f"index event {r[2]}", limits=limits) for r in rows]
+    events = [_plain(canonical.loads(str(r[0]), f"index event {r[2]}", limits=limits)) for r in rows]
     return {
         "@context": [CONTEXT],
         "type": "EPCISDocument",
