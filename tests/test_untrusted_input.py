@@ -591,3 +591,18 @@ def test_control_characters_from_member_files_and_the_chain_never_reach_the_term
     sdk_as("carrier").documents.anchor([bl], "bill-of-lading", "0x" + raw.hex())
     verified = run("doc", "verify", str(bl))
     assert verified.exit_code == 0 and f"for trade 0x{raw.hex()}" in verified.stdout and "\x1b" not in verified.stdout
+
+
+def test_the_cli_reads_acknowledgments_and_terms_with_the_safe_loader(tmp_path: Path) -> None:
+    ack = tmp_path / "ack.json"
+    ack.write_text('{"fingerprint": "0x12", "buyer": "0x1", "buyer": "0x2"}')
+    with pytest.raises(InputError, match=r"^ACK\.json\.buyer: the key is given twice"):
+        common.read_json_file(ack, "ACK.json")
+    for content, rule in (("sig", "not JSON (Expecting value, line 1)"), ("", "not JSON (the file is empty)")):
+        ack.write_text(content)
+        with pytest.raises(InputError) as info:
+            common.read_json_file(ack, "ACK.json")
+        assert (info.value.field, info.value.rule) == ("ACK.json", rule)
+    ack.write_text('{"terms": {"amount": ' + "9" * 5000 + "}}")
+    with pytest.raises(InputError, match=r"^escrow\.terms\.amount: a number of more than 100 digits"):
+        common.read_json_file(ack, "escrow")

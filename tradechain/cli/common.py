@@ -82,6 +82,23 @@ def open_client(
     return client
 
 
+def read_json_file(path: Path, field: str) -> Any:
+    """A JSON file a member or a user gives (an acknowledgment, escrow terms), read by the safe loader
+    (:func:`tradechain.canonical.read_file`): missing, empty, too large, not JSON, a key given twice, NaN, too
+    deep or too long a number is an InputError naming ``field`` (and the path inside the file)."""
+    if not path.is_file():
+        raise InputError(field, "not found", str(path))
+    try:
+        return canonical.read_file(path, field)
+    except canonical.JsonSyntaxError as exc:
+        where = f"{exc.msg}, line {exc.lineno}" if exc.lineno else exc.detail
+        raise InputError(field, f"not JSON ({where})", str(path)) from None
+    except InputError as exc:
+        if exc.field == field and exc.rule == "is empty":
+            raise InputError(field, "not JSON (the file is empty)", str(path)) from None
+        raise
+
+
 def synced_index(client: Client, db: Path | None) -> Store:
     """The index of this chain's deployment, brought up to date (an incremental sync)."""
     from tradechain.indexer import Indexer, Store
