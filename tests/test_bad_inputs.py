@@ -614,6 +614,13 @@ DOC_CASES = [
         files=PDF,
     ),
     case("oversized-batch", too_many_files(), "files", "at most 100,000 per batch", files=PDF),
+    case(
+        "proofs-only-by-no-organisation",
+        f"{ANCHOR} --proofs-only",
+        "account",
+        "this account signs for no organisation",
+        files=PDF,
+    ),
     case("verify-without-proof", "doc verify {tmp}/bl.pdf", "file", "no proof beside it", files=PDF),
     case(
         "verify-proof-not-json",

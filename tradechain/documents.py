@@ -505,7 +505,9 @@ class DocumentClient:
         if issuer is None:
             issuer, _ = self.client.participants.organisation_of(self.client.require_signer().address)
             if issuer == 0:
-                raise InputError("issuer", "this account signs for no organisation: name the batch's issuer")
+                raise InputError(
+                    "account", "this account signs for no organisation: sign as one of the batch's issuer (--account)"
+                )
         root = "0x" + batch[3].root.hex()
         if not self.is_anchored(batch[3].root, issuer):
             raise InputError(
