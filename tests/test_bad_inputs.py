@@ -316,6 +316,20 @@ def epcis(events: list[Any], kind: str = "EPCISDocument") -> str:
 
 
 IMPORT = "trace import {tmp}/events.jsonld"
+QUANTITY = {"epcClass": f"https://id.gs1.org/01/{GTIN}/10/L1", "quantity": 7.5}
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def with_quantity(written: str) -> str:
+    """An EPCIS document whose one quantity is written as ``written`` (NaN, Infinity, 5,000 digits)."""
+    return epcis([{**EPCIS_EVENT, "quantityList": [QUANTITY]}]).replace("7.5", written)
+
+
+def twice(text: str, key: str) -> str:
+    """JSON ``text`` whose object holding ``key`` gives it once more, before the real one."""
+    assert f'"{key}"' in text
+    return text.replace(f'"{key}"', f'"{key}": "x", "{key}"', 1)
+
 
 TRACE_CASES = [
     case("ship-sscc-check-digit", f"trace ship sscc:{BAD_SSCC} --to 2", "sscc", "SSCC check digit is wrong"),
@@ -396,6 +410,64 @@ TRACE_CASES = [
         "eventList[0].eventTime",
         "time-zone offset",
         files={"events.jsonld": epcis([{**EPCIS_EVENT, "eventTime": "2024-03-05T10:00:00"}])},
+    ),
+    case(
+        "import-duplicate-key",
+        IMPORT,
+        "epcisBody.eventList[0].action",
+        "the key is given twice in one object",
+        files={"events.jsonld": lambda: twice(epcis([EPCIS_EVENT]), "action")},
+    ),
+    case(
+        "import-nan-quantity",
+        IMPORT,
+        "epcisBody.eventList[0].quantityList[0].quantity",
+        "NaN is not a JSON number",
+        files={"events.jsonld": lambda: with_quantity("NaN")},
+    ),
+    case(
+        "import-infinite-quantity",
+        IMPORT,
+        "epcisBody.eventList[0].quantityList[0].quantity",
+        "Infinity is not a JSON number",
+        files={"events.jsonld": lambda: with_quantity("Infinity")},
+    ),
+    case(
+        "import-5000-digit-quantity",
+        IMPORT,
+        "epcisBody.eventList[0].quantityList[0].quantity",
+        "a number of more than 100 digits",
+        files={"events.jsonld": lambda: with_quantity("9" * 5000)},
+    ),
+    case("import-deep-nesting", IMPORT, "document", "nested deeper than 64 levels", files={"events.jsonld": DEEP}),
+    case(
+        "import-over-the-size-cap",
+        IMPORT,
+        "file",
+        "larger than 100 bytes (the limit for JSON input)",
+        files={"events.jsonld": epcis([EPCIS_EVENT])},
+        env={"TRADECHAIN_JSON_MAX_BYTES": "100"},
+    ),
+    case(
+        "import-event-time-1969",
+        IMPORT,
+        "eventList[0].eventTime",
+        "is before 1970-01-01T00:00:00Z",
+        files={"events.jsonld": epcis([{**EPCIS_EVENT, "eventTime": "1969-12-31T23:59:59Z"}])},
+    ),
+    case(
+        "import-event-time-far-ahead",
+        IMPORT,
+        "eventList[0].eventTime",
+        "is more than a day in the future",
+        files={"events.jsonld": epcis([{**EPCIS_EVENT, "eventTime": "2999-03-05T10:00:00Z"}])},
+    ),
+    case(
+        "import-escape-sequence-in-bizstep",
+        IMPORT,
+        "eventList[0].bizStep",
+        "no white space or control characters",
+        files={"events.jsonld": epcis([{**EPCIS_EVENT, "bizStep": "shipping\x1b[2J"}])},
     ),
     case(
         "import-batch-oversized",
@@ -516,6 +588,34 @@ DOC_CASES = [
         files={"bl.json": "{not json"},
     ),
     case(
+        "json-duplicate-key",
+        "doc anchor {tmp}/co.json --type certificate-of-origin --trade KE-7",
+        "file.origin",
+        "the key is given twice in one object",
+        files={"co.json": '{"origin": "DE", "goods": "lathe", "origin": "CN"}'},
+    ),
+    case(
+        "json-nan",
+        "doc anchor {tmp}/co.json --type certificate-of-origin --trade KE-7",
+        "file.weight",
+        "NaN is not a JSON number",
+        files={"co.json": '{"origin": "DE", "weight": NaN}'},
+    ),
+    case(
+        "json-5000-digit-integer",
+        "doc anchor {tmp}/co.json --type certificate-of-origin --trade KE-7",
+        "file.weight",
+        "a number of more than 100 digits",
+        files={"co.json": '{"origin": "DE", "weight": ' + "9" * 5000 + "}"},
+    ),
+    case(
+        "json-deep-nesting",
+        "doc anchor {tmp}/co.json --type certificate-of-origin --trade KE-7",
+        "file",
+        "nested deeper than 64 levels",
+        files={"co.json": "[" * 100_000 + "]" * 100_000},
+    ),
+    case(
         "same-file-twice",
         "doc anchor {tmp}/bl.pdf {tmp}/bl.pdf --type bill-of-lading --trade KE-7",
         "files",
@@ -523,6 +623,13 @@ DOC_CASES = [
         files=PDF,
     ),
     case("oversized-batch", too_many_files(), "files", "at most 100,000 per batch", files=PDF),
+    case(
+        "proofs-only-by-no-organisation",
+        f"{ANCHOR} --proofs-only",
+        "account",
+        "this account signs for no organisation",
+        files=PDF,
+    ),
     case("verify-without-proof", "doc verify {tmp}/bl.pdf", "file", "no proof beside it", files=PDF),
     case(
         "verify-proof-not-json",
@@ -530,6 +637,23 @@ DOC_CASES = [
         "file",
         "its proof file is not valid",
         files={**PDF, "bl.pdf.tcproof.json": "{"},
+    ),
+    case(
+        "verify-proof-duplicate-key",
+        "doc verify {tmp}/bl.pdf",
+        "file",
+        "its proof file is not valid (proof.root: the key is given twice",
+        files={
+            **PDF,
+            "bl.pdf.tcproof.json": lambda: twice(json.dumps(proof_of_issuer(5)), "root"),
+        },
+    ),
+    case(
+        "verify-proof-short-hash",
+        "doc verify {tmp}/bl.pdf",
+        "file",
+        "its proof file is not valid (proof.documentHash: a 32-byte hash is 0x",
+        files={**PDF, "bl.pdf.tcproof.json": lambda: json.dumps({**proof_of_issuer(5), "documentHash": "0x12"})},
     ),
     case("revoke-neither-file-nor-batch", "doc revoke --reason x", "file", "give FILE or --batch ROOT"),
     case("revoke-batch-malformed", "doc revoke --batch 0x12 --reason x", "batch", "a 32-byte hash is 0x"),
@@ -751,6 +875,39 @@ INVOICE_CASES = [
         "number",
         "is required",
         files={"inv.json": json.dumps({k: v for k, v in INVOICE.items() if k != "number"})},
+    ),
+    inv(
+        "fingerprint",
+        "json-duplicate-key",
+        "",
+        "invoice.amount",
+        "the key is given twice in one object",
+        files={"inv.json": twice(json.dumps(INVOICE), "amount")},
+    ),
+    inv(
+        "fingerprint",
+        "json-nan-amount",
+        "",
+        "invoice.amount",
+        "NaN is not a JSON number",
+        files={"inv.json": json.dumps({**INVOICE, "amount": 0}).replace('"amount": 0', '"amount": NaN')},
+    ),
+    inv(
+        "fingerprint",
+        "json-5000-digit-amount",
+        "",
+        "invoice.amount",
+        "a number of more than 100 digits",
+        files={"inv.json": json.dumps({**INVOICE, "amount": 0}).replace('"amount": 0', '"amount": ' + "9" * 5000)},
+    ),
+    inv("fingerprint", "json-deep", "", "invoice", "nested deeper than 64 levels", files={"inv.json": DEEP}),
+    case(
+        "csv-field-too-large",
+        "invoice fingerprint {tmp}/inv.csv",
+        "line 2",
+        "not CSV (field larger than field limit",
+        files={"inv.csv": CSV_HEADER + "x" * 200_000 + "\n"},
+        env=KEY_ENV,
     ),
     inv("fingerprint", "not-json", "", "file", "not JSON or CSV", files={"inv.json": "seller;buyer\n"}),
     inv("fingerprint", "empty-file", "", "file", "is empty", files={"inv.json": ""}),

@@ -7,7 +7,6 @@ written, no NaN or infinities), so the same content always gives the same hash a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -48,12 +47,18 @@ def metadata_hash(metadata: dict[str, Any]) -> bytes:
 
 
 def read_metadata(path: Path) -> dict[str, Any]:
+    """A metadata file: a JSON object, read by :func:`tradechain.canonical.read_file` (a key given twice, NaN, a
+    size, depth or number beyond the limits are refused, naming the path as ``metadata.KEY``)."""
     if not path.is_file():
         raise InputError("metadata", "file not found", str(path))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError("metadata", f"not JSON ({exc})", str(path)) from None
+        data = canonical.read_file(path, "metadata")
+    except canonical.JsonSyntaxError as exc:
+        raise InputError("metadata", f"not JSON ({exc.detail})", str(path)) from None
+    except InputError as exc:
+        if exc.field == "metadata" and exc.rule == "is empty":
+            raise InputError("metadata", "not JSON (the file is empty)", str(path)) from None
+        raise
     if not isinstance(data, dict):
         raise InputError("metadata", "must be a JSON object", str(path))
     return data

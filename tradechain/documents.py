@@ -3,7 +3,10 @@ document's proof kept beside it (``<file>.tcproof.json``), verification and revo
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 NAME = "DocumentRegistry"
 PROOF_SUFFIX = ".tcproof.json"
 MAX_BATCH = 100_000
+MAX_PROOF_DEPTH = 64  # a branch of a batch of at most 100,000 documents has 17 hashes
 DOC_TYPES = {
     "bill-of-lading": 1,
     "certificate-of-origin": 2,
@@ -72,18 +76,42 @@ def text_or_hex(value: bytes, *, spaces: bool = False) -> str:
     return "0x" + raw.hex()
 
 
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(field, "must be text")
+    return value
+
+
+def _whole(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(field, "must be a whole number")
+    return value
+
+
+def _hash32(value: Any, field: str) -> str:
+    from tradechain.values import parse_bytes32
+
+    return "0x" + parse_bytes32(_text(value, field), field).hex()
+
+
 def document_hash(path: Path) -> bytes:
-    """keccak-256 of the file's bytes; for ``.json`` files, of their canonical JSON (formatting ignored)."""
+    """keccak-256 of the file's bytes; for ``.json`` files, of their canonical JSON (formatting ignored, numbers
+    as written). A ``.json`` file that gives a key twice, holds NaN or breaks a limit of :mod:`tradechain.canonical`
+    is refused: the same text must not read as two different documents."""
     if not path.is_file():
         raise InputError("file", "not found", str(path))
-    data = path.read_bytes()
+    is_json = path.suffix.lower() == ".json"
+    data = canonical.read_bytes(path, "file") if is_json else path.read_bytes()
     if not data:
         raise InputError("file", "is empty", str(path))
-    if path.suffix.lower() == ".json":
+    if is_json:
         try:
-            return canonical.json_hash(json.loads(data.decode("utf-8")), str(path))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError("file", f"a .json document must be JSON ({exc})", str(path)) from None
+            value = canonical.loads(data, "file", shown=str(path))
+        except canonical.JsonSyntaxError as exc:
+            raise InputError("file", f"a .json document must be JSON ({exc.detail})", str(path)) from None
+        if not isinstance(value, dict):
+            raise InputError("file", "a .json document must be a JSON object", str(path))
+        return canonical.json_hash(value, "file")
     return keccak(data)
 
 
@@ -115,16 +143,27 @@ class DocumentProof:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DocumentProof:
+    def from_json(cls, data: Any) -> DocumentProof:
+        """A proof as :meth:`to_json` writes it, every field checked (an InputError names it as ``proof.KEY``)."""
+        if not isinstance(data, dict):
+            raise InputError("proof", "a proof file is a JSON object")
+        for key in ("root", "documentHash", "docType", "tradeId", "proof", "registry", "chainId", "issuer"):
+            if key not in data:
+                raise InputError(f"proof.{key}", "is required")
+        branch = data["proof"]
+        if not isinstance(branch, list) or len(branch) > MAX_PROOF_DEPTH:
+            raise InputError("proof.proof", f"a list of at most {MAX_PROOF_DEPTH} 32-byte hashes")
+        from tradechain.values import parse_address, parse_uint
+
         return cls(
-            data["root"],
-            data["documentHash"],
-            parse_doc_type(data["docType"]),
-            data["tradeId"],
-            list(data["proof"]),
-            data["registry"],
-            int(data["chainId"]),
-            int(data["issuer"]),
+            _hash32(data["root"], "proof.root"),
+            _hash32(data["documentHash"], "proof.documentHash"),
+            parse_doc_type(_text(data["docType"], "proof.docType"), "proof.docType"),
+            _hash32(data["tradeId"], "proof.tradeId"),
+            [_hash32(p, f"proof.proof[{i}]") for i, p in enumerate(branch)],
+            parse_address(_text(data["registry"], "proof.registry"), "proof.registry"),
+            parse_uint(_whole(data["chainId"], "proof.chainId"), "proof.chainId", minimum=1),
+            parse_uint(_whole(data["issuer"], "proof.issuer"), "proof.issuer", bits=32, minimum=1),
         )
 
     def call_args(self) -> tuple[bytes, int, bytes, bytes, int, list[bytes]]:
@@ -148,9 +187,163 @@ def read_proof(path: Path) -> DocumentProof:
     if not sidecar.is_file():
         raise InputError("file", f"no proof beside it ({sidecar.name}): was it anchored here?", str(path))
     try:
-        return DocumentProof.from_json(json.loads(sidecar.read_text()))
-    except (ValueError, KeyError) as exc:
-        raise InputError("file", f"its proof file is not valid ({exc})", str(sidecar)) from None
+        return DocumentProof.from_json(canonical.read_file(sidecar, "proof"))
+    except InputError as exc:
+        detail = exc.detail if isinstance(exc, canonical.JsonSyntaxError) else f"{exc.field}: {exc.rule}"
+        raise InputError("file", f"its proof file is not valid ({detail})", str(sidecar)) from None
+
+
+def _proof_text(proof: DocumentProof) -> bytes:
+    return (json.dumps(proof.to_json(), indent=2) + "\n").encode()
+
+
+def _same_proof(a: DocumentProof, b: DocumentProof) -> bool:
+    def norm(p: DocumentProof) -> tuple[Any, ...]:
+        return (
+            p.root.lower(),
+            p.document_hash.lower(),
+            p.doc_type,
+            p.trade_id.lower(),
+            [x.lower() for x in p.proof],
+            p.registry.lower(),
+            p.chain_id,
+            p.issuer,
+        )
+
+    return norm(a) == norm(b)
+
+
+@dataclass(frozen=True)
+class ProofWrite:
+    """What :func:`write_proof` did beside ``path``: ``written`` (False: the same proof was there already) and
+    ``kept``, where the different proof that was there was moved (never overwritten, never lost)."""
+
+    path: Path
+    proof: DocumentProof
+    written: bool
+    kept: Path | None = None
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def write_proof(path: Path, proof: DocumentProof) -> ProofWrite:
+    """Writes ``proof`` beside ``path`` (``<file>.tcproof.json``) atomically: in full or not at all, created
+    exclusively (``O_EXCL``, never following a link). Refused (InputError naming the file) where the proof's place
+    is a symbolic link (never written through: a link planted beside the file would redirect the write) or not a
+    regular file. The same proof already there is left as it is; another one (of another batch, trade or issuer)
+    is never overwritten: it is moved aside first, to ``<file>.tcproof-<its root>.json``."""
+    path = Path(path)
+    sidecar = proof_path(path)
+    kept = None
+    occupied, there = _existing(path, sidecar)
+    if occupied:
+        if there is not None and _same_proof(there, proof):
+            return ProofWrite(path, proof, False)
+        kept = _move_aside(path, sidecar, there)
+    data = _proof_text(proof)
+    tmp = sidecar.with_name(f".{sidecar.name}.{os.urandom(6).hex()}.tmp")
+    try:
+        fd = os.open(tmp, _CREATE, 0o644)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, sidecar, follow_symlinks=False)  # atomic, and never replaces what is there
+            except FileExistsError:
+                raise InputError(
+                    "file", f"{sidecar.name} appeared while its proof was written: run again", str(path)
+                ) from None
+            except OSError:  # a file system without hard links: an exclusive create in place
+                _write_exclusive(path, sidecar, data)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    except OSError as exc:
+        if kept is not None:
+            _restore(sidecar, kept)
+        raise InputError("file", f"its proof cannot be written beside it ({exc.strerror})", str(path)) from None
+    except InputError:
+        if kept is not None:
+            _restore(sidecar, kept)
+        raise
+    return ProofWrite(path, proof, True, kept)
+
+
+def _existing(path: Path, sidecar: Path) -> tuple[bool, DocumentProof | None]:
+    """Whether a file is at ``sidecar``, and the proof it holds (None: not a proof)."""
+    try:
+        st = os.lstat(sidecar)
+    except FileNotFoundError:
+        return False, None
+    if stat.S_ISLNK(st.st_mode):
+        raise InputError(
+            "file",
+            f"{sidecar.name} beside it is a symbolic link: a proof is never written through one (remove the link)",
+            str(path),
+        )
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("file", f"{sidecar.name} beside it is not a regular file", str(path))
+    try:
+        return True, read_proof(path)
+    except InputError:
+        return True, None
+
+
+def _move_aside(path: Path, sidecar: Path, there: DocumentProof | None) -> Path:
+    """Moves the file at ``sidecar`` to a name of its own (by its root), never replacing another file."""
+    stem = f"{path.name}.tcproof-{there.root[2:14] if there is not None else 'old'}"
+    for n in range(100):
+        target = sidecar.with_name(f"{stem}{'' if n == 0 else f'-{n + 1}'}.json")
+        try:
+            os.link(sidecar, target, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise InputError(
+                "file", f"{sidecar.name} beside it cannot be moved aside ({exc.strerror})", str(path)
+            ) from None
+        os.unlink(sidecar)
+        return target
+    raise InputError("file", f"{sidecar.name} beside it cannot be moved aside (too many old proofs)", str(path))
+
+
+def _restore(sidecar: Path, kept: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.link(kept, sidecar, follow_symlinks=False)
+        os.unlink(kept)
+
+
+def _write_exclusive(path: Path, sidecar: Path, data: bytes) -> None:
+    try:
+        fd = os.open(sidecar, _CREATE, 0o644)
+    except FileExistsError:
+        raise InputError("file", f"{sidecar.name} appeared while its proof was written: run again", str(path)) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        os.unlink(sidecar)
+        raise
+
+
+def undo_proof(done: ProofWrite) -> None:
+    """Undoes :func:`write_proof`: removes the proof it wrote (if it is still that one) and puts back the proof
+    it moved aside."""
+    sidecar = proof_path(done.path)
+    if done.written:
+        try:
+            st = os.lstat(sidecar)
+            if stat.S_ISREG(st.st_mode) and _same_proof(read_proof(done.path), done.proof):
+                os.unlink(sidecar)
+        except (OSError, InputError):
+            return
+    if done.kept is not None:
+        _restore(sidecar, done.kept)
 
 
 def _iso(t: int) -> str | None:
@@ -224,9 +417,10 @@ class DocumentClient:
         with decoding_for(NAME):
             return self.client.call(self.contract, fn, *args)
 
-    def anchor(self, files: Sequence[Path], doc_type: str | int, trade: str) -> tuple[str, Receipt]:
-        """Anchors ``files`` as one batch and writes each one's proof beside it. ``trade``: the trade id the
-        documents are issued for; for an escrow's documents, the escrow id (0x and 64 hex digits)."""
+    def _batch(
+        self, files: Sequence[Path], doc_type: str | int, trade: str
+    ) -> tuple[int, bytes, list[bytes], MerkleTree]:
+        """(type, trade id, each file's hash, the tree) of the batch of ``files``, in this order."""
         if not files:
             raise InputError("files", "at least one file")
         if len(files) > MAX_BATCH:
@@ -236,23 +430,92 @@ class DocumentClient:
         leaves = [leaf(h, kind, trade_bytes) for h in hashes]
         if len(set(leaves)) != len(leaves):
             raise InputError("files", "the same document appears twice in the batch")
-        tree = MerkleTree.build(leaves)
-        issuer, _ = self.client.participants.organisation_of(self.client.require_signer().address)
-        receipt = self._send("anchor", tree.root, len(files))
+        return kind, trade_bytes, hashes, MerkleTree.build(leaves)
+
+    def _proofs(
+        self, files: Sequence[Path], batch: tuple[int, bytes, list[bytes], MerkleTree], issuer: int
+    ) -> list[tuple[Path, DocumentProof]]:
+        kind, trade_bytes, hashes, tree = batch
         root = "0x" + tree.root.hex()
-        for i, (path, doc_hash) in enumerate(zip(files, hashes, strict=True)):
-            proof = DocumentProof(
-                root,
-                "0x" + doc_hash.hex(),
-                kind,
-                "0x" + trade_bytes.hex(),
-                ["0x" + p.hex() for p in tree.proof(i)],
-                self.address,
-                self.client.chain_id,
-                issuer,
+        return [
+            (
+                Path(path),
+                DocumentProof(
+                    root,
+                    "0x" + doc_hash.hex(),
+                    kind,
+                    "0x" + trade_bytes.hex(),
+                    ["0x" + p.hex() for p in tree.proof(i)],
+                    self.address,
+                    self.client.chain_id,
+                    issuer,
+                ),
             )
-            proof_path(Path(path)).write_text(json.dumps(proof.to_json(), indent=2) + "\n")
-        return root, receipt
+            for i, (path, doc_hash) in enumerate(zip(files, hashes, strict=True))
+        ]
+
+    def is_anchored(self, root: str | bytes, issuer: int) -> bool:
+        """Whether batch ``root`` of ``issuer`` is anchored on this chain (revoked or not)."""
+        raw = root if isinstance(root, bytes) else bytes.fromhex(root[2:])
+        return int(self._call("getBatch", raw, issuer)[2]) != 0
+
+    def anchor(self, files: Sequence[Path], doc_type: str | int, trade: str) -> tuple[str, Receipt]:
+        """Anchors ``files`` as one batch, each one's proof beside it. ``trade``: the trade id the documents are
+        issued for; for an escrow's documents, the escrow id (0x and 64 hex digits).
+
+        Every proof is written before anything is sent (see :func:`write_proof`: atomically, never through a
+        symbolic link, never over another proof), so a proof that cannot be written sends nothing. If the sending
+        fails and the chain shows the batch not anchored, this call's proofs are removed (and the ones they moved
+        aside put back); when the chain cannot tell (the node is gone), they stay: they are right if the batch
+        lands, and ``doc verify`` asks the chain anyway. Running it again is safe either way;
+        :meth:`write_proofs` writes the proofs of an anchored batch again without sending."""
+        batch = self._batch(files, doc_type, trade)
+        signer = self.client.require_signer().address
+        issuer = self.client.participants.require_role_any(signer)  # the anchor's own check, before any proof
+        done: list[ProofWrite] = []
+        try:
+            for path, proof in self._proofs(files, batch, issuer):
+                done.append(write_proof(path, proof))
+        except BaseException:
+            for one in reversed(done):
+                undo_proof(one)
+            raise
+        root = batch[3].root
+        try:
+            receipt = self._send("anchor", root, len(files))
+        except BaseException:
+            try:
+                landed = self.is_anchored(root, issuer)
+            except Exception:  # the chain cannot tell: the proofs stay (right if the batch lands)
+                landed = True
+            if not landed:
+                for one in reversed(done):
+                    undo_proof(one)
+            raise
+        return "0x" + root.hex(), receipt
+
+    def write_proofs(
+        self, files: Sequence[Path], doc_type: str | int, trade: str, *, issuer: int | None = None
+    ) -> tuple[str, list[ProofWrite]]:
+        """Writes again the proofs of a batch already anchored, from the same files, given in the same order with
+        the same type and trade (e.g. after its proofs were lost). Sends nothing. ``issuer``: the organisation that
+        anchored it (by default the signer's). Returns the root and what was done beside each file (a proof
+        already there and the same is left alone; another one is moved aside, as in :meth:`anchor`)."""
+        batch = self._batch(files, doc_type, trade)
+        if issuer is None:
+            issuer, _ = self.client.participants.organisation_of(self.client.require_signer().address)
+            if issuer == 0:
+                raise InputError(
+                    "account", "this account signs for no organisation: sign as one of the batch's issuer (--account)"
+                )
+        root = "0x" + batch[3].root.hex()
+        if not self.is_anchored(batch[3].root, issuer):
+            raise InputError(
+                "files",
+                f"batch {root} of organisation {issuer} is not anchored on this chain: give the files as they were "
+                "anchored (the same files, in the same order, with the same type and trade)",
+            )
+        return root, [write_proof(path, proof) for path, proof in self._proofs(files, batch, issuer)]
 
     def verify(self, path: Path) -> DocumentCheck:
         """Recomputes the file's hash and checks it, with its proof, against the chain: a changed byte fails.

@@ -227,11 +227,20 @@ class EscrowClient:
     def proofs_for(
         self, files: Sequence[Path], terms: Terms | None = None
     ) -> list[tuple[bytes, int, bytes, int, list[bytes]]]:
-        """The proofs of ``files`` as the escrow takes them. With ``terms``: each must be issued for that escrow
-        (its trade id the escrow id, on this chain's document registry), else an InputError names the file."""
+        """The proofs of ``files`` as the escrow takes them. Each file is hashed again and must be the document its
+        proof names (a proof copied beside another file proves nothing of it). With ``terms``: each must be issued
+        for that escrow (its trade id the escrow id, on this chain's document registry). Else an InputError names
+        the file, before anything is sent."""
         out = []
         for path in files:
             proof = documents.read_proof(Path(path))
+            actual = "0x" + documents.document_hash(Path(path)).hex()
+            if actual != proof.document_hash.lower():
+                raise InputError(
+                    "documents",
+                    f"{Path(path).name} is not the document its proof was issued for (its hash {actual} is not "
+                    f"the proof's documentHash {proof.document_hash}): its content changed, or the proof is another's",
+                )
             if terms is not None:
                 self._check_bound(Path(path), proof, terms)
             doc_hash, kind, _trade, root, issuer, branch = proof.call_args()

@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
+from tradechain import canonical
 from tradechain.errors import InputError
 from tradechain.identity import parse_lei
 
@@ -141,7 +141,9 @@ def _amount(value: Any, currency: str, separator: str) -> int:
     if number <= 0:
         raise InputError("amount", "must be positive", value)
     decimals = MINOR_UNITS[currency]
-    units = number.scaleb(decimals)
+    with localcontext() as exact:  # enough digits that nothing is rounded (28 by default)
+        exact.prec = len(text) + decimals + 2
+        units = number.scaleb(decimals)
     if units != units.to_integral_value():
         raise InputError("amount", f"{currency} has {decimals} decimals", value)
     if units >= 2**96:
@@ -231,15 +233,32 @@ def load_key(key_file: Path | None = None) -> bytes:
 
 def read_invoices(path: Path) -> list[dict[str, Any]]:
     """A JSON invoice, a JSON array of them, or a CSV (columns seller_scheme, seller_id, buyer_scheme, buyer_id,
-    number, issue_date, currency, amount, and optionally date_format, decimal_separator)."""
-    if not path.is_file():
-        raise InputError("file", "not found", str(path))
-    text = path.read_text(encoding="utf-8", errors="replace")
+    number, issue_date, currency, amount, and optionally date_format, decimal_separator). JSON is read by
+    :func:`tradechain.canonical.loads` (a key given twice, NaN, a size, depth or number beyond the limits are
+    refused, naming the path as ``invoice.KEY``; numbers as written)."""
+    data = canonical.read_bytes(path, "file")
+    text = data.decode("utf-8", errors="replace")
     if not text.strip():
         raise InputError("file", "is empty", str(path))
     if path.suffix.lower() == ".csv":
-        rows = []
-        for line, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+        return _csv_rows(text, path)
+    try:
+        value = canonical.loads(data, "invoice", shown=str(path))
+    except canonical.JsonSyntaxError as exc:
+        where = f", line {exc.lineno}" if exc.lineno else ""
+        raise InputError("file", f"not JSON or CSV ({exc.msg}{where})", str(path)) from None
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise InputError("file", "holds no invoice", str(path))
+    return items
+
+
+def _csv_rows(text: str, path: Path) -> list[dict[str, Any]]:
+    rows = []
+    reader = csv.DictReader(text.splitlines())
+    line = 1
+    try:
+        for line, row in enumerate(reader, start=2):
             try:
                 rows.append(
                     {
@@ -251,17 +270,11 @@ def read_invoices(path: Path) -> list[dict[str, Any]]:
                 )
             except KeyError as exc:
                 raise InputError(f"line {line}", f"missing column {exc}") from None
-        if not rows:
-            raise InputError("file", "holds no invoice", str(path))
-        return rows
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError("file", f"not JSON or CSV ({exc.msg}, line {exc.lineno})", str(path)) from None
-    items = data if isinstance(data, list) else [data]
-    if not items:
+    except csv.Error as exc:
+        raise InputError(f"line {line + 1}", f"not CSV ({exc})") from None
+    if not rows:
         raise InputError("file", "holds no invoice", str(path))
-    return items
+    return rows
 
 
 def invoice_date(value: str) -> date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation, localcontext
 
 from eth_utils import is_checksum_address, keccak, to_checksum_address
 from eth_utils.address import is_hex_address
@@ -40,6 +41,40 @@ def parse_uint(value: str | int, field: str, *, bits: int = 256, minimum: int = 
     if number >= 1 << bits:
         raise InputError(field, f"must be below 2^{bits}", value)
     return number
+
+
+def parse_amount(
+    value: str,
+    decimals: int,
+    field: str = "amount",
+    *,
+    below: int = 2**96,
+    too_large: str = "too large (below 2^96 units)",
+) -> int:
+    """A positive decimal amount (``1250.00``, ``1,250.00``, ``1_250``, ``1.25e3``) in whole smallest units of a
+    token with ``decimals`` decimals, exactly: never rounded, never a ``decimal`` exception (``1e999999999`` and
+    ``Infinity`` are too large, ``NaN`` is not a number, ``1e-999999999`` has too many decimals)."""
+    text = str(value).strip().replace(",", "").replace("_", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise InputError(field, "must be a number, e.g. 1250.00", value) from None
+    if number.is_nan():
+        raise InputError(field, "must be a number, e.g. 1250.00", value)
+    if number <= 0:
+        raise InputError(field, "must be positive", value)
+    if number.is_infinite() or number.adjusted() + decimals > len(str(below)):
+        raise InputError(field, too_large, value)
+    if number.adjusted() < -decimals:
+        raise InputError(field, f"at most {decimals} decimals", value)
+    with localcontext() as exact:  # digits enough that nothing is rounded, whatever the text's length
+        exact.prec = len(number.as_tuple().digits) + decimals + 2
+        units = number.scaleb(decimals)
+    if units != units.to_integral_value():
+        raise InputError(field, f"at most {decimals} decimals", value)
+    if units >= below:
+        raise InputError(field, too_large, value)
+    return int(units)
 
 
 def reason_code(text: str, field: str = "reason") -> bytes:

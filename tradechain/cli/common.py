@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from rich.console import Console
 
-from tradechain import project
+from tradechain import canonical, project
 from tradechain.client import Client, connect
 from tradechain.errors import InputError, TradechainError
 from tradechain.tx import Receipt
@@ -82,6 +82,23 @@ def open_client(
     return client
 
 
+def read_json_file(path: Path, field: str) -> Any:
+    """A JSON file a member or a user gives (an acknowledgment, escrow terms), read by the safe loader
+    (:func:`tradechain.canonical.read_file`): missing, empty, too large, not JSON, a key given twice, NaN, too
+    deep or too long a number is an InputError naming ``field`` (and the path inside the file)."""
+    if not path.is_file():
+        raise InputError(field, "not found", str(path))
+    try:
+        return canonical.read_file(path, field)
+    except canonical.JsonSyntaxError as exc:
+        where = f"{exc.msg}, line {exc.lineno}" if exc.lineno else exc.detail
+        raise InputError(field, f"not JSON ({where})", str(path)) from None
+    except InputError as exc:
+        if exc.field == field and exc.rule == "is empty":
+            raise InputError(field, "not JSON (the file is empty)", str(path)) from None
+        raise
+
+
 def synced_index(client: Client, db: Path | None) -> Store:
     """The index of this chain's deployment, brought up to date (an incremental sync)."""
     from tradechain.indexer import Indexer, Store
@@ -93,14 +110,50 @@ def synced_index(client: Client, db: Path | None) -> Store:
     return store
 
 
+# What a terminal would act on rather than show: C0 controls (escape sequences start with ESC), DEL, C1 controls
+# (U+009B is a CSI on its own), and the bidirectional overrides and isolates, which reorder the text shown.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+MAX_MESSAGE = 1_000  # characters of an error line: a value from a file can be megabytes long
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return {9: "\\t", 10: "\\n", 13: "\\r"}.get(code) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def shown(value: object) -> str:
+    """``value`` as text safe to print: every control character escaped (``\\x1b``, ``\\n``, ``\\u202e``).
+    For strings from the chain or from a member's file (a trade id, a lot number, an EPCIS field) put into output."""
+    return _UNSAFE.sub(_escape, str(value))
+
+
+def safe_text(text: str) -> str:
+    """Output text with control characters escaped but its own line breaks kept (see :func:`shown`)."""
+    return _UNSAFE_BUT_NEWLINE.sub(_escape, text)
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """``click.echo`` of output text, control characters escaped (:func:`safe_text`)."""
+    click.echo(safe_text(text), err=err)
+
+
+def json_text(data: Any) -> str:
+    """``data`` as indented JSON for stdout: ASCII only (every control and non-ASCII character escaped), numbers
+    as written (:class:`~tradechain.canonical.JsonNumber`), other objects as their text."""
+    return canonical.dumps(data, "output", sort_keys=False, indent=2, ensure_ascii=True, default=str)
+
+
 def emit(as_json: bool, data: Any, text: str | Callable[[], None]) -> None:
-    """Prints ``data`` as JSON, or ``text`` (a string, or a function that prints)."""
+    """Prints ``data`` as JSON, or ``text`` (a string, or a function that prints: it should use :func:`echo`).
+    Control characters in text output are escaped: a string from the chain or a member's file cannot move the
+    cursor, rewrite a line or change the terminal."""
     if as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
+        click.echo(json_text(data))
     elif callable(text):
         text()
     else:
-        click.echo(text)
+        echo(text)
 
 
 def tx_json(receipt: Receipt) -> dict[str, Any]:
@@ -132,7 +185,11 @@ def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Cal
 
 
 def fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
+    """One line on stderr, control characters escaped and at most :data:`MAX_MESSAGE` characters, and exit."""
+    line = shown(message.replace("\r\n", " ").replace("\n", " "))
+    if len(line) > MAX_MESSAGE:
+        line = line[: MAX_MESSAGE - 1] + "…"
+    click.echo(f"error: {line}", err=True)
     sys.exit(code)
 
 
@@ -147,7 +204,7 @@ def handle_errors(f: F) -> F:
         except TradechainError as exc:
             if os.environ.get("TRADECHAIN_DEBUG"):
                 raise
-            fail(exc.user_message.replace("\n", " "), exc.exit_code)
+            fail(exc.user_message, exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:

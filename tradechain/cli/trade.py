@@ -39,6 +39,12 @@ def doc_group() -> None:
     help="Issue them for this escrow (its id, or the JSON file of `escrow open --json`): their trade id is the "
     "escrow id, as the escrow requires.",
 )
+@click.option(
+    "--proofs-only",
+    is_flag=True,
+    help="Send nothing: write again the proofs of a batch the signer's organisation anchored (the same FILES, in "
+    "the same order, with the same --type and --trade or --escrow).",
+)
 @chain_options(signer=True)
 @json_option
 @handle_errors
@@ -47,6 +53,7 @@ def anchor(
     doc_type: str,
     trade: str | None,
     escrow: str | None,
+    proofs_only: bool,
     network_name: str | None,
     rpc_url: str | None,
     account: str | None,
@@ -54,7 +61,9 @@ def anchor(
     as_json: bool,
 ) -> None:
     """Anchor FILES as one batch (one transaction whatever their number); each file's proof is written beside it
-    as FILE.tcproof.json. Documents an escrow pays on are anchored with --escrow (the escrow id)."""
+    as FILE.tcproof.json, before anything is sent (never through a symbolic link, never over another proof).
+    Documents an escrow pays on are anchored with --escrow (the escrow id). --proofs-only writes the proofs of an
+    anchored batch again."""
     documents.parse_doc_type(doc_type)
     if (trade is None) == (escrow is None):
         raise InputError("trade", "give --trade TRADE, or --escrow ESCROW for an escrow's documents")
@@ -65,8 +74,17 @@ def anchor(
     if escrow_ref is not None:
         client.escrow.terms_of(escrow_ref)  # an escrow of this chain: a mistyped id anchors nothing
     bound_to = escrow_ref or str(trade)
-    root, receipt = client.documents.anchor(list(files), doc_type, bound_to)
     what = f"escrow {escrow_ref}" if escrow_ref else f"trade {trade}"
+    if proofs_only:
+        root, done = client.documents.write_proofs(list(files), doc_type, bound_to)
+        written = sum(d.written for d in done)
+        emit(
+            as_json,
+            {"root": root, "documents": len(files), "tradeId": bound_to, "escrow": escrow_ref, "written": written},
+            f"batch {root} for {what} is anchored: {written} proof(s) written, {len(files) - written} already there",
+        )
+        return
+    root, receipt = client.documents.anchor(list(files), doc_type, bound_to)
     emit(
         as_json,
         {"root": root, "documents": len(files), "tradeId": bound_to, "escrow": escrow_ref, **tx_json(receipt)},
