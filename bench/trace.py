@@ -125,7 +125,7 @@ def _synthetic_events(n: int, items_per_event: int = 1, seed: int = 7) -> list[d
                 "bizStep": steps[i % 5],
                 "disposition": "in_progress",
                 "epcList": [f"https://id.gs1.org/01/09506000134352/21/{s}" for s in serials],
-                "eventTime": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:{i % 60:02d}:00.{i % 1000:03d}Z",
+                "eventTime": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T10:{i % 60:02d}:00.{i % 1000:03d}Z",
                 "eventTimeZoneOffset": "+00:00",
                 "readPoint": {"id": "https://id.gs1.org/414/4000001000005"},
                 "example:seq": i,
@@ -253,7 +253,7 @@ def fill_and_query(*, item_events: int = 1_000_000, lots: int = 1_000, samples: 
                 chunk.append(
                     (
                         h,
-                        f"2026-01-01T00:00:{written % 60:02d}Z",
+                        f"2025-01-01T00:00:{written % 60:02d}Z",
                         {"type": "ObjectEvent", "epcList": epcs, "bizStep": "observing"},
                         [(e, "what") for e in epcs],
                     )

@@ -110,14 +110,17 @@ def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     if not reader.fieldnames or "serial" not in reader.fieldnames:
         raise InputError("file", "a CSV with a 'serial' column (other columns become metadata fields)", str(path))
     rows = []
-    for line, row in enumerate(reader, start=2):
-        if None in row:
-            raise InputError(f"line {line}", "has more fields than the header")
-        serial = (row.pop("serial") or "").strip()
-        certs.parse_serial(serial, f"line {line}: serial")
-        rows.append((serial, {k: v for k, v in row.items() if v not in (None, "")}))
-        if len(rows) > MAX_CSV_ROWS:
-            raise InputError("file", f"at most {MAX_CSV_ROWS:,} rows per run", str(path))
+    try:
+        for line, row in enumerate(reader, start=2):
+            if None in row:
+                raise InputError(f"line {line}", "has more fields than the header")
+            serial = (row.pop("serial") or "").strip()
+            certs.parse_serial(serial, f"line {line}: serial")
+            rows.append((serial, {k: v for k, v in row.items() if v not in (None, "")}))
+            if len(rows) > MAX_CSV_ROWS:
+                raise InputError("file", f"at most {MAX_CSV_ROWS:,} rows per run", str(path))
+    except csv.Error as exc:  # a field over the csv module's limit, a NUL byte
+        raise InputError(f"line {reader.line_num}", f"not CSV ({exc})", str(path)) from None
     if not rows:
         raise InputError("file", "holds no row", str(path))
     return rows

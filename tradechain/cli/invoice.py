@@ -16,6 +16,7 @@ from tradechain.cli.common import (
     json_option,
     open_client,
     progress_bar,
+    read_json_file,
     tx_json,
     tx_text,
 )
@@ -329,10 +330,7 @@ def acknowledge(
 
     if not ack_file.is_file():
         raise InputError("ACK.json", "not found", str(ack_file))
-    try:
-        data = json.loads(ack_file.read_text(encoding="utf-8", errors="replace"))
-    except json.JSONDecodeError as exc:
-        raise InputError("ACK.json", f"not JSON ({exc.msg}, line {exc.lineno})", str(ack_file)) from None
+    data = read_json_file(ack_file, "ACK.json")
     ack = Acknowledgment.from_json(data)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     receipt = client.invoices.acknowledge(ack)

@@ -3,7 +3,6 @@ food and medicine."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import click
 
-from tradechain import epcis, gs1
+from tradechain import canonical, epcis, gs1
 from tradechain.cli.common import (
     chain_options,
     emit,
@@ -478,7 +477,7 @@ def export(
 ) -> None:
     store = synced_index(open_client(network_name, rpc_url), db)
     document = epcis.export_document(store, epc)
-    text = json.dumps(document, indent=2, ensure_ascii=False)
+    text = canonical.dumps(document, sort_keys=False, indent=2)  # numbers exactly as imported
     if out is None:
         click.echo(text)
         return

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +15,20 @@ from eth_utils import to_checksum_address
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from tradechain import documents
-from tradechain.cli.common import chain_options, emit, handle_errors, json_option, open_client, tx_json, tx_text
+from tradechain.cli.common import (
+    chain_options,
+    emit,
+    handle_errors,
+    json_option,
+    open_client,
+    read_json_file,
+    tx_json,
+    tx_text,
+)
 from tradechain.client import Client
 from tradechain.errors import InputError
 from tradechain.escrow import EscrowClient, Milestone, Terms, is_escrow_id
-from tradechain.values import parse_address, parse_uint
+from tradechain.values import parse_address, parse_amount, parse_uint
 
 
 @click.group("doc")
@@ -102,10 +109,7 @@ def _escrow_ref(value: str) -> str:
         raise InputError(
             "escrow", "an escrow id (0x and 64 hex digits) or the JSON file of `escrow open --json`", value
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except json.JSONDecodeError as exc:
-        raise InputError("escrow", f"not JSON ({exc.msg}, line {exc.lineno})", value) from None
+    data = read_json_file(path, "escrow")
     if isinstance(data, dict) and "terms" in data:
         escrow_id = EscrowClient.escrow_id(Terms.from_json(data["terms"]))
         if "escrow" in data and str(data["escrow"]).lower() != escrow_id:
@@ -217,20 +221,7 @@ def escrow_group() -> None:
 
 
 def _amount(text: str, decimals: int) -> int:
-    try:
-        value = Decimal(text.replace(",", "").replace("_", ""))
-    except InvalidOperation:
-        raise InputError("amount", "must be a number, e.g. 1250000.00", text) from None
-    if value.is_nan():
-        raise InputError("amount", "must be a number, e.g. 1250000.00", text)
-    if value <= 0:
-        raise InputError("amount", "must be positive", text)
-    units = value * (10**decimals)
-    if units != units.to_integral_value():
-        raise InputError("amount", f"at most {decimals} decimals for this token", text)
-    if units >= 2**96:
-        raise InputError("amount", "too large (the escrow holds below 2^96 units)", text)
-    return int(units)
+    return parse_amount(text, decimals, too_large="too large (the escrow holds below 2^96 units)")
 
 
 MAX_DEADLINE_DAYS = 100 * 366
