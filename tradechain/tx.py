@@ -488,7 +488,7 @@ class Transactor:
         last: BaseException | None = None
         for attempt in range(6 if retry else 1):
             if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+                time.sleep(min(self.backoff * 2 ** (attempt - 1), 1.0))
             try:
                 out = provider.make_batch_request(requests)
             except Exception as exc:  # a lost reply, a garbled one
