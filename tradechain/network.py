@@ -192,7 +192,8 @@ def connect(network: Network, *, attempts: int = 4, backoff: float = 0.25, timeo
 
 
 def rpc_with_retry(w3: Web3, method: str, params: list[Any], *, attempts: int = 4, backoff: float = 0.25) -> Any:
-    """One raw JSON-RPC call, retried on connection failures; a JSON-RPC error is raised at once."""
+    """One raw JSON-RPC call, retried on connection failures (pauses from ``backoff`` doubling, at most 1 s); a
+    JSON-RPC error is raised at once. (web3's own retry does not catch requests' connection errors.)"""
     raw_url = str(getattr(w3.provider, "endpoint_uri", "?"))
     url = redact_url(raw_url)
     delay = backoff
@@ -204,7 +205,7 @@ def rpc_with_retry(w3: Web3, method: str, params: list[Any], *, attempts: int = 
             last = exc
             if attempt + 1 < attempts:
                 time.sleep(delay)
-                delay *= 2
+                delay = min(delay * 2, 1.0)
             continue
         if "error" in response:
             raise NodeUnreachable(scrub(f"{url} answered {method} with an error: {response['error']}", raw_url))

@@ -463,7 +463,7 @@ class Transactor:
         return str(getattr(self.w3.provider, "endpoint_uri", "?"))
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
-        return rpc_with_retry(self.w3, method, params, backoff=self.backoff)
+        return rpc_with_retry(self.w3, method, params, attempts=6, backoff=self.backoff)
 
     def _rpc_raw(self, method: str, params: list[Any]) -> dict[str, Any]:
         """Like _rpc, but returns the response with its error instead of raising on a JSON-RPC error (for reads:
@@ -482,11 +482,11 @@ class Transactor:
             f"lost the JSON-RPC node at {redact_url(self._url)} ({type(last).__name__}) calling {method}"
         ) from last
 
-    def _batch(self, requests: list[tuple[str, list[Any]]], *, retry: bool = True) -> list[dict[str, Any]]:
-        """One JSON-RPC batch; reads are retried on lost replies (``retry``)."""
+    def _batch(self, requests: list[tuple[str, list[Any]]], *, attempts: int = 6) -> list[dict[str, Any]]:
+        """One JSON-RPC batch, tried up to ``attempts`` times on lost replies (1 for sends)."""
         provider: Any = self.w3.provider
         last: BaseException | None = None
-        for attempt in range(6 if retry else 1):
+        for attempt in range(attempts):
             if attempt:
                 time.sleep(min(self.backoff * 2 ** (attempt - 1), 1.0))
             try:
@@ -691,7 +691,7 @@ class Transactor:
             except Exception as exc:  # a lost reply: ask for the hash before anything else
                 last = exc
                 maybe_sent = maybe_sent or _may_have_reached(exc)
-                known = self._lookup(tx.tx_hash)
+                known = self._lookup(tx.tx_hash, attempts=1)  # the loop retries: one quick look each time
                 if known is not None and known[0] == MINED:
                     return known[1]
                 if known is not None and known[0] == PENDING:
@@ -706,7 +706,14 @@ class Transactor:
             if "timeout" in str(err.get("message", "")).lower() or err.get("code") == 4:
                 return None  # the node's own wait for the receipt ran out: pending, poll for it
             return self._after_error(tx, err, contract, maybe_sent)
-        raise _Lost(UNKNOWN if maybe_sent else NOT_SENT, last)
+        if not maybe_sent:
+            raise _Lost(NOT_SENT, last)  # every attempt was refused a connection: it never reached the node
+        known = self._lookup(tx.tx_hash)  # a last, patient look
+        if known is not None and known[0] == MINED:
+            return known[1]
+        if known is not None and known[0] == PENDING:
+            return None
+        raise _Lost(UNKNOWN, last)
 
     def _after_error(self, tx: _Signed, err: dict[str, Any], contract: str, maybe_sent: bool) -> dict[str, Any] | None:
         """The node answered a send with an error: refused, or ours after all (mined or pending), or its nonce
@@ -720,12 +727,10 @@ class Transactor:
         delay = self.backoff / 4
         while True:
             try:
-                latest = int(self._rpc("eth_getTransactionCount", [self.address, "latest"]), 16)
+                latest = self._count()
+                known = self._known(tx.tx_hash)  # after the count: a mined copy of ours shows here
             except NodeUnreachable as exc:
                 raise _Lost(UNKNOWN, exc) from None
-            known = self._lookup(tx.tx_hash)  # after the count: a mined copy of ours shows here
-            if known is None:
-                raise _Lost(UNKNOWN)
             if known[0] == MINED:
                 return known[1]
             if known[0] == PENDING:
@@ -744,11 +749,11 @@ class Transactor:
     def _send_error(self, err: dict[str, Any]) -> TransactionFailed:
         return TransactionFailed(f"node refused the transaction: {scrub(str(err.get('message', err)), self._url)}")
 
-    def _lookup(self, tx_hash: str) -> tuple[str, dict[str, Any] | None] | None:
+    def _lookup(self, tx_hash: str, attempts: int = 6) -> tuple[str, dict[str, Any] | None] | None:
         """(mined, receipt), (pending, None) or (unknown, None) for a hash; None if the node cannot be reached."""
         try:
             receipt, pending = self._batch(
-                [("eth_getTransactionReceipt", [tx_hash]), ("eth_getTransactionByHash", [tx_hash])]
+                [("eth_getTransactionReceipt", [tx_hash]), ("eth_getTransactionByHash", [tx_hash])], attempts=attempts
             )
         except NodeUnreachable:
             return None
@@ -757,6 +762,33 @@ class Transactor:
         if pending.get("result"):
             return PENDING, None
         return UNKNOWN, None
+
+    def _patiently(self, read: Any, rounds: int = 3) -> Any:
+        """``read()``, tried for ``rounds`` rounds of retries (each ends in a NodeUnreachable) before giving up:
+        for the reads whose loss would leave a transaction unresolved."""
+        for round_ in range(rounds):
+            try:
+                return read()
+            except NodeUnreachable:
+                if round_ == rounds - 1:
+                    raise
+                time.sleep(self.backoff)
+        raise AssertionError("unreachable")
+
+    def _count(self, block: str = "latest") -> int:
+        return int(self._patiently(lambda: self._rpc("eth_getTransactionCount", [self.address, block])), 16)
+
+    def _known(self, tx_hash: str) -> tuple[str, dict[str, Any] | None]:
+        """Like _lookup, patiently; raises NodeUnreachable."""
+
+        def read() -> tuple[str, dict[str, Any] | None]:
+            known = self._lookup(tx_hash)
+            if known is None:
+                raise NodeUnreachable(f"lost the JSON-RPC node at {redact_url(self._url)} looking up {tx_hash}")
+            return known
+
+        result: tuple[str, dict[str, Any] | None] = self._patiently(read)
+        return result
 
     def _await(self, txs: Sequence[_Signed]) -> tuple[dict[str, dict[str, Any]], set[str]]:
         """Polls for the receipts of ``txs`` in short requests until all are mined. Every few seconds it checks
@@ -768,12 +800,18 @@ class Transactor:
         start = time.monotonic()
         deadline, checked = start + self.receipt_timeout, start
         delay = 0.002
+        failures = 0
         while True:
             missing = [t for t in txs if t.tx_hash not in found and t.tx_hash not in taken]
             try:
                 responses = self._batch([("eth_getTransactionReceipt", [t.tx_hash]) for t in missing])
             except NodeUnreachable as exc:
-                raise _Lost(PENDING, exc, found) from None
+                failures += 1
+                if failures >= 3:
+                    raise _Lost(PENDING, exc, found) from None
+                time.sleep(self.backoff)
+                continue
+            failures = 0
             for t, resp in zip(missing, responses, strict=True):
                 if resp.get("result"):
                     found[t.tx_hash] = dict(resp["result"])
@@ -956,7 +994,7 @@ class Transactor:
             order = sorted(todo, key=lambda i: todo[i].nonce)
             try:
                 responses = self._batch(
-                    [("eth_sendRawTransaction", ["0x" + todo[i].raw.hex()]) for i in order], retry=False
+                    [("eth_sendRawTransaction", ["0x" + todo[i].raw.hex()]) for i in order], attempts=1
                 )
             except NodeUnreachable as exc:
                 last, maybe_sent = exc.__cause__ or exc, True
@@ -970,13 +1008,12 @@ class Transactor:
             if not errors:
                 return refused
             try:
-                latest = int(self._rpc("eth_getTransactionCount", [self.address, "latest"]), 16)
+                latest = self._count()
+                looked = {i: self._known(todo[i].tx_hash) for i in errors}
             except NodeUnreachable as exc:
                 raise _Lost(UNKNOWN, exc) from None
             for i, err in errors.items():
-                known = self._lookup(todo[i].tx_hash)
-                if known is None:
-                    raise _Lost(UNKNOWN, last)
+                known = looked[i]
                 if known[0] != UNKNOWN:
                     del todo[i]  # ours after all: mined or pending
                 elif err:  # an answer, not a lost reply
@@ -1080,7 +1117,7 @@ class Transactor:
             return {}
         self.journal.add([t.entry() for t in txs])
         try:
-            responses = self._batch([("eth_sendRawTransaction", ["0x" + t.raw.hex()]) for t in txs], retry=False)
+            responses = self._batch([("eth_sendRawTransaction", ["0x" + t.raw.hex()]) for t in txs], attempts=1)
         except NodeUnreachable:
             responses = [{} for _ in txs]
         out: dict[int, _Signed] = {}
