@@ -190,6 +190,33 @@ def test_a_refused_connection_is_reported_as_not_sent(proxy: FaultProxy, rpc_url
     assert nonce(PAYER.address, rpc_url) == sent and journal(home, rpc_url) == []
 
 
+def test_participant_admit_through_lost_replies_admits_each_organisation_once(
+    cli_env: Path, proxy: FaultProxy, rpc_url: str, sdk_deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line: a lost reply, then a lost node and the same command run again, each admits once."""
+
+    def admit(n: int) -> Any:
+        manager = Web3.to_checksum_address(f"0x{n:040x}")
+        argv = ["participant", "admit", "--lei", lei(n), "--country", "DE", "--roles", "brand", "--manager", manager]
+        return CliRunner().invoke(cli, [*argv, "--json"], catch_exceptions=False)
+
+    monkeypatch.setenv("TRADECHAIN_RPC_URL", proxy.url)
+    reader = Client(w3_through(rpc_url), deployment=sdk_deployment)
+    count = reader.participants.count()
+    proxy.drop_nth = {"eth_sendRawTransaction": {1, 2}}
+    first = admit(9100)  # the reply to its send is lost
+    assert first.exit_code == 0, first.stderr
+    proxy.hook = lambda method, params: proxy.go_down() if proxy.calls["eth_sendRawTransaction"] == 2 else None
+    lost = admit(9101)  # the node takes the admission and is gone
+    assert lost.exit_code == 1 and lost.stderr.count("\n") == 1
+    assert "may still be mined" in lost.stderr and "`tradechain tx status 0x" in lost.stderr
+    monkeypatch.setenv("TRADECHAIN_RPC_URL", rpc_url)
+    again = admit(9101)  # run again: no LeiAlreadyAdmitted, the admission the first run made
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["organisation"]["id"] == count + 2
+    assert reader.participants.count() == count + 2
+
+
 # ------------------------------------------------------------------ finding 6: slow chains
 
 

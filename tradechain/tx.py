@@ -971,12 +971,24 @@ class Transactor:
                 )
         for i, t in txs.items():
             rpcs[i] = found[t.tx_hash]
+        mined = [t.tx_hash for t in [*txs.values(), *resumed_txs.values()]]
         receipts = []
-        for i, c in enumerate(calls):
-            rpc = rpcs[i]
-            assert rpc is not None
-            tx = txs.get(i) or resumed_txs[i]
-            receipts.append(self._finish_tracked(c, rpc, tx, resumed=i in resumed_txs))
+        try:
+            for i, c in enumerate(calls):
+                rpc = rpcs[i]
+                assert rpc is not None
+                receipt = self._finish(c, rpc)
+                receipt.resumed = i in resumed_txs
+                receipts.append(receipt)
+        except (TransactionReorganised, TransactionUnresolved):
+            raise
+        except NodeUnreachable as exc:  # lost while counting confirmations: all were mined
+            outcomes = self._outcomes(calls, txs, rpcs, {}, MINED)
+            raise self._unresolved(outcomes, exc) from None
+        except BaseException:
+            self.journal.remove(mined)  # mined, final (one reverted: raised as its error)
+            raise
+        self.journal.remove(mined)
         return receipts
 
     def _broadcast_many(self, txs: dict[int, _Signed], calls: Sequence[Call]) -> dict[int, str]:
