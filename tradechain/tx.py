@@ -720,9 +720,10 @@ class Transactor:
         taken by another transaction."""
         message = str(err.get("message", err))
         ambiguous = any(s in message.lower() for s in AMBIGUOUS)
+        data = _revert_data(err)
+        refusal = decode_revert(data, contract or None) if data is not None else self._send_error(err)
         if not ambiguous and not maybe_sent:
-            data = _revert_data(err)
-            raise _Refused(decode_revert(data, contract or None) if data is not None else self._send_error(err))
+            raise _Refused(refusal)
         deadline = time.monotonic() + self.receipt_timeout
         delay = self.backoff / 4
         while True:
@@ -738,7 +739,7 @@ class Transactor:
             if latest > tx.nonce:
                 raise _NonceTaken()  # our hash unknown, its nonce used by another transaction: ours never runs
             if not ambiguous:
-                raise _Refused(self._send_error(err))
+                raise _Refused(refusal)
             # our hash unknown and its nonce free, yet the node says it knows a transaction at that nonce (another
             # one of this account, in its pool): wait until that one is mined or ours shows
             if time.monotonic() > deadline:
@@ -762,6 +763,21 @@ class Transactor:
         if pending.get("result"):
             return PENDING, None
         return UNKNOWN, None
+
+    def _lookup_many(self, hashes: Sequence[str]) -> dict[str, tuple[str, dict[str, Any] | None]]:
+        """_lookup for many hashes in one batch; raises NodeUnreachable."""
+        calls: list[tuple[str, list[Any]]] = []
+        for h in hashes:
+            calls += [("eth_getTransactionReceipt", [h]), ("eth_getTransactionByHash", [h])]
+        answers = self._batch(calls)
+        out: dict[str, tuple[str, dict[str, Any] | None]] = {}
+        for k, h in enumerate(hashes):
+            receipt, pending = answers[2 * k], answers[2 * k + 1]
+            if receipt.get("result"):
+                out[h] = (MINED, dict(receipt["result"]))
+            else:
+                out[h] = (PENDING, None) if pending.get("result") else (UNKNOWN, None)
+        return out
 
     def _patiently(self, read: Any, rounds: int = 3) -> Any:
         """``read()``, tried for ``rounds`` rounds of retries (each ends in a NodeUnreachable) before giving up:
@@ -1009,7 +1025,8 @@ class Transactor:
                     [("eth_sendRawTransaction", ["0x" + todo[i].raw.hex()]) for i in order], attempts=1
                 )
             except NodeUnreachable as exc:
-                last, maybe_sent = exc.__cause__ or exc, True
+                last = exc.__cause__ or exc
+                maybe_sent = maybe_sent or _may_have_reached(last)
                 responses = [{} for _ in order]  # every reply lost: each is looked up below
             errors: dict[int, dict[str, Any]] = {}
             for i, resp in zip(order, responses, strict=True):
@@ -1019,11 +1036,15 @@ class Transactor:
                     errors[i] = resp.get("error") or {}
             if not errors:
                 return refused
+            if not maybe_sent and all(not err for err in errors.values()):
+                continue  # no connection at all: nothing reached the node yet
             try:
                 latest = self._count()
-                looked = {i: self._known(todo[i].tx_hash) for i in errors}
+                hashes = [todo[i].tx_hash for i in errors]
+                states = self._patiently(lambda: self._lookup_many(hashes))  # noqa: B023 (called at once)
             except NodeUnreachable as exc:
                 raise _Lost(UNKNOWN, exc) from None
+            looked = {i: states[todo[i].tx_hash] for i in errors}
             for i, err in errors.items():
                 known = looked[i]
                 if known[0] != UNKNOWN:
@@ -1047,7 +1068,7 @@ class Transactor:
         """After a refusal: the accepted transactions below the node's next nonce run (they are waited for); those
         queued behind the gap are cancelled (0-value transfers to self at their nonces, the gap filled), so no
         later send runs them by surprise. Reports each transaction."""
-        pending_count = int(self._rpc("eth_getTransactionCount", [self.address, "pending"]), 16)
+        pending_count = self._count("pending")
         accepted = [t for i, t in txs.items() if i not in refused]
         stranded = [t for t in accepted if t.nonce >= pending_count]
         flowing = [t for t in accepted if t.nonce < pending_count]
