@@ -16,14 +16,17 @@ from typing import Any
 
 import pytest
 from conftest import free_port, lei
+from fault_proxy import FaultProxy
 
 from tradechain import accounts, epcis, invoices, node
 from tradechain.client import Client
 from tradechain.deployments import Deployment
 from tradechain.errors import TradechainError
+from tradechain.escrow import Milestone, Terms
 from tradechain.indexer import Indexer, Store
 from tradechain.network import Network, connect
 from tradechain.suite import deploy_suite
+from tradechain.tx import Transactor
 
 KEY = bytes(range(32))
 
@@ -195,3 +198,133 @@ def test_an_epcis_import_resumes_after_a_node_crash_and_the_indexer_catches_up(c
     assert len(hashes) == len(set(hashes)) == 120  # every event anchored, none twice
     assert store.db.execute("SELECT COUNT(*) FROM epcis_anchors").fetchone()[0] == 120
     assert epcis.import_events(carrier, store, events).anchored == 0
+
+
+# ------------------------------------------------------------------ lost replies (a flaky proxy in front of the node)
+#
+# Brownie's Anvil behind tests/fault_proxy.py, which forwards every request and drops a fifth of the replies to the
+# transaction layer's calls (sends, receipts, lookups, nonces) at random, seeded, and the reply to each client's first
+# send: the node did the work, its answer never came. Every registration and payment must happen exactly once, and a
+# second run must send nothing.
+
+LOSSY = (
+    "eth_sendRawTransaction",
+    "eth_sendRawTransactionSync",
+    "eth_getTransactionReceipt",
+    "eth_getTransactionByHash",
+)
+
+
+@pytest.fixture
+def lossy(rpc_url: str, sdk_deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """make(role, seed) -> a Client of ``role`` whose node drops 20% of the transaction layer's replies."""
+    monkeypatch.setenv("TRADECHAIN_HOME", str(tmp_path / "home"))
+    proxies: list[FaultProxy] = []
+
+    def make(role: str, seed: int) -> Client:
+        proxy = FaultProxy(
+            rpc_url,
+            seed=seed,
+            drop_rate=0.2,
+            drop_methods=(*LOSSY, "eth_getTransactionCount"),
+            drop_nth={"eth_sendRawTransaction": {1}},  # and surely the reply to the first send
+        )
+        proxies.append(proxy.start())
+        w3 = connect(Network("lossy", proxy.url))
+        client = Client(w3, deployment=sdk_deployment)
+        client.signer = accounts.dev_account(role)
+        client.transactor = Transactor(w3, client.signer, backoff=0.02)
+        return client
+
+    yield make
+    dropped = [m for p in proxies for m in p.dropped]
+    for p in proxies:
+        p.stop()
+    assert "eth_sendRawTransaction" in dropped, "no send lost its reply: the test proved nothing"
+
+
+def test_lost_replies_during_a_certificate_batch_issue_each_certificate_once(
+    lossy: Any, sdk_members: dict[str, int]
+) -> None:
+    rows = [(f"LR-{i:04d}", {"model": "Tank", "n": i}) for i in range(60)]
+    brand = lossy("brand", 1)
+    result = brand.certificates.issue_batch(rows, batch_size=10)
+    assert (len(result.issued), len(result.skipped)) == (60, 0)
+    minted = [int(e["args"]["tokenId"]) for e in _logs(brand, "LuxuryCertificate", "Transfer")]
+    assert sorted(minted) == sorted(result.issued)  # each exactly once
+    again = brand.certificates.issue_batch(rows, batch_size=10)
+    assert (len(again.issued), len(again.skipped), again.transactions) == (0, 60, [])
+
+
+def test_lost_replies_during_an_invoice_portfolio_register_each_invoice_once(
+    lossy: Any, sdk_members: dict[str, int]
+) -> None:
+    maker = invoices.Fingerprinter(KEY)
+    book = [
+        maker(
+            invoices.canonicalise(
+                {
+                    "seller": {"scheme": "LEI", "id": "529900T8BM49AURSDO55"},
+                    "buyer": {"scheme": "VAT", "id": "DE999"},
+                    "number": f"LR-{n}",
+                    "issue_date": "2026-11-01",
+                    "currency": "EUR",
+                    "amount": f"{100 + n}.00",
+                }
+            )
+        )
+        for n in range(60)
+    ]
+    bank = lossy("financier", 2)
+    result = bank.invoices.register_batch(book, 5_000, batch_size=10)
+    assert result.refused == [] and all(result.financed) and result.already == []
+    financed = [bytes(e["args"]["fingerprint"]) for e in _logs(bank, "InvoiceRegistry", "InvoiceFinanced")]
+    assert sorted(financed) == sorted(f.primary for f in book)  # each exactly once
+    again = bank.invoices.register_batch(book, 5_000, batch_size=10)
+    assert (len(again.already), again.transactions) == (60, [])
+
+
+def test_lost_replies_during_an_escrow_life_cycle_pay_exactly_once(
+    lossy: Any, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    amount = 1_000_000 * 10**6
+    admin, bank, carrier, inspector = (
+        lossy(r, s) for r, s in (("admin", 3), ("financier", 4), ("carrier", 5), ("inspector", 6))
+    )
+    usdc = admin.contract("MockUSDC")
+    admin.send(usdc, "mint", bank.transactor.address, amount)  # type: ignore[union-attr]
+
+    def balance(who: str) -> int:
+        return int(usdc.functions.balanceOf(who).call())
+
+    seller, funder = accounts.dev_account("seller").address, bank.transactor.address  # type: ignore[union-attr]
+    seller_before, funder_before = balance(seller), balance(funder)
+    deadline = int(bank.w3.eth.get_block("latest")["timestamp"]) + 30 * 86400
+    terms = Terms(
+        funder=funder,
+        buyer=accounts.dev_account("buyer").address,
+        seller=seller,
+        arbiter=accounts.dev_account("arbiter").address,
+        token=usdc.address,
+        amount=amount,
+        deadline=deadline,
+        trade_id="LR-ESCROW-1",
+        milestones=(Milestone(3_000, ("bill-of-lading",)), Milestone(7_000, ("delivery-attestation",))),
+    )
+    escrow_id, _ = bank.escrow.open(terms)
+    bank.escrow.fund(terms)
+    assert balance(funder) == funder_before - amount  # approved and funded once
+    bl, attestation = tmp_path / "bl.pdf", tmp_path / "delivered.pdf"
+    bl.write_bytes(b"%PDF bill of lading LR-ESCROW-1")
+    attestation.write_bytes(b"%PDF delivered LR-ESCROW-1")
+    carrier.documents.anchor([bl], "bill-of-lading", escrow_id)
+    bank.escrow.release(terms, 0, [bl])
+    assert balance(seller) - seller_before == amount * 3 // 10
+    inspector.documents.anchor([attestation], "delivery-attestation", escrow_id)
+    bank.escrow.release(terms, 1, [attestation])
+    assert balance(seller) - seller_before == amount  # each milestone paid once
+    assert balance(funder) == funder_before - amount and balance(bank.escrow.address) == 0
+    state = bank.escrow.state(escrow_id)
+    assert (state["status"], state["releasedMilestones"], state["paidOut"]) == ("CLOSED", [0, 1], amount)
+    counts = [len(_logs(bank, "TradeEscrow", e)) for e in ("EscrowOpened", "EscrowFunded", "MilestoneReleased")]
+    assert counts == [1, 1, 2]

@@ -7,6 +7,7 @@ carrying the error's named arguments.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 
@@ -55,6 +56,57 @@ class KeystoreError(TradechainError):
 
 class TransactionFailed(TradechainError):
     """A transaction reverted without a custom error we can decode, or was dropped."""
+
+
+class TransactionUnresolved(NodeUnreachable):
+    """The node was lost (or stayed silent) while transactions were in flight. ``outcomes`` says per transaction
+    what is known: ``mined`` (with its receipt), ``pending`` (its hash: it may still be mined), ``unknown`` (it
+    may have reached the node) or ``not sent``. The message says what is safe to do next."""
+
+    def __init__(self, user_message: str, outcomes: Sequence[Any] = ()) -> None:
+        super().__init__(user_message)
+        self.outcomes = list(outcomes)
+
+
+class BatchRefused(TransactionFailed):
+    """The node refused a transaction of a batch. ``outcomes`` says per transaction what was accepted (its hash,
+    its receipt), refused (the reason) or cancelled (replaced by a 0-value transfer to self at its nonce, so that
+    no later send fills the nonce gap and runs it by surprise)."""
+
+    def __init__(self, user_message: str, outcomes: Sequence[Any] = ()) -> None:
+        super().__init__(user_message)
+        self.outcomes = list(outcomes)
+
+
+class FeeAboveCap(TransactionFailed):
+    """The fee the node asks is above the network's cap (``max_fee_gwei``): refused before signing, nothing
+    sent."""
+
+    def __init__(self, user_message: str, *, asked_wei: int, cap_wei: int) -> None:
+        super().__init__(user_message)
+        self.asked_wei = asked_wei
+        self.cap_wei = cap_wei
+
+
+class TransactionReorganised(TransactionFailed):
+    """A mined transaction's block is no longer on the canonical chain, and the transaction is not included in
+    another block of it: it is pending again or unknown (``state``)."""
+
+    def __init__(self, user_message: str, *, tx_hash: str, block_number: int, state: str) -> None:
+        super().__init__(user_message)
+        self.tx_hash = tx_hash
+        self.block_number = block_number
+        self.state = state
+
+
+class UnsettledNonces(TransactionFailed):
+    """Transactions of this account wait behind a nonce gap (a refused transaction of a batch whose later ones
+    could not be cancelled): the next send would fill the gap and run them, so sending is refused until they are
+    settled. ``stranded`` lists (nonce, hash)."""
+
+    def __init__(self, user_message: str, stranded: Sequence[tuple[int, str]] = ()) -> None:
+        super().__init__(user_message)
+        self.stranded = list(stranded)
 
 
 class ContractRevert(TradechainError):
