@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from tradechain import __version__
-from tradechain.cli import account, cert, deploy, gs1, invoice, node, participant, trace, trade
+from tradechain.cli import account, cert, deploy, gs1, invoice, node, participant, trace, trade, tx
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Consortium admin and members": ("participant",),
@@ -15,7 +15,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "Brands, owners and buyers of luxury goods": ("cert",),
     "Trade documents and finance": ("doc", "escrow", "invoice"),
     "Everyone": ("verify", "gs1"),
-    "Set-up and operations": ("node", "deploy", "account"),
+    "Set-up and operations": ("node", "deploy", "account", "tx"),
 }
 
 
@@ -101,6 +101,7 @@ cli.add_command(invoice.group)
 cli.add_command(node.group)
 cli.add_command(deploy.command)
 cli.add_command(account.group)
+cli.add_command(tx.group)
 
 
 def main(argv: list[str] | None = None) -> Any:
