@@ -261,3 +261,15 @@ def test_an_index_of_another_deployment_is_refused(sdk: Client, tmp_path: Path) 
         store.set_meta("deployment", "1:0xdead")
     with pytest.raises(Exception, match="belongs to another deployment"):
         Indexer(sdk, store)
+
+
+def test_a_lot_whose_origin_is_raw_bytes_reads_as_hex_not_a_crash(sdk_as: Any, sdk_members: dict[str, int]) -> None:
+    """A member may register any two bytes as an origin (the contract takes bytes2): the SDK shows them as hex."""
+    brand = sdk_as("brand")
+    brand.products.claim_gtin(TUNA)
+    raw_origin = b"\xff\x1b"
+    brand.send(brand.products.contract, "registerLot", int(TUNA), b"RAW".ljust(20, b"\0"), 0, raw_origin, b"\0" * 32, 0)
+    lot = brand.products.lot(lot_id(TUNA, "RAW"))
+    assert (lot["origin"], lot["originHex"]) == ("0xff1b", True)
+    honest = brand.products.lot(brand.products.register_lot(LotSpec(TUNA, "FINE", EXP, "ID"))[0])
+    assert (honest["origin"], honest["originHex"]) == ("ID", False)

@@ -330,11 +330,15 @@ class ProductRegistryClient:
         }
 
     def lot(self, lot: bytes) -> dict[str, Any]:
+        from tradechain.indexer.store import readable  # a member chose these bytes: text only when safe
+
         gtin, expires, origin, recalled, owner = self._call("getLot", lot)
+        origin_text, origin_hex = readable(bytes(origin))
         return {
             "gtin": f"{gtin:014d}",
             "expiresAt": expires,
-            "origin": bytes(origin).decode(),
+            "origin": origin_text,
+            "originHex": origin_hex,
             "recalled": recalled,
             "owner": owner,
         }
