@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tradechain import gs1
-from tradechain.cli.common import emit, handle_errors, json_option
+from tradechain.cli.common import echo, emit, handle_errors, json_option
 
 
 @click.group("gs1")
@@ -26,9 +26,9 @@ def parse(value: str, domain: str, as_json: bool) -> None:
 
     def text() -> None:
         for key, val in data.items():
-            click.echo(f"{key:8} {val}")
-        click.echo(f"{'element':8} {ids.element_string()}")
+            echo(f"{key:8} {val}")
+        echo(f"{'element':8} {ids.element_string()}")
         if ids.gtin or ids.sscc or ids.gln:
-            click.echo(f"{'link':8} {ids.digital_link(domain)}")
+            echo(f"{'link':8} {ids.digital_link(domain)}")
 
     emit(as_json, data, text)

@@ -13,6 +13,7 @@ import click
 from tradechain import canonical, epcis, gs1
 from tradechain.cli.common import (
     chain_options,
+    echo,
     emit,
     handle_errors,
     json_option,
@@ -516,13 +517,13 @@ def impact(lot: str, db: Path | None, network_name: str | None, rpc_url: str | N
             if not entry["gtin"]:
                 continue
             state = "consumed" if entry["consumed"] else f"held by org {entry['holder']}"
-            click.echo(f"{'  ' * entry['depth']}{entry['gtin']}/{entry['lot_number']}  {state}")
+            echo(f"{'  ' * entry['depth']}{entry['gtin']}/{entry['lot_number']}  {state}")
             for b in entry["batches"]:
-                click.echo(
+                echo(
                     f"{'  ' * entry['depth']}  batch {b['batch'][:12]}…  {b['items']:,} items, "
                     f"{b['dispensed']:,} dispensed, held by org {b['holder']}"
                 )
-        click.echo(
+        echo(
             f"{result['serializedItems']:,} serialized items; holders: "
             f"{', '.join(str(h) for h in result['holders']) or '-'}"
         )
