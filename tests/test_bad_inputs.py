@@ -1106,6 +1106,19 @@ def test_node_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> N
     assert not (cli_env / "node").exists(), "a refused node command created its state folder"
 
 
+TX_CASES = [
+    case("hash-short", "tx status 0x12", "tx_hash", "a transaction hash is 0x and 64 hex digits"),
+    case("hash-not-hex", ["tx", "status", "0x" + "zz" * 32], "tx_hash", "a transaction hash is 0x and 64 hex digits"),
+    case("hash-no-0x", ["tx", "status", "ab" * 32], "tx_hash", "a transaction hash is 0x and 64 hex digits"),
+    case("hash-missing", "tx status", "tx_hash", "is required"),
+]
+
+
+@pytest.mark.parametrize("c", TX_CASES)
+def test_tx_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
 # ---------------------------------------------------------------------------------------------- across groups
 
 SIGNING_COMMANDS = [
@@ -1217,6 +1230,7 @@ def test_the_catalogue_covers_every_command_group() -> None:
         "account": ACCOUNT_CASES,
         "deploy": DEPLOY_CASES,
         "node": NODE_CASES,
+        "tx": TX_CASES,
     }
     assert set(groups) | {"recall", "verify"} == set(cli.commands)
     for name, cases in groups.items():

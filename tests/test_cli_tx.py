@@ -39,7 +39,7 @@ def test_a_malformed_hash_is_one_line_and_exit_2(cli_env: Path) -> None:
     result = CliRunner().invoke(cli, ["tx", "status", "0x12"])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "error: TX_HASH: a transaction hash is 0x and 64 hex digits (got '0x12')"
+        "error: tx_hash: a transaction hash is 0x and 64 hex digits (got '0x12')"
     ]
 
 

@@ -36,7 +36,7 @@ def status(
     --account names the sender whose journal of in-flight transactions is consulted (a dropped one is told from
     one never sent). Exit code: 0 mined and succeeded or pending, 1 otherwise (failed, dropped or unknown)."""
     if not TX_HASH.fullmatch(tx_hash):  # checked before connecting
-        raise InputError("TX_HASH", "a transaction hash is 0x and 64 hex digits", tx_hash)
+        raise InputError("tx_hash", "a transaction hash is 0x and 64 hex digits", tx_hash)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     found = client.require_signer().status(tx_hash)
     emit(as_json, found.to_json(), found.describe())
