@@ -20,7 +20,6 @@ from eth_hash.auto import keccak
 
 from tradechain import canonical
 from tradechain.errors import InputError
-from tradechain.reverts import decoding_for
 from tradechain.tx import Receipt
 from tradechain.values import parse_address
 
@@ -151,12 +150,10 @@ class CertificateClient:
         self.address = self.contract.address
 
     def _send(self, fn: str, *args: Any, label: str = "") -> Receipt:
-        with decoding_for(NAME):
-            return self.client.send(self.contract, fn, *args, label=label or f"{NAME}.{fn}")
+        return self.client.send(self.contract, fn, *args, label=label or f"{NAME}.{fn}")
 
     def _call(self, fn: str, *args: Any) -> Any:
-        with decoding_for(NAME):
-            return self.client.call(self.contract, fn, *args)
+        return self.client.call(self.contract, fn, *args)
 
     def my_brand(self) -> int:
         org, _ = self.client.participants.organisation_of(self.client.require_signer().address)

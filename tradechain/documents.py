@@ -19,7 +19,6 @@ from eth_hash.auto import keccak
 from tradechain import canonical
 from tradechain.errors import InputError
 from tradechain.merkle import MerkleTree
-from tradechain.reverts import decoding_for
 from tradechain.tx import Receipt
 
 if TYPE_CHECKING:
@@ -410,12 +409,10 @@ class DocumentClient:
         self.address = self.contract.address
 
     def _send(self, fn: str, *args: Any) -> Receipt:
-        with decoding_for(NAME):
-            return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
+        return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
 
     def _call(self, fn: str, *args: Any) -> Any:
-        with decoding_for(NAME):
-            return self.client.call(self.contract, fn, *args)
+        return self.client.call(self.contract, fn, *args)
 
     def _batch(
         self, files: Sequence[Path], doc_type: str | int, trade: str

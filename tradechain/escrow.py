@@ -23,7 +23,6 @@ from eth_hash.auto import keccak
 
 from tradechain import documents
 from tradechain.errors import InputError
-from tradechain.reverts import decoding_for
 from tradechain.tx import Receipt
 from tradechain.values import parse_address, parse_bytes32, parse_uint
 
@@ -194,12 +193,10 @@ class EscrowClient:
         self.address = self.contract.address
 
     def _send(self, fn: str, *args: Any) -> Receipt:
-        with decoding_for(NAME):
-            return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
+        return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
 
     def _call(self, fn: str, *args: Any) -> Any:
-        with decoding_for(NAME):
-            return self.client.call(self.contract, fn, *args)
+        return self.client.call(self.contract, fn, *args)
 
     @staticmethod
     def escrow_id(terms: Terms) -> str:

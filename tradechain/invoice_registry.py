@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from tradechain.errors import InputError
 from tradechain.invoices import SECONDARY_FIELDS, Fingerprints
-from tradechain.reverts import decoding_for
 from tradechain.tx import Receipt
 from tradechain.values import parse_address, parse_bytes32, parse_uint
 
@@ -105,12 +104,10 @@ class InvoiceRegistryClient:
         self.address = self.contract.address
 
     def _send(self, fn: str, *args: Any) -> Receipt:
-        with decoding_for(NAME):
-            return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
+        return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
 
     def _call(self, fn: str, *args: Any) -> Any:
-        with decoding_for(NAME):
-            return self.client.call(self.contract, fn, *args)
+        return self.client.call(self.contract, fn, *args)
 
     def register(self, fps: Fingerprints, share_bps: int = 10_000) -> Receipt:
         return self._send("register", fps.primary, parse_share(share_bps), _four(fps))
