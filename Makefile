@@ -15,7 +15,7 @@ BROWNIE := $(BIN)/brownie
 TRADECHAIN := $(BIN)/tradechain
 PYTEST_ARGS ?=
 
-.PHONY: help install compile test coverage demo bench bench-invariants node-start node-stop clean lint
+.PHONY: help install compile test test-unit coverage demo bench bench-invariants node-start node-stop clean lint
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,13 +36,16 @@ $(LINT_VENV)/.installed: requirements-lint.lock
 	@touch $@
 
 install: $(VENV)/.installed node_modules/.installed  ## install Python (.venv) and Node (node_modules) deps, register the compiler
-	@$(BIN)/python -m tradechain.toolchain setup
+	@$(BIN)/python -m tradechain.chain.toolchain setup
 
 compile: install  ## compile the contracts with Brownie
 	$(BROWNIE) compile
 
-test: compile lint  ## run every test (after the static checks)
-	$(BROWNIE) test $(PYTEST_ARGS)
+test: compile lint test-unit  ## run every test (after the static checks)
+	$(BROWNIE) test --ignore=tests/unit $(PYTEST_ARGS)
+
+test-unit: install  ## the unit tests alone: plain pytest, no chain, Brownie not loaded (seconds)
+	$(BIN)/python -m pytest -p no:pytest-brownie -p no:cacheprovider --confcutdir=tests/unit -q tests/unit
 
 coverage: compile  ## branch and statement coverage of our contracts (brownie test --coverage), writes bench/coverage.json
 	@# tests.json caches per-module results; a record from an untraced run would stand in for real coverage
@@ -65,7 +68,7 @@ lint: install $(LINT_VENV)/.installed  ## static checks: ruff and mypy (Python),
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/mypy
-	$(LINT_BIN)/python tools/slither_lint.py --solc "$$($(BIN)/python -m tradechain.toolchain solc-path)" --out bench/slither.json
+	$(LINT_BIN)/python tools/slither_lint.py --solc "$$($(BIN)/python -m tradechain.chain.toolchain solc-path)" --out bench/slither.json
 
 node-start: install  ## start the persistent local chain (Anvil) on 8545
 	$(TRADECHAIN) node start

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tradechain import accounts
+from tradechain.chain import accounts
 from tradechain.client import Client
-from tradechain.identity import lei_with_check_digits
+from tradechain.formats.identity import lei_with_check_digits
 
 META = {"model": "Bench", "reference": "B-1"}
 

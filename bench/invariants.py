@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 MACHINES = {
-    "escrow": "tests/test_escrow_stateful.py",
-    "invoices": "tests/test_invoice_stateful.py",
-    "certificates": "tests/test_certificate_stateful.py",
-    "custody": "tests/test_custody_stateful.py",
-    "recall": "tests/test_recall_stateful.py",
+    "escrow": "tests/invariants/test_trade_escrow.py",
+    "invoices": "tests/invariants/test_invoice_registry.py",
+    "certificates": "tests/invariants/test_luxury_certificate.py",
+    "custody": "tests/invariants/test_custody.py",
+    "recall": "tests/invariants/test_recall.py",
 }
 MIN_STEPS = 10_000
 EXAMPLES = 20  # per round of Hypothesis (a few thousand steps); a machine runs rounds until it has its steps

@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tradechain import accounts, invoices
+from tradechain.chain import accounts
 from tradechain.client import Client
-from tradechain.identity import lei_with_check_digits
+from tradechain.formats import invoice_fingerprints
+from tradechain.formats.identity import lei_with_check_digits
 
 KEY = bytes(range(32))
 
@@ -27,7 +28,7 @@ def _invoice(n: int) -> dict[str, Any]:
 
 def _reverted_gas(client: Client, fn: str, *args: Any) -> int:
     """Gas of a transaction that reverts, mined with a fixed limit (a revert cannot be estimated)."""
-    from tradechain.tx import Call
+    from tradechain.chain.tx import Call
 
     tx = client.require_signer()
     data = bytes.fromhex(client.invoices.contract.encode_abi(fn, args=list(args))[2:])
@@ -44,11 +45,13 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, 
             lei=lei_with_check_digits("529900INVBENCH0001"), country="DE", roles="financier", manager=account
         )
     bank = as_role("financier2")
-    maker = invoices.Fingerprinter(KEY)
-    book = [maker(invoices.canonicalise(_invoice(n))) for n in range(1_001)]
+    maker = invoice_fingerprints.Fingerprinter(KEY)
+    book = [maker(invoice_fingerprints.canonicalise(_invoice(n))) for n in range(1_001)]
     ops: dict[str, dict[str, Any]] = {}
     ops["invoice.register (one, 4 secondaries)"] = {"gas": bank.invoices.register(book[0]).gas_used}
-    bare = invoices.Fingerprints(maker(invoices.canonicalise(_invoice(5_000))).primary, (bytes(32),) * 4)
+    bare = invoice_fingerprints.Fingerprints(
+        maker(invoice_fingerprints.canonicalise(_invoice(5_000))).primary, (bytes(32),) * 4
+    )
     ops["invoice.register (one, no secondaries)"] = {"gas": bank.invoices.register(bare).gas_used}
     portfolio = bank.invoices.register_batch(book[1:1_001])
     assert all(portfolio.financed)
@@ -62,7 +65,9 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, 
         "under_eip7825_cap": max(gas) < 2**24,
     }
     plain = [
-        invoices.Fingerprints(maker(invoices.canonicalise(_invoice(10_000 + n))).primary, (bytes(32),) * 4)
+        invoice_fingerprints.Fingerprints(
+            maker(invoice_fingerprints.canonicalise(_invoice(10_000 + n))).primary, (bytes(32),) * 4
+        )
         for n in range(250)
     ]
     portfolio = bank.invoices.register_batch(plain)
@@ -85,7 +90,7 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, 
     }
     ops["invoice.settle"] = {"gas": bank.invoices.settle(book[7]).gas_used}
     ops["invoice.cancel"] = {"gas": bank.invoices.cancel(book[8]).gas_used}
-    pair = maker(invoices.canonicalise(_invoice(20_000)))  # a syndicate of two: each settles its own share
+    pair = maker(invoice_fingerprints.canonicalise(_invoice(20_000)))  # a syndicate of two: each settles its own share
     other.invoices.register(pair, 6_000)
     bank.invoices.register(pair, 4_000)
     ops["invoice.settle (one of two shares)"] = {"gas": bank.invoices.settle(pair).gas_used}
@@ -95,7 +100,7 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, 
     ack = buyer.invoices.sign_acknowledgment(book[9], deadline=now + 3_600)
     ops["invoice.acknowledge (EIP-712 buyer signature)"] = {"gas": bank.invoices.acknowledge(ack).gas_used}
     n = 20_000
-    canonical = invoices.canonicalise(_invoice(1))
+    canonical = invoice_fingerprints.canonicalise(_invoice(1))
     t = time.perf_counter()
     for _ in range(n):
         maker(canonical)
@@ -103,6 +108,6 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> tuple[dict[str, 
     rates = {"invoices_per_s": round(n / elapsed), "fingerprints_per_s": round(5 * n / elapsed)}
     t = time.perf_counter()
     for i in range(5_000):
-        maker(invoices.canonicalise(_invoice(i)))
+        maker(invoice_fingerprints.canonicalise(_invoice(i)))
     rates["canonicalise_and_fingerprint_per_s"] = round(5_000 / (time.perf_counter() - t))
     return ops, rates

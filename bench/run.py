@@ -23,14 +23,14 @@ from eth_account import Account
 from web3 import Web3
 
 from bench import certificates, invoices, trace, trade
-from tradechain import accounts, node, project, toolchain
+from tradechain.chain import accounts, node, project, toolchain
+from tradechain.chain.network import Network, connect
+from tradechain.chain.signing import Eip1559Signer
+from tradechain.chain.tx import Call, Transactor
 from tradechain.client import Client
-from tradechain.gs1 import with_check_digit
-from tradechain.identity import lei_with_check_digits
-from tradechain.network import Network, connect
-from tradechain.signing import Eip1559Signer
+from tradechain.formats.gs1 import with_check_digit
+from tradechain.formats.identity import lei_with_check_digits
 from tradechain.suite import deploy_suite
-from tradechain.tx import Call, Transactor
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

@@ -14,12 +14,13 @@ from typing import Any
 
 from web3 import Web3
 
-from tradechain import accounts, epcis
+from tradechain.chain import accounts
+from tradechain.chain.tx import Call
 from tradechain.client import Client
-from tradechain.gs1 import with_check_digit
+from tradechain.contracts.product_registry import LotSpec, lot_id, sscc_unit
+from tradechain.formats import epcis
+from tradechain.formats.gs1 import with_check_digit
 from tradechain.indexer import Indexer, Store
-from tradechain.products import LotSpec, lot_id, sscc_unit
-from tradechain.tx import Call
 
 EXPIRY = date(2031, 12, 31)
 GAS_CAP = 2**24  # EIP-7825: the most gas one transaction may use
@@ -37,7 +38,7 @@ def _members(admin: Client) -> dict[str, int]:
         "brand2": "manufacturer",
     }
     for i, (name, role) in enumerate(roles.items()):
-        from tradechain.identity import lei_with_check_digits
+        from tradechain.formats.identity import lei_with_check_digits
 
         out[name] = admin.participants.admit(
             lei=lei_with_check_digits(f"529900TRACE{i:07d}"),

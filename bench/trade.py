@@ -7,11 +7,12 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from tradechain import accounts, documents
+from tradechain.chain import accounts
 from tradechain.client import Client
-from tradechain.escrow import Milestone, Terms
-from tradechain.identity import lei_with_check_digits
-from tradechain.merkle import MerkleTree
+from tradechain.contracts import document_registry
+from tradechain.contracts.trade_escrow import Milestone, Terms
+from tradechain.formats.identity import lei_with_check_digits
+from tradechain.formats.merkle import MerkleTree
 
 
 def measure(admin: Client, as_role: Callable[[str], Client]) -> dict[str, dict[str, Any]]:
@@ -31,13 +32,15 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> dict[str, dict[s
             )
     carrier, bank = as_role("carrier"), as_role("financier")
     ops: dict[str, dict[str, Any]] = {}
-    trade = documents.trade_id("BENCH-1")
+    trade = document_registry.trade_id("BENCH-1")
     docs = carrier.documents.contract
     for n in (1, 10_000):
-        leaves = [documents.leaf(os.urandom(32), 1, trade) for _ in range(n)]
+        leaves = [document_registry.leaf(os.urandom(32), 1, trade) for _ in range(n)]
         tree = MerkleTree.build(leaves)
         ops[f"doc.anchor ({n:,} documents)"] = {"gas": carrier.send(docs, "anchor", tree.root, n).gas_used}
-    revoked = MerkleTree.build([documents.leaf(b"\x01" * 32, 1, trade), documents.leaf(b"\x02" * 32, 1, trade)])
+    revoked = MerkleTree.build(
+        [document_registry.leaf(b"\x01" * 32, 1, trade), document_registry.leaf(b"\x02" * 32, 1, trade)]
+    )
     carrier.send(docs, "anchor", revoked.root, 2)
     issuer, _ = carrier.participants.organisation_of(carrier.require_signer().address)
     ops["doc.revokeDocument"] = {
@@ -69,8 +72,8 @@ def measure(admin: Client, as_role: Callable[[str], Client]) -> dict[str, dict[s
     def one_doc(kind: str, escrow_id: str, signer: Client) -> tuple[bytes, int, bytes, int, list[bytes]]:
         """One document issued for escrow ``escrow_id`` (its trade id), anchored alone: its proof."""
         doc_hash = os.urandom(32)
-        code = documents.parse_doc_type(kind)
-        root = documents.leaf(doc_hash, code, documents.trade_id(escrow_id))
+        code = document_registry.parse_doc_type(kind)
+        root = document_registry.leaf(doc_hash, code, document_registry.trade_id(escrow_id))
         signer.send(docs, "anchor", root, 1)
         issuer, _ = signer.participants.organisation_of(signer.require_signer().address)
         return (doc_hash, code, root, issuer, [])

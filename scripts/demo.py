@@ -18,18 +18,20 @@ from eth_hash.auto import keccak
 from rich.console import Console
 from rich.table import Table
 
-from tradechain import accounts, documents, gs1, invoices, project
-from tradechain import certificates as certs
+from tradechain.chain import accounts, project
+from tradechain.chain.tx import Call
 from tradechain.client import Client
+from tradechain.contracts import document_registry
+from tradechain.contracts import luxury_certificate as certs
+from tradechain.contracts.product_registry import LotSpec, lot_id, sscc_unit
+from tradechain.contracts.trade_escrow import Milestone, Terms, missing_names
 from tradechain.errors import ContractRevert, InputError
-from tradechain.escrow import Milestone, Terms, missing_names
-from tradechain.gs1 import with_check_digit
-from tradechain.identity import lei_with_check_digits
+from tradechain.formats import gs1, invoice_fingerprints
+from tradechain.formats.gs1 import with_check_digit
+from tradechain.formats.identity import lei_with_check_digits
 from tradechain.indexer import Indexer, Store
-from tradechain.products import LotSpec, lot_id, sscc_unit
 from tradechain.scripting import script_client
 from tradechain.suite import deploy_suite
-from tradechain.tx import Call
 
 console = Console(width=110)
 
@@ -350,7 +352,7 @@ def trade_finance_chapter(report: Report, admin: Client, as_role: Any, orgs: dic
     as_role("carrier2").documents.anchor([origin], "certificate-of-origin", escrow_id)
     forged = folder / "certificate-of-origin-forged.json"
     forged.write_text(json.dumps({"exporter": "Shenzhen Precision Machinery", "origin": "DE", "hs": "845811"}))
-    documents.proof_path(forged).write_text(documents.proof_path(origin).read_text())
+    document_registry.proof_path(forged).write_text(document_registry.proof_path(origin).read_text())
     genuine, fake = bank.documents.verify(origin), bank.documents.verify(forged)
     report.say(
         lines,
@@ -434,8 +436,8 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
         "amount": "1.250.000,00",
         "decimal_separator": ",",
     }
-    fingerprint = invoices.Fingerprinter(key)
-    original = fingerprint(invoices.canonicalise(invoice))
+    fingerprint = invoice_fingerprints.Fingerprinter(key)
+    original = fingerprint(invoice_fingerprints.canonicalise(invoice))
     importer = as_role("buyer")  # the Mombasa importer owes the invoice: it acknowledges it, off chain
     now = int(admin.w3.eth.get_block("latest")["timestamp"])
     ack = importer.invoices.sign_acknowledgment(original, deadline=now + 7 * 86_400)
@@ -447,7 +449,7 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
         f"invoice (fingerprint {original.to_json()['fingerprint'][:14]}…)",
     )
     reformatted = fingerprint(
-        invoices.canonicalise(
+        invoice_fingerprints.canonicalise(
             {
                 **invoice,
                 "number": "spm 2026 0917",
@@ -464,7 +466,7 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
     except ContractRevert as exc:
         refused = exc.error_name
         report.say(lines, f"the same invoice, reformatted, at bank B: refused ({exc.error_name})")
-    altered = fingerprint(invoices.canonicalise({**invoice, "number": "SPM-2026/0917-R"}))
+    altered = fingerprint(invoice_fingerprints.canonicalise({**invoice, "number": "SPM-2026/0917-R"}))
     check = bank_b.invoices.check(altered)
     report.say(
         lines,

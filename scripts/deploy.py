@@ -3,7 +3,7 @@
 brownie run scripts/deploy.py --network tradechain-local
 """
 
-from tradechain.deployments import Deployment, path_for
+from tradechain.chain.deployments import Deployment, path_for
 from tradechain.scripting import script_client
 from tradechain.suite import deploy_suite
 

@@ -5,8 +5,9 @@ brownie run scripts/import_epcis.py main path/to/events.jsonld --network tradech
 
 from __future__ import annotations
 
-from tradechain import epcis, project
-from tradechain.epcis import ImportResult
+from tradechain.chain import project
+from tradechain.formats import epcis
+from tradechain.formats.epcis import ImportResult
 from tradechain.indexer import Indexer, Store
 from tradechain.scripting import script_client
 

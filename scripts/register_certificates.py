@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tradechain.certificates import BatchResult
 from tradechain.cli.cert import read_rows
+from tradechain.contracts.luxury_certificate import BatchResult
 from tradechain.scripting import script_client
 
 

@@ -1,26 +1,24 @@
 """Shared fixtures. Brownie launches a throw-away Anvil (port 8555, brownie-config.yaml); every test runs in its
 own snapshot (fn_isolation). Brownie's accounts are Anvil's dev accounts, the same keys as
-``tradechain.accounts.dev_account(role)``."""
+``tradechain.chain.accounts.dev_account(role)``."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import brownie
 import pytest
 from brownie import ParticipantRegistry, ProductRegistry, accounts, web3
+from helpers import INVOICE, INVOICE_KEY, ROLE, free_port, lei, lei_bytes, shared_dir
 
-from tradechain import accounts as tc_accounts
+from tradechain.chain import accounts as tc_accounts
+from tradechain.chain.deployments import Deployment
+from tradechain.chain.network import Network, connect
 from tradechain.client import Client
-from tradechain.deployments import Deployment
-from tradechain.identity import lei_with_check_digits, parse_roles
-from tradechain.network import Network, connect
 from tradechain.suite import deploy_suite
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def _matches_with_immutables(address: str, expected_bytecode: str, language: str) -> bool:
@@ -138,27 +136,6 @@ def outsider() -> Any:
 # ------------------------------------------------------------------ identities
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on now (for a node of a test's own)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def lei(n: int) -> str:
-    """A valid LEI, distinct for each n."""
-    return lei_with_check_digits(f"5299{n:014d}")
-
-
-def lei_bytes(n: int) -> bytes:
-    return lei(n).encode()
-
-
-ROLE = {name: parse_roles(name) for name in tc_accounts.DEV_ROLES[1:9]}
-
-
 def reverts_with(name: str, *args: Any) -> Any:
     """``brownie.reverts`` for a custom error with exactly these arguments, as Brownie renders them
     (``Name: arg1, arg2``; addresses lower case, bytes as their Python repr)."""
@@ -249,16 +226,6 @@ def sdk_deployment(w3_sdk: Any) -> Deployment:
     return deploy_suite(Client(w3_sdk, tc_accounts.dev_account("admin")), save=False)
 
 
-INVOICE_KEY = bytes(range(32))
-INVOICE: dict[str, Any] = {  # the invoice the invoice tests vary
-    "seller": {"scheme": "LEI", "id": "529900T8BM49AURSDO55"},
-    "buyer": {"scheme": "VAT", "id": "DE123456789"},
-    "number": "INV-2024/0042",
-    "issue_date": "2024-03-05",
-    "currency": "EUR",
-    "amount": "1250.00",
-}
-
 SDK_MEMBERS = {  # role: (country, roles)
     "brand": ("IT", "brand"),
     "manufacturer": ("TH", "manufacturer"),
@@ -317,7 +284,7 @@ def sdk_as(w3_sdk: Any, sdk_deployment: Deployment) -> Any:
 @pytest.fixture
 def cli_env(tmp_path: Path, rpc_url: str, sdk_deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Environment for the CLI: Brownie's chain, the SDK deployment recorded in a temporary folder."""
-    from tradechain import deployments
+    from tradechain.chain import deployments
 
     monkeypatch.setenv("TRADECHAIN_RPC_URL", rpc_url)
     monkeypatch.setenv("TRADECHAIN_DEPLOYMENTS", str(tmp_path / "deployments"))
@@ -331,8 +298,12 @@ def tx_count(address: str) -> int:
     return int(web3.eth.get_transaction_count(address))
 
 
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent: the GS1 examples live beside the project, never inside it")
-    yield SHARED
+__all__ = [
+    "INVOICE",
+    "INVOICE_KEY",
+    "ROLE",
+    "free_port",
+    "lei",
+    "lei_bytes",
+    "shared_dir",
+]  # the plain helpers, re-exported

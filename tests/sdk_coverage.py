@@ -89,7 +89,7 @@ def _replay(sender: str, to: str | None, data: bytes, value: int = 0) -> None:
 
 def install() -> None:
     from tradechain import client as tc_client
-    from tradechain import tx as tc_tx
+    from tradechain.chain import tx as tc_tx
     from tradechain.errors import ContractRevert
 
     finish = tc_tx.Transactor._finish

@@ -15,18 +15,18 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 
-from tradechain import accounts, artifacts, deployments, network
+from tradechain.chain import accounts, artifacts, deployments, network
+from tradechain.chain.reverts import decode_revert
+from tradechain.chain.tx import Call, Receipt, Transactor
 from tradechain.errors import DeploymentMissing, InputError, TransactionFailed
-from tradechain.reverts import decode_revert
-from tradechain.tx import Call, Receipt, Transactor
 
 if TYPE_CHECKING:
-    from tradechain.certificates import CertificateClient
-    from tradechain.documents import DocumentClient
-    from tradechain.escrow import EscrowClient
-    from tradechain.invoice_registry import InvoiceRegistryClient
-    from tradechain.participants import ParticipantRegistryClient
-    from tradechain.products import ProductRegistryClient
+    from tradechain.contracts.document_registry import DocumentClient
+    from tradechain.contracts.invoice_registry import InvoiceRegistryClient
+    from tradechain.contracts.luxury_certificate import CertificateClient
+    from tradechain.contracts.participant_registry import ParticipantRegistryClient
+    from tradechain.contracts.product_registry import ProductRegistryClient
+    from tradechain.contracts.trade_escrow import EscrowClient
 
 
 class Client:
@@ -89,37 +89,37 @@ class Client:
 
     @cached_property
     def invoices(self) -> InvoiceRegistryClient:
-        from tradechain.invoice_registry import InvoiceRegistryClient
+        from tradechain.contracts.invoice_registry import InvoiceRegistryClient
 
         return InvoiceRegistryClient(self)
 
     @cached_property
     def escrow(self) -> EscrowClient:
-        from tradechain.escrow import EscrowClient
+        from tradechain.contracts.trade_escrow import EscrowClient
 
         return EscrowClient(self)
 
     @cached_property
     def documents(self) -> DocumentClient:
-        from tradechain.documents import DocumentClient
+        from tradechain.contracts.document_registry import DocumentClient
 
         return DocumentClient(self)
 
     @cached_property
     def certificates(self) -> CertificateClient:
-        from tradechain.certificates import CertificateClient
+        from tradechain.contracts.luxury_certificate import CertificateClient
 
         return CertificateClient(self)
 
     @cached_property
     def products(self) -> ProductRegistryClient:
-        from tradechain.products import ProductRegistryClient
+        from tradechain.contracts.product_registry import ProductRegistryClient
 
         return ProductRegistryClient(self)
 
     @cached_property
     def participants(self) -> ParticipantRegistryClient:
-        from tradechain.participants import ParticipantRegistryClient
+        from tradechain.contracts.participant_registry import ParticipantRegistryClient
 
         return ParticipantRegistryClient(self)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tradechain import deployments, project
+from tradechain.chain import deployments, project
+from tradechain.chain.deployments import DeployedContract, Deployment
 from tradechain.client import Client
-from tradechain.deployments import DeployedContract, Deployment
 
 CONTRACTS = (
     "ParticipantRegistry",

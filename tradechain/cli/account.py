@@ -6,7 +6,7 @@ import os
 
 import click
 
-from tradechain import accounts
+from tradechain.chain import accounts
 from tradechain.cli.common import emit, handle_errors, json_option
 
 

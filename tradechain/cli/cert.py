@@ -12,8 +12,7 @@ from typing import Any
 
 import click
 
-from tradechain import accounts
-from tradechain import certificates as certs
+from tradechain.chain import accounts
 from tradechain.cli.common import (
     chain_options,
     emit,
@@ -26,8 +25,9 @@ from tradechain.cli.common import (
     tx_text,
 )
 from tradechain.client import Client
+from tradechain.contracts import luxury_certificate as certs
 from tradechain.errors import InputError
-from tradechain.values import file_hash, parse_address
+from tradechain.formats.values import file_hash, parse_address
 
 MAX_CSV_ROWS = 100_000
 CERT_HELP = "A certificate: its id (0x hex or decimal), BRAND:SERIAL, or a serial with --brand."

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from rich.console import Console
 
-from tradechain import canonical, project
+from tradechain.chain import project
+from tradechain.chain.tx import Receipt
 from tradechain.client import Client, connect
 from tradechain.errors import InputError, TradechainError
-from tradechain.tx import Receipt
+from tradechain.formats import canonical
 
 if TYPE_CHECKING:
     from tradechain.indexer import Store
@@ -84,7 +85,7 @@ def open_client(
 
 def read_json_file(path: Path, field: str) -> Any:
     """A JSON file a member or a user gives (an acknowledgment, escrow terms), read by the safe loader
-    (:func:`tradechain.canonical.read_file`): missing, empty, too large, not JSON, a key given twice, NaN, too
+    (:func:`tradechain.formats.canonical.read_file`): missing, empty, too large, not JSON, a key given twice, NaN, too
     deep or too long a number is an InputError naming ``field`` (and the path inside the file)."""
     if not path.is_file():
         raise InputError(field, "not found", str(path))
@@ -140,7 +141,7 @@ def echo(text: str = "", *, err: bool = False) -> None:
 
 def json_text(data: Any) -> str:
     """``data`` as indented JSON for stdout: ASCII only (every control and non-ASCII character escaped), numbers
-    as written (:class:`~tradechain.canonical.JsonNumber`), other objects as their text."""
+    as written (:class:`~tradechain.formats.canonical.JsonNumber`), other objects as their text."""
     return canonical.dumps(data, "output", sort_keys=False, indent=2, ensure_ascii=True, default=str)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from tradechain import deployments
+from tradechain.chain import deployments
 from tradechain.cli.common import chain_options, emit, handle_errors, json_option, open_client
 from tradechain.errors import DeploymentMissing
+from tradechain.formats.values import parse_address
 from tradechain.suite import deploy_suite
-from tradechain.values import parse_address
 
 
 @click.command("deploy")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tradechain import gs1
 from tradechain.cli.common import echo, emit, handle_errors, json_option
+from tradechain.formats import gs1
 
 
 @click.group("gs1")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from tradechain import invoices
 from tradechain.cli.common import (
     chain_options,
     emit,
@@ -20,25 +19,26 @@ from tradechain.cli.common import (
     tx_json,
     tx_text,
 )
+from tradechain.contracts.invoice_registry import Check, parse_share
 from tradechain.errors import InputError
-from tradechain.invoice_registry import Check, parse_share
-from tradechain.values import parse_address
+from tradechain.formats import invoice_fingerprints
+from tradechain.formats.values import parse_address
 
 KEY_OPTION = click.option(
     "--key-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help=f"The network's 32-byte key (hex). [default: ${invoices.KEY_ENV}]",
+    help=f"The network's 32-byte key (hex). [default: ${invoice_fingerprints.KEY_ENV}]",
 )
 
 
-def _fingerprints(file: Path, key_file: Path | None) -> list[invoices.Fingerprints]:
-    key = invoices.load_key(key_file)
-    rows = invoices.read_invoices(file)
-    maker = invoices.Fingerprinter(key)
+def _fingerprints(file: Path, key_file: Path | None) -> list[invoice_fingerprints.Fingerprints]:
+    key = invoice_fingerprints.load_key(key_file)
+    rows = invoice_fingerprints.read_invoices(file)
+    maker = invoice_fingerprints.Fingerprinter(key)
     out = []
     for i, row in enumerate(rows):
         try:
-            out.append(maker(invoices.canonicalise(row)))
+            out.append(maker(invoice_fingerprints.canonicalise(row)))
         except InputError as exc:
             where = f"invoice {i + 1}: " if len(rows) > 1 else ""
             raise InputError(f"{where}{exc.field}", exc.rule, exc.value) from None
@@ -121,7 +121,7 @@ def _when(t: int) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _one(file: Path, key_file: Path | None) -> invoices.Fingerprints:
+def _one(file: Path, key_file: Path | None) -> invoice_fingerprints.Fingerprints:
     fps = _fingerprints(file, key_file)
     if len(fps) != 1:
         raise InputError("file", f"holds {len(fps)} invoices; use import-portfolio for many")
@@ -326,7 +326,7 @@ def acknowledge(
     """Record a buyer's signed acknowledgment (from `sign-acknowledgment`): the registry checks the signature,
     the chain, the contract, the nonce and the deadline, and records it for that signer (check the buyer you know
     with `invoice check --buyer`)."""
-    from tradechain.invoice_registry import Acknowledgment
+    from tradechain.contracts.invoice_registry import Acknowledgment
 
     if not ack_file.is_file():
         raise InputError("ACK.json", "not found", str(ack_file))

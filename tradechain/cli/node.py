@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tradechain import node as local_node
+from tradechain.chain import node as local_node
 from tradechain.cli.common import emit, handle_errors, json_option
 
 state_dir_option = click.option(

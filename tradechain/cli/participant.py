@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from tradechain import gs1
 from tradechain.cli.common import (
     chain_options,
     emit,
@@ -17,10 +16,11 @@ from tradechain.cli.common import (
     tx_json,
     tx_text,
 )
+from tradechain.contracts.participant_registry import Organisation, parse_org_id
 from tradechain.errors import InputError
-from tradechain.identity import ROLE_NAMES
-from tradechain.participants import Organisation, parse_org_id
-from tradechain.values import file_hash, parse_address, parse_bytes32, parse_uint
+from tradechain.formats import gs1
+from tradechain.formats.identity import ROLE_NAMES
+from tradechain.formats.values import file_hash, parse_address, parse_bytes32, parse_uint
 
 ROLES_HELP = f"Comma-separated roles: {', '.join(ROLE_NAMES)}."
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from tradechain import canonical, epcis, gs1
 from tradechain.cli.common import (
     chain_options,
     echo,
@@ -23,10 +22,11 @@ from tradechain.cli.common import (
     tx_json,
     tx_text,
 )
-from tradechain.epc import to_digital_link
+from tradechain.contracts.product_registry import LotSpec, parse_container, parse_unit
 from tradechain.errors import InputError
-from tradechain.products import LotSpec, parse_container, parse_unit
-from tradechain.values import file_hash
+from tradechain.formats import canonical, epcis, gs1
+from tradechain.formats.epc import to_digital_link
+from tradechain.formats.values import file_hash
 
 GLN_OPTION = click.option("--gln", "location", metavar="GLN", help="Where it happens (13-digit GLN).")
 

@@ -14,7 +14,6 @@ import click
 from eth_utils import to_checksum_address
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
-from tradechain import documents
 from tradechain.cli.common import (
     chain_options,
     emit,
@@ -26,9 +25,10 @@ from tradechain.cli.common import (
     tx_text,
 )
 from tradechain.client import Client
+from tradechain.contracts import document_registry
+from tradechain.contracts.trade_escrow import EscrowClient, Milestone, Terms, is_escrow_id
 from tradechain.errors import InputError
-from tradechain.escrow import EscrowClient, Milestone, Terms, is_escrow_id
-from tradechain.values import parse_address, parse_amount, parse_uint
+from tradechain.formats.values import parse_address, parse_amount, parse_uint
 
 
 @click.group("doc")
@@ -38,7 +38,7 @@ def doc_group() -> None:
 
 @doc_group.command("anchor")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--type", "doc_type", required=True, help=f"One of: {', '.join(documents.DOC_TYPES)}.")
+@click.option("--type", "doc_type", required=True, help=f"One of: {', '.join(document_registry.DOC_TYPES)}.")
 @click.option("--trade", help="The trade id the documents belong to (<= 32 characters, or a 0x 32-byte id).")
 @click.option(
     "--escrow",
@@ -71,11 +71,11 @@ def anchor(
     as FILE.tcproof.json, before anything is sent (never through a symbolic link, never over another proof).
     Documents an escrow pays on are anchored with --escrow (the escrow id). --proofs-only writes the proofs of an
     anchored batch again."""
-    documents.parse_doc_type(doc_type)
+    document_registry.parse_doc_type(doc_type)
     if (trade is None) == (escrow is None):
         raise InputError("trade", "give --trade TRADE, or --escrow ESCROW for an escrow's documents")
     if trade is not None:
-        documents.trade_id(trade)
+        document_registry.trade_id(trade)
     escrow_ref = _escrow_ref(escrow) if escrow is not None else None
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     if escrow_ref is not None:
@@ -182,8 +182,8 @@ def revoke(
 ) -> None:
     """Revoke one document (FILE) or a whole batch (--batch ROOT): an account of its issuer, or the consortium
     admin (for any issuer's documents, the one way to revoke a suspended issuer's)."""
-    from tradechain.participants import parse_org_id
-    from tradechain.values import parse_bytes32, reason_code
+    from tradechain.contracts.participant_registry import parse_org_id
+    from tradechain.formats.values import parse_bytes32, reason_code
 
     if (file is None) == (root is None):
         raise InputError("file", "give FILE or --batch ROOT")
@@ -274,7 +274,7 @@ def _milestone(text: str) -> Milestone:
         raise InputError("milestone", "SHARE%:TYPE[,TYPE][@ORG], e.g. 30%:bill-of-lading@5", text)
     names = tuple(d.strip() for d in docs.split(","))
     for name in names:
-        documents.parse_doc_type(name, "milestone")
+        document_registry.parse_doc_type(name, "milestone")
     return Milestone(bps, names, parse_uint(issuer, "milestone issuer", bits=32) if issuer else 0)
 
 
@@ -369,7 +369,7 @@ def open_(
     """Open an escrow (the buyer or its financier)."""
     parsed = tuple(_milestone(m) for m in milestones)
     when = _deadline(deadline)
-    documents.trade_id(trade)
+    document_registry.trade_id(trade)
     client = open_client(network_name, rpc_url, account, confirmations, signer=True)
     me = client.require_signer().address
     token_address = parse_address(token, "token") if token else client.deployment.address("MockUSDC")

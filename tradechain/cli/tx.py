@@ -6,9 +6,9 @@ import sys
 
 import click
 
+from tradechain.chain.tx import MINED, PENDING, TX_HASH
 from tradechain.cli.common import chain_options, emit, handle_errors, json_option, open_client
 from tradechain.errors import InputError
-from tradechain.tx import MINED, PENDING, TX_HASH
 
 
 @click.group("tx")

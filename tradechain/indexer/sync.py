@@ -34,10 +34,10 @@ from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
 from web3._utils.events import get_event_data
 
+from tradechain.chain.network import rpc_with_retry
 from tradechain.client import Client
 from tradechain.errors import NodeUnreachable, TradechainError
 from tradechain.indexer.store import Store, readable
-from tradechain.network import rpc_with_retry
 
 INDEXED_CONTRACTS = ("ParticipantRegistry", "ProductRegistry", "LuxuryCertificate")
 EPCIS_TOPIC = "0x" + keccak(b"EpcisEventRecorded(bytes32,uint32,uint8,uint40,uint64)").hex()

@@ -1,0 +1,1238 @@
+"""The bad-input catalogue (issue 7): one table per CLI group. Every bad input must end in exit code 2 and one line
+``error: FIELD: RULE`` on stderr (no traceback, no usage block), and must write nothing on chain: the block number
+and the nonce of every account it may sign with (admin, the --account given, a keystore's) stay as they were."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from brownie import web3
+from click.testing import CliRunner, Result
+from conftest import tx_count
+from helpers import INVOICE, INVOICE_KEY, lei
+
+from tradechain.chain import accounts
+from tradechain.cli.main import cli
+
+ADDRESS = accounts.dev_account("brand").address
+ADDRESS2 = accounts.dev_account("seller").address
+
+
+def broken_checksum(address: str) -> str:
+    """The address with the case of its first letter swapped: still 40 hex digits, but a wrong EIP-55 checksum."""
+    i = next(i for i in range(2, 42) if address[i].isalpha())
+    return address[:i] + address[i].swapcase() + address[i + 1 :]
+
+
+BAD_CHECKSUM = broken_checksum(ADDRESS)
+SHORT_ADDRESS = "0x1234"
+LEI = lei(1)
+BAD_LEI = LEI[:18] + ("01" if LEI[18:] != "01" else "02")
+GTIN, BAD_GTIN = "08850000000010", "08850000000013"
+GLN, BAD_GLN = "4000001000005", "4000001000006"
+SSCC, BAD_SSCC = "123456789012345675", "123456789012345670"
+ESCROW_ID = "0x" + "ab" * 32
+TOO_BIG = str(2**256)
+KEY_HEX = INVOICE_KEY.hex()
+
+FileContent = str | bytes | Callable[[], str | bytes]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A command line that must be refused. ``{tmp}`` in an argument is the test's folder, where ``files`` are
+    written first; ``env`` is added to the CLI environment."""
+
+    argv: tuple[str, ...]
+    field: str
+    rule: str
+    files: dict[str, FileContent] = dataclasses.field(default_factory=dict)
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def case(id_: str, argv: str | list[str], field_: str, rule: str, **extra: Any) -> Any:
+    args = tuple(argv.split()) if isinstance(argv, str) else tuple(argv)
+    return pytest.param(Case(args, field_, rule, **extra), id=id_)
+
+
+@pytest.fixture(autouse=True)
+def isolate(module_isolation: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Overrides conftest's per-test snapshot with one per module: no case may write on chain (each checks it), so
+    reverting after every one of these hundreds of cases would only cost time."""
+    monkeypatch.setenv("TRADECHAIN_SERIALS", str(tmp_path / "serials"))
+
+
+def signers(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """The dev accounts a command line may sign with: admin (the default on the local chain) and any --account."""
+    roles = {"admin"} | {argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--account"}
+    return tuple(accounts.dev_account(r).address for r in sorted(roles) if r in accounts.DEV_ROLES)
+
+
+def chain_state(addresses: tuple[str, ...]) -> tuple[int, tuple[int, ...]]:
+    """The block number and the nonce of each of ``addresses``."""
+    return int(web3.eth.block_number), tuple(tx_count(a) for a in addresses)
+
+
+def write_files(folder: Path, files: dict[str, FileContent]) -> None:
+    for name, content in files.items():
+        data = content() if callable(content) else content
+        path = folder / name
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+
+
+def invoke(argv: tuple[str, ...], env: dict[str, str]) -> Result:
+    return CliRunner().invoke(cli, list(argv), env=env, catch_exceptions=False)
+
+
+def assert_refused(result: Result, c: Case) -> None:
+    shown = f"exit {result.exit_code}; stderr {result.stderr!r}; stdout {result.stdout[:300]!r}"
+    assert result.exit_code == 2, shown
+    assert result.stderr.endswith("\n") and result.stderr.count("\n") == 1, shown
+    line = result.stderr.rstrip("\n")
+    assert line.startswith("error: "), shown
+    assert line.startswith(f"error: {c.field}"), f"the message does not start with the field {c.field!r}: {line}"
+    assert c.rule in line, f"the message does not give the rule {c.rule!r}: {line}"
+    assert "Traceback" not in result.output + result.stderr
+    assert "unexpected" not in line, shown
+
+
+def check(c: Case, folder: Path, *, extra_accounts: tuple[str, ...] = ()) -> None:
+    """Runs the case and asserts it is refused and nothing is written on chain."""
+    write_files(folder, c.files)
+    argv = tuple(a.replace("{tmp}", str(folder)) for a in c.argv)
+    env = {k: v.replace("{tmp}", str(folder)) for k, v in c.env.items()}
+    used = signers(argv) + extra_accounts
+    before = chain_state(used)
+    result = invoke(argv, env)
+    assert_refused(result, c)
+    assert chain_state(used) == before, "a refused command wrote on chain"
+
+
+# ---------------------------------------------------------------------------------------------- participant
+
+ADMIT = f"participant admit --country DE --roles brand --manager {ADDRESS}"
+
+PARTICIPANT_CASES = [
+    case("lei-check-digits", f"{ADMIT} --lei {BAD_LEI}", "lei", "LEI check digits are wrong"),
+    case("lei-length", f"{ADMIT} --lei {LEI}0", "lei", "an LEI is 20 characters"),
+    case("gln-check-digit", f"{ADMIT} --gln {BAD_GLN}", "gln", "GLN check digit is wrong"),
+    case("gln-length", f"{ADMIT} --gln 4000001", "gln", "a GLN is 13 digits"),
+    case("no-lei-no-gln", ADMIT, "lei", "an organisation needs an LEI, a GLN or both"),
+    case(
+        "unknown-country",
+        f"participant admit --lei {LEI} --country XX --roles brand --manager {ADDRESS}",
+        "country",
+        "not an ISO 3166-1 alpha-2 country code",
+    ),
+    case(
+        "unknown-role",
+        f"participant admit --lei {LEI} --country DE --roles brand,king --manager {ADDRESS}",
+        "roles",
+        "unknown role 'king'",
+    ),
+    case(
+        "manager-eip55",
+        f"participant admit --lei {LEI} --country DE --roles brand --manager {BAD_CHECKSUM}",
+        "manager",
+        "bad EIP-55 checksum",
+    ),
+    case(
+        "manager-malformed",
+        f"participant admit --lei {LEI} --country DE --roles brand --manager {SHORT_ADDRESS}",
+        "manager",
+        "an address is 0x followed by 40 hex digits",
+    ),
+    case(
+        "manager-missing",
+        f"participant admit --lei {LEI} --country DE --roles brand",
+        "manager",
+        "is required",
+    ),
+    case(
+        "profile-missing-file",
+        f"{ADMIT} --lei {LEI} --profile {{tmp}}/nope.pdf",
+        "profile",
+        "file not found",
+    ),
+    case("profile-hash-short", f"{ADMIT} --lei {LEI} --profile-hash 0x12", "profile-hash", "a 32-byte hash is 0x"),
+    case("org-id-zero", f"participant add-account 0 {ADDRESS}", "organisation", "must be at least 1"),
+    case("org-id-overflow", f"participant add-account 4294967296 {ADDRESS}", "organisation", "must be below 2^32"),
+    case("org-id-not-a-number", "participant reinstate one", "organisation", "must be a whole number"),
+    case("add-account-eip55", f"participant add-account 1 {BAD_CHECKSUM}", "account", "bad EIP-55 checksum"),
+    case("revoke-malformed", "participant revoke-account 0xZZ", "address", "an address is 0x followed by 40 hex"),
+    case("rotate-eip55", f"participant rotate-account {ADDRESS} {BAD_CHECKSUM}", "new-address", "bad EIP-55"),
+    case("set-roles-empty", ["participant", "set-roles", "1", "--roles", ","], "roles", "at least one role"),
+    case("set-roles-unknown", "participant set-roles 1 --roles admin", "roles", "unknown role 'admin'"),
+    case("suspend-empty-reason", ["participant", "suspend", "1", "--reason", " "], "reason", "must not be empty"),
+    case("show-eip55", f"participant show {BAD_CHECKSUM}", "account", "bad EIP-55 checksum"),
+    case("account-unknown-dev-role", "participant suspend 1 --reason x --account dev99", "account", "unknown dev"),
+    case("prefix-too-short", "participant assign-prefix 1 061", "prefix", "a company prefix is 4 to 12 digits, not 3"),
+    case(
+        "prefix-too-long",
+        "participant assign-prefix 1 0614141234567",
+        "prefix",
+        "a company prefix is 4 to 12 digits, not 13",
+    ),
+    case("prefix-letters", "participant assign-prefix 1 06141A1", "prefix", "a company prefix is digits only"),
+    case("prefix-org-overflow", "participant assign-prefix 4294967296 0614141", "organisation", "must be below 2^32"),
+    case("prefix-org-not-a-number", "participant assign-prefix one 0614141", "organisation", "must be a whole number"),
+    case("prefix-missing", "participant assign-prefix 1", "prefix", "is required"),
+    case(
+        "prefix-account-unknown-dev-role",
+        "participant assign-prefix 1 0614141 --account dev99",
+        "account",
+        "unknown dev",
+    ),
+    case("prefix-owner-short-key", "participant prefix-owner 123", "key", "a GTIN is 8/12/13/14 digits and an SSCC 18"),
+    case("prefix-owner-sscc-check-digit", f"participant prefix-owner {BAD_SSCC}", "key", "SSCC check digit is wrong"),
+    case("prefix-owner-gtin-check-digit", f"participant prefix-owner {BAD_GTIN}", "key", "GTIN check digit is wrong"),
+]
+
+
+@pytest.mark.parametrize("c", PARTICIPANT_CASES)
+def test_participant_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+# ---------------------------------------------------------------------------------------------- gs1
+
+GS1_CASES = [
+    case("gtin-check-digit", f"gs1 parse (01){BAD_GTIN}(21)S1", "gtin (AI 01)", "GTIN check digit is wrong"),
+    case("sscc-check-digit", f"gs1 parse (00){BAD_SSCC}", "sscc (AI 00)", "SSCC check digit is wrong"),
+    case("gln-check-digit", f"gs1 parse (414){BAD_GLN}", "gln (AI 414)", "GLN check digit is wrong"),
+    case(
+        "digital-link-check-digit",
+        f"gs1 parse https://id.gs1.org/01/{BAD_GTIN}/21/S1",
+        "gtin",
+        "GTIN check digit is wrong",
+    ),
+    case("unknown-ai", f"gs1 parse (01){GTIN}(99)X", "element string", "unknown application identifier (99)"),
+    case("expiry-month-13", f"gs1 parse (01){GTIN}(17)301301(10)L1", "expiry", "month 13 is not 01-12"),
+    case("serial-without-gtin", "gs1 parse (21)S1", "serial", "qualifies a GTIN (AI 01), which is missing"),
+    case("serial-too-long", f"gs1 parse (01){GTIN}(21){'S' * 21}", "serial", "at most 20 characters"),
+    case("empty", ["gs1", "parse", " "], "identifier", "empty input"),
+]
+
+
+@pytest.mark.parametrize("c", GS1_CASES)
+def test_gs1_refuses_bad_identifiers_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+# ---------------------------------------------------------------------------------------------- product
+
+LOT = f"product lot {GTIN} L1 --origin TH"
+
+
+def many_serials() -> str:
+    return "".join(f"S{i}\n" for i in range(1_000_001))
+
+
+PRODUCT_CASES = [
+    case("claim-gtin-check-digit", f"product claim {BAD_GTIN}", "gtin", "GTIN check digit is wrong"),
+    case("claim-gtin-length", "product claim 123", "gtin", "a GTIN is 8/12/13/14 digits"),
+    case("claim-gtin-letters", "product claim 0885000000001A", "gtin", "a GTIN is digits only"),
+    case("lot-expiry-in-the-past", f"{LOT} --expiry 2000-01-01", "expiry", "is in the past"),
+    case("lot-expiry-yymmdd-in-the-past", f"{LOT} --expiry 000101", "expiry", "is in the past"),
+    case("lot-expiry-garbage", f"{LOT} --expiry soon", "expiry", "a date is YYMMDD"),
+    case("lot-expiry-no-such-day", f"{LOT} --expiry 2030-02-30", "expiry", "a date is YYYY-MM-DD or YYMMDD"),
+    case("lot-unknown-origin", f"product lot {GTIN} L1 --origin ZZ --expiry 2030-01-01", "origin", "ISO 3166-1"),
+    case("lot-number-too-long", f"product lot {GTIN} {'L' * 21} --origin TH --expiry 2030-01-01", "lot", "at most 20"),
+    case("lot-gln-check-digit", f"{LOT} --expiry 2030-01-01 --gln {BAD_GLN}", "location", "GLN check digit"),
+    case("lot-data-missing", f"{LOT} --expiry 2030-01-01 --data {{tmp}}/nope.pdf", "data", "file not found"),
+    case("commission-count-zero", f"product commission {GTIN} L1 --count 0", "count", "not in the range 1<=x<=1000000"),
+    case(
+        "commission-count-oversized",
+        f"product commission {GTIN} L1 --count 1000001",
+        "count",
+        "not in the range 1<=x<=1000000",
+    ),
+    case("commission-count-negative", f"product commission {GTIN} L1 --count -5", "count", "not in the range"),
+    case(
+        "commission-serials-oversized",
+        f"product commission {GTIN} L1 --serials {{tmp}}/serials.txt",
+        "serials",
+        "at most 1,000,000 serials per commissioning",
+        files={"serials.txt": many_serials},
+    ),
+    case(
+        "commission-serials-empty-file",
+        f"product commission {GTIN} L1 --serials {{tmp}}/serials.txt",
+        "serials",
+        "the file holds no serial",
+        files={"serials.txt": ""},
+    ),
+    case(
+        "commission-serials-not-text",
+        f"product commission {GTIN} L1 --serials {{tmp}}/serials.txt",
+        "serials",
+        "not a text file",
+        files={"serials.txt": b"\x89PNG\r\n\x1a\n\x00\xff\xfe"},
+    ),
+    case(
+        "commission-serials-duplicate",
+        f"product commission {GTIN} L1 --serials {{tmp}}/serials.txt",
+        "serials",
+        "each serial appears once",
+        files={"serials.txt": "S1\nS2\nS1\n"},
+    ),
+    case(
+        "commission-serial-bad-characters",
+        f"product commission {GTIN} L1 --serials {{tmp}}/serials.txt",
+        "serials[1]",
+        "GS1 character set 82",
+        files={"serials.txt": "S1\nS#2\n"},
+    ),
+    case("commission-gtin-check-digit", f"product commission {BAD_GTIN} L1 --count 5", "gtin", "GTIN check digit"),
+]
+
+
+@pytest.mark.parametrize("c", PRODUCT_CASES)
+def test_product_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+# ---------------------------------------------------------------------------------------------- trace, recall, verify
+
+EPCIS_EVENT = {
+    "type": "ObjectEvent",
+    "eventTime": "2024-03-05T10:00:00Z",
+    "eventTimeZoneOffset": "+00:00",
+    "action": "OBSERVE",
+    "epcList": [f"https://id.gs1.org/01/{GTIN}/21/S1"],
+}
+
+
+def epcis(events: list[Any], kind: str = "EPCISDocument") -> str:
+    return json.dumps({"type": kind, "schemaVersion": "2.0", "epcisBody": {"eventList": events}})
+
+
+IMPORT = "trace import {tmp}/events.jsonld"
+QUANTITY = {"epcClass": f"https://id.gs1.org/01/{GTIN}/10/L1", "quantity": 7.5}
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def with_quantity(written: str) -> str:
+    """An EPCIS document whose one quantity is written as ``written`` (NaN, Infinity, 5,000 digits)."""
+    return epcis([{**EPCIS_EVENT, "quantityList": [QUANTITY]}]).replace("7.5", written)
+
+
+def twice(text: str, key: str) -> str:
+    """JSON ``text`` whose object holding ``key`` gives it once more, before the real one."""
+    assert f'"{key}"' in text
+    return text.replace(f'"{key}"', f'"{key}": "x", "{key}"', 1)
+
+
+TRACE_CASES = [
+    case("ship-sscc-check-digit", f"trace ship sscc:{BAD_SSCC} --to 2", "sscc", "SSCC check digit is wrong"),
+    case("ship-lot-gtin-check-digit", f"trace ship lot:{BAD_GTIN}/L1 --to 2", "gtin", "GTIN check digit is wrong"),
+    case("ship-to-negative", f"trace ship sscc:{SSCC} --to -2", "receiver", "must be at least 1"),
+    case("ship-to-overflow", f"trace ship sscc:{SSCC} --to 4294967296", "receiver", "must be below 2^32"),
+    case("ship-to-missing", f"trace ship sscc:{SSCC}", "to", "is required"),
+    case("ship-gln-check-digit", f"trace ship sscc:{SSCC} --to 2 --gln {BAD_GLN}", "location", "GLN check digit"),
+    case("receive-malformed-unit", "trace receive 0xzz", "unit", "name a unit as lot:GTIN/LOT"),
+    case("pack-sscc-check-digit", f"trace pack {BAD_SSCC} lot:{GTIN}/L1", "sscc", "SSCC check digit is wrong"),
+    case("pack-into-a-lot", f"trace pack lot:{GTIN}/L2 lot:{GTIN}/L1", "sscc", "an SSCC is digits only"),
+    case(
+        "pack-into-a-batch-id",
+        f"trace pack 0x{'ab' * 32} lot:{GTIN}/L1",
+        "sscc",
+        "a container is named by an SSCC",
+    ),
+    case("unpack-sscc-check-digit", f"trace unpack sscc:{BAD_SSCC} lot:{GTIN}/L1", "sscc", "SSCC check digit"),
+    case("inspect-report-missing", f"trace inspect sscc:{SSCC} --pass --report {{tmp}}/nope", "report", "not found"),
+    case(
+        "transform-expiry-garbage",
+        f"trace transform --input lot:{GTIN}/L1 --output {GTIN}/X:garbage:TH",
+        "output expiry",
+        "a date is YYMMDD",
+    ),
+    case(
+        "transform-expiry-in-the-past",
+        f"trace transform --input lot:{GTIN}/L1 --output {GTIN}/X:2000-01-01:TH",
+        "output expiry",
+        "is in the past",
+    ),
+    case(
+        "transform-unknown-origin",
+        f"trace transform --input lot:{GTIN}/L1 --output {GTIN}/X:2030-01-01:QQ",
+        "origin",
+        "ISO 3166-1",
+    ),
+    case("dispense-gtin-check-digit", f"trace dispense (01){BAD_GTIN}(21)S1", "gtin (AI 01)", "GTIN check digit"),
+    case("history-gtin-check-digit", f"trace history lot:{BAD_GTIN}/L1", "gtin", "GTIN check digit is wrong"),
+    case("custody-malformed-unit", "trace custody lot:x", "unit", "a lot is named lot:GTIN/LOT"),
+    case("export-not-an-epc", "trace export notanepc", "epc", "must be an EPC URN or a GS1 Digital Link URI"),
+    case("export-bad-urn", "trace export urn:epc:id:sgtin:x", "epc", "expected 3 dot-separated parts"),
+    case("import-not-json", IMPORT, "file", "not JSON", files={"events.jsonld": "eventTime,type\n1,2\n"}),
+    case("import-empty-file", IMPORT, "file", "is empty", files={"events.jsonld": ""}),
+    case("import-binary-file", IMPORT, "file", "not JSON", files={"events.jsonld": b"\x89PNG\r\n\x1a\n\xff"}),
+    case("import-missing-file", IMPORT, "file", "not found"),
+    case(
+        "import-unknown-document-type",
+        IMPORT,
+        "type",
+        "must be EPCISDocument or EPCISQueryDocument",
+        files={"events.jsonld": epcis([EPCIS_EVENT], kind="EPCISMasterDataDocument")},
+    ),
+    case(
+        "import-not-an-object",
+        IMPORT,
+        "document",
+        "an EPCIS document is a JSON object",
+        files={"events.jsonld": json.dumps([EPCIS_EVENT])},
+    ),
+    case(
+        "import-no-event",
+        IMPORT,
+        "epcisBody.eventList",
+        "holds no event",
+        files={"events.jsonld": epcis([])},
+    ),
+    case(
+        "import-oversized",
+        IMPORT,
+        "epcisBody.eventList",
+        "at most 1,000,000 events per document",
+        files={"events.jsonld": lambda: epcis([{}] * 1_000_001)},
+    ),
+    case(
+        "import-event-time-without-offset",
+        IMPORT,
+        "eventList[0].eventTime",
+        "time-zone offset",
+        files={"events.jsonld": epcis([{**EPCIS_EVENT, "eventTime": "2024-03-05T10:00:00"}])},
+    ),
+    case(
+        "import-duplicate-key",
+        IMPORT,
+        "epcisBody.eventList[0].action",
+        "the key is given twice in one object",
+        files={"events.jsonld": lambda: twice(epcis([EPCIS_EVENT]), "action")},
+    ),
+    case(
+        "import-nan-quantity",
+        IMPORT,
+        "epcisBody.eventList[0].quantityList[0].quantity",
+        "NaN is not a JSON number",
+        files={"events.jsonld": lambda: with_quantity("NaN")},
+    ),
+    case(
+        "import-infinite-quantity",
+        IMPORT,
+        "epcisBody.eventList[0].quantityList[0].quantity",
+        "Infinity is not a JSON number",
+        files={"events.jsonld": lambda: with_quantity("Infinity")},
+    ),
+    case(
+        "import-5000-digit-quantity",
+        IMPORT,
+        "epcisBody.eventList[0].quantityList[0].quantity",
+        "a number of more than 100 digits",
+        files={"events.jsonld": lambda: with_quantity("9" * 5000)},
+    ),
+    case("import-deep-nesting", IMPORT, "document", "nested deeper than 64 levels", files={"events.jsonld": DEEP}),
+    case(
+        "import-over-the-size-cap",
+        IMPORT,
+        "file",
+        "larger than 100 bytes (the limit for JSON input)",
+        files={"events.jsonld": epcis([EPCIS_EVENT])},
+        env={"TRADECHAIN_JSON_MAX_BYTES": "100"},
+    ),
+    case(
+        "import-event-time-1969",
+        IMPORT,
+        "eventList[0].eventTime",
+        "is before 1970-01-01T00:00:00Z",
+        files={"events.jsonld": epcis([{**EPCIS_EVENT, "eventTime": "1969-12-31T23:59:59Z"}])},
+    ),
+    case(
+        "import-event-time-far-ahead",
+        IMPORT,
+        "eventList[0].eventTime",
+        "is more than a day in the future",
+        files={"events.jsonld": epcis([{**EPCIS_EVENT, "eventTime": "2999-03-05T10:00:00Z"}])},
+    ),
+    case(
+        "import-escape-sequence-in-bizstep",
+        IMPORT,
+        "eventList[0].bizStep",
+        "no white space or control characters",
+        files={"events.jsonld": epcis([{**EPCIS_EVENT, "bizStep": "shipping\x1b[2J"}])},
+    ),
+    case(
+        "import-batch-oversized",
+        f"{IMPORT} --batch 4097",
+        "batch",
+        "not in the range 1<=x<=4096",
+        files={"events.jsonld": epcis([EPCIS_EVENT])},
+    ),
+    case("recall-gtin-check-digit", f"recall lot:{BAD_GTIN}/L1 --reason r", "gtin", "GTIN check digit is wrong"),
+    case("recall-empty-reason", ["recall", f"lot:{GTIN}/L1", "--reason", ""], "reason", "must not be empty"),
+    case("verify-gtin-check-digit", f"verify (01){BAD_GTIN}(10)L1", "gtin (AI 01)", "GTIN check digit is wrong"),
+    case("verify-without-lot", f"verify (01){GTIN}", "lot", "verification needs the lot (AI 10)"),
+]
+
+
+@pytest.mark.parametrize("c", TRACE_CASES)
+def test_trace_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+# ---------------------------------------------------------------------------------------------- cert
+
+META = {"model": "Tank", "reference": "W123"}
+ISSUE = "cert issue S1 --metadata {tmp}/meta.json"
+BATCH = "cert issue-batch {tmp}/rows.csv"
+
+
+def many_rows() -> str:
+    return "serial,model\n" + "".join(f"S{i},Tank\n" for i in range(100_001))
+
+
+CERT_CASES = [
+    case("serial-with-space", ["cert", "issue", "S 1", "--metadata", "{tmp}/meta.json"], "serial", "printable ASCII"),
+    case("serial-too-long", f"cert issue {'S' * 33} --metadata {{tmp}}/meta.json", "serial", "at most 32 characters"),
+    case("metadata-not-json", ISSUE, "metadata", "not JSON", files={"meta.json": "model: Tank"}),
+    case("metadata-empty", ISSUE, "metadata", "not JSON", files={"meta.json": ""}),
+    case("metadata-binary", ISSUE, "metadata", "not JSON", files={"meta.json": b"\x89PNG\r\n\x1a\n\xff"}),
+    case("metadata-not-an-object", ISSUE, "metadata", "must be a JSON object", files={"meta.json": "[1, 2]"}),
+    case("metadata-missing", ISSUE, "metadata", "file not found"),
+    case(
+        "issue-to-eip55",
+        f"{ISSUE} --to {BAD_CHECKSUM} --account brand",
+        "to",
+        "bad EIP-55 checksum",
+        files={"meta.json": json.dumps(META)},
+    ),
+    case("batch-empty-file", BATCH, "file", "is empty", files={"rows.csv": ""}),
+    case("batch-not-csv", BATCH, "file", "a CSV with a 'serial' column", files={"rows.csv": json.dumps(META)}),
+    case("batch-no-serial-column", BATCH, "file", "a CSV with a 'serial' column", files={"rows.csv": "model\nX\n"}),
+    case("batch-header-only", BATCH, "file", "holds no row", files={"rows.csv": "serial,model\n"}),
+    case("batch-extra-fields", BATCH, "line 3", "more fields than the header", files={"rows.csv": "serial\nA\nB,x\n"}),
+    case("batch-bad-serial", BATCH, "line 2: serial", "printable ASCII", files={"rows.csv": "serial\nS 1\n"}),
+    case("batch-oversized", BATCH, "file", "at most 100,000 rows per run", files={"rows.csv": many_rows}),
+    case(
+        "batch-size-oversized",
+        f"{BATCH} --batch-size 1001",
+        "batch-size",
+        "not in the range 1<=x<=1000",
+        files={"rows.csv": "serial\nA\n"},
+    ),
+    case("transfer-to-eip55", f"cert transfer 1 --to {BAD_CHECKSUM}", "to", "bad EIP-55 checksum"),
+    case("transfer-to-malformed", f"cert transfer 1 --to {SHORT_ADDRESS}", "to", "an address is 0x followed by 40"),
+    case("transfer-id-overflow", f"cert transfer {TOO_BIG} --to {ADDRESS}", "certificate", "out of range"),
+    case("transfer-id-garbage", f"cert transfer 0xnothex --to {ADDRESS}", "certificate", "a number or 0x hex"),
+    case("transfer-brand-not-a-number", f"cert transfer x:S1 --to {ADDRESS}", "certificate", "BRAND:SERIAL"),
+    case("transfer-brand-overflow", f"cert transfer 4294967296:S1 --to {ADDRESS}", "brand", "1 to 2^32 - 1"),
+    case("claim-secret-not-hex", "cert claim 1", "secret", "32 bytes of hex", env={"TRADECHAIN_CLAIM_SECRET": "x"}),
+    case(
+        "claim-secret-63-digits",
+        "cert claim 1",
+        "secret",
+        "exactly 64 hex digits",
+        env={"TRADECHAIN_CLAIM_SECRET": "0x" + "1" * 63},
+    ),
+    case("claim-secret-argument", f"cert claim 1 --secret 0x{'11' * 32}", "secret", "never on the command line"),
+    case("claim-secret-file-missing", "cert claim 1 --secret-file {tmp}/nope.txt", "secret-file", "file not found"),
+    case("verify-brand-negative", "cert verify S1 --brand -3", "brand", "1 to 2^32 - 1"),
+    case("verify-brand-overflow", "cert verify S1 --brand 4294967296", "brand", "1 to 2^32 - 1"),
+    case("report-missing-file", "cert report 1 --stolen --report {tmp}/nope.pdf", "report", "file not found"),
+    case("service-empty-kind", ["cert", "service", "1", "--kind", " "], "kind", "must not be empty"),
+    case("qr-not-png", "cert qr 1 --out {tmp}/qr.jpg", "out", "written as PNG"),
+]
+
+
+@pytest.mark.parametrize("c", CERT_CASES)
+def test_cert_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+# ---------------------------------------------------------------------------------------------- doc
+
+ANCHOR = "doc anchor {tmp}/bl.pdf --type bill-of-lading --trade KE-7"
+PDF = {"bl.pdf": b"%PDF bill of lading"}
+
+
+def too_many_files() -> list[str]:
+    return ["doc", "anchor", *(["{tmp}/bl.pdf"] * 100_001), "--type", "bill-of-lading", "--trade", "KE-7"]
+
+
+DOC_CASES = [
+    case(
+        "unknown-type", "doc anchor {tmp}/bl.pdf --type bill --trade KE-7", "type", "unknown document type", files=PDF
+    ),
+    case(
+        "trade-too-long",
+        f"doc anchor {{tmp}}/bl.pdf --type packing-list --trade {'T' * 33}",
+        "trade",
+        "1-32",
+        files=PDF,
+    ),
+    case("empty-file", ANCHOR, "file", "is empty", files={"bl.pdf": b""}),
+    case("missing-file", ANCHOR, "file", "not found"),
+    case(
+        "json-file-not-json",
+        "doc anchor {tmp}/bl.json --type bill-of-lading --trade KE-7",
+        "file",
+        "a .json document must be JSON",
+        files={"bl.json": "{not json"},
+    ),
+    case(
+        "json-duplicate-key",
+        "doc anchor {tmp}/co.json --type certificate-of-origin --trade KE-7",
+        "file.origin",
+        "the key is given twice in one object",
+        files={"co.json": '{"origin": "DE", "goods": "lathe", "origin": "CN"}'},
+    ),
+    case(
+        "json-nan",
+        "doc anchor {tmp}/co.json --type certificate-of-origin --trade KE-7",
+        "file.weight",
+        "NaN is not a JSON number",
+        files={"co.json": '{"origin": "DE", "weight": NaN}'},
+    ),
+    case(
+        "json-5000-digit-integer",
+        "doc anchor {tmp}/co.json --type certificate-of-origin --trade KE-7",
+        "file.weight",
+        "a number of more than 100 digits",
+        files={"co.json": '{"origin": "DE", "weight": ' + "9" * 5000 + "}"},
+    ),
+    case(
+        "json-deep-nesting",
+        "doc anchor {tmp}/co.json --type certificate-of-origin --trade KE-7",
+        "file",
+        "nested deeper than 64 levels",
+        files={"co.json": "[" * 100_000 + "]" * 100_000},
+    ),
+    case(
+        "same-file-twice",
+        "doc anchor {tmp}/bl.pdf {tmp}/bl.pdf --type bill-of-lading --trade KE-7",
+        "files",
+        "the same document appears twice",
+        files=PDF,
+    ),
+    case("oversized-batch", too_many_files(), "files", "at most 100,000 per batch", files=PDF),
+    case(
+        "proofs-only-by-no-organisation",
+        f"{ANCHOR} --proofs-only",
+        "account",
+        "this account signs for no organisation",
+        files=PDF,
+    ),
+    case("verify-without-proof", "doc verify {tmp}/bl.pdf", "file", "no proof beside it", files=PDF),
+    case(
+        "verify-proof-not-json",
+        "doc verify {tmp}/bl.pdf",
+        "file",
+        "its proof file is not valid",
+        files={**PDF, "bl.pdf.tcproof.json": "{"},
+    ),
+    case(
+        "verify-proof-duplicate-key",
+        "doc verify {tmp}/bl.pdf",
+        "file",
+        "its proof file is not valid (proof.root: the key is given twice",
+        files={
+            **PDF,
+            "bl.pdf.tcproof.json": lambda: twice(json.dumps(proof_of_issuer(5)), "root"),
+        },
+    ),
+    case(
+        "verify-proof-short-hash",
+        "doc verify {tmp}/bl.pdf",
+        "file",
+        "its proof file is not valid (proof.documentHash: a 32-byte hash is 0x",
+        files={**PDF, "bl.pdf.tcproof.json": lambda: json.dumps({**proof_of_issuer(5), "documentHash": "0x12"})},
+    ),
+    case("revoke-neither-file-nor-batch", "doc revoke --reason x", "file", "give FILE or --batch ROOT"),
+    case("revoke-batch-malformed", "doc revoke --batch 0x12 --reason x", "batch", "a 32-byte hash is 0x"),
+    case("revoke-without-proof", "doc revoke {tmp}/bl.pdf --reason x", "file", "no proof beside it", files=PDF),
+    case("anchor-neither-trade-nor-escrow", "doc anchor {tmp}/bl.pdf --type bill-of-lading", "trade", "--escrow"),
+    case(
+        "anchor-trade-and-escrow",
+        f"{ANCHOR} --escrow {ESCROW_ID}",
+        "trade",
+        "give --trade TRADE, or --escrow ESCROW",
+        files=PDF,
+    ),
+    case(
+        "anchor-escrow-malformed",
+        "doc anchor {tmp}/bl.pdf --type bill-of-lading --escrow 0x12",
+        "escrow",
+        "an escrow id (0x and 64 hex digits) or the JSON file",
+        files=PDF,
+    ),
+    case(
+        "anchor-escrow-unknown",
+        f"doc anchor {{tmp}}/bl.pdf --type bill-of-lading --escrow {ESCROW_ID} --account carrier",
+        "escrow",
+        "no escrow with this id on this chain",
+        files=PDF,
+    ),
+    case(
+        "anchor-escrow-file-not-json",
+        "doc anchor {tmp}/bl.pdf --type bill-of-lading --escrow {tmp}/escrow.json",
+        "escrow",
+        "not JSON",
+        files={**PDF, "escrow.json": "{"},
+    ),
+    case(
+        "anchor-escrow-terms-incomplete",
+        "doc anchor {tmp}/bl.pdf --type bill-of-lading --escrow {tmp}/escrow.json",
+        "terms.funder",
+        "is required",
+        files={**PDF, "escrow.json": json.dumps({"terms": {}})},
+    ),
+    case(
+        "anchor-escrow-terms-bad-document-type",
+        "doc anchor {tmp}/bl.pdf --type bill-of-lading --escrow {tmp}/escrow.json",
+        "terms.milestones[0].documents",
+        "unknown document type",
+        files={**PDF, "escrow.json": lambda: json.dumps({"terms": escrow_terms(documents=["selfie"])})},
+    ),
+    case(
+        "anchor-escrow-id-not-its-terms",
+        "doc anchor {tmp}/bl.pdf --type bill-of-lading --escrow {tmp}/escrow.json",
+        "escrow",
+        "the file's escrow id is not the id of its terms",
+        files={**PDF, "escrow.json": lambda: json.dumps({"escrow": ESCROW_ID, "terms": escrow_terms()})},
+    ),
+    case("revoke-issuer-zero", f"doc revoke --batch {ESCROW_ID} --issuer 0 --reason x", "issuer", "at least 1"),
+    case("revoke-issuer-garbage", f"doc revoke --batch {ESCROW_ID} --issuer me --reason x", "issuer", "whole number"),
+    case(
+        "revoke-batch-unnamed-issuer-by-the-admin",
+        f"doc revoke --batch {ESCROW_ID} --reason x",
+        "issuer",
+        "this account signs for no organisation",
+    ),
+    case(
+        "revoke-issuer-not-the-proofs",
+        "doc revoke {tmp}/bl.pdf --issuer 6 --reason x",
+        "issuer",
+        "the proof of bl.pdf names issuer 5, not 6",
+        files={**PDF, "bl.pdf.tcproof.json": lambda: json.dumps(proof_of_issuer(5))},
+    ),
+]
+
+
+def escrow_terms(documents: list[str] | None = None) -> dict[str, Any]:
+    """Escrow terms as `escrow open --json` writes them."""
+    return {
+        "funder": ADDRESS,
+        "buyer": ADDRESS,
+        "seller": ADDRESS2,
+        "arbiter": ADDRESS2,
+        "token": ADDRESS,
+        "amount": 1_000_000,
+        "deadline": 2_000_000_000,
+        "tradeId": "KE-7",
+        "salt": "0x" + "00" * 32,
+        "milestones": [{"bps": 10_000, "documents": documents or ["bill-of-lading"], "issuer": 0}],
+    }
+
+
+def proof_of_issuer(issuer: int) -> dict[str, Any]:
+    """A well-formed proof file naming ``issuer`` (nothing needs to be anchored: the check comes first)."""
+    return {
+        "root": ESCROW_ID,
+        "documentHash": ESCROW_ID,
+        "docType": "bill-of-lading",
+        "tradeId": ESCROW_ID,
+        "proof": [],
+        "registry": ADDRESS,
+        "chainId": 1,
+        "issuer": issuer,
+    }
+
+
+@pytest.mark.parametrize("c", DOC_CASES)
+def test_doc_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+# ---------------------------------------------------------------------------------------------- escrow
+
+
+def escrow_open(**change: str) -> list[str]:
+    options = {
+        "seller": ADDRESS,
+        "arbiter": ADDRESS2,
+        "amount": "1250.00",
+        "deadline": "+30d",
+        "trade": "KE-7",
+        "milestone": "100%:bill-of-lading",
+        **change,
+    }
+    argv = ["escrow", "open"]
+    for name, value in options.items():
+        for one in value.split(" ") if name == "milestone" else [value]:
+            argv += [f"--{name}", one]
+    return argv
+
+
+ESCROW_CASES = [
+    case("seller-eip55", escrow_open(seller=BAD_CHECKSUM), "seller", "bad EIP-55 checksum"),
+    case("arbiter-malformed", escrow_open(arbiter=SHORT_ADDRESS), "arbiter", "an address is 0x followed by 40"),
+    case("buyer-eip55", [*escrow_open(), "--buyer", BAD_CHECKSUM], "buyer", "bad EIP-55 checksum"),
+    case("token-eip55", [*escrow_open(), "--token", BAD_CHECKSUM], "token", "bad EIP-55 checksum"),
+    case("token-not-a-contract", [*escrow_open(), "--token", ADDRESS], "token", "no contract at this address"),
+    case("amount-negative", escrow_open(amount="-10"), "amount", "must be positive"),
+    case("amount-zero", escrow_open(amount="0"), "amount", "must be positive"),
+    case("amount-overflow", escrow_open(amount=TOO_BIG), "amount", "too large"),
+    case("amount-exponent-overflow", escrow_open(amount="1e40"), "amount", "too large"),
+    case("amount-huge-exponent", escrow_open(amount="1e999999999"), "amount", "too large"),
+    case("amount-tiny-exponent", escrow_open(amount="1e-999999999"), "amount", "at most 6 decimals"),
+    case("amount-nan", escrow_open(amount="NaN"), "amount", "must be a number"),
+    case("amount-infinity", escrow_open(amount="Infinity"), "amount", "too large"),
+    case("amount-too-many-decimals", escrow_open(amount="0.0000001"), "amount", "at most 6 decimals"),
+    case("amount-garbage", escrow_open(amount="ten"), "amount", "must be a number"),
+    case("deadline-in-the-past", escrow_open(deadline="2001-01-01"), "deadline", "must be in the future"),
+    case("deadline-today-plus-zero", escrow_open(deadline="+0d"), "deadline", "+Nd takes N from 1"),
+    case("deadline-negative-duration", escrow_open(deadline="+-3d"), "deadline", "+Nd (N days from now)"),
+    case("deadline-overflowing-duration", escrow_open(deadline="+99999999999d"), "deadline", "+Nd takes N from 1"),
+    case("deadline-garbage", escrow_open(deadline="soon"), "deadline", "a date YYYY-MM-DD or +Nd"),
+    case("deadline-too-far", escrow_open(deadline="9999-12-31"), "deadline", "at most 36,600 days from now"),
+    case("trade-too-long", escrow_open(trade="T" * 33), "trade", "a trade id is 1-32"),
+    case("shares-below-100", escrow_open(milestone="50%:bill-of-lading"), "milestones", "add up to 100%"),
+    case("share-negative", escrow_open(milestone="-50%:bill-of-lading"), "milestone", "SHARE%:TYPE"),
+    case("share-nan", escrow_open(milestone="nan%:bill-of-lading"), "milestone", "SHARE%:TYPE"),
+    case("unknown-document-type", escrow_open(milestone="100%:selfie"), "milestone", "unknown document type"),
+    case(
+        "issuer-overflow",
+        escrow_open(milestone="100%:bill-of-lading@4294967296"),
+        "milestone issuer",
+        "must be below 2^32",
+    ),
+    case(
+        "too-many-milestones",
+        escrow_open(milestone=" ".join(["11%:packing-list"] * 8 + ["12%:packing-list"])),
+        "milestones",
+        "1 to 8 milestones",
+    ),
+    case("fund-malformed-id", "escrow fund 0x12", "escrow", "an escrow id is 0x followed by 64 hex digits"),
+    case("status-non-hex-id", f"escrow status 0x{'zz' * 32}", "escrow", "an escrow id is 0x followed by 64"),
+    case("status-unknown-id", f"escrow status {ESCROW_ID}", "escrow", "no escrow with this id on this chain"),
+    case("release-milestone-oversized", f"escrow release {ESCROW_ID} 8", "milestone", "not in the range 0<=x<=7"),
+    case("missing-milestone-oversized", f"escrow missing {ESCROW_ID} 8", "milestone", "not in the range 0<=x<=7"),
+    case("missing-unknown-id", f"escrow missing {ESCROW_ID} 0", "escrow", "no escrow with this id on this chain"),
+    case("missing-malformed-id", "escrow missing 0x12 0", "escrow", "an escrow id is 0x followed by 64 hex digits"),
+    case("resolve-share-over-100", f"escrow resolve {ESCROW_ID} --seller-share 150%", "seller-share", "0% to 100%"),
+    case("resolve-share-negative", f"escrow resolve {ESCROW_ID} --seller-share -5%", "seller-share", "0% to 100%"),
+    case("resolve-share-infinite", f"escrow resolve {ESCROW_ID} --seller-share inf", "seller-share", "0% to 100%"),
+]
+
+
+@pytest.mark.parametrize("c", ESCROW_CASES)
+def test_escrow_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+# ---------------------------------------------------------------------------------------------- invoice
+
+KEY_ENV = {"TRADECHAIN_INVOICE_KEY": KEY_HEX}
+CSV_HEADER = "seller_scheme,seller_id,buyer_scheme,buyer_id,number,issue_date,currency,amount\n"
+
+
+def invoice_file(**change: Any) -> dict[str, FileContent]:
+    return {"inv.json": json.dumps({**INVOICE, **change})}
+
+
+def inv(command: str, id_: str, options: str, field_: str, rule: str, **extra: Any) -> Any:
+    """A case of ``invoice COMMAND {tmp}/inv.json OPTIONS`` with the network key set."""
+    env = {**KEY_ENV, **extra.pop("env", {})}
+    return case(id_, f"invoice {command} {{tmp}}/inv.json {options}".strip(), field_, rule, env=env, **extra)
+
+
+def ack(**data: Any) -> dict[str, FileContent]:
+    good = {"fingerprint": ESCROW_ID, "buyer": ADDRESS, "nonce": 0, "deadline": 1, "signature": "0x00"}
+    return {"ack.json": json.dumps({k: v for k, v in {**good, **data}.items() if v is not None})}
+
+
+ACK = "invoice acknowledge {tmp}/ack.json"
+
+INVOICE_CASES = [
+    inv("fingerprint", "unknown-currency", "", "currency", "not an ISO 4217", files=invoice_file(currency="EURO")),
+    inv("fingerprint", "unknown-currency-code", "", "currency", "not an ISO 4217", files=invoice_file(currency="XYZ")),
+    inv("fingerprint", "amount-negative", "", "amount", "must be positive", files=invoice_file(amount="-5.00")),
+    inv("fingerprint", "amount-zero", "", "amount", "must be positive", files=invoice_file(amount="0.00")),
+    inv("fingerprint", "amount-overflow", "", "amount", "too large", files=invoice_file(amount=TOO_BIG)),
+    inv("fingerprint", "amount-decimals", "", "amount", "EUR has 2 decimals", files=invoice_file(amount="1.001")),
+    inv("fingerprint", "amount-garbage", "", "amount", "not an amount", files=invoice_file(amount="12O")),
+    inv("fingerprint", "issue-date-garbage", "", "issue_date", "not a valid date", files=invoice_file(issue_date="x")),
+    inv(
+        "fingerprint",
+        "missing-number",
+        "",
+        "number",
+        "is required",
+        files={"inv.json": json.dumps({k: v for k, v in INVOICE.items() if k != "number"})},
+    ),
+    inv(
+        "fingerprint",
+        "json-duplicate-key",
+        "",
+        "invoice.amount",
+        "the key is given twice in one object",
+        files={"inv.json": twice(json.dumps(INVOICE), "amount")},
+    ),
+    inv(
+        "fingerprint",
+        "json-nan-amount",
+        "",
+        "invoice.amount",
+        "NaN is not a JSON number",
+        files={"inv.json": json.dumps({**INVOICE, "amount": 0}).replace('"amount": 0', '"amount": NaN')},
+    ),
+    inv(
+        "fingerprint",
+        "json-5000-digit-amount",
+        "",
+        "invoice.amount",
+        "a number of more than 100 digits",
+        files={"inv.json": json.dumps({**INVOICE, "amount": 0}).replace('"amount": 0', '"amount": ' + "9" * 5000)},
+    ),
+    inv("fingerprint", "json-deep", "", "invoice", "nested deeper than 64 levels", files={"inv.json": DEEP}),
+    case(
+        "csv-field-too-large",
+        "invoice fingerprint {tmp}/inv.csv",
+        "line 2",
+        "not CSV (field larger than field limit",
+        files={"inv.csv": CSV_HEADER + "x" * 200_000 + "\n"},
+        env=KEY_ENV,
+    ),
+    inv("fingerprint", "not-json", "", "file", "not JSON or CSV", files={"inv.json": "seller;buyer\n"}),
+    inv("fingerprint", "empty-file", "", "file", "is empty", files={"inv.json": ""}),
+    inv("fingerprint", "empty-array", "", "file", "holds no invoice", files={"inv.json": "[]"}),
+    inv("fingerprint", "binary-file", "", "file", "not JSON or CSV", files={"inv.json": b"\x89PNG\r\n\x1a\n\xff"}),
+    inv("fingerprint", "missing-file", "", "file", "not found"),
+    case(
+        "csv-missing-columns",
+        "invoice fingerprint {tmp}/inv.csv",
+        "line 2",
+        "missing column 'buyer_scheme'",
+        files={"inv.csv": "seller_scheme,seller_id\nLEI,529900T8BM49AURSDO55\n"},
+        env=KEY_ENV,
+    ),
+    case(
+        "csv-header-only",
+        "invoice fingerprint {tmp}/inv.csv",
+        "file",
+        "holds no invoice",
+        files={"inv.csv": CSV_HEADER},
+        env=KEY_ENV,
+    ),
+    case(
+        "csv-second-invoice-bad",
+        "invoice fingerprint {tmp}/inv.csv",
+        "invoice 2: currency",
+        "not an ISO 4217",
+        files={
+            "inv.csv": CSV_HEADER + "VAT,DE1,VAT,FR1,N1,2024-03-05,EUR,10.00\nVAT,DE1,VAT,FR1,N2,2024-03-05,ZZZ,10.00\n"
+        },
+        env=KEY_ENV,
+    ),
+    inv(
+        "fingerprint",
+        "key-not-hex",
+        "",
+        "key",
+        "the network key is hex",
+        files=invoice_file(),
+        env={"TRADECHAIN_INVOICE_KEY": "zz"},
+    ),
+    inv(
+        "fingerprint",
+        "key-too-short",
+        "",
+        "key",
+        "32 bytes, not 2",
+        files=invoice_file(),
+        env={"TRADECHAIN_INVOICE_KEY": "abcd"},
+    ),
+    inv("finance", "share-negative", "--share -5", "share", "1 to 10,000 basis points", files=invoice_file()),
+    inv("finance", "share-over-100", "--share 10001", "share", "1 to 10,000 basis points", files=invoice_file()),
+    inv("finance", "share-overflow", f"--share {TOO_BIG}", "share", "1 to 10,000 basis points", files=invoice_file()),
+    inv(
+        "finance",
+        "two-invoices",
+        "",
+        "file",
+        "holds 2 invoices",
+        files={"inv.json": json.dumps([INVOICE, {**INVOICE, "number": "INV-2"}])},
+    ),
+    inv("import-portfolio", "portfolio-share-zero", "--share 0", "share", "1 to 10,000", files=invoice_file()),
+    inv("settle", "settle-unknown-currency", "", "currency", "not an ISO 4217", files=invoice_file(currency="ABC")),
+    inv("check", "check-amount-negative", "", "amount", "must be positive", files=invoice_file(amount="-1")),
+    inv("check", "check-buyer-malformed", "--buyer 0x12", "buyer", "an address is 0x", files=invoice_file()),
+    inv("check", "check-buyer-eip55", f"--buyer {BAD_CHECKSUM}", "buyer", "bad EIP-55 checksum", files=invoice_file()),
+    inv(
+        "sign-acknowledgment",
+        "ack-valid-for-too-short",
+        "--valid-for 10",
+        "valid-for",
+        "not in the range",
+        files=invoice_file(),
+    ),
+    case(
+        "acknowledge-not-json", "invoice acknowledge {tmp}/ack.json", "ACK.json", "not JSON", files={"ack.json": "sig"}
+    ),
+    case("acknowledge-empty", "invoice acknowledge {tmp}/ack.json", "ACK.json", "not JSON", files={"ack.json": ""}),
+    case("acknowledge-missing-field", ACK, "signature", "is required in an acknowledgment", files=ack(signature=None)),
+    case("acknowledge-buyer-eip55", ACK, "buyer", "bad EIP-55 checksum", files=ack(buyer=BAD_CHECKSUM)),
+    case("acknowledge-nonce-negative", ACK, "nonce", "must be at least 0", files=ack(nonce=-1)),
+    case("acknowledge-deadline-overflow", ACK, "deadline", "must be below 2^256", files=ack(deadline=2**256)),
+    case("acknowledge-signature-not-hex", ACK, "signature", "0x followed by hex bytes", files=ack(signature="0xzz")),
+]
+
+
+@pytest.mark.parametrize("c", INVOICE_CASES)
+def test_invoice_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+# ---------------------------------------------------------------------------------------------- account, deploy, node
+
+PASSWORD = {"TRADECHAIN_PASSWORD": "correct horse"}
+PRIVATE_KEY = "0x" + "11" * 32
+
+ACCOUNT_CASES = [
+    case("new-bad-name", ["account", "new", "bad name"], "name", "letters, digits", env=PASSWORD),
+    case("new-name-too-long", ["account", "new", "a" * 65], "name", "at most 64", env=PASSWORD),
+    case("new-empty-password", "account new alice", "password", "must not be empty", env={"TRADECHAIN_PASSWORD": ""}),
+    case(
+        "import-key-too-short",
+        "account import alice",
+        "private-key",
+        "must be 32 bytes of hex",
+        env={**PASSWORD, "TRADECHAIN_PRIVATE_KEY": "0x12"},
+    ),
+    case(
+        "import-key-not-hex",
+        "account import alice",
+        "private-key",
+        "must be 32 bytes of hex",
+        env={**PASSWORD, "TRADECHAIN_PRIVATE_KEY": "zz" * 32},
+    ),
+    case(
+        "import-key-63-digits",
+        "account import alice",
+        "private-key",
+        "exactly 64 hex digits",
+        env={**PASSWORD, "TRADECHAIN_PRIVATE_KEY": "0x" + "1" * 63},
+    ),
+    case(
+        "import-key-63-digits-no-0x",
+        "account import alice",
+        "private-key",
+        "exactly 64 hex digits",
+        env={**PASSWORD, "TRADECHAIN_PRIVATE_KEY": "1" * 63},
+    ),
+    case(
+        "import-key-65-digits",
+        "account import alice",
+        "private-key",
+        "exactly 64 hex digits",
+        env={**PASSWORD, "TRADECHAIN_PRIVATE_KEY": "0x" + "1" * 65},
+    ),
+    case(
+        "import-key-zero",
+        "account import alice",
+        "private-key",
+        "not zero",
+        env={**PASSWORD, "TRADECHAIN_PRIVATE_KEY": "0x" + "00" * 32},
+    ),
+    case(
+        "import-key-overflow",
+        "account import alice",
+        "private-key",
+        "must be 32 bytes of hex",
+        env={**PASSWORD, "TRADECHAIN_PRIVATE_KEY": "0x" + "ff" * 32},
+    ),
+]
+
+
+@pytest.mark.parametrize("c", ACCOUNT_CASES)
+def test_account_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+    assert not list((cli_env / "home").glob("keystores/*.json")), "a refused account command wrote a keystore"
+
+
+def test_account_refuses_to_overwrite_a_keystore(cli_env: Path) -> None:
+    first = invoke(("account", "import", "alice"), {**PASSWORD, "TRADECHAIN_PRIVATE_KEY": PRIVATE_KEY})
+    assert first.exit_code == 0, first.stderr
+    check(Case(("account", "new", "alice"), "name", "a keystore named 'alice' exists already", env=PASSWORD), cli_env)
+
+
+DEPLOY_CASES = [
+    case("admin-eip55", f"deploy --admin {BAD_CHECKSUM}", "admin", "bad EIP-55 checksum"),
+    case("admin-malformed", f"deploy --admin {SHORT_ADDRESS}", "admin", "an address is 0x followed by 40"),
+    case("confirmations-zero", "deploy --confirmations 0", "confirmations", "not in the range 1<=x<=64"),
+    case("confirmations-oversized", "deploy --confirmations 65", "confirmations", "not in the range 1<=x<=64"),
+    case("unknown-keystore", "deploy --account nobody", "account", "no keystore named 'nobody'"),
+    case("unknown-dev-role", "deploy --account dev99", "account", "unknown dev account"),
+    case("rpc-url-not-http", "deploy --rpc-url ftp://example.org", "rpc-url", "must be an http:// or https:// URL"),
+    case("unknown-network", "deploy --network moon", "network", "unknown network"),
+]
+
+
+@pytest.mark.parametrize("c", DEPLOY_CASES)
+def test_deploy_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+NODE_CASES = [
+    case("port-zero", "node start --port 0 --state-dir {tmp}/node", "port", "must be between 1 and 65535"),
+    case("port-negative", "node start --port -1 --state-dir {tmp}/node", "port", "must be between 1 and 65535"),
+    case("port-overflow", "node start --port 65536 --state-dir {tmp}/node", "port", "must be between 1 and 65535"),
+    case("port-garbage", "node start --port http --state-dir {tmp}/node", "port", "is not a valid integer"),
+    case("state-dir-is-a-file", "node status --state-dir {tmp}/file", "state-dir", "is a file", files={"file": "x"}),
+]
+
+
+@pytest.mark.parametrize("c", NODE_CASES)
+def test_node_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+    assert not (cli_env / "node").exists(), "a refused node command created its state folder"
+
+
+TX_CASES = [
+    case("hash-short", "tx status 0x12", "tx_hash", "a transaction hash is 0x and 64 hex digits"),
+    case("hash-not-hex", ["tx", "status", "0x" + "zz" * 32], "tx_hash", "a transaction hash is 0x and 64 hex digits"),
+    case("hash-no-0x", ["tx", "status", "ab" * 32], "tx_hash", "a transaction hash is 0x and 64 hex digits"),
+    case("hash-missing", "tx status", "tx_hash", "is required"),
+]
+
+
+@pytest.mark.parametrize("c", TX_CASES)
+def test_tx_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+# ---------------------------------------------------------------------------------------------- across groups
+
+SIGNING_COMMANDS = [
+    pytest.param(["participant", "suspend", "1", "--reason", "x"], id="participant"),
+    pytest.param(["product", "claim", GTIN], id="product"),
+    pytest.param(["trace", "ship", f"sscc:{SSCC}", "--to", "2"], id="trace"),
+    pytest.param(["cert", "transfer", "1", "--to", ADDRESS], id="cert"),
+    pytest.param(["escrow", "fund", ESCROW_ID], id="escrow"),
+    pytest.param(["doc", "revoke", "--batch", ESCROW_ID, "--reason", "x"], id="doc"),
+    pytest.param(["invoice", "finance", "{tmp}/inv.json"], id="invoice"),
+    pytest.param(["deploy", "--force"], id="deploy"),
+]
+
+
+@pytest.fixture(scope="module")
+def keystore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A keystore made by `tradechain account import` (once: scrypt is slow), and its address."""
+    folder = tmp_path_factory.mktemp("keystores")
+    env = {"TRADECHAIN_KEYSTORE": str(folder), "TRADECHAIN_PRIVATE_KEY": PRIVATE_KEY, **PASSWORD}
+    result = invoke(("account", "import", "alice", "--json"), env)
+    assert result.exit_code == 0, result.stderr
+    yield folder, json.loads(result.stdout)["address"]
+
+
+@pytest.mark.parametrize("argv", SIGNING_COMMANDS)
+def test_a_wrong_keystore_password_is_refused_before_anything_is_sent(
+    argv: list[str], cli_env: Path, keystore: tuple[Path, str]
+) -> None:
+    folder, address = keystore
+    c = Case(
+        (*argv, "--account", "alice"),
+        "account",
+        "wrong password for keystore 'alice'",
+        files=invoice_file(),
+        env={"TRADECHAIN_KEYSTORE": str(folder), "TRADECHAIN_PASSWORD": "wrong", **KEY_ENV},
+    )
+    check(c, cli_env, extra_accounts=(address,))
+
+
+CHAIN_COMMANDS = [
+    *SIGNING_COMMANDS,
+    pytest.param(["participant", "list"], id="participant-read"),
+    pytest.param(["trace", "custody", f"sscc:{SSCC}"], id="trace-read"),
+    pytest.param(["verify", f"(01){GTIN}(10)L1"], id="verify"),
+    pytest.param(["cert", "verify", "1"], id="cert-read"),
+    pytest.param(["escrow", "status", ESCROW_ID], id="escrow-read"),
+    pytest.param(["invoice", "check", "{tmp}/inv.json"], id="invoice-read"),
+]
+
+
+@pytest.mark.parametrize("argv", CHAIN_COMMANDS)
+def test_a_network_whose_chain_id_differs_is_refused(argv: list[str], cli_env: Path, rpc_url: str) -> None:
+    networks = cli_env / "networks.yaml"
+    networks.write_text(f"networks:\n  mainnet-by-mistake:\n    rpc_url: {rpc_url}\n    chain_id: 1\n")
+    c = Case(
+        (*argv, "--network", "mainnet-by-mistake"),
+        "network",
+        f"'mainnet-by-mistake' expects chain id 1, but {rpc_url} serves chain 31337",
+        files=invoice_file(),
+        env={"TRADECHAIN_NETWORKS": str(networks), **KEY_ENV},
+    )
+    check(c, cli_env)
+
+
+NETWORK_FILES = [
+    case("unknown-network", "participant list --network moon", "network", "unknown network; known: local, other"),
+    case(
+        "entry-without-rpc-url",
+        "participant list --network broken",
+        "networks.yaml: networks.broken.rpc_url",
+        "is required",
+    ),
+    case(
+        "chain-id-not-a-number",
+        "participant list --network odd",
+        "networks.yaml: networks.odd.chain_id",
+        "positive whole number",
+    ),
+    case("not-yaml", "participant list --network other", "networks.yaml", "not valid YAML"),
+]
+NETWORK_YAML = {
+    "unknown-network": "networks:\n  other:\n    rpc_url: http://127.0.0.1:9\n",
+    "entry-without-rpc-url": "networks:\n  broken:\n    chain_id: 1\n",
+    "chain-id-not-a-number": "networks:\n  odd:\n    rpc_url: http://127.0.0.1:9\n    chain_id: one\n",
+    "not-yaml": "networks: [unclosed\n",
+}
+
+
+@pytest.mark.parametrize("c", NETWORK_FILES)
+def test_a_bad_networks_file_is_refused_naming_the_entry(
+    c: Case, cli_env: Path, request: pytest.FixtureRequest
+) -> None:
+    name = request.node.callspec.id
+    networks = cli_env / "networks.yaml"
+    networks.write_text(NETWORK_YAML[name])
+    check(Case(c.argv, c.field, c.rule, env={"TRADECHAIN_NETWORKS": str(networks)}), cli_env)
+
+
+def test_the_catalogue_covers_every_command_group() -> None:
+    groups = {
+        "participant": PARTICIPANT_CASES,
+        "gs1": GS1_CASES,
+        "product": PRODUCT_CASES,
+        "trace": TRACE_CASES,
+        "cert": CERT_CASES,
+        "doc": DOC_CASES,
+        "escrow": ESCROW_CASES,
+        "invoice": INVOICE_CASES,
+        "account": ACCOUNT_CASES,
+        "deploy": DEPLOY_CASES,
+        "node": NODE_CASES,
+        "tx": TX_CASES,
+    }
+    assert set(groups) | {"recall", "verify"} == set(cli.commands)
+    for name, cases in groups.items():
+        assert all(p.values[0].argv[0] in (name, "recall", "verify") for p in cases), name

@@ -1,0 +1,1804 @@
+"""Permission matrix (issue 11): every external state-changing function of our six contracts, as their compiled
+ABIs list them (inherited ERC-721 and AccessControl functions included), against every class of actor:
+
+- ``outsider``: an address with no account in the registry;
+- ``member_without_role``: an active member lacking what the function needs (its role, a manager's flag, a
+  company-prefix licence, ownership);
+- ``suspended_member``: the right party's account, its organisation suspended;
+- ``revoked_key``: the right party's account, revoked from its organisation;
+- ``another_*`` (``another_manager``, ``another_party``, ``another_issuer``, ``another_financier``,
+  ``another_brand``): the right role, the wrong organisation or party;
+- ``right_party``: who the function is for;
+- ``admin``: the consortium admin (``DEFAULT_ADMIN_ROLE`` of the ParticipantRegistry, a member of no organisation).
+
+Some functions have a second rightful (or tempting) caller, given as an extra column: ``regulator`` (recall),
+``funder`` (open), ``certificate_brand`` and ``approved_operator`` (a certificate's own brand, an ERC-721 operator).
+
+The tables are data: ``(function, actor) -> expected``, expected being ``ALLOWED`` (the call goes through and a
+scenario check asserts its events and state), ``Refused(error, args)`` (the exact custom error with its exact
+arguments) or ``NotApplicable(reason)`` (the actor class does not exist for this function, and why). Each function
+has one scenario: it builds the state the call needs (inside the test's snapshot) and names the parties; the
+runner turns the actor class into a sender (suspending or revoking the right party where the class asks for it),
+performs the call and asserts. ``test_matrix_covers_every_state_changing_function`` fails when a function of an
+ABI is missing from its table, so a new function must join the matrix."""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from brownie import (  # type: ignore[attr-defined]  # the project's contracts are loaded at run time
+    DocumentRegistry,
+    InvoiceRegistry,
+    LuxuryCertificate,
+    MockUSDC,
+    ParticipantRegistry,
+    ProductRegistry,
+    TradeEscrow,
+    accounts,
+    chain,
+    web3,
+)
+from conftest import reverts_with
+from eth_abi import encode
+from eth_account import Account
+from eth_account.messages import encode_defunct, encode_typed_data
+from eth_hash.auto import keccak
+from helpers import ROLE, lei_bytes
+
+from tradechain.chain import accounts as tc_accounts
+from tradechain.contracts.invoice_registry import ACKNOWLEDGMENT_TYPES
+from tradechain.formats.gs1 import with_check_digit
+from tradechain.formats.merkle import serial_leaf
+
+BUILD = Path(__file__).resolve().parents[1] / "build" / "contracts"
+
+ZERO32 = b"\0" * 32
+ZERO = "0x" + "00" * 20
+ADMIN_ROLE = ZERO32  # AccessControl's DEFAULT_ADMIN_ROLE
+ADMIN_DELAY = 3 * 86_400  # ParticipantRegistry.ADMIN_TRANSFER_DELAY
+REASON = b"matrix".ljust(32, b"\0")
+FRESH = "0x" + "a1" * 20  # an address nobody uses: a new account, a new manager
+FRESH_2 = "0x" + "b2" * 20
+
+# Role bits (contracts/libraries/Roles.sol) as the refusals name them
+BRAND, MANUFACTURER, CUSTOMS, INSPECTOR, FINANCIER, REGULATOR = 1, 2, 8, 16, 32, 64
+PRODUCERS = BRAND | MANUFACTURER
+INSPECTORS = INSPECTOR | CUSTOMS | REGULATOR
+
+# GS1 keys: the brand licenses company prefixes 9506000 (GTINs) and 0614141 (SSCCs), the second brand 9506001
+GTIN = int(with_check_digit("0950600013435"))  # claimed by the brand
+GTIN_UNCLAIMED = int(with_check_digit("0950600013436"))  # the brand's prefix, claimed by nobody yet
+GTIN_B2 = int(with_check_digit("0950600100001"))  # the second brand's
+SSCC_BRAND = int(with_check_digit("10614141123456789"))  # carries the brand's SSCC prefix
+SSCC_UNLICENSED = int(with_check_digit("10999999000000001"))  # a prefix licensed to nobody
+BILL_OF_LADING = 1
+TRADE = b"MATRIX-TRADE".ljust(32, b"\0")
+AMOUNT = 1_000 * 10**6
+DAY = 86_400
+FP = b"\xf1" * 32  # an invoice fingerprint
+NO_SECONDARY = [ZERO32] * 4
+SERIAL = b"WATCH-0001".ljust(32, b"\0")
+META = keccak(b'{"model":"Chronograph"}')
+CLAIM_KEY = Account.from_key(keccak(b"tradechain permission matrix claim key"))
+BUYER_KEY = tc_accounts.dev_account("buyer").key  # Brownie's accounts[9]
+
+
+def b32(value: Any) -> bytes:
+    """A bytes32 as Brownie shows it in a custom error (Python bytes)."""
+    return bytes.fromhex(str(value)[2:]) if isinstance(value, str) else bytes(value)
+
+
+def b20(text: str) -> bytes:
+    return text.encode().ljust(20, b"\0")
+
+
+def unit(key: int) -> bytes:
+    """A GS1 key (SSCC) as a unit id of the ProductRegistry."""
+    return key.to_bytes(32, "big")
+
+
+# ------------------------------------------------------------------ what a cell expects
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The call succeeds; the scenario's check asserts its events and state. `note` says why, where it is not
+    obvious (a party the contract does not look up in the registry, a per-item refusal by event)."""
+
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The call reverts with custom error `error`, its arguments built from the cell's context."""
+
+    error: str
+    args: Callable[[Ctx], tuple[Any, ...]] = lambda c: ()
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """The actor class does not exist for this function: `reason` says why."""
+
+    reason: str
+
+
+Expected = Allowed | Refused | NotApplicable
+Table = dict[tuple[str, str], Expected]
+ALLOWED = Allowed()
+
+
+class Ctx(SimpleNamespace):
+    """One cell: the scenario sets `party` (the right party), `member` (whose organisation is suspended, or whose
+    key is revoked, for those classes; the right party unless said), `no_role`, `another`, `extra` (extra columns),
+    `call(sender) -> tx`, `check(tx)`, and the values the refusals name; the runner adds `sender`, `sender_org`,
+    `member_org`."""
+
+
+def row(function: str, **cells: Expected) -> Table:
+    return {(function, actor): expected for actor, expected in cells.items()}
+
+
+def org_of(w: Any, account: Any) -> int:
+    """The organisation `account` signs for as the world was built (0 for none): no call to the chain."""
+    return int(w.org_of.get(str(account), 0))
+
+
+# Refusals that recur
+UNREGISTERED = Refused("UnregisteredAccount", lambda c: (c.sender,))
+SUSPENDED = Refused("OrganisationIsSuspended", lambda c: (c.member_org,))
+NOT_ADMIN = Refused("AccessControlUnauthorizedAccount", lambda c: (c.sender, ADMIN_ROLE))
+NOT_MANAGER = Refused("UnauthorizedManager", lambda c: (c.sender, c.org))
+
+
+def missing_role(roles: int) -> Refused:
+    return Refused("MissingRole", lambda c: (c.sender, c.sender_org, roles))
+
+
+# ================================================================== ParticipantRegistry
+
+ADMIN_IS_RIGHT = NotApplicable("the right party is the consortium admin (DEFAULT_ADMIN_ROLE): see the admin cell")
+ADMIN_ONLY: dict[str, Expected] = {
+    "outsider": NOT_ADMIN,
+    "member_without_role": NOT_ADMIN,  # the target organisation's own manager: managing is not administering
+    "suspended_member": NOT_ADMIN,
+    "revoked_key": NOT_ADMIN,
+    "another_manager": NOT_ADMIN,
+    "right_party": ADMIN_IS_RIGHT,
+    "admin": ALLOWED,
+}
+MANAGER_ONLY: dict[str, Expected] = {
+    "outsider": NOT_MANAGER,
+    "member_without_role": NOT_MANAGER,  # an account of the organisation that is no manager
+    "suspended_member": SUSPENDED,
+    "revoked_key": NOT_MANAGER,  # a former manager
+    "another_manager": NOT_MANAGER,  # a manager of another organisation
+    "right_party": ALLOWED,
+    "admin": Allowed("the admin may always manage (even a suspended organisation's accounts)"),
+}
+BAD_CONFIRMATION = Refused("AccessControlBadConfirmation")
+# AccessControlDefaultAdminRules: exactly one admin. grantRole and revokeRole of DEFAULT_ADMIN_ROLE are refused to
+# everyone, the admin included, before any role is checked; the role changes hands only by the two-step handover.
+ONE_ADMIN = Refused("AccessControlEnforcedDefaultAdminRules")
+ONE_ADMIN_ONLY: dict[str, Expected] = {
+    "outsider": ONE_ADMIN,
+    "member_without_role": ONE_ADMIN,
+    "suspended_member": ONE_ADMIN,
+    "revoked_key": ONE_ADMIN,
+    "another_manager": ONE_ADMIN,
+    "right_party": ADMIN_IS_RIGHT,
+    "admin": ONE_ADMIN,
+}
+NOT_THE_SUCCESSOR = Refused("AccessControlInvalidDefaultAdmin", lambda c: (c.sender,))
+
+PARTICIPANT_TABLE: Table = {
+    **row("admit", **ADMIN_ONLY),
+    **row("setRoles", **ADMIN_ONLY),
+    **row("suspend", **ADMIN_ONLY),
+    **row("reinstate", **ADMIN_ONLY),
+    **row("assignCompanyPrefix", **ADMIN_ONLY),
+    **row("grantRole", **ONE_ADMIN_ONLY),  # grantRole(DEFAULT_ADMIN_ROLE, a new account): never a second admin
+    **row("revokeRole", **ONE_ADMIN_ONLY),  # revokeRole(DEFAULT_ADMIN_ROLE, admin): never the admin removed at once
+    **row(
+        # renounceRole(DEFAULT_ADMIN_ROLE, admin) once the admin scheduled a transfer to nobody and the delay passed
+        # (unscheduled, the admin too is refused AccessControlEnforcedDefaultAdminDelay(0): test_attacks.py,
+        # test_admin_role_cannot_be_granted_to_a_second_account_or_renounced_at_once); nobody renounces it for it
+        "renounceRole",
+        outsider=BAD_CONFIRMATION,
+        member_without_role=BAD_CONFIRMATION,
+        suspended_member=BAD_CONFIRMATION,
+        revoked_key=BAD_CONFIRMATION,
+        another_manager=BAD_CONFIRMATION,
+        right_party=NotApplicable("the holder renounces its own role: the admin cell"),
+        admin=Allowed("the admin renounces on purpose: scheduled to address(0), after ADMIN_TRANSFER_DELAY"),
+    ),
+    **row("beginDefaultAdminTransfer", **ADMIN_ONLY),
+    **row("cancelDefaultAdminTransfer", **ADMIN_ONLY),
+    **row(
+        "acceptDefaultAdminTransfer",  # the successor the admin named, once the delay passed
+        outsider=NOT_THE_SUCCESSOR,
+        member_without_role=NOT_THE_SUCCESSOR,
+        suspended_member=NOT_THE_SUCCESSOR,
+        revoked_key=NOT_THE_SUCCESSOR,
+        another_manager=NOT_THE_SUCCESSOR,
+        right_party=ALLOWED,  # the pending admin (no member)
+        admin=NOT_THE_SUCCESSOR,  # the admin cannot accept for its successor
+    ),
+    **row("changeDefaultAdminDelay", **ADMIN_ONLY),
+    **row("rollbackDefaultAdminDelay", **ADMIN_ONLY),
+    **row("updateProfile", **MANAGER_ONLY),
+    **row("addAccount", **MANAGER_ONLY),
+    **row("revokeAccount", **MANAGER_ONLY),
+    **row("rotateAccount", **MANAGER_ONLY),
+}
+
+# ================================================================== ProductRegistry
+
+UNIT_ANY_MEMBER = NotApplicable("every member holds a role and this needs any (Roles.ALL): custody decides")
+PRODUCT_TABLE: Table = {
+    **row(
+        "claimGtin",
+        outsider=UNREGISTERED,
+        member_without_role=missing_role(PRODUCERS),
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("CompanyPrefixNotHeld", lambda c: (GTIN_UNCLAIMED, c.party_org, c.sender_org)),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "registerLot",
+        outsider=UNREGISTERED,
+        member_without_role=missing_role(PRODUCERS),
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("NotGtinOwner", lambda c: (GTIN, c.party_org, c.sender_org)),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "commission",
+        outsider=UNREGISTERED,
+        member_without_role=missing_role(PRODUCERS),
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("NotGtinOwner", lambda c: (GTIN, c.party_org, c.sender_org)),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "pack",  # a NEW container: an SSCC of the caller's own company prefix
+        outsider=UNREGISTERED,
+        member_without_role=Refused("CompanyPrefixNotHeld", lambda c: (SSCC_UNLICENSED, 0, c.sender_org)),
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("CompanyPrefixNotHeld", lambda c: (SSCC_BRAND, c.party_org, c.sender_org)),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "unpack",
+        outsider=UNREGISTERED,
+        member_without_role=UNIT_ANY_MEMBER,
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("NotCustodian", lambda c: (unit(SSCC_BRAND), c.party_org, c.sender_org)),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "ship",
+        outsider=UNREGISTERED,
+        member_without_role=UNIT_ANY_MEMBER,
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("NotCustodian", lambda c: (c.lot, c.party_org, c.sender_org)),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "receiveShipment",
+        outsider=UNREGISTERED,
+        member_without_role=UNIT_ANY_MEMBER,
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("NotPendingReceiver", lambda c: (c.lot, c.party_org, c.sender_org)),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "cancelShipment",
+        outsider=UNREGISTERED,
+        member_without_role=UNIT_ANY_MEMBER,
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("NotCustodian", lambda c: (c.lot, c.party_org, c.sender_org)),  # the receiver
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "transform",
+        outsider=UNREGISTERED,
+        member_without_role=missing_role(PRODUCERS),
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("NotCustodian", lambda c: (c.lot, c.party_org, c.sender_org)),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "inspect",
+        outsider=UNREGISTERED,
+        member_without_role=missing_role(INSPECTORS),
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=NotApplicable(
+            "any inspector, customs or regulator inspects any unit: an attestation by its author, not custody"
+        ),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "dispense",
+        outsider=UNREGISTERED,
+        member_without_role=UNIT_ANY_MEMBER,
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("NotCustodian", lambda c: (c.batch, c.party_org, c.sender_org)),  # its GTIN owner
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "recall",
+        outsider=UNREGISTERED,
+        member_without_role=missing_role(PRODUCERS | REGULATOR),
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=Refused("UnauthorizedRecall", lambda c: (c.lot, c.sender_org)),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+        regulator=Allowed("a regulator recalls any lot"),
+    ),
+    **row(
+        "recordEvents",
+        outsider=UNREGISTERED,
+        member_without_role=NotApplicable("every member holds a role and this needs any (Roles.ALL)"),
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=NotApplicable("an EPCIS anchor is recorded under its author's organisation: no other party"),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+}
+
+# ================================================================== DocumentRegistry
+
+UNAUTHORIZED_REVOKER = Refused("UnauthorizedRevoker", lambda c: (c.sender, c.issuer))
+REVOKE: dict[str, Expected] = {
+    "outsider": UNREGISTERED,
+    "member_without_role": UNAUTHORIZED_REVOKER,  # a member without the issuing role (a retailer)
+    "suspended_member": SUSPENDED,  # the issuer itself, suspended: only the admin revokes now
+    "revoked_key": UNREGISTERED,
+    "another_issuer": UNAUTHORIZED_REVOKER,  # another carrier
+    "right_party": ALLOWED,
+    "admin": Allowed("the consortium admin revokes any issuer's documents"),
+}
+DOCUMENT_TABLE: Table = {
+    **row(
+        "anchor",
+        outsider=UNREGISTERED,
+        member_without_role=Allowed("any member anchors; its roles are recorded, so its bill of lading is not valid"),
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_issuer=Allowed("batches are per (root, issuer): anchoring the carrier's root changes nothing of it"),
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row("revokeBatch", **REVOKE),
+    **row("revokeDocument", **REVOKE),
+}
+
+# ================================================================== TradeEscrow
+
+
+def unauthorized_party(role: str) -> Refused:
+    return Refused("UnauthorizedParty", lambda c: (c.escrow_id, c.sender, role))
+
+
+NO_ROLE_ESCROW = NotApplicable("no role: the parties are the addresses named in the terms (open: any member)")
+PARTY_ANY_MEMBER = NotApplicable(
+    "the party named in the terms, from an active member's account of any role (Roles.ALL): every member holds one"
+)
+ANYONE = NotApplicable("anyone may call: release and refund are permissionless, protected by documents and time")
+BY_ADDRESS = Allowed("the escrow names its parties by address and does not consult the registry (see the report)")
+ESCROW_TABLE: Table = {
+    **row(
+        "open",
+        outsider=unauthorized_party("buyer or funder"),
+        member_without_role=NO_ROLE_ESCROW,
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=unauthorized_party("buyer or funder"),  # the seller
+        right_party=ALLOWED,  # the buyer
+        admin=unauthorized_party("buyer or funder"),
+        funder=Allowed("the funder may open too"),
+    ),
+    **row(
+        "fund",
+        outsider=unauthorized_party("funder"),
+        member_without_role=NO_ROLE_ESCROW,
+        suspended_member=BY_ADDRESS,
+        revoked_key=BY_ADDRESS,
+        another_party=unauthorized_party("funder"),  # the buyer
+        right_party=ALLOWED,
+        admin=unauthorized_party("funder"),
+    ),
+    **row(
+        "release",
+        outsider=Allowed("anyone may call: release is permissionless, protected by documents"),
+        member_without_role=ANYONE,
+        suspended_member=Allowed("the seller's suspension does not stop a documented release (paid by address)"),
+        revoked_key=Allowed("a revoked seller key still calls and is still paid (see the report)"),
+        another_party=ANYONE,
+        right_party=ALLOWED,  # the seller
+        admin=Allowed("anyone may call"),
+    ),
+    **row(
+        "refund",
+        outsider=Allowed("anyone may call: refund is permissionless, after the deadline"),
+        member_without_role=ANYONE,
+        suspended_member=Allowed("the funder's suspension does not stop its refund"),
+        revoked_key=Allowed("a revoked funder key still calls and is still refunded (see the report)"),
+        another_party=ANYONE,
+        right_party=ALLOWED,  # the funder
+        admin=Allowed("anyone may call"),
+    ),
+    **row(
+        "dispute",  # the buyer, then its membership: a suspended or revoked key cannot freeze the escrow
+        outsider=unauthorized_party("buyer"),
+        member_without_role=PARTY_ANY_MEMBER,
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=unauthorized_party("buyer"),  # the funder
+        right_party=ALLOWED,
+        admin=unauthorized_party("buyer"),
+    ),
+    **row(
+        "resolve",  # the arbiter, then its membership: a suspended or revoked key cannot split the escrow
+        outsider=unauthorized_party("arbiter"),
+        member_without_role=PARTY_ANY_MEMBER,
+        suspended_member=SUSPENDED,
+        revoked_key=UNREGISTERED,
+        another_party=unauthorized_party("arbiter"),  # the buyer
+        right_party=ALLOWED,
+        admin=unauthorized_party("arbiter"),
+    ),
+}
+
+# ================================================================== InvoiceRegistry
+
+FINANCIER_ONLY: dict[str, Expected] = {
+    "outsider": UNREGISTERED,
+    "member_without_role": missing_role(FINANCIER),
+    "suspended_member": SUSPENDED,
+    "revoked_key": UNREGISTERED,
+    "right_party": ALLOWED,
+    "admin": UNREGISTERED,
+}
+NOT_PARTICIPATING = Refused("NotParticipating", lambda c: (FP, c.sender_org))
+RELAYED = Allowed("anyone relays: the buyer's EIP-712 signature is the authorisation")
+INVOICE_TABLE: Table = {
+    **row(
+        "register",
+        **FINANCIER_ONLY,
+        another_financier=Refused("InvoiceAlreadyFinanced", lambda c: (FP, c.party_org, c.since)),
+    ),
+    **row(
+        "registerBatch",
+        **FINANCIER_ONLY,
+        another_financier=Allowed("the batch goes through; the item over 100% is refused by RegistrationRefused"),
+    ),
+    **row("settle", **FINANCIER_ONLY, another_financier=NOT_PARTICIPATING),  # a financier outside the syndicate
+    **row("cancel", **FINANCIER_ONLY, another_financier=NOT_PARTICIPATING),
+    **row(
+        "acknowledge",
+        outsider=RELAYED,
+        member_without_role=RELAYED,
+        suspended_member=RELAYED,
+        revoked_key=RELAYED,
+        another_financier=RELAYED,
+        right_party=ALLOWED,  # the buyer sends its own acknowledgment
+        admin=RELAYED,
+    ),
+}
+
+# ================================================================== LuxuryCertificate
+
+BRAND_ONLY: dict[str, Expected] = {
+    "outsider": UNREGISTERED,
+    "member_without_role": missing_role(BRAND),
+    "suspended_member": SUSPENDED,
+    "revoked_key": UNREGISTERED,
+    "another_brand": Refused("UnauthorizedBrand", lambda c: (c.party_org, c.sender_org)),
+    "right_party": ALLOWED,
+    "admin": UNREGISTERED,
+}
+OWNERSHIP_NOT_MEMBERSHIP = Allowed("a certificate is owned by an address: the registry is not consulted")
+INCORRECT_OWNER = Refused("ERC721IncorrectOwner", lambda c: (c.sender, c.token, c.party))
+OWNER_ONLY: dict[str, Expected] = {
+    "outsider": INCORRECT_OWNER,
+    "member_without_role": INCORRECT_OWNER,
+    "suspended_member": OWNERSHIP_NOT_MEMBERSHIP,
+    "revoked_key": OWNERSHIP_NOT_MEMBERSHIP,
+    "another_brand": INCORRECT_OWNER,
+    "right_party": ALLOWED,
+    "admin": INCORRECT_OWNER,
+    "certificate_brand": INCORRECT_OWNER,  # the brand that issued it has no say over its owner's claims
+}
+INVALID_APPROVER = Refused("ERC721InvalidApprover", lambda c: (c.sender,))
+INSUFFICIENT_APPROVAL = Refused("ERC721InsufficientApproval", lambda c: (c.sender, c.token))
+OPERATOR = Allowed("an operator the owner approved for all")
+
+
+def erc721_row(refusal: Refused) -> dict[str, Expected]:
+    return {
+        "outsider": refusal,
+        "member_without_role": refusal,
+        "suspended_member": OWNERSHIP_NOT_MEMBERSHIP,
+        "revoked_key": OWNERSHIP_NOT_MEMBERSHIP,
+        "another_brand": refusal,
+        "right_party": ALLOWED,
+        "admin": refusal,
+        "certificate_brand": refusal,
+        "approved_operator": OPERATOR,
+    }
+
+
+COPIED_SIGNATURE = Refused("InvalidClaimSignature", lambda c: (c.token,))
+CLAIM_BY_SECRET = Allowed("a claim is authorised by the claim secret, not by membership")
+OWN_OPERATORS = Allowed("sets the caller's own operator: it reaches the caller's certificates only")
+UNAUTHORIZED_REPORTER = Refused("UnauthorizedReporter", lambda c: (c.token, c.sender))
+TRANSFER = erc721_row(INSUFFICIENT_APPROVAL)
+CERTIFICATE_TABLE: Table = {
+    **row("issue", **BRAND_ONLY),
+    **row("issueBatch", **BRAND_ONLY),
+    **row("updateMetadata", **BRAND_ONLY),
+    **row("setBaseURI", **BRAND_ONLY),
+    **row("recordService", **BRAND_ONLY),
+    **row("clearReport", **BRAND_ONLY),  # member_without_role: the owner itself, who reported it
+    **row("openClaim", **OWNER_ONLY),
+    **row("cancelClaim", **OWNER_ONLY),
+    **row(
+        "claim",  # every caller but the claimant sends the claimant's signature (copied from the mempool)
+        outsider=COPIED_SIGNATURE,
+        member_without_role=COPIED_SIGNATURE,
+        suspended_member=CLAIM_BY_SECRET,
+        revoked_key=CLAIM_BY_SECRET,
+        another_brand=COPIED_SIGNATURE,
+        right_party=ALLOWED,  # the claimant, signing with the secret for itself
+        admin=COPIED_SIGNATURE,
+        certificate_brand=COPIED_SIGNATURE,
+    ),
+    **row(
+        "report",
+        outsider=UNAUTHORIZED_REPORTER,
+        member_without_role=UNAUTHORIZED_REPORTER,
+        suspended_member=OWNERSHIP_NOT_MEMBERSHIP,
+        revoked_key=OWNERSHIP_NOT_MEMBERSHIP,
+        another_brand=UNAUTHORIZED_REPORTER,
+        right_party=ALLOWED,  # the owner
+        admin=UNAUTHORIZED_REPORTER,
+        certificate_brand=Allowed("the certificate's brand reports too"),
+    ),
+    **row("approve", **erc721_row(INVALID_APPROVER)),
+    **row(
+        "setApprovalForAll",
+        outsider=OWN_OPERATORS,
+        member_without_role=OWN_OPERATORS,
+        suspended_member=OWN_OPERATORS,
+        revoked_key=OWN_OPERATORS,
+        another_brand=OWN_OPERATORS,
+        right_party=ALLOWED,
+        admin=OWN_OPERATORS,
+    ),
+    **row("transferFrom", **TRANSFER),
+    **row("safeTransferFrom(address,address,uint256)", **TRANSFER),
+    **row("safeTransferFrom(address,address,uint256,bytes)", **TRANSFER),
+}
+
+
+# ================================================================== the contracts
+
+Scenario = Callable[[Any, Ctx], None]
+
+
+@dataclass(frozen=True)
+class Spec:
+    build: str  # the contract's name in build/contracts
+    another: str  # its "right role, wrong organisation or party" column
+    table: Table
+    scenarios: dict[str, Scenario]
+
+
+SPECS = {
+    "participant_registry": Spec("ParticipantRegistry", "another_manager", PARTICIPANT_TABLE, {}),
+    "product_registry": Spec("ProductRegistry", "another_party", PRODUCT_TABLE, {}),
+    "document_registry": Spec("DocumentRegistry", "another_issuer", DOCUMENT_TABLE, {}),
+    "trade_escrow": Spec("TradeEscrow", "another_party", ESCROW_TABLE, {}),
+    "invoice_registry": Spec("InvoiceRegistry", "another_financier", INVOICE_TABLE, {}),
+    "luxury_certificate": Spec("LuxuryCertificate", "another_brand", CERTIFICATE_TABLE, {}),
+}
+CORE = ("outsider", "member_without_role", "suspended_member", "revoked_key", "another", "right_party", "admin")
+
+
+def core_actors(spec: Spec) -> tuple[str, ...]:
+    return tuple(spec.another if a == "another" else a for a in CORE)
+
+
+def scenario(contract: str, *functions: str) -> Callable[[Scenario], Scenario]:
+    def register(build: Scenario) -> Scenario:
+        for function in functions:
+            SPECS[contract].scenarios[function] = build
+        return build
+
+    return register
+
+
+def state_changing(build: str) -> set[str]:
+    """The external nonpayable and payable functions of a compiled contract, inherited ones included: by name, or
+    by signature where the name is overloaded."""
+    abi = json.loads((BUILD / f"{build}.json").read_text())["abi"]
+    functions = [f for f in abi if f["type"] == "function" and f["stateMutability"] in ("nonpayable", "payable")]
+    names = Counter(f["name"] for f in functions)
+    return {
+        f["name"] if names[f["name"]] == 1 else f"{f['name']}({','.join(i['type'] for i in f['inputs'])})"
+        for f in functions
+    }
+
+
+# ================================================================== the world (one per module)
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[Any]:
+    """Six contracts on one registry; one organisation per party (its dev account as manager); the brand also has
+    a second, non-manager account. Product, certificate and invoice fixtures every scenario starts from."""
+    a = accounts
+    w = SimpleNamespace(
+        admin=a[0],
+        brand=a[1],
+        manufacturer=a[2],
+        carrier=a[3],
+        brand_key=a[4],
+        inspector=a[5],
+        financier=a[6],
+        regulator=a[7],
+        retailer=a[8],
+        buyer=a[9],  # an invoice's buyer (its key signs acknowledgments): no member
+        arbiter=a[11],
+        brand2=a[12],
+        financier3=a[13],
+        carrier2=a[14],
+        financier2=a[15],
+        operator=a[16],  # no member
+        successor=a[18],  # the admin's successor in a handover: no member
+        customer=a[17],  # no member
+        outsider=a[19],
+    )
+    admin = {"from": w.admin}
+    w.registry = ParticipantRegistry.deploy(w.admin, admin)
+    w.orgs = {}
+    organisations = [
+        ("brand", "brand"),
+        ("brand2", "brand"),
+        ("manufacturer", "manufacturer"),
+        ("carrier", "carrier"),
+        ("carrier2", "carrier"),
+        ("inspector", "inspector"),
+        ("regulator", "regulator"),
+        ("retailer", "retailer"),
+        ("financier", "financier"),
+        ("financier2", "financier"),
+        ("financier3", "financier"),
+        ("arbiter", "customs"),
+    ]
+    for i, (name, role) in enumerate(organisations, start=700):
+        tx = w.registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], ZERO32, getattr(w, name), admin)
+        w.orgs[name] = int(tx.events["OrganisationAdmitted"]["organisation"])
+    w.registry.addAccount(w.orgs["brand"], w.brand_key, False, {"from": w.brand})
+    w.registry.assignCompanyPrefix(9506000, 7, w.orgs["brand"], admin)
+    w.registry.assignCompanyPrefix(9506001, 7, w.orgs["brand2"], admin)
+    w.registry.assignCompanyPrefix(614141, 7, w.orgs["brand"], admin)  # SSCCs 1 0614141 ...
+
+    w.products = ProductRegistry.deploy(w.registry, admin)
+    w.documents = DocumentRegistry.deploy(w.registry, admin)
+    w.escrow = TradeEscrow.deploy(w.registry, w.documents, admin)
+    w.invoices = InvoiceRegistry.deploy(w.registry, admin)
+    w.certificates = LuxuryCertificate.deploy(w.registry, admin)
+    w.usdc = MockUSDC.deploy(admin)
+    w.usdc.mint(w.financier, 10 * AMOUNT, admin)
+
+    # products: the brand's lot and batch it holds, a batch the retailer holds, the second brand's lot
+    p, brand = w.products, {"from": w.brand}
+    p.claimGtin(GTIN, brand)
+    w.lot = b32(p.registerLot(GTIN, b20("LOT1"), 0, b"IT", ZERO32, 0, brand).events["LotRegistered"]["lot"])
+    w.batch = b32(p.commission(w.lot, serial_leaf(GTIN, "SN1", 0), 1, 0, brand).events["Commissioned"]["batch"])
+    w.dispensable = b32(p.commission(w.lot, serial_leaf(GTIN, "SN2", 0), 1, 0, brand).events["Commissioned"]["batch"])
+    p.ship(w.dispensable, w.orgs["retailer"], 0, brand)
+    p.receiveShipment(w.dispensable, 0, {"from": w.retailer})
+    p.claimGtin(GTIN_B2, {"from": w.brand2})
+    w.lot_b2 = b32(p.registerLot(GTIN_B2, b20("LOT2"), 0, b"FR", ZERO32, 0, {"from": w.brand2}).return_value)
+
+    # certificates: the brand's certificate, owned by the retailer
+    w.token = int(w.certificates.issue(w.orgs["brand"], w.retailer, SERIAL, META, brand).return_value)
+
+    w.org_of = {str(getattr(w, name)): org for name, org in w.orgs.items()}
+    w.org_of[str(w.brand_key)] = w.orgs["brand"]
+    # Brownie runs a full garbage collection at every chain revert (one per test): freezing what exists now leaves
+    # it only the objects of each test to scan (as stateful_support.run_machine does)
+    gc.freeze()
+    yield w
+    gc.unfreeze()
+
+
+# ================================================================== the runner
+
+
+def resolve(w: Any, c: Ctx, actor: str, spec: Spec) -> Any:
+    """The sender of a cell; suspends the member's organisation or revokes its key where the class asks for it."""
+    if actor in ("suspended_member", "revoked_key"):
+        c.member_org = org_of(w, c.member)
+        assert c.member_org != 0, "the suspended or revoked actor must be a member's account"
+        if actor == "suspended_member":
+            if not w.registry.getOrganisation(c.member_org)["suspended"]:
+                w.registry.suspend(c.member_org, REASON, {"from": w.admin})
+        else:
+            w.registry.revokeAccount(c.member, {"from": w.admin})
+        return c.member
+    if actor == spec.another:
+        return c.another
+    named = {"outsider": w.outsider, "admin": w.admin, "right_party": c.party}
+    if actor in named:
+        return named[actor]
+    if actor == "member_without_role":
+        return c.no_role
+    assert actor in c.extra, f"the scenario names no {actor}"
+    return c.extra[actor]
+
+
+def run_cell(w: Any, contract: str, function: str, actor: str) -> None:
+    spec = SPECS[contract]
+    expected = spec.table[(function, actor)]
+    assert not isinstance(expected, NotApplicable)
+    c = Ctx(function=function, actor=actor, party=None, member=None, no_role=w.retailer, another=None, extra={})
+    spec.scenarios[function](w, c)
+    if c.member is None:
+        c.member = c.party
+    c.party_org = org_of(w, c.party)
+    c.sender = resolve(w, c, actor, spec)
+    c.sender_org = 0 if actor == "revoked_key" else org_of(w, c.sender)
+    if isinstance(expected, Refused):
+        with reverts_with(expected.error, *expected.args(c)):
+            c.call(c.sender)
+    else:
+        c.check(c.call(c.sender))
+
+
+def cells(contract: str) -> list[Any]:
+    table = SPECS[contract].table
+    return [
+        pytest.param(function, actor, id=f"{function}-{actor}")
+        for (function, actor), expected in table.items()
+        if not isinstance(expected, NotApplicable)
+    ]
+
+
+@pytest.mark.parametrize(("function", "actor"), cells("participant_registry"))
+def test_participant_registry_matrix(world: Any, function: str, actor: str) -> None:
+    run_cell(world, "participant_registry", function, actor)
+
+
+@pytest.mark.parametrize(("function", "actor"), cells("product_registry"))
+def test_product_registry_matrix(world: Any, function: str, actor: str) -> None:
+    run_cell(world, "product_registry", function, actor)
+
+
+@pytest.mark.parametrize(("function", "actor"), cells("document_registry"))
+def test_document_registry_matrix(world: Any, function: str, actor: str) -> None:
+    run_cell(world, "document_registry", function, actor)
+
+
+@pytest.mark.parametrize(("function", "actor"), cells("trade_escrow"))
+def test_trade_escrow_matrix(world: Any, function: str, actor: str) -> None:
+    run_cell(world, "trade_escrow", function, actor)
+
+
+@pytest.mark.parametrize(("function", "actor"), cells("invoice_registry"))
+def test_invoice_registry_matrix(world: Any, function: str, actor: str) -> None:
+    run_cell(world, "invoice_registry", function, actor)
+
+
+@pytest.mark.parametrize(("function", "actor"), cells("luxury_certificate"))
+def test_luxury_certificate_matrix(world: Any, function: str, actor: str) -> None:
+    run_cell(world, "luxury_certificate", function, actor)
+
+
+def test_matrix_covers_every_state_changing_function() -> None:
+    """Every nonpayable or payable function of each ABI has a scenario and a cell for each of the seven actor
+    classes; no table names a function the contract does not have; every "not applicable" says why."""
+    inherited = {
+        "ParticipantRegistry": {
+            "grantRole",
+            "revokeRole",
+            "renounceRole",
+            "beginDefaultAdminTransfer",
+            "cancelDefaultAdminTransfer",
+            "acceptDefaultAdminTransfer",
+            "changeDefaultAdminDelay",
+            "rollbackDefaultAdminDelay",
+        },
+        "LuxuryCertificate": {
+            "approve",
+            "setApprovalForAll",
+            "transferFrom",
+            "safeTransferFrom(address,address,uint256)",
+            "safeTransferFrom(address,address,uint256,bytes)",
+        },
+    }
+    for spec in SPECS.values():
+        functions = state_changing(spec.build)
+        assert inherited.get(spec.build, set()) <= functions, spec.build  # the ABI read includes inherited ones
+        missing = [(f, a) for f in sorted(functions) for a in core_actors(spec) if (f, a) not in spec.table]
+        assert missing == [], f"{spec.build}: functions or actor classes missing from the matrix: {missing}"
+        assert {f for f, _ in spec.table} == functions, f"{spec.build}: the table names functions it does not have"
+        assert set(spec.scenarios) == functions, f"{spec.build}: a function without a scenario"
+        for (function, actor), expected in spec.table.items():
+            if isinstance(expected, NotApplicable):
+                assert expected.reason.strip(), f"{spec.build}.{function}/{actor}: not applicable without a reason"
+
+
+# ================================================================== scenarios: ParticipantRegistry
+
+
+def _admin_function(w: Any, c: Ctx) -> None:
+    c.party = w.admin
+    c.member = c.no_role = w.brand  # the target organisation's own manager
+    c.another = w.brand2
+    c.org = w.orgs["brand"]
+
+
+@scenario("participant_registry", "admit")
+def _admit(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    c.call = lambda s: w.registry.admit(lei_bytes(999), 0, b"FR", ROLE["retailer"], ZERO32, FRESH, {"from": s})
+
+    def check(tx: Any) -> None:
+        new = tx.events["OrganisationAdmitted"]["organisation"]
+        assert tuple(w.registry.organisationOf(FRESH)) == (new, True)
+        assert w.registry.getOrganisation(new)["roles"] == ROLE["retailer"]
+
+    c.check = check
+
+
+@scenario("participant_registry", "setRoles")
+def _set_roles(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    c.call = lambda s: w.registry.setRoles(c.org, BRAND | MANUFACTURER, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["RolesChanged"]["newRoles"] == BRAND | MANUFACTURER
+        assert w.registry.getOrganisation(c.org)["roles"] == BRAND | MANUFACTURER
+
+    c.check = check
+
+
+@scenario("participant_registry", "suspend")
+def _suspend(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    c.call = lambda s: w.registry.suspend(c.org, REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["OrganisationSuspended"]["organisation"] == c.org
+        assert w.registry.isAuthorized(w.brand, BRAND) is False
+
+    c.check = check
+
+
+@scenario("participant_registry", "reinstate")
+def _reinstate(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    w.registry.suspend(c.org, REASON, {"from": w.admin})
+    c.call = lambda s: w.registry.reinstate(c.org, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["OrganisationReinstated"]["organisation"] == c.org
+        assert w.registry.isAuthorized(w.brand, BRAND) is True
+
+    c.check = check
+
+
+@scenario("participant_registry", "assignCompanyPrefix")
+def _assign_company_prefix(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    c.call = lambda s: w.registry.assignCompanyPrefix(4012345, 7, c.org, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["CompanyPrefixAssigned"]
+        assert (event["prefix"], event["digits"], event["previous"], event["organisation"]) == (4012345, 7, 0, c.org)
+        assert tuple(w.registry.companyPrefixOwner(int(with_check_digit("0401234500001")), 14)) == (c.org, 7)
+
+    c.check = check
+
+
+@scenario("participant_registry", "grantRole")
+def _grant_role(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    c.call = lambda s: w.registry.grantRole(ADMIN_ROLE, FRESH, {"from": s})  # every cell is refused
+
+
+@scenario("participant_registry", "revokeRole")
+def _revoke_role(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    c.call = lambda s: w.registry.revokeRole(ADMIN_ROLE, w.admin, {"from": s})  # every cell is refused
+
+
+@scenario("participant_registry", "renounceRole")
+def _renounce_role(w: Any, c: Ctx) -> None:
+    """The admin scheduled a transfer to nobody and its delay passed: only the admin itself may renounce now."""
+    _admin_function(w, c)
+    w.registry.beginDefaultAdminTransfer(ZERO, {"from": w.admin})
+    chain.sleep(ADMIN_DELAY + 1)
+    c.call = lambda s: w.registry.renounceRole(ADMIN_ROLE, w.admin, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["RoleRevoked"]["account"] == w.admin
+        assert w.registry.isAdmin(w.admin) is False and w.registry.defaultAdmin() == ZERO
+        assert tuple(w.registry.pendingDefaultAdmin()) == (ZERO, 0)
+
+    c.check = check
+
+
+@scenario("participant_registry", "beginDefaultAdminTransfer")
+def _begin_default_admin_transfer(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    c.call = lambda s: w.registry.beginDefaultAdminTransfer(FRESH, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["DefaultAdminTransferScheduled"]
+        schedule = tx.timestamp + ADMIN_DELAY
+        assert (event["newAdmin"], event["acceptSchedule"]) == (web3.to_checksum_address(FRESH), schedule)
+        assert tuple(w.registry.pendingDefaultAdmin()) == (web3.to_checksum_address(FRESH), schedule)
+        assert w.registry.defaultAdmin() == w.admin and w.registry.isAdmin(FRESH) is False  # not before it accepts
+
+    c.check = check
+
+
+@scenario("participant_registry", "cancelDefaultAdminTransfer")
+def _cancel_default_admin_transfer(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    w.registry.beginDefaultAdminTransfer(FRESH, {"from": w.admin})
+    c.call = lambda s: w.registry.cancelDefaultAdminTransfer({"from": s})
+
+    def check(tx: Any) -> None:
+        assert "DefaultAdminTransferCanceled" in tx.events
+        assert tuple(w.registry.pendingDefaultAdmin()) == (ZERO, 0) and w.registry.defaultAdmin() == w.admin
+
+    c.check = check
+
+
+@scenario("participant_registry", "acceptDefaultAdminTransfer")
+def _accept_default_admin_transfer(w: Any, c: Ctx) -> None:
+    """The admin named its successor (no member) and the delay passed."""
+    _admin_function(w, c)
+    c.party = w.successor
+    w.registry.beginDefaultAdminTransfer(w.successor, {"from": w.admin})
+    chain.sleep(ADMIN_DELAY + 1)
+    c.call = lambda s: w.registry.acceptDefaultAdminTransfer({"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["RoleRevoked"]["account"] == w.admin and tx.events["RoleGranted"]["account"] == w.successor
+        assert w.registry.defaultAdmin() == w.successor and tuple(w.registry.pendingDefaultAdmin()) == (ZERO, 0)
+        assert w.registry.isAdmin(w.successor) is True and w.registry.isAdmin(w.admin) is False
+
+    c.check = check
+
+
+@scenario("participant_registry", "changeDefaultAdminDelay")
+def _change_default_admin_delay(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    c.call = lambda s: w.registry.changeDefaultAdminDelay(DAY, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["DefaultAdminDelayChangeScheduled"]
+        effective = tx.timestamp + ADMIN_DELAY - DAY  # a shorter delay waits out the difference
+        assert (event["newDelay"], event["effectSchedule"]) == (DAY, effective)
+        assert tuple(w.registry.pendingDefaultAdminDelay()) == (DAY, effective)
+        assert w.registry.defaultAdminDelay() == ADMIN_DELAY  # not yet
+
+    c.check = check
+
+
+@scenario("participant_registry", "rollbackDefaultAdminDelay")
+def _rollback_default_admin_delay(w: Any, c: Ctx) -> None:
+    _admin_function(w, c)
+    w.registry.changeDefaultAdminDelay(DAY, {"from": w.admin})
+    c.call = lambda s: w.registry.rollbackDefaultAdminDelay({"from": s})
+
+    def check(tx: Any) -> None:
+        assert "DefaultAdminDelayChangeCanceled" in tx.events
+        assert tuple(w.registry.pendingDefaultAdminDelay()) == (0, 0)
+        assert w.registry.defaultAdminDelay() == ADMIN_DELAY
+
+    c.check = check
+
+
+def _manager_function(w: Any, c: Ctx) -> None:
+    c.party = c.member = w.brand  # the brand's manager
+    c.no_role = w.brand_key  # the brand's other account, no manager
+    c.another = w.brand2  # the second brand's manager
+    c.org = w.orgs["brand"]
+
+
+@scenario("participant_registry", "updateProfile")
+def _update_profile(w: Any, c: Ctx) -> None:
+    _manager_function(w, c)
+    c.call = lambda s: w.registry.updateProfile(c.org, REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert b32(tx.events["ProfileUpdated"]["newProfileHash"]) == REASON
+        assert b32(w.registry.getOrganisation(c.org)["profileHash"]) == REASON
+
+    c.check = check
+
+
+@scenario("participant_registry", "addAccount")
+def _add_account(w: Any, c: Ctx) -> None:
+    _manager_function(w, c)
+    c.call = lambda s: w.registry.addAccount(c.org, FRESH, False, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["AccountAdded"]["account"] == web3.to_checksum_address(FRESH)
+        assert tuple(w.registry.organisationOf(FRESH)) == (c.org, False)
+
+    c.check = check
+
+
+@scenario("participant_registry", "revokeAccount")
+def _revoke_account(w: Any, c: Ctx) -> None:
+    _manager_function(w, c)
+    w.registry.addAccount(c.org, FRESH, False, {"from": w.brand})
+    c.call = lambda s: w.registry.revokeAccount(FRESH, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["AccountRevoked"]["account"] == web3.to_checksum_address(FRESH)
+        assert tuple(w.registry.organisationOf(FRESH)) == (0, False)
+
+    c.check = check
+
+
+@scenario("participant_registry", "rotateAccount")
+def _rotate_account(w: Any, c: Ctx) -> None:
+    _manager_function(w, c)
+    w.registry.addAccount(c.org, FRESH, False, {"from": w.brand})
+    c.call = lambda s: w.registry.rotateAccount(FRESH, FRESH_2, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["AccountRevoked"]["account"] == web3.to_checksum_address(FRESH)
+        assert tuple(w.registry.organisationOf(FRESH)) == (0, False)
+        assert tuple(w.registry.organisationOf(FRESH_2)) == (c.org, False)
+
+    c.check = check
+
+
+# ================================================================== scenarios: ProductRegistry
+
+
+def _producer(w: Any, c: Ctx) -> None:
+    """The brand acts on its own GTIN or lot; the second brand (a producer too) is the other party."""
+    c.party = w.brand
+    c.another = w.brand2
+    c.lot = w.lot
+
+
+@scenario("product_registry", "claimGtin")
+def _claim_gtin(w: Any, c: Ctx) -> None:
+    _producer(w, c)
+    c.call = lambda s: w.products.claimGtin(GTIN_UNCLAIMED, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["GtinClaimed"]["owner"] == w.orgs["brand"]
+        assert w.products.gtinOwner(GTIN_UNCLAIMED) == w.orgs["brand"]
+
+    c.check = check
+
+
+@scenario("product_registry", "registerLot")
+def _register_lot(w: Any, c: Ctx) -> None:
+    _producer(w, c)
+    c.call = lambda s: w.products.registerLot(GTIN, b20("LOT9"), 0, b"IT", ZERO32, 0, {"from": s})
+
+    def check(tx: Any) -> None:
+        lot = tx.events["LotRegistered"]["lot"]
+        assert w.products.getLot(lot)["owner"] == w.orgs["brand"] and w.products.custodianOf(lot) == w.orgs["brand"]
+
+    c.check = check
+
+
+@scenario("product_registry", "commission")
+def _commission(w: Any, c: Ctx) -> None:
+    _producer(w, c)
+    c.call = lambda s: w.products.commission(w.lot, serial_leaf(GTIN, "SN9", 0), 1, 0, {"from": s})
+
+    def check(tx: Any) -> None:
+        batch = tx.events["Commissioned"]["batch"]
+        assert w.products.custodianOf(batch) == w.orgs["brand"] and w.products.getUnit(batch)["size"] == 1
+
+    c.check = check
+
+
+@scenario("product_registry", "pack")
+def _pack(w: Any, c: Ctx) -> None:
+    """A new container: the brand packs its batch under its own SSCC; a member with no licence tries an unlicensed
+    SSCC for the batch it holds; the second brand tries the brand's SSCC for its own lot."""
+    _producer(w, c)
+    container, children = {
+        "member_without_role": (SSCC_UNLICENSED, [w.dispensable]),
+        "another_party": (SSCC_BRAND, [w.lot_b2]),
+    }.get(c.actor, (SSCC_BRAND, [w.batch]))
+    c.call = lambda s: w.products.pack(unit(container), children, 0, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert b32(tx.events["Packed"]["container"]) == unit(SSCC_BRAND)
+        box = w.products.getUnit(unit(SSCC_BRAND))
+        assert (box["kind"], box["custodian"], box["height"]) == (3, w.orgs["brand"], 1)
+        assert b32(w.products.parentOf(w.batch)) == unit(SSCC_BRAND)
+
+    c.check = check
+
+
+@scenario("product_registry", "unpack")
+def _unpack(w: Any, c: Ctx) -> None:
+    c.party, c.another = w.brand, w.carrier
+    w.products.pack(unit(SSCC_BRAND), [w.batch], 0, {"from": w.brand})
+    c.call = lambda s: w.products.unpack(unit(SSCC_BRAND), [w.batch], 0, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert [b32(x) for x in tx.events["Unpacked"]["children"]] == [w.batch]
+        assert b32(w.products.parentOf(w.batch)) == ZERO32
+        assert w.products.getUnit(unit(SSCC_BRAND))["height"] == 0  # empty again
+
+    c.check = check
+
+
+@scenario("product_registry", "ship")
+def _ship(w: Any, c: Ctx) -> None:
+    c.party, c.another, c.lot = w.brand, w.carrier2, w.lot
+    c.call = lambda s: w.products.ship(w.lot, w.orgs["carrier"], 0, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["Shipped"]["to"] == w.orgs["carrier"]
+        assert w.products.getUnit(w.lot)["pendingReceiver"] == w.orgs["carrier"]
+
+    c.check = check
+
+
+@scenario("product_registry", "receiveShipment")
+def _receive_shipment(w: Any, c: Ctx) -> None:
+    c.party, c.another, c.lot = w.carrier, w.carrier2, w.lot
+    w.products.ship(w.lot, w.orgs["carrier"], 0, {"from": w.brand})
+    c.call = lambda s: w.products.receiveShipment(w.lot, 0, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["Received"]["from"] == w.orgs["brand"]
+        assert w.products.custodianOf(w.lot) == w.orgs["carrier"]
+        assert w.products.getUnit(w.lot)["pendingReceiver"] == 0
+
+    c.check = check
+
+
+@scenario("product_registry", "cancelShipment")
+def _cancel_shipment(w: Any, c: Ctx) -> None:
+    c.party, c.another, c.lot = w.brand, w.carrier, w.lot  # the other party: the receiver itself
+    w.products.ship(w.lot, w.orgs["carrier"], 0, {"from": w.brand})
+    c.call = lambda s: w.products.cancelShipment(w.lot, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["ShipmentCancelled"]["to"] == w.orgs["carrier"]
+        assert w.products.getUnit(w.lot)["pendingReceiver"] == 0 and w.products.custodianOf(w.lot) == w.orgs["brand"]
+
+    c.check = check
+
+
+@scenario("product_registry", "transform")
+def _transform(w: Any, c: Ctx) -> None:
+    _producer(w, c)
+    output = (GTIN, b20("LOT-T"), 0, b"IT", ZERO32)
+    c.call = lambda s: w.products.transform([w.lot], [output], 0, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert [b32(x) for x in tx.events["Transformed"]["inputs"]] == [w.lot]
+        assert w.products.getUnit(w.lot)["consumed"] is True
+        assert w.products.getLot(tx.events["Transformed"]["outputs"][0])["owner"] == w.orgs["brand"]
+
+    c.check = check
+
+
+@scenario("product_registry", "inspect")
+def _inspect(w: Any, c: Ctx) -> None:
+    c.party = w.inspector
+    c.call = lambda s: w.products.inspect(w.lot, True, REASON, 0, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["Inspected"]
+        assert (b32(event["unit"]), event["inspector"], event["passed"]) == (w.lot, w.orgs["inspector"], True)
+
+    c.check = check
+
+
+@scenario("product_registry", "dispense")
+def _dispense(w: Any, c: Ctx) -> None:
+    """The retailer holds the batch; its GTIN owner (the brand, which shipped it) is the other party."""
+    c.party, c.another, c.batch = w.retailer, w.brand, w.dispensable
+    c.call = lambda s: w.products.dispense(w.dispensable, b20("SN2"), 0, [], 0, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["Dispensed"]["organisation"] == w.orgs["retailer"]
+        assert w.products.isDecommissioned(w.dispensable, 0) is True
+
+    c.check = check
+
+
+@scenario("product_registry", "recall")
+def _recall(w: Any, c: Ctx) -> None:
+    _producer(w, c)
+    c.extra = {"regulator": w.regulator}
+    c.call = lambda s: w.products.recall([w.lot], REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["Recalled"]["by"] == c.sender_org
+        assert w.products.getLot(w.lot)["recalled"] is True
+
+    c.check = check
+
+
+@scenario("product_registry", "recordEvents")
+def _record_events(w: Any, c: Ctx) -> None:
+    c.party = w.carrier
+    c.call = lambda s: w.products.recordEvents([(REASON, 1, 1_700_000_000, 0)], {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["EpcisEventRecorded"]
+        assert (b32(event["eventHash"]), event["organisation"]) == (REASON, w.orgs["carrier"])
+
+    c.check = check
+
+
+# ================================================================== scenarios: DocumentRegistry
+
+
+def _document(name: str) -> bytes:
+    return name.encode().ljust(32, b"\0")
+
+
+def _pair(w: Any) -> tuple[bytes, bytes, bytes]:
+    """Two bills of lading in one batch: (root, leaf of the first, leaf of the second)."""
+    first, second = (b32(w.documents.leafOf(_document(n), BILL_OF_LADING, TRADE)) for n in ("bl-1", "bl-2"))
+    return keccak(min(first, second) + max(first, second)), first, second
+
+
+@scenario("document_registry", "anchor")
+def _anchor(w: Any, c: Ctx) -> None:
+    c.party, c.another = w.carrier, w.carrier2
+    root = b32(w.documents.leafOf(_document("bl-1"), BILL_OF_LADING, TRADE))
+    carrier = w.orgs["carrier"]
+    if c.actor == "another_issuer":  # the carrier anchored it first
+        w.documents.anchor(root, 1, {"from": w.carrier})
+    c.call = lambda s: w.documents.anchor(root, 1, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["BatchAnchored"]["issuer"] == c.sender_org
+        assert w.documents.getBatch(root, c.sender_org)["issuer"] == c.sender_org
+        verified = w.documents.verify(_document("bl-1"), BILL_OF_LADING, TRADE, root, c.sender_org, [])
+        assert verified["valid"] is (c.actor != "member_without_role")  # a retailer's bill of lading proves nothing
+        if c.actor == "another_issuer":
+            assert w.documents.getBatch(root, carrier)["issuer"] == carrier  # the carrier's own batch stands
+            assert w.documents.verify(_document("bl-1"), BILL_OF_LADING, TRADE, root, carrier, [])["valid"] is True
+
+    c.check = check
+
+
+def _revocation(w: Any, c: Ctx) -> tuple[bytes, bytes, bytes]:
+    c.party, c.another = w.carrier, w.carrier2
+    c.issuer = w.orgs["carrier"]
+    root, first, second = _pair(w)
+    w.documents.anchor(root, 2, {"from": w.carrier})
+    return root, first, second
+
+
+@scenario("document_registry", "revokeBatch")
+def _revoke_batch(w: Any, c: Ctx) -> None:
+    root, _, second = _revocation(w, c)
+    c.call = lambda s: w.documents.revokeBatch(root, c.issuer, REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["BatchRevoked"]
+        assert (b32(event["root"]), event["issuer"], event["by"]) == (root, c.issuer, c.sender)
+        assert w.documents.getBatch(root, c.issuer)["revokedAt"] == tx.timestamp
+        verified = w.documents.verify(_document("bl-1"), BILL_OF_LADING, TRADE, root, c.issuer, [second])
+        assert verified["valid"] is False
+
+    c.check = check
+
+
+@scenario("document_registry", "revokeDocument")
+def _revoke_document(w: Any, c: Ctx) -> None:
+    root, first, second = _revocation(w, c)
+    c.call = lambda s: w.documents.revokeDocument(
+        root, c.issuer, _document("bl-1"), BILL_OF_LADING, TRADE, [second], REASON, {"from": s}
+    )
+
+    def check(tx: Any) -> None:
+        event = tx.events["DocumentRevoked"]
+        assert (b32(event["leaf"]), event["issuer"], event["by"]) == (first, c.issuer, c.sender)
+        one = w.documents.verify(_document("bl-1"), BILL_OF_LADING, TRADE, root, c.issuer, [second])
+        other = w.documents.verify(_document("bl-2"), BILL_OF_LADING, TRADE, root, c.issuer, [first])
+        assert (one["valid"], one["revokedAt"], other["valid"]) == (False, tx.timestamp, True)
+
+    c.check = check
+
+
+# ================================================================== scenarios: TradeEscrow
+
+
+def _terms(w: Any) -> tuple[Any, ...]:
+    """The financier funds, the retailer buys, the manufacturer sells, the arbiter (a member) arbitrates; one
+    milestone on the bill of lading."""
+    deadline = int(web3.eth.get_block("latest")["timestamp"]) + 30 * DAY
+    return (
+        w.financier.address,
+        w.retailer.address,
+        w.manufacturer.address,
+        w.arbiter.address,
+        w.usdc.address,
+        AMOUNT,
+        deadline,
+        TRADE,
+        ZERO32,
+        [(10_000, 1 << BILL_OF_LADING, 0)],
+    )
+
+
+def _escrow(w: Any, c: Ctx, *, opened: bool = True, funded: bool = True) -> tuple[Any, ...]:
+    t = _terms(w)
+    c.escrow_id = b32(w.escrow.escrowIdOf(t))
+    if opened:
+        w.escrow.open(t, {"from": w.retailer})
+    w.usdc.approve(w.escrow, AMOUNT, {"from": w.financier})
+    if funded:
+        w.escrow.fund(t, {"from": w.financier})
+    return t
+
+
+@scenario("trade_escrow", "open")
+def _open(w: Any, c: Ctx) -> None:
+    c.party, c.another = w.retailer, w.manufacturer  # the buyer; the seller
+    c.extra = {"funder": w.financier}
+    t = _escrow(w, c, opened=False, funded=False)
+    c.call = lambda s: w.escrow.open(t, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert b32(tx.events["EscrowOpened"]["escrowId"]) == c.escrow_id
+        assert w.escrow.getState(c.escrow_id)["status"] == 1  # open
+
+    c.check = check
+
+
+@scenario("trade_escrow", "fund")
+def _fund(w: Any, c: Ctx) -> None:
+    c.party, c.another = w.financier, w.retailer  # the funder; the buyer
+    t = _escrow(w, c, funded=False)
+    c.call = lambda s: w.escrow.fund(t, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["EscrowFunded"]["amount"] == AMOUNT
+        assert w.escrow.getState(c.escrow_id)["status"] == 2 and w.usdc.balanceOf(w.escrow) == AMOUNT
+
+    c.check = check
+
+
+@scenario("trade_escrow", "release")
+def _release(w: Any, c: Ctx) -> None:
+    c.party = w.manufacturer  # the seller
+    t = _escrow(w, c)
+    leaf = b32(w.documents.leafOf(_document("bl-1"), BILL_OF_LADING, c.escrow_id))  # issued for this escrow
+    w.documents.anchor(leaf, 1, {"from": w.carrier})
+    proof: tuple[Any, ...] = (_document("bl-1"), BILL_OF_LADING, leaf, w.orgs["carrier"], [])
+    before = w.usdc.balanceOf(w.manufacturer)
+    c.call = lambda s: w.escrow.release(t, 0, [proof], {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["MilestoneReleased"]["amount"] == AMOUNT
+        assert w.usdc.balanceOf(w.manufacturer) - before == AMOUNT
+        assert w.escrow.getState(c.escrow_id)["status"] == 4  # closed
+
+    c.check = check
+
+
+@scenario("trade_escrow", "refund")
+def _refund(w: Any, c: Ctx) -> None:
+    c.party = w.financier  # the funder
+    t = _escrow(w, c)
+    chain.sleep(31 * DAY)
+    before = w.usdc.balanceOf(w.financier)
+    c.call = lambda s: w.escrow.refund(t, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["EscrowRefunded"]["amount"] == AMOUNT
+        assert w.usdc.balanceOf(w.financier) - before == AMOUNT
+        assert w.escrow.getState(c.escrow_id)["status"] == 4
+
+    c.check = check
+
+
+@scenario("trade_escrow", "dispute")
+def _dispute(w: Any, c: Ctx) -> None:
+    c.party, c.another = w.retailer, w.financier  # the buyer; the funder
+    t = _escrow(w, c)
+    c.call = lambda s: w.escrow.dispute(t, REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["DisputeRaised"]["buyer"] == w.retailer
+        state = w.escrow.getState(c.escrow_id)
+        assert (state["status"], state["disputedAt"]) == (3, tx.timestamp)
+
+    c.check = check
+
+
+@scenario("trade_escrow", "resolve")
+def _resolve(w: Any, c: Ctx) -> None:
+    c.party, c.another = w.arbiter, w.retailer  # the arbiter; the buyer
+    t = _escrow(w, c)
+    w.escrow.dispute(t, REASON, {"from": w.retailer})
+    c.call = lambda s: w.escrow.resolve(t, 5_000, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["DisputeResolved"]
+        assert (event["toSeller"], event["toFunder"]) == (AMOUNT // 2, AMOUNT // 2)
+        assert w.escrow.getState(c.escrow_id)["status"] == 4
+
+    c.check = check
+
+
+# ================================================================== scenarios: InvoiceRegistry
+
+
+def _financier(w: Any, c: Ctx) -> None:
+    c.party = w.financier
+    c.another = w.financier2
+
+
+@scenario("invoice_registry", "register")
+def _register(w: Any, c: Ctx) -> None:
+    """The other financier comes second to an invoice the first financed in full."""
+    _financier(w, c)
+    share = 10_000
+    if c.actor == "another_financier":
+        w.invoices.register(FP, 10_000, NO_SECONDARY, {"from": w.financier})
+        c.since, share = w.invoices.check(FP)["since"], 1
+    c.call = lambda s: w.invoices.register(FP, share, NO_SECONDARY, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["InvoiceFinanced"]["totalBps"] == 10_000
+        assert w.invoices.shareOf(FP, w.orgs["financier"]) == 10_000
+
+    c.check = check
+
+
+@scenario("invoice_registry", "registerBatch")
+def _register_batch(w: Any, c: Ctx) -> None:
+    _financier(w, c)
+    share = 10_000
+    if c.actor == "another_financier":
+        w.invoices.register(FP, 10_000, NO_SECONDARY, {"from": w.financier})
+        share = 1
+    c.call = lambda s: w.invoices.registerBatch([(FP, share, NO_SECONDARY)], {"from": s})
+
+    def check(tx: Any) -> None:
+        if c.actor == "another_financier":
+            assert list(tx.return_value) == [False] and "InvoiceFinanced" not in tx.events
+            assert tx.events["RegistrationRefused"]["totalBps"] == 10_000
+            assert w.invoices.shareOf(FP, w.orgs["financier2"]) == 0
+        else:
+            assert list(tx.return_value) == [True]
+            assert w.invoices.shareOf(FP, w.orgs["financier"]) == 10_000
+
+    c.check = check
+
+
+def _syndicate(w: Any, c: Ctx) -> None:
+    """The financier holds 6,000 bps, the second financier 4,000; the other financier (the third) holds none."""
+    c.party = w.financier
+    c.another = w.financier3
+    w.invoices.register(FP, 6_000, NO_SECONDARY, {"from": w.financier})
+    w.invoices.register(FP, 4_000, NO_SECONDARY, {"from": w.financier2})
+
+
+@scenario("invoice_registry", "settle")
+def _settle(w: Any, c: Ctx) -> None:
+    _syndicate(w, c)
+    c.call = lambda s: w.invoices.settle(FP, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["InvoiceSettled"]
+        assert (event["organisation"], event["shareBps"], event["settledBps"]) == (w.orgs["financier"], 6_000, 6_000)
+        invoice = w.invoices.check(FP)
+        assert (invoice["status"], invoice["settledBps"]) == (1, 6_000)  # its own share only: still financed
+
+    c.check = check
+
+
+@scenario("invoice_registry", "cancel")
+def _cancel(w: Any, c: Ctx) -> None:
+    _syndicate(w, c)
+    c.call = lambda s: w.invoices.cancel(FP, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["FinancingCancelled"]["shareBps"] == 6_000
+        assert w.invoices.check(FP)["totalBps"] == 4_000
+        assert w.invoices.shareOf(FP, w.orgs["financier2"]) == 4_000  # the other share stands
+
+    c.check = check
+
+
+@scenario("invoice_registry", "acknowledge")
+def _acknowledge(w: Any, c: Ctx) -> None:
+    """The buyer (no member) signs; the right party sends it itself, everyone else relays it."""
+    c.party = w.buyer
+    c.member = w.financier  # a relaying member, suspended or revoked
+    c.another = w.financier2
+    nonce = w.invoices.nonces(w.buyer)
+    deadline = int(web3.eth.get_block("latest")["timestamp"]) + 3_600
+    message = {
+        "domain": {
+            "name": "tradechain InvoiceRegistry",
+            "version": "1",
+            "chainId": chain.id,
+            "verifyingContract": w.invoices.address,
+        },
+        "types": ACKNOWLEDGMENT_TYPES,
+        "primaryType": "Acknowledgment",
+        "message": {"fingerprint": FP, "nonce": nonce, "deadline": deadline},
+    }
+    signature = bytes(Account.sign_message(encode_typed_data(full_message=message), BUYER_KEY).signature)
+    c.call = lambda s: w.invoices.acknowledge(FP, w.buyer, nonce, deadline, signature, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["InvoiceAcknowledged"]["buyer"] == w.buyer
+        assert w.invoices.acknowledgedAt(FP, w.buyer) == tx.timestamp
+
+    c.check = check
+
+
+# ================================================================== scenarios: LuxuryCertificate
+
+
+def _brand_function(w: Any, c: Ctx) -> None:
+    c.party = w.brand
+    c.another = w.brand2
+    c.token = w.token
+
+
+@scenario("luxury_certificate", "issue")
+def _issue(w: Any, c: Ctx) -> None:
+    _brand_function(w, c)
+    serial = b"WATCH-0002".ljust(32, b"\0")
+    c.call = lambda s: w.certificates.issue(w.orgs["brand"], w.customer, serial, META, {"from": s})
+
+    def check(tx: Any) -> None:
+        token = tx.events["CertificateIssued"]["tokenId"]
+        assert token == w.certificates.certificateId(w.orgs["brand"], serial)
+        assert w.certificates.ownerOf(token) == w.customer
+
+    c.check = check
+
+
+@scenario("luxury_certificate", "issueBatch")
+def _issue_batch(w: Any, c: Ctx) -> None:
+    _brand_function(w, c)
+    serials = [f"WATCH-1{i}".encode().ljust(32, b"\0") for i in range(2)]
+    c.call = lambda s: w.certificates.issueBatch(w.orgs["brand"], w.customer, serials, [META] * 2, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert len(tx.events["CertificateIssued"]) == 2
+        assert w.certificates.balanceOf(w.customer) == 2
+
+    c.check = check
+
+
+@scenario("luxury_certificate", "updateMetadata")
+def _update_metadata(w: Any, c: Ctx) -> None:
+    _brand_function(w, c)
+    c.call = lambda s: w.certificates.updateMetadata(w.token, REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert b32(tx.events["MetadataHashChanged"]["newHash"]) == REASON
+        assert tx.events["MetadataUpdate"]["_tokenId"] == w.token
+
+    c.check = check
+
+
+@scenario("luxury_certificate", "setBaseURI")
+def _set_base_uri(w: Any, c: Ctx) -> None:
+    _brand_function(w, c)
+    c.call = lambda s: w.certificates.setBaseURI(w.orgs["brand"], "https://brand.example/", {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["BaseURIChanged"]["baseURI"] == "https://brand.example/"
+        assert w.certificates.tokenURI(w.token).startswith("https://brand.example/0x")
+
+    c.check = check
+
+
+@scenario("luxury_certificate", "recordService")
+def _record_service(w: Any, c: Ctx) -> None:
+    _brand_function(w, c)
+    c.call = lambda s: w.certificates.recordService(w.token, REASON, REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["ServiceRecorded"]
+        assert (event["tokenId"], event["brand"]) == (w.token, w.orgs["brand"])
+
+    c.check = check
+
+
+@scenario("luxury_certificate", "clearReport")
+def _clear_report(w: Any, c: Ctx) -> None:
+    _brand_function(w, c)
+    w.certificates.report(w.token, True, REASON, {"from": w.retailer})  # the owner reported it stolen
+    c.call = lambda s: w.certificates.clearReport(w.token, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["ReportCleared"]["previousStatus"] == 1
+        assert w.certificates.getCertificate(w.token)["status"] == 0
+
+    c.check = check
+
+
+def _owner_function(w: Any, c: Ctx) -> None:
+    """The retailer owns the brand's certificate; a carrier is a member that does not."""
+    c.party = w.retailer
+    c.no_role = w.carrier
+    c.another = w.brand2
+    c.token = w.token
+    c.extra = {"certificate_brand": w.brand}
+
+
+@scenario("luxury_certificate", "openClaim")
+def _open_claim(w: Any, c: Ctx) -> None:
+    _owner_function(w, c)
+    c.call = lambda s: w.certificates.openClaim(w.token, CLAIM_KEY.address, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["ClaimOpened"]["claimKey"] == CLAIM_KEY.address
+        assert w.certificates.getCertificate(w.token)["claimKey"] == CLAIM_KEY.address
+
+    c.check = check
+
+
+@scenario("luxury_certificate", "cancelClaim")
+def _cancel_claim(w: Any, c: Ctx) -> None:
+    _owner_function(w, c)
+    w.certificates.openClaim(w.token, CLAIM_KEY.address, {"from": w.retailer})
+    c.call = lambda s: w.certificates.cancelClaim(w.token, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["ClaimClosed"]["claimNonce"] == 1
+        assert w.certificates.getCertificate(w.token)["claimKey"] == ZERO
+
+    c.check = check
+
+
+def _claim_signature(w: Any, claimant: Any) -> bytes:
+    nonce = w.certificates.getCertificate(w.token)["claimNonce"]
+    inner = keccak(
+        encode(
+            ["string", "uint256", "address", "uint256", "address", "uint32"],
+            ["tradechain certificate claim", chain.id, w.certificates.address, w.token, claimant.address, nonce],
+        )
+    )
+    return bytes(Account.sign_message(encode_defunct(primitive=inner), CLAIM_KEY.key).signature)
+
+
+@scenario("luxury_certificate", "claim")
+def _claim(w: Any, c: Ctx) -> None:
+    """The owner opened a claim; the manufacturer (a member) bought the item and holds the secret. Every other
+    caller sends the manufacturer's signature, seen in the mempool."""
+    _owner_function(w, c)
+    c.party = w.manufacturer
+    w.certificates.openClaim(w.token, CLAIM_KEY.address, {"from": w.retailer})
+    signature = _claim_signature(w, w.manufacturer)
+    c.call = lambda s: w.certificates.claim(w.token, signature, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["CertificateClaimed"]["claimant"] == w.manufacturer
+        assert w.certificates.ownerOf(w.token) == w.manufacturer
+
+    c.check = check
+
+
+@scenario("luxury_certificate", "report")
+def _report(w: Any, c: Ctx) -> None:
+    _owner_function(w, c)
+    c.call = lambda s: w.certificates.report(w.token, True, REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["CertificateReported"]["reporter"] == c.sender
+        assert w.certificates.getCertificate(w.token)["status"] == 1  # stolen: frozen
+
+    c.check = check
+
+
+@scenario("luxury_certificate", "approve")
+def _approve(w: Any, c: Ctx) -> None:
+    _owner_function(w, c)
+    c.extra["approved_operator"] = w.operator
+    if c.actor == "approved_operator":
+        w.certificates.setApprovalForAll(w.operator, True, {"from": w.retailer})
+    c.call = lambda s: w.certificates.approve(w.customer, w.token, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["Approval"]["approved"] == w.customer
+        assert w.certificates.getApproved(w.token) == w.customer
+
+    c.check = check
+
+
+@scenario("luxury_certificate", "setApprovalForAll")
+def _set_approval_for_all(w: Any, c: Ctx) -> None:
+    _owner_function(w, c)
+    c.call = lambda s: w.certificates.setApprovalForAll(w.operator, True, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["ApprovalForAll"]["owner"] == c.sender
+        assert w.certificates.isApprovedForAll(c.sender, w.operator) is True
+        # only the caller's own certificates: the owner's stays out of the operator's reach
+        assert w.certificates.isApprovedForAll(w.retailer, w.operator) is (c.sender == w.retailer)
+
+    c.check = check
+
+
+@scenario(
+    "luxury_certificate",
+    "transferFrom",
+    "safeTransferFrom(address,address,uint256)",
+    "safeTransferFrom(address,address,uint256,bytes)",
+)
+def _transfer(w: Any, c: Ctx) -> None:
+    _owner_function(w, c)
+    c.extra["approved_operator"] = w.operator
+    if c.actor == "approved_operator":
+        w.certificates.setApprovalForAll(w.operator, True, {"from": w.retailer})
+    method = {
+        "transferFrom": w.certificates.transferFrom,
+        "safeTransferFrom(address,address,uint256)": w.certificates.safeTransferFrom["address,address,uint256"],
+    }.get(c.function)
+    if method is None:
+        overload = w.certificates.safeTransferFrom["address,address,uint256,bytes"]
+        c.call = lambda s: overload(w.retailer, w.customer, w.token, b"matrix", {"from": s})
+    else:
+        c.call = lambda s: method(w.retailer, w.customer, w.token, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["Transfer"]
+        assert (event["from"], event["to"], event["tokenId"]) == (w.retailer, w.customer, w.token)
+        assert w.certificates.ownerOf(w.token) == w.customer
+
+    c.check = check

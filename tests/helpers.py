@@ -1,0 +1,81 @@
+"""Plain test helpers and data, with no chain and no Brownie: the unit tests import them directly, the chain
+tests through ``conftest``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tradechain.chain import accounts as tc_accounts
+from tradechain.formats import epcis
+from tradechain.formats.identity import lei_with_check_digits, parse_roles
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (for a node of a test's own)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def lei(n: int) -> str:
+    """A valid LEI, distinct for each n."""
+    return lei_with_check_digits(f"5299{n:014d}")
+
+
+def lei_bytes(n: int) -> bytes:
+    return lei(n).encode()
+
+
+ROLE = {name: parse_roles(name) for name in tc_accounts.DEV_ROLES[1:9]}
+
+
+INVOICE_KEY = bytes(range(32))
+INVOICE: dict[str, Any] = {  # the invoice the invoice tests vary
+    "seller": {"scheme": "LEI", "id": "529900T8BM49AURSDO55"},
+    "buyer": {"scheme": "VAT", "id": "DE123456789"},
+    "number": "INV-2024/0042",
+    "issue_date": "2024-03-05",
+    "currency": "EUR",
+    "amount": "1250.00",
+}
+
+
+OBJECT_EVENT = {
+    "type": "ObjectEvent",
+    "action": "OBSERVE",
+    "bizStep": "shipping",
+    "disposition": "in_transit",
+    "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"],
+    "eventTime": "2026-04-03T20:33:31.116-06:00",
+    "eventTimeZoneOffset": "-06:00",
+    "readPoint": {"id": "urn:epc:id:sgln:0614141.07346.1234"},
+}
+
+
+def document(*events: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "@context": [epcis.CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-04-03T20:33:31Z",
+        "epcisBody": {"eventList": list(events)},
+    }
+
+
+def examples(shared: Path) -> list[Path]:
+    return sorted((shared / "epcis-examples").glob("*.jsonld"))
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent: the GS1 examples live beside the project, never inside it")
+    yield SHARED
