@@ -1206,7 +1206,7 @@ def canonical(param: dict[str, Any]) -> str:
 
 
 def test_no_error_signature_is_declared_in_two_interfaces() -> None:
-    build = Path(__file__).resolve().parents[1] / "build" / "interfaces"
+    build = Path(__file__).resolve().parents[2] / "build" / "interfaces"
     declared: dict[str, list[str]] = {}
     for name in INTERFACES:
         abi = json.loads((build / f"{name}.json").read_text())["abi"]

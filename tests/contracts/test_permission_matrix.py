@@ -58,7 +58,7 @@ from tradechain.contracts.invoice_registry import ACKNOWLEDGMENT_TYPES
 from tradechain.formats.gs1 import with_check_digit
 from tradechain.formats.merkle import serial_leaf
 
-BUILD = Path(__file__).resolve().parents[1] / "build" / "contracts"
+BUILD = Path(__file__).resolve().parents[2] / "build" / "contracts"
 
 ZERO32 = b"\0" * 32
 ZERO = "0x" + "00" * 20

@@ -54,7 +54,7 @@ def test_a_shared_signature_is_read_as_the_called_contract_declares_it(colliding
     assert (escrow.contract, escrow.args_by_name) == ("Escrow", {"sellerBps": 10_001})
     assert escrow.description == "The seller's share 10001 is over 10,000."
     invoices = reverts.decode_revert(colliding, "Invoices")
-    assert isinstance(invoices, ContractRevert) and invoice_fingerprints.shareBps == 10_001
+    assert isinstance(invoices, ContractRevert) and invoices.shareBps == 10_001
 
 
 def test_the_clients_re_decode_what_the_transaction_layer_raised(colliding: bytes) -> None:
