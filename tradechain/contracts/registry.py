@@ -46,7 +46,8 @@ class ContractRow(Generic[C]):
     client_class: type[C] | None = None
     """Its SDK client (``None``: no client attribute, as for the dev chain's mock token)."""
     constructor: tuple[str, ...] = ()
-    """The constructor's arguments, in order: :data:`ADMIN` or the name of a contract deployed before this one."""
+    """The constructor's arguments, in order: :data:`ADMIN` or the name of a contract deployed before this one (the
+    constructor types each contract as its interface, ``I<name>``, and names the admin ``admin``)."""
     indexed: bool = False
     """Whether the indexer reads its events."""
     dev_only: bool = False
