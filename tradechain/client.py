@@ -7,7 +7,7 @@ org = client.participants.admit(lei=..., country="DE", roles="manufacturer", man
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
@@ -18,19 +18,14 @@ from web3.exceptions import ContractLogicError
 from tradechain.chain import accounts, artifacts, deployments, network
 from tradechain.chain.reverts import decode_revert
 from tradechain.chain.tx import Call, Receipt, Transactor
+from tradechain.contracts.registry import SuiteContracts
 from tradechain.errors import DeploymentMissing, InputError, TransactionFailed
 
-if TYPE_CHECKING:
-    from tradechain.contracts.document_registry import DocumentClient
-    from tradechain.contracts.invoice_registry import InvoiceRegistryClient
-    from tradechain.contracts.luxury_certificate import CertificateClient
-    from tradechain.contracts.participant_registry import ParticipantRegistryClient
-    from tradechain.contracts.product_registry import ProductRegistryClient
-    from tradechain.contracts.trade_escrow import EscrowClient
 
-
-class Client:
-    """A connection to one chain, optionally with a signer. Contract clients hang off it as properties."""
+class Client(SuiteContracts):
+    """A connection to one chain, optionally with a signer. The contract clients are its attributes, one per row of
+    the contract registry (:class:`~tradechain.contracts.registry.SuiteContracts`): ``client.escrow`` is the
+    :class:`~tradechain.contracts.trade_escrow.EscrowClient` of the deployed ``TradeEscrow``, bound on first use."""
 
     def __init__(
         self,
@@ -86,42 +81,6 @@ class Client:
         checksummed = to_checksum_address(address or self.address_of(name))
         self._names[checksummed] = name  # a revert from this address is read against this contract's ABI first
         return self.w3.eth.contract(address=checksummed, abi=abi)
-
-    @cached_property
-    def invoices(self) -> InvoiceRegistryClient:
-        from tradechain.contracts.invoice_registry import InvoiceRegistryClient
-
-        return InvoiceRegistryClient(self)
-
-    @cached_property
-    def escrow(self) -> EscrowClient:
-        from tradechain.contracts.trade_escrow import EscrowClient
-
-        return EscrowClient(self)
-
-    @cached_property
-    def documents(self) -> DocumentClient:
-        from tradechain.contracts.document_registry import DocumentClient
-
-        return DocumentClient(self)
-
-    @cached_property
-    def certificates(self) -> CertificateClient:
-        from tradechain.contracts.luxury_certificate import CertificateClient
-
-        return CertificateClient(self)
-
-    @cached_property
-    def products(self) -> ProductRegistryClient:
-        from tradechain.contracts.product_registry import ProductRegistryClient
-
-        return ProductRegistryClient(self)
-
-    @cached_property
-    def participants(self) -> ParticipantRegistryClient:
-        from tradechain.contracts.participant_registry import ParticipantRegistryClient
-
-        return ParticipantRegistryClient(self)
 
     # -------------------------------------------------------------- sending
 

@@ -5,16 +5,10 @@ from __future__ import annotations
 from tradechain.chain import deployments, project
 from tradechain.chain.deployments import DeployedContract, Deployment
 from tradechain.client import Client
+from tradechain.contracts import registry
 
-CONTRACTS = (
-    "ParticipantRegistry",
-    "ProductRegistry",
-    "LuxuryCertificate",
-    "DocumentRegistry",
-    "TradeEscrow",
-    "InvoiceRegistry",
-)
-"""Every contract of the suite, in deployment order."""
+CONTRACTS = tuple(row.name for row in registry.CONTRACTS if not row.dev_only)
+"""Every contract of the suite, in deployment order (the rows of :mod:`tradechain.contracts.registry`)."""
 
 
 def deploy_suite(client: Client, *, admin: str | None = None, save: bool = True) -> Deployment:
@@ -33,19 +27,13 @@ def deploy_suite(client: Client, *, admin: str | None = None, save: bool = True)
             "optimizer": cfg["solc"].get("optimizer", {}),
         },
     )
-    constructor_args: dict[str, tuple[object, ...]] = {"ParticipantRegistry": (admin,)}
-    for name in CONTRACTS:
-        # every later contract takes the membership registry
-        args = constructor_args.get(name) or (dep.contracts["ParticipantRegistry"].address,)
-        if name == "TradeEscrow":  # it also reads the document registry
-            args = (*args, dep.contracts["DocumentRegistry"].address)
-        receipt = client.deploy(name, *args)
+    for row in registry.CONTRACTS:
+        if row.dev_only and client.chain_id != project.DEV_CHAIN_ID:
+            continue  # e.g. the local chain's 6-decimal mock USDC to escrow
+        args = [admin if arg == registry.ADMIN else dep.contracts[arg].address for arg in row.constructor]
+        receipt = client.deploy(row.name, *args)
         assert receipt.contract_address is not None
-        dep.contracts[name] = DeployedContract(receipt.contract_address, receipt.block_number, receipt.tx_hash)
-    if client.chain_id == project.DEV_CHAIN_ID:  # the local chain also gets a 6-decimal mock USDC to escrow
-        receipt = client.deploy("MockUSDC")
-        assert receipt.contract_address is not None
-        dep.contracts["MockUSDC"] = DeployedContract(receipt.contract_address, receipt.block_number, receipt.tx_hash)
+        dep.contracts[row.name] = DeployedContract(receipt.contract_address, receipt.block_number, receipt.tx_hash)
     dep.block = min(c.block for c in dep.contracts.values())
     if save:
         deployments.save(dep)

@@ -11,18 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
 from tradechain.chain.tx import Receipt
+from tradechain.contracts.base import ContractClient
 from tradechain.errors import InputError
 from tradechain.formats import canonical
 from tradechain.formats.merkle import MerkleTree
-
-if TYPE_CHECKING:
-    from tradechain.client import Client
 
 NAME = "DocumentRegistry"
 PROOF_SUFFIX = ".tcproof.json"
@@ -402,18 +400,7 @@ class DocumentCheck:
         }
 
 
-class DocumentClient:
-    def __init__(self, client: Client, address: str | None = None) -> None:
-        self.client = client
-        self.contract = client.contract(NAME, address)
-        self.address = self.contract.address
-
-    def _send(self, fn: str, *args: Any) -> Receipt:
-        return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
-
-    def _call(self, fn: str, *args: Any) -> Any:
-        return self.client.call(self.contract, fn, *args)
-
+class DocumentClient(ContractClient, name=NAME):
     def _batch(
         self, files: Sequence[Path], doc_type: str | int, trade: str
     ) -> tuple[int, bytes, list[bytes], MerkleTree]:
@@ -541,14 +528,9 @@ class DocumentClient:
         """The revocation of a document, from the events: of its batch, else of the document itself (in any batch
         of its issuer: a document is revoked per issuer)."""
         doc_hash, kind, trade, root, issuer, _ = proof.call_args()
-        start = self.client.deployment.contracts[NAME].block
-        logs = self.contract.events.BatchRevoked().get_logs(
-            from_block=start, argument_filters={"root": root, "issuer": issuer}
-        )
+        logs = self._event_logs("BatchRevoked", {"root": root, "issuer": issuer})
         if not logs:
-            logs = self.contract.events.DocumentRevoked().get_logs(
-                from_block=start, argument_filters={"leaf": leaf(doc_hash, kind, trade), "issuer": issuer}
-            )
+            logs = self._event_logs("DocumentRevoked", {"leaf": leaf(doc_hash, kind, trade), "issuer": issuer})
         return self._revocation(logs[0]) if logs else None
 
     def revocations(self, receipt: Receipt) -> list[Revocation]:

@@ -9,15 +9,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tradechain.chain.tx import Receipt
+from tradechain.contracts.base import ContractClient
 from tradechain.errors import InputError
 from tradechain.formats.invoice_fingerprints import SECONDARY_FIELDS, Fingerprints
 from tradechain.formats.values import parse_address, parse_bytes32, parse_uint
-
-if TYPE_CHECKING:
-    from tradechain.client import Client
 
 NAME = "InvoiceRegistry"
 BATCH_SIZE = 250  # about 30,000 gas per invoice with four secondaries: 250 stay well under the 2^24 cap
@@ -97,18 +95,7 @@ def parse_share(bps: int) -> int:
     return bps
 
 
-class InvoiceRegistryClient:
-    def __init__(self, client: Client, address: str | None = None) -> None:
-        self.client = client
-        self.contract = client.contract(NAME, address)
-        self.address = self.contract.address
-
-    def _send(self, fn: str, *args: Any) -> Receipt:
-        return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
-
-    def _call(self, fn: str, *args: Any) -> Any:
-        return self.client.call(self.contract, fn, *args)
-
+class InvoiceRegistryClient(ContractClient, name=NAME):
     def register(self, fps: Fingerprints, share_bps: int = 10_000) -> Receipt:
         return self._send("register", fps.primary, parse_share(share_bps), _four(fps))
 
@@ -167,7 +154,7 @@ class InvoiceRegistryClient:
 
     def settlement(self, receipt: Receipt) -> dict[str, int]:
         """What a settle recorded: {"organisation", "shareBps", "settledBps"} (from its InvoiceSettled event)."""
-        [event] = self.client.events(self.contract, receipt, "InvoiceSettled")
+        [event] = self._events(receipt, "InvoiceSettled")
         return {
             "organisation": int(event["organisation"]),
             "shareBps": int(event["shareBps"]),
@@ -176,14 +163,14 @@ class InvoiceRegistryClient:
 
     def cancellation(self, receipt: Receipt) -> dict[str, int]:
         """What a cancel withdrew: {"organisation", "shareBps"} (from its FinancingCancelled event)."""
-        [event] = self.client.events(self.contract, receipt, "FinancingCancelled")
+        [event] = self._events(receipt, "FinancingCancelled")
         return {"organisation": int(event["organisation"]), "shareBps": int(event["shareBps"])}
 
     def near_duplicates(self, fps: Fingerprints) -> dict[str, str]:
         """Invoices financed or settled that share a secondary fingerprint with ``fps``: {fingerprint: the field it
         differs in}.
         The secondaries are the topics of an anonymous log, the k-th secondary at topic k: one filter each."""
-        start = self.client.deployment.contracts[NAME].block
+        start = self._deployed_at
         primary = "0x" + fps.primary.hex()
         near: dict[str, str] = {}
         for position, (field, secondary) in enumerate(zip(SECONDARY_FIELDS, fps.secondary, strict=True)):
@@ -222,8 +209,7 @@ class InvoiceRegistryClient:
         )
 
     def _logs(self, event: str, fps: Fingerprints) -> list[Any]:
-        start = self.client.deployment.contracts[NAME].block
-        logs = self.contract.events[event]().get_logs(from_block=start, argument_filters={"fingerprint": fps.primary})
+        logs = self._event_logs(event, {"fingerprint": fps.primary})
         return sorted(logs, key=lambda e: (int(e["blockNumber"]), int(e["logIndex"])))
 
     def settled_shares(self, fps: Fingerprints) -> list[dict[str, int]]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_account import Account
@@ -19,12 +19,10 @@ from eth_account.messages import encode_defunct
 from eth_hash.auto import keccak
 
 from tradechain.chain.tx import Receipt
+from tradechain.contracts.base import ContractClient
 from tradechain.errors import InputError
 from tradechain.formats import canonical
 from tradechain.formats.values import parse_address
-
-if TYPE_CHECKING:
-    from tradechain.client import Client
 
 NAME = "LuxuryCertificate"
 GAS_CAP = 2**24
@@ -143,18 +141,7 @@ class Verification:
         }
 
 
-class CertificateClient:
-    def __init__(self, client: Client, address: str | None = None) -> None:
-        self.client = client
-        self.contract = client.contract(NAME, address)
-        self.address = self.contract.address
-
-    def _send(self, fn: str, *args: Any, label: str = "") -> Receipt:
-        return self.client.send(self.contract, fn, *args, label=label or f"{NAME}.{fn}")
-
-    def _call(self, fn: str, *args: Any) -> Any:
-        return self.client.call(self.contract, fn, *args)
-
+class CertificateClient(ContractClient, name=NAME):
     def my_brand(self) -> int:
         org, _ = self.client.participants.organisation_of(self.client.require_signer().address)
         if org == 0:
@@ -259,8 +246,7 @@ class CertificateClient:
         return bool(self._call("existing", [token_id])[0])
 
     def _logs(self, event: str, token_id: int) -> list[Any]:
-        start = self.client.deployment.contracts[NAME].block
-        return list(self.contract.events[event]().get_logs(from_block=start, argument_filters={"tokenId": token_id}))
+        return self._event_logs(event, {"tokenId": token_id})
 
     def metadata_hash_of(self, token_id: int) -> str:
         """The certificate's current metadata hash, from its issue and update events (it is not stored)."""

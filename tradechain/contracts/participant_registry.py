@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import to_checksum_address
 
 from tradechain.chain.tx import Receipt
+from tradechain.contracts.base import ContractClient
 from tradechain.errors import InputError
 from tradechain.formats import gs1, identity
 from tradechain.formats.values import parse_address, parse_uint, reason_code
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-    from tradechain.client import Client
 
 NAME = "ParticipantRegistry"
 
@@ -87,15 +86,7 @@ def _prefix_text(prefix: int, digits: int) -> str:
     return f"{prefix:0{digits}d}"
 
 
-class ParticipantRegistryClient:
-    def __init__(self, client: Client, address: str | None = None) -> None:
-        self.client = client
-        self.contract = client.contract(NAME, address)
-        self.address = self.contract.address
-
-    def _send(self, fn: str, *args: Any) -> Receipt:
-        return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
-
+class ParticipantRegistryClient(ContractClient, name=NAME):
     # -------------------------------------------------------------- writes
 
     def admit(
@@ -127,7 +118,7 @@ class ParticipantRegistryClient:
             profile_hash,
             manager_address,
         )
-        (event,) = self.client.events(self.contract, receipt, "OrganisationAdmitted")
+        (event,) = self._events(receipt, "OrganisationAdmitted")
         return Admission(int(event["organisation"]), receipt)
 
     def set_roles(self, organisation: int, roles: str | Iterable[str]) -> Receipt:
@@ -158,14 +149,14 @@ class ParticipantRegistryClient:
         text = gs1.parse_company_prefix(prefix)
         org_id = parse_uint(organisation, "organisation", bits=32)
         receipt = self._send("assignCompanyPrefix", int(text), len(text), org_id)
-        (event,) = self.client.events(self.contract, receipt, "CompanyPrefixAssigned")
+        (event,) = self._events(receipt, "CompanyPrefixAssigned")
         return PrefixAssignment(text, org_id, int(event["previous"]), receipt)
 
     # -------------------------------------------------------------- reads
 
     def get(self, organisation: int) -> Organisation:
         org_id = parse_org_id(organisation)
-        raw = self.client.call(self.contract, "getOrganisation", org_id)
+        raw = self._call("getOrganisation", org_id)
         lei_raw, gln, roles, suspended, country, active, admitted, profile = raw
         lei = bytes(lei_raw).rstrip(b"\0").decode() or None
         return Organisation(
@@ -181,47 +172,45 @@ class ParticipantRegistryClient:
         )
 
     def count(self) -> int:
-        return int(self.client.call(self.contract, "organisationCount"))
+        return int(self._call("organisationCount"))
 
     def organisations(self) -> list[Organisation]:
         return [self.get(i) for i in range(1, self.count() + 1)]
 
     def organisation_of(self, account: str) -> tuple[int, bool]:
-        org, manager = self.client.call(self.contract, "organisationOf", parse_address(account, "account"))
+        org, manager = self._call("organisationOf", parse_address(account, "account"))
         return int(org), bool(manager)
 
     def by_lei(self, lei: str) -> int:
-        return int(self.client.call(self.contract, "organisationByLei", identity.parse_lei(lei).encode()))
+        return int(self._call("organisationByLei", identity.parse_lei(lei).encode()))
 
     def is_authorized(self, account: str, role: str) -> bool:
         bits = identity.parse_roles(role)
-        return bool(self.client.call(self.contract, "isAuthorized", parse_address(account, "account"), bits))
+        return bool(self._call("isAuthorized", parse_address(account, "account"), bits))
 
     def require_role(self, account: str, role: str) -> int:
         bits = identity.parse_roles(role)
-        return int(self.client.call(self.contract, "requireRole", parse_address(account, "account"), bits))
+        return int(self._call("requireRole", parse_address(account, "account"), bits))
 
     def require_role_any(self, account: str, roles: int = identity.ALL_ROLES) -> int:
         """The organisation of ``account`` if it is an active member with any of ``roles``; else the revert."""
-        return int(self.client.call(self.contract, "requireAnyRole", parse_address(account, "account"), roles))
+        return int(self._call("requireAnyRole", parse_address(account, "account"), roles))
 
     def is_admin(self, account: str) -> bool:
-        return bool(self.client.call(self.contract, "isAdmin", parse_address(account, "account")))
+        return bool(self._call("isAdmin", parse_address(account, "account")))
 
     def company_prefix_owner(self, key: str | int) -> PrefixLicence:
         """The licensee of the company prefix a GTIN or an SSCC carries, and that prefix (the longest licensed one
         wins: "0614141" licensed to one organisation and "061414199" to another split the SSCCs between them)."""
         text = gs1.parse_prefixed_key(key)
-        org, digits = self.client.call(self.contract, "companyPrefixOwner", int(text), len(text))
+        org, digits = self._call("companyPrefixOwner", int(text), len(text))
         return PrefixLicence(text, gs1.key_prefix(text, int(digits)) if digits else None, int(org))
 
     def company_prefixes(self, organisation: int | None = None) -> dict[str, int]:
         """The company prefixes licensed now, prefix -> licensee (of ``organisation`` only, if given), rebuilt from
         the CompanyPrefixAssigned events (prefixes are not enumerable on chain)."""
         org_id = None if organisation is None else parse_org_id(organisation)
-        from_block = self.client.deployment.contracts[NAME].block
-        event = self.contract.events["CompanyPrefixAssigned"]()
-        logs = sorted(event.get_logs(from_block=from_block), key=lambda x: (x["blockNumber"], x["logIndex"]))
+        logs = sorted(self._event_logs("CompanyPrefixAssigned"), key=lambda x: (x["blockNumber"], x["logIndex"]))
         owners: dict[str, int] = {}
         for log in logs:
             args = log["args"]
@@ -232,12 +221,10 @@ class ParticipantRegistryClient:
         """The organisation's active accounts, rebuilt from its AccountAdded/AccountRevoked events (accounts
         are not enumerable on chain: they are emitted, not stored as a list)."""
         org_id = parse_org_id(organisation)
-        from_block = self.client.deployment.contracts[NAME].block
         active: dict[str, bool] = {}
         logs = []
         for event_name in ("AccountAdded", "AccountRevoked"):
-            event = self.contract.events[event_name]()
-            for log in event.get_logs(from_block=from_block, argument_filters={"organisation": org_id}):
+            for log in self._event_logs(event_name, {"organisation": org_id}):
                 logs.append((log["blockNumber"], log["logIndex"], event_name, log["args"]))
         for _, _, name, args in sorted(logs, key=lambda x: (x[0], x[1])):
             account = to_checksum_address(args["account"])

@@ -13,6 +13,7 @@ from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
 from tradechain.chain.tx import Call, Receipt
+from tradechain.contracts.base import ContractClient
 from tradechain.errors import InputError
 from tradechain.formats import gs1, identity, serials
 from tradechain.formats.gs1 import Gs1Identifiers
@@ -156,18 +157,10 @@ def _gln(value: str | int | None) -> int:
     return gs1.parse_gln(value, "location") if value else 0
 
 
-class ProductRegistryClient:
+class ProductRegistryClient(ContractClient, name=NAME):
     def __init__(self, client: Client, address: str | None = None) -> None:
-        self.client = client
-        self.contract = client.contract(NAME, address)
-        self.address = self.contract.address
+        super().__init__(client, address)
         self._members_checked: set[tuple[str, str]] = set()
-
-    def _send(self, fn: str, *args: Any, label: str = "") -> Receipt:
-        return self.client.send(self.contract, fn, *args, label=label or f"{NAME}.{fn}")
-
-    def _call(self, fn: str, *args: Any) -> Any:
-        return self.client.call(self.contract, fn, *args)
 
     # -------------------------------------------------------------- products and lots
 

@@ -16,18 +16,16 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_hash.auto import keccak
 
 from tradechain.chain.tx import Receipt
 from tradechain.contracts import document_registry
+from tradechain.contracts.base import ContractClient
 from tradechain.errors import InputError
 from tradechain.formats.values import parse_address, parse_bytes32, parse_uint
-
-if TYPE_CHECKING:
-    from tradechain.client import Client
 
 NAME = "TradeEscrow"
 TERMS_TYPE = "(address,address,address,address,address,uint96,uint40,bytes32,bytes32,(uint16,uint16,uint32)[])"
@@ -188,18 +186,7 @@ def is_escrow_id(value: str) -> bool:
     return re.fullmatch(r"0x[0-9a-fA-F]{64}", value) is not None
 
 
-class EscrowClient:
-    def __init__(self, client: Client, address: str | None = None) -> None:
-        self.client = client
-        self.contract = client.contract(NAME, address)
-        self.address = self.contract.address
-
-    def _send(self, fn: str, *args: Any) -> Receipt:
-        return self.client.send(self.contract, fn, *args, label=f"{NAME}.{fn}")
-
-    def _call(self, fn: str, *args: Any) -> Any:
-        return self.client.call(self.contract, fn, *args)
-
+class EscrowClient(ContractClient, name=NAME):
     @staticmethod
     def escrow_id(terms: Terms) -> str:
         from eth_abi import encode as abi_encode
@@ -329,10 +316,7 @@ class EscrowClient:
 
     def terms_of(self, escrow_id: str) -> Terms:
         """The terms of an escrow, from its EscrowOpened event."""
-        start = self.client.deployment.contracts[NAME].block
-        logs = self.contract.events.EscrowOpened().get_logs(
-            from_block=start, argument_filters={"escrowId": bytes.fromhex(escrow_id[2:])}
-        )
+        logs = self._event_logs("EscrowOpened", {"escrowId": bytes.fromhex(escrow_id[2:])})
         if not logs:
             raise InputError("escrow", "no escrow with this id on this chain", escrow_id)
         (raw,) = abi_decode([TERMS_TYPE], bytes(logs[0]["args"]["terms"]))

@@ -36,10 +36,11 @@ from web3._utils.events import get_event_data
 
 from tradechain.chain.network import rpc_with_retry
 from tradechain.client import Client
+from tradechain.contracts import registry
 from tradechain.errors import NodeUnreachable, TradechainError
 from tradechain.indexer.store import Store, readable
 
-INDEXED_CONTRACTS = ("ParticipantRegistry", "ProductRegistry", "LuxuryCertificate")
+INDEXED_CONTRACTS = registry.INDEXED  # the rows of the contract registry marked indexed
 EPCIS_TOPIC = "0x" + keccak(b"EpcisEventRecorded(bytes32,uint32,uint8,uint40,uint64)").hex()
 HEADER_BATCH = 500  # headers per JSON-RPC batch (geth refuses batches of more than 1,000)
 ANCESTOR_STEP = 64  # stored blocks compared per batch while looking for the common ancestor
