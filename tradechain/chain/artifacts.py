@@ -1,9 +1,9 @@
 """The compiled contracts the SDK needs (ABI, bytecode, NatSpec, enums, compiler settings), shipped as package data in
 ``tradechain/_compiled/``: generated from Brownie's build (``build/contracts``, ``build/interfaces``), which stays
 the one source, by ``python -m tradechain.chain.artifacts export`` (``make compile`` runs it after
-``brownie compile``); never hand-copied. An installed wheel reads its package data only; in the checkout the package
-data lives in, a build newer than the package data (a ``brownie test`` recompiled a changed contract) is exported
-again before it is read, so the SDK always runs the build's code.
+``brownie compile``); never hand-copied. An installed wheel reads its package data only. In the checkout the package
+data lives in, a build that changed since its export (a ``brownie test`` recompiled a contract) is exported again
+before it is read, so the SDK always runs the build's code.
 
 ``python -m tradechain.chain.artifacts check`` exits 1 when the package data and the build disagree.
 """
@@ -28,6 +28,10 @@ FOLDERS = ("contracts", "interfaces")
 
 INDEX = "index.json"
 """The package data's table of contents: the compiler settings and every artifact's name, by folder."""
+
+STAMP = ".build-stamp"
+"""Beside the package data of a checkout (never in a wheel): the build files' names, times and sizes it was exported
+from, so a recompiled build is noticed without reading it."""
 
 
 @dataclass(frozen=True)
@@ -137,19 +141,19 @@ def _existing(out: Path) -> set[str]:
 
 def export(build: Path | None = None, out: Path | None = None) -> list[str]:
     """Writes the package data of ``build`` (default: the project's) into ``out`` (default: :func:`package_dir`):
-    each file atomically and only if it changed, the artifacts no longer built removed, the index last and always
-    (its time is the export's). Returns the files written or removed, the index only if its content changed."""
+    each file atomically and only if it changed, the index last, the artifacts no longer built removed, then the
+    stamp of the build it came from. Returns the files written or removed."""
     build = build or project.build_dir()
     out = out or package_dir()
+    stamp = _stamp_of(build)  # before reading: a build changed meanwhile is seen as newer next time
     files = generate(build)
     changed = [rel for rel, text in files.items() if not _same(out / rel, text)]
-    for rel in changed:
-        if rel != INDEX:
-            _write(out / rel, files[rel])
+    for rel in sorted(changed, key=lambda rel: rel == INDEX):
+        _write(out / rel, files[rel])
     for rel in sorted(_existing(out) - set(files)):
         (out / rel).unlink()
         changed.append(rel)
-    _write(out / INDEX, files[INDEX])
+    _write(out / STAMP, stamp)
     return changed
 
 
@@ -172,16 +176,19 @@ def differences(build: Path | None = None, out: Path | None = None) -> list[str]
     return found
 
 
+def _stamp_of(build: Path) -> str:
+    entries = {}
+    for folder, path in _build_files(build):
+        info = path.stat()
+        entries[f"{folder}/{path.name}"] = [info.st_mtime_ns, info.st_size]
+    return json.dumps(entries, sort_keys=True) + "\n"
+
+
 def _stale(build: Path, out: Path) -> bool:
-    """True when the build holds artifacts the package data does not have, or newer ones (cheap: names and times)."""
-    index = out / INDEX
-    built = {f"{folder}/{path.name}": path for folder, path in _build_files(build)}
-    if not built:
-        return False
-    if not index.is_file() or set(built) != _existing(out):
-        return True
-    exported = index.stat().st_mtime_ns
-    return any(path.stat().st_mtime_ns > exported for path in built.values())
+    """True when the build has artifacts and they are not those the package data was exported from (by name, time
+    and size: cheap, nothing is parsed)."""
+    stamp = _stamp_of(build)
+    return stamp != "{}\n" and not _same(out / STAMP, stamp)
 
 
 # ---------------------------------------------------------------------------------------------------- loading
