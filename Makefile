@@ -38,8 +38,23 @@ $(LINT_VENV)/.installed: requirements-lint.lock
 install: $(VENV)/.installed node_modules/.installed  ## install Python (.venv) and Node (node_modules) deps, register the compiler
 	@$(BIN)/python -m tradechain.chain.toolchain setup
 
-compile: install  ## compile the contracts with Brownie
+compile: install  ## compile the contracts with Brownie, export the SDK's package data (tradechain/_compiled) from the build
 	$(BROWNIE) compile
+	$(BIN)/python -m tradechain.chain.artifacts export
+
+# The wheel is built from a copy of the package (pyproject.toml, README.md, tradechain/): setuptools' own build/lib
+# never lands in Brownie's build/, and a file deleted from the tree never lingers in a later wheel.
+.PHONY: wheel wheel-check
+WHEEL_STAGE := $(CURDIR)/dist/.stage
+wheel: compile  ## build dist/tradechain-<version>-py3-none-any.whl: the SDK, the CLI, the compiled contracts
+	rm -rf dist && mkdir -p $(WHEEL_STAGE)
+	cp pyproject.toml README.md $(WHEEL_STAGE)/ && cp -r tradechain $(WHEEL_STAGE)/
+	$(BIN)/pip wheel --disable-pip-version-check -q --no-deps --no-build-isolation -w dist $(WHEEL_STAGE)
+	rm -rf $(WHEEL_STAGE)
+	@ls -l dist/*.whl
+
+wheel-check: wheel  ## install dist's wheel into an empty venv, deploy the suite from outside the checkout (PyPI)
+	TRADECHAIN_WHEEL="$$(ls dist/tradechain-*.whl)" $(BROWNIE) test tests/sdk/test_wheel.py -q
 
 test: compile lint test-unit  ## run every test (after the static checks)
 	$(BROWNIE) test --ignore=tests/unit $(PYTEST_ARGS)

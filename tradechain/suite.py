@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradechain.chain import deployments, project
+from tradechain.chain import artifacts, deployments, project
 from tradechain.chain.deployments import DeployedContract, Deployment
 from tradechain.client import Client
 from tradechain.contracts import registry
@@ -16,16 +16,11 @@ def deploy_suite(client: Client, *, admin: str | None = None, save: bool = True)
     consortium admin. Records the deployment unless ``save`` is False."""
     tx = client.require_signer()
     admin = admin or tx.address
-    cfg = project.brownie_config()["compiler"]
     dep = Deployment(
         chain_id=client.chain_id,
         deployer=tx.address,
         block=0,
-        compiler={
-            "solc": project.solc_version(),
-            "evmVersion": project.evm_version(),
-            "optimizer": cfg["solc"].get("optimizer", {}),
-        },
+        compiler=artifacts.compiler_settings(),
     )
     for row in registry.CONTRACTS:
         if row.dev_only and client.chain_id != project.DEV_CHAIN_ID:

@@ -1,4 +1,6 @@
-"""The record of a deployed suite: ``deployments/<chainId>.json`` (addresses, block, compiler)."""
+"""The record of a deployed suite: ``<chainId>.json`` (addresses, block, compiler) in
+:func:`~tradechain.chain.project.deployments_dir` (``deployments/`` of the checkout; ``~/.tradechain/deployments``
+for an installed package used outside any checkout)."""
 
 from __future__ import annotations
 
