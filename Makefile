@@ -92,4 +92,4 @@ node-stop: install  ## stop it (its state is kept in .tradechain/node)
 	$(TRADECHAIN) node stop
 
 clean:  ## remove build output (keeps the installs)
-	rm -rf build reports .pytest_cache
+	rm -rf build reports .pytest_cache dist tradechain/_compiled

@@ -108,8 +108,10 @@ def expand_env(text: str, where: str, allowed: frozenset[str] = frozenset()) -> 
 
 
 def networks_file() -> Path:
-    """``$TRADECHAIN_NETWORKS``, else ``networks.yaml`` at the project root."""
-    return Path(os.environ.get("TRADECHAIN_NETWORKS") or project.root() / "networks.yaml")
+    """``$TRADECHAIN_NETWORKS``, else ``networks.yaml`` of the checkout, else (an installed package used outside
+    any checkout) ``networks.yaml`` in the state home."""
+    found = project.checkout()
+    return Path(os.environ.get("TRADECHAIN_NETWORKS") or (found or project.state_home()) / "networks.yaml")
 
 
 def _fee_cap(value: object, where: str) -> Decimal | None:

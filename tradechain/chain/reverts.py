@@ -22,7 +22,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from tradechain.chain import artifacts, project
+from tradechain.chain import artifacts
 from tradechain.errors import ContractRevert, DeploymentMissing, TransactionFailed, _show, revert_class
 
 _ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
@@ -82,29 +82,8 @@ def _specs_of(art: artifacts.Artifact) -> dict[bytes, ErrorSpec]:
 
 @functools.cache
 def _enum_members() -> dict[str, tuple[str, ...]]:
-    """Enum -> its member names ("ITradeEscrow.Status" -> ("None", "Open", ...)), from the artifacts' ASTs."""
-    import json
-
-    found: dict[str, tuple[str, ...]] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("nodeType") == "EnumDefinition" and node.get("canonicalName"):
-                found[str(node["canonicalName"])] = tuple(str(m["name"]) for m in node.get("members", []))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    build = project.build_dir()
-    for art in artifacts.all_artifacts():
-        for folder in ("contracts", "interfaces"):
-            path = build / folder / f"{art.name}.json"
-            if path.is_file():
-                walk(json.loads(path.read_text()).get("ast"))
-                break
-    return found
+    """Enum -> its member names ("ITradeEscrow.Status" -> ("None", "Open", ...)), from the packaged artifacts."""
+    return artifacts.enums()
 
 
 @functools.cache
