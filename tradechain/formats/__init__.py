@@ -1,0 +1,4 @@
+"""The data formats of trade, with no chain: GS1 keys and Digital Links (``gs1``), EPC URNs (``epc``), EPCIS 2.0
+events (``epcis``), organisations' identity (``identity``: LEI, country, roles), canonical JSON (``canonical``),
+Merkle trees (``merkle``), serial batches (``serials``), invoice fingerprints (``invoice_fingerprints``) and
+command-line values (``values``)."""
