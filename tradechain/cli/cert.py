@@ -61,14 +61,10 @@ def issue(run: Run, serial: str, metadata_file: Path, owner: str | None) -> None
         parse_address(owner, "to")
     client = run.client()
     token, receipt = client.certificates.issue(serial, metadata, to=owner)
-    run.emit(
-        {
-            "certificate": _hex(token),
-            "serial": serial,
-            "metadataHash": "0x" + certs.metadata_hash(metadata).hex(),
-            **tx_json(receipt),
-        },
-        f"certificate {_hex(token)} issued for {serial}; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"certificate": _hex(token), "serial": serial, "metadataHash": "0x" + certs.metadata_hash(metadata).hex()},
+        f"certificate {_hex(token)} issued for {serial}",
     )
 
 
@@ -132,9 +128,8 @@ def transfer(run: Run, certificate: str, receiver: str) -> None:
     token = _token(certificate)
     client = run.client()
     receipt = client.certificates.transfer(token, receiver)
-    run.emit(
-        {"certificate": _hex(token), "to": receiver, **tx_json(receipt)},
-        f"certificate {_hex(token)} transferred to {receiver}; {tx_text(receipt)}",
+    run.sent(
+        receipt, {"certificate": _hex(token), "to": receiver}, f"certificate {_hex(token)} transferred to {receiver}"
     )
 
 
@@ -159,10 +154,7 @@ def cancel_claim(run: Run, certificate: str) -> None:
     token = _token(certificate)
     client = run.client()
     receipt = client.certificates.cancel_claim(token)
-    run.emit(
-        {"certificate": _hex(token), **tx_json(receipt)},
-        f"claim on {_hex(token)} cancelled; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"certificate": _hex(token)}, f"claim on {_hex(token)} cancelled")
 
 
 CLAIM_SECRET_ENV = "TRADECHAIN_CLAIM_SECRET"
@@ -235,9 +227,10 @@ def claim(run: Run, certificate: str, secret_file: Path | None, secret_argument:
     secret = claim_secret(secret_file)
     client = run.client()
     receipt = client.certificates.claim(token, secret)
-    run.emit(
-        {"certificate": _hex(token), "owner": client.require_signer().address, **tx_json(receipt)},
-        f"certificate {_hex(token)} is now yours; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"certificate": _hex(token), "owner": client.require_signer().address},
+        f"certificate {_hex(token)} is now yours",
     )
 
 
@@ -264,14 +257,10 @@ def report(run: Run, certificate: str, stolen: bool, report_file: Path | None) -
         if closed
         else ""
     )
-    run.emit(
-        {
-            "certificate": _hex(token),
-            "status": "STOLEN" if stolen else "LOST",
-            "claimClosed": closed,
-            **tx_json(receipt),
-        },
-        f"certificate {_hex(token)} reported {'stolen' if stolen else 'lost'}{note}; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"certificate": _hex(token), "status": "STOLEN" if stolen else "LOST", "claimClosed": closed},
+        f"certificate {_hex(token)} reported {'stolen' if stolen else 'lost'}{note}",
     )
 
 
@@ -282,10 +271,7 @@ def clear(run: Run, certificate: str) -> None:
     token = _token(certificate)
     client = run.client()
     receipt = client.certificates.clear_report(token)
-    run.emit(
-        {"certificate": _hex(token), "status": "VALID", **tx_json(receipt)},
-        f"report on {_hex(token)} cleared; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"certificate": _hex(token), "status": "VALID"}, f"report on {_hex(token)} cleared")
 
 
 @command(group, "service", chain="send")
@@ -303,10 +289,7 @@ def service(run: Run, certificate: str, kind: str, record_file: Path | None) -> 
     digest = file_digest(record_file, "record")
     client = run.client()
     receipt = client.certificates.record_service(token, kind, digest)
-    run.emit(
-        {"certificate": _hex(token), "kind": kind, **tx_json(receipt)},
-        f"service {kind} recorded on {_hex(token)}; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"certificate": _hex(token), "kind": kind}, f"service {kind} recorded on {_hex(token)}")
 
 
 @command(group, "verify", chain="read")

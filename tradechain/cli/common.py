@@ -112,6 +112,11 @@ class Run:
         """:func:`emit` with this run's ``--json``."""
         emit(self.as_json, data, text)
 
+    def sent(self, receipt: Receipt, data: dict[str, Any], text: str) -> None:
+        """The output of a command that sent ``receipt``'s transaction: ``data`` with its hash, block and gas
+        (:func:`tx_json`), or ``text`` then ``; tx 0x… (block N, gas G)`` (:func:`tx_text`)."""
+        self.emit({**data, **tx_json(receipt)}, f"{text}; {tx_text(receipt)}")
+
     def progress(self, total: int, label: str) -> contextlib.AbstractContextManager[Callable[[int, int], None]]:
         """:func:`progress_bar`, hidden with ``--json``."""
         return progress_bar(total, label, quiet=self.as_json)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tradechain.cli.common import Run, command, read_json_file, tx_json, tx_text
+from tradechain.cli.common import Run, command, read_json_file
 from tradechain.client import Client
 from tradechain.contracts import document_registry
 from tradechain.contracts.participant_registry import parse_org_id
@@ -65,9 +65,10 @@ def anchor(
         )
         return
     root, receipt = client.documents.anchor(list(files), doc_type, bound_to)
-    run.emit(
-        {"root": root, "documents": len(files), "tradeId": bound_to, "escrow": escrow_ref, **tx_json(receipt)},
-        f"anchored {len(files)} {doc_type} document(s) for {what} as batch {root}; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"root": root, "documents": len(files), "tradeId": bound_to, "escrow": escrow_ref},
+        f"anchored {len(files)} {doc_type} document(s) for {what} as batch {root}",
     )
 
 
@@ -153,9 +154,10 @@ def revoke(run: Run, file: Path | None, root: str | None, issuer: str | None, re
     done = revocations[0] if revocations else None
     whose = f" of organisation {done.issuer}" if done else ""
     by = f" by {'the consortium admin' if done.by_admin else 'its issuer'} ({done.by})" if done else ""
-    run.emit(
-        {"revoked": str(file or root), **(done.to_json() if done else {}), **tx_json(receipt)},
-        f"revoked {file or root}{whose}{by}; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"revoked": str(file or root), **(done.to_json() if done else {})},
+        f"revoked {file or root}{whose}{by}",
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from tradechain.cli.common import Run, command, tx_json, tx_text
+from tradechain.cli.common import Run, command
 from tradechain.client import Client
 from tradechain.contracts import document_registry
 from tradechain.contracts.erc20 import Token
@@ -195,10 +195,7 @@ def open_(
         parsed,
     )
     escrow_id, receipt = client.escrow.open(terms)
-    run.emit(
-        {"escrow": escrow_id, "terms": terms.to_json(), **tx_json(receipt)},
-        f"escrow {escrow_id} opened; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"escrow": escrow_id, "terms": terms.to_json()}, f"escrow {escrow_id} opened")
 
 
 @command(group, "fund", chain="send", shared_first=True)
@@ -207,7 +204,7 @@ def fund(run: Run, escrow_id: str) -> None:
     """Pay the escrow's amount in (the funder; approves the token first)."""
     client = run.client()
     receipt = client.escrow.fund(_terms(client, escrow_id))
-    run.emit({"escrow": escrow_id, **tx_json(receipt)}, f"escrow {escrow_id} funded; {tx_text(receipt)}")
+    run.sent(receipt, {"escrow": escrow_id}, f"escrow {escrow_id} funded")
 
 
 @command(group, "status", chain="read")
@@ -266,9 +263,10 @@ def release(run: Run, escrow_id: str, milestone: int, docs: tuple[Path, ...]) ->
             f"{escrow_id} (trade {terms.trade_id})",
         )
     receipt = client.escrow.release(terms, milestone, list(docs))
-    run.emit(
-        {"escrow": escrow_id, "milestone": milestone, **_state_json(client, escrow_id, terms), **tx_json(receipt)},
-        f"milestone {milestone} of {escrow_id} released to {terms.seller}; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"escrow": escrow_id, "milestone": milestone, **_state_json(client, escrow_id, terms)},
+        f"milestone {milestone} of {escrow_id} released to {terms.seller}",
     )
 
 
@@ -278,7 +276,7 @@ def refund(run: Run, escrow_id: str) -> None:
     """Return what is left to the funder, after the deadline (30 days later once disputed; anyone may call)."""
     client = run.client()
     receipt = client.escrow.refund(_terms(client, escrow_id))
-    run.emit({"escrow": escrow_id, **tx_json(receipt)}, f"escrow {escrow_id} refunded; {tx_text(receipt)}")
+    run.sent(receipt, {"escrow": escrow_id}, f"escrow {escrow_id} refunded")
 
 
 @command(group, "dispute", chain="send", shared_first=True)
@@ -290,10 +288,11 @@ def dispute(run: Run, escrow_id: str, reason: str) -> None:
     terms = _terms(client, escrow_id)
     receipt = client.escrow.dispute(terms, reason)
     st = _state_json(client, escrow_id, terms)
-    run.emit(
-        {"escrow": escrow_id, **st, **tx_json(receipt)},
+    run.sent(
+        receipt,
+        {"escrow": escrow_id, **st},
         f"escrow {escrow_id} disputed; the arbiter may resolve it until {st['arbitrationLapsesAt']}, then the "
-        f"dispute lapses; {tx_text(receipt)}",
+        "dispute lapses",
     )
 
 
@@ -307,7 +306,8 @@ def resolve(run: Run, escrow_id: str, seller_share: str) -> None:
     bps = _percent(seller_share, "seller-share", minimum=0)
     client = run.client()
     receipt = client.escrow.resolve(_terms(client, escrow_id), bps)
-    run.emit(
-        {"escrow": escrow_id, "sellerBps": bps, **tx_json(receipt)},
-        f"escrow {escrow_id} resolved, {bps / 100:g}% of the rest to the seller; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"escrow": escrow_id, "sellerBps": bps},
+        f"escrow {escrow_id} resolved, {bps / 100:g}% of the rest to the seller",
     )

@@ -117,9 +117,10 @@ def finance(run: Run, file: Path, share: int, key_file: Path | None) -> None:
     fps = _one(file, key_file)
     client = run.client()
     receipt = client.invoices.register(fps, share)
-    run.emit(
-        {**fps.to_json(), "shareBps": share, **tx_json(receipt)},
-        f"invoice {fps.to_json()['fingerprint']} financed ({share / 100:g}%); {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {**fps.to_json(), "shareBps": share},
+        f"invoice {fps.to_json()['fingerprint']} financed ({share / 100:g}%)",
     )
 
 
@@ -152,10 +153,7 @@ def cancel(run: Run, file: Path, key_file: Path | None) -> None:
     client = run.client()
     receipt = client.invoices.cancel(fps)
     done = client.invoices.cancellation(receipt)
-    run.emit(
-        {**fps.to_json(), **done, **tx_json(receipt)},
-        f"your share ({done['shareBps'] / 100:g}%) withdrawn; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {**fps.to_json(), **done}, f"your share ({done['shareBps'] / 100:g}%) withdrawn")
 
 
 @command(group, "import-portfolio", chain="send")
@@ -228,7 +226,4 @@ def acknowledge(run: Run, ack_file: Path) -> None:
     ack = Acknowledgment.from_json(data)
     client = run.client()
     receipt = client.invoices.acknowledge(ack)
-    run.emit(
-        {**ack.to_json(), **tx_json(receipt)},
-        f"invoice {ack.fingerprint} acknowledged by buyer {ack.buyer}; {tx_text(receipt)}",
-    )
+    run.sent(receipt, ack.to_json(), f"invoice {ack.fingerprint} acknowledged by buyer {ack.buyer}")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from tradechain.cli.common import Run, command, file_digest, tx_json, tx_text
+from tradechain.cli.common import Run, command, file_digest
 from tradechain.contracts.participant_registry import Organisation, parse_org_id
 from tradechain.errors import InputError
 from tradechain.formats import gs1
@@ -80,10 +80,11 @@ def admit(
         lei=lei, gln=gln, country=country, roles=roles, manager=manager, profile_hash=digest
     )
     org = client.participants.get(result.organisation)
-    run.emit(
-        {"organisation": org.to_json(), "registry": client.participants.address, **tx_json(result.receipt)},
+    run.sent(
+        result.receipt,
+        {"organisation": org.to_json(), "registry": client.participants.address},
         f"admitted organisation {org.id} ({org.lei or org.gln}, {org.country}, roles {', '.join(org.roles)}) "
-        f"in registry {client.participants.address}; {tx_text(result.receipt)}",
+        f"in registry {client.participants.address}",
     )
 
 
@@ -96,14 +97,10 @@ def add_account(run: Run, organisation: str, address: str, is_manager: bool) -> 
     org_id = parse_org_id(organisation)
     client = run.client()
     receipt = client.participants.add_account(org_id, address, manager=is_manager)
-    run.emit(
-        {
-            "organisation": org_id,
-            "account": parse_address(address, "address"),
-            "manager": is_manager,
-            **tx_json(receipt),
-        },
-        f"account {parse_address(address)} now signs for organisation {org_id}; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"organisation": org_id, "account": parse_address(address, "address"), "manager": is_manager},
+        f"account {parse_address(address)} now signs for organisation {org_id}",
     )
 
 
@@ -115,9 +112,8 @@ def revoke_account(run: Run, address: str) -> None:
     client = run.client()
     org_id, _ = client.participants.organisation_of(checked)
     receipt = client.participants.revoke_account(checked)
-    run.emit(
-        {"organisation": org_id, "account": checked, **tx_json(receipt)},
-        f"account {checked} revoked from organisation {org_id}; {tx_text(receipt)}",
+    run.sent(
+        receipt, {"organisation": org_id, "account": checked}, f"account {checked} revoked from organisation {org_id}"
     )
 
 
@@ -129,7 +125,7 @@ def rotate_account(run: Run, old_address: str, new_address: str) -> None:
     old, new = parse_address(old_address, "old-address"), parse_address(new_address, "new-address")
     client = run.client()
     receipt = client.participants.rotate_account(old, new)
-    run.emit({"old": old, "new": new, **tx_json(receipt)}, f"rotated {old} -> {new}; {tx_text(receipt)}")
+    run.sent(receipt, {"old": old, "new": new}, f"rotated {old} -> {new}")
 
 
 @command(group, "set-roles", chain="send")
@@ -141,10 +137,7 @@ def set_roles(run: Run, organisation: str, roles: str) -> None:
     client = run.client()
     receipt = client.participants.set_roles(org_id, roles)
     org = client.participants.get(org_id)
-    run.emit(
-        {"organisation": org.to_json(), **tx_json(receipt)},
-        f"organisation {org_id} roles: {', '.join(org.roles)}; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"organisation": org.to_json()}, f"organisation {org_id} roles: {', '.join(org.roles)}")
 
 
 @command(group, "suspend", chain="send")
@@ -155,10 +148,7 @@ def suspend(run: Run, organisation: str, reason: str) -> None:
     org_id = parse_org_id(organisation)
     client = run.client()
     receipt = client.participants.suspend(org_id, reason)
-    run.emit(
-        {"organisation": org_id, "suspended": True, **tx_json(receipt)},
-        f"organisation {org_id} suspended; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"organisation": org_id, "suspended": True}, f"organisation {org_id} suspended")
 
 
 @command(group, "reinstate", chain="send")
@@ -168,10 +158,7 @@ def reinstate(run: Run, organisation: str) -> None:
     org_id = parse_org_id(organisation)
     client = run.client()
     receipt = client.participants.reinstate(org_id)
-    run.emit(
-        {"organisation": org_id, "suspended": False, **tx_json(receipt)},
-        f"organisation {org_id} reinstated; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"organisation": org_id, "suspended": False}, f"organisation {org_id} reinstated")
 
 
 @command(group, "show", chain="read")
@@ -234,15 +221,10 @@ def assign_prefix(run: Run, organisation: str, prefix: str) -> None:
     result = client.participants.assign_company_prefix(text, org_id)
     before = f"organisation {result.previous}" if result.previous else "nobody"
     done = f"licensed to organisation {org_id}" if org_id else "withdrawn"
-    run.emit(
-        {
-            "prefix": text,
-            "digits": len(text),
-            "organisation": org_id,
-            "previous": result.previous,
-            **tx_json(result.receipt),
-        },
-        f"company prefix {text} ({len(text)} digits) {done} (before: {before}); {tx_text(result.receipt)}",
+    run.sent(
+        result.receipt,
+        {"prefix": text, "digits": len(text), "organisation": org_id, "previous": result.previous},
+        f"company prefix {text} ({len(text)} digits) {done} (before: {before})",
     )
 
 

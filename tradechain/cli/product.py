@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tradechain.cli.common import Run, command, file_digest, tx_json, tx_text
+from tradechain.cli.common import Run, command, file_digest
 from tradechain.contracts.product_registry import LotSpec
 from tradechain.errors import InputError
 from tradechain.formats import gs1
@@ -48,10 +48,7 @@ def claim(run: Run, gtin: str) -> None:
     gtin14 = gs1.parse_gtin(gtin)
     client = run.client()
     receipt = client.products.claim_gtin(gtin14)
-    run.emit(
-        {"gtin": gtin14, "owner": client.products.gtin_owner(gtin14), **tx_json(receipt)},
-        f"GTIN {gtin14} claimed; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"gtin": gtin14, "owner": client.products.gtin_owner(gtin14)}, f"GTIN {gtin14} claimed")
 
 
 @command(group, "lot", chain="send")
@@ -73,15 +70,15 @@ def lot(run: Run, gtin: str, lot: str, expiry: str, origin: str, data_file: Path
     spec.encoded()  # validates before connecting
     client = run.client()
     lot_key, receipt = client.products.register_lot(spec, gln=location)
-    run.emit(
+    run.sent(
+        receipt,
         {
             "lot": "0x" + lot_key.hex(),
             "gtin": spec.gtin,
             "lotNumber": spec.lot,
             "expiry": spec.expiry.isoformat() if spec.expiry else None,
-            **tx_json(receipt),
         },
-        f"lot {spec.gtin}/{spec.lot} registered as unit 0x{lot_key.hex()}; {tx_text(receipt)}",
+        f"lot {spec.gtin}/{spec.lot} registered as unit 0x{lot_key.hex()}",
     )
 
 
@@ -118,8 +115,9 @@ def commission(
         serial_list = [f"{prefix}{i:0{width}d}" for i in range(1, (count or 0) + 1)]
     client = run.client()
     batch, receipt = client.products.commission(gtin, lot, serial_list, gln=location)
-    run.emit(
-        {"batch": batch.batch, "count": len(batch.serials), "root": "0x" + batch.tree().root.hex(), **tx_json(receipt)},
+    run.sent(
+        receipt,
+        {"batch": batch.batch, "count": len(batch.serials), "root": "0x" + batch.tree().root.hex()},
         f"commissioned {len(batch.serials):,} items of {batch.gtin}/{batch.lot} as batch {batch.batch} "
-        f"({receipt.gas_used / len(batch.serials):.1f} gas per item); {tx_text(receipt)}",
+        f"({receipt.gas_used / len(batch.serials):.1f} gas per item)",
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from tradechain.cli.common import Run, command, echo, file_digest, tx_json, tx_text
+from tradechain.cli.common import Run, command, echo, file_digest
 from tradechain.cli.product import GLN_OPTION, expiry_date
 from tradechain.contracts.product_registry import LotSpec, parse_container, parse_unit
 from tradechain.errors import InputError
@@ -33,10 +33,7 @@ def ship(run: Run, unit: str, receiver: int, location: str | None) -> None:
     key = parse_unit(unit)
     client = run.client()
     receipt = client.products.ship(key, receiver, gln=location)
-    run.emit(
-        {"unit": "0x" + key.hex(), "to": receiver, **tx_json(receipt)},
-        f"shipped {unit} to organisation {receiver}; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"unit": "0x" + key.hex(), "to": receiver}, f"shipped {unit} to organisation {receiver}")
 
 
 @command(group, "receive", chain="send", shared_first=True)
@@ -47,10 +44,7 @@ def receive(run: Run, unit: str, location: str | None) -> None:
     key = parse_unit(unit)
     client = run.client()
     receipt = client.products.receive(key, gln=location)
-    run.emit(
-        {"unit": "0x" + key.hex(), "custodian": client.products.custodian_of(key), **tx_json(receipt)},
-        f"received {unit}; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"unit": "0x" + key.hex(), "custodian": client.products.custodian_of(key)}, f"received {unit}")
 
 
 def _aggregate(run: Run, verb: str, sscc: str, units: tuple[str, ...], location: str | None) -> None:
@@ -60,9 +54,10 @@ def _aggregate(run: Run, verb: str, sscc: str, units: tuple[str, ...], location:
     client = run.client()
     operation = client.products.pack if verb == "pack" else client.products.unpack
     receipt = operation(container, children, gln=location)
-    run.emit(
-        {"container": "0x" + container.hex(), "children": ["0x" + c.hex() for c in children], **tx_json(receipt)},
-        f"{verb}ed {len(children)} unit(s) {'into' if verb == 'pack' else 'from'} {sscc}; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"container": "0x" + container.hex(), "children": ["0x" + c.hex() for c in children]},
+        f"{verb}ed {len(children)} unit(s) {'into' if verb == 'pack' else 'from'} {sscc}",
     )
 
 
@@ -112,9 +107,10 @@ def transform(run: Run, inputs: tuple[str, ...], outputs: tuple[str, ...], locat
     keys = [parse_unit(u, "input") for u in inputs]
     client = run.client()
     lots, receipt = client.products.transform(keys, specs, gln=location)
-    run.emit(
-        {"inputs": ["0x" + k.hex() for k in keys], "outputs": ["0x" + k.hex() for k in lots], **tx_json(receipt)},
-        f"transformed {len(keys)} input(s) into {len(lots)} lot(s); {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"inputs": ["0x" + k.hex() for k in keys], "outputs": ["0x" + k.hex() for k in lots]},
+        f"transformed {len(keys)} input(s) into {len(lots)} lot(s)",
     )
 
 
@@ -129,9 +125,10 @@ def inspect(run: Run, unit: str, passed: bool, report: Path | None, location: st
     digest = file_digest(report, "report")
     client = run.client()
     receipt = client.products.inspect(key, passed=passed, report_hash=digest, gln=location)
-    run.emit(
-        {"unit": "0x" + key.hex(), "passed": passed, **tx_json(receipt)},
-        f"inspection of {unit} recorded ({'passed' if passed else 'failed'}); {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"unit": "0x" + key.hex(), "passed": passed},
+        f"inspection of {unit} recorded ({'passed' if passed else 'failed'})",
     )
 
 
@@ -145,7 +142,7 @@ def dispense(run: Run, pack_id: str, location: str | None) -> None:
         raise InputError("pack", "dispensing needs a GTIN (AI 01) and a serial (AI 21)", pack_id)
     client = run.client()
     receipt = client.products.dispense(ids.gtin, ids.serial, gln=location)
-    run.emit({**ids.to_json(), **tx_json(receipt)}, f"dispensed {ids.gtin}/{ids.serial}; {tx_text(receipt)}")
+    run.sent(receipt, ids.to_json(), f"dispensed {ids.gtin}/{ids.serial}")
 
 
 @command(group, "history", chain="read", index=True, shared_first=True)
