@@ -321,6 +321,34 @@ def test_bad_input_is_exit_2_with_field_and_rule(
     assert tx_count(addr("admin")) == before
 
 
+def test_a_token_without_decimals_is_exit_2_and_nothing_sent(cli_env: Path, sdk: Any) -> None:
+    """`escrow open --token` reads the token's decimals() through the SDK (tradechain.contracts.erc20): a contract
+    that is no ERC-20 (here the participant registry) is a bad input, named, before anything is sent."""
+    registry = sdk.deployment.address("ParticipantRegistry")
+    before = tx_count(addr("admin"))
+    result = run(
+        "escrow",
+        "open",
+        "--seller",
+        addr("seller"),
+        "--arbiter",
+        addr("arbiter"),
+        "--token",
+        registry,
+        "--amount",
+        "1",
+        "--deadline",
+        "+1d",
+        "--trade",
+        "T",
+        "--milestone",
+        "100%:bill-of-lading",
+    )
+    assert result.exit_code == 2, result.output + result.stderr
+    assert result.stderr == f"error: token: not an ERC-20 token (it has no decimals()) (got {registry!r})\n"
+    assert tx_count(addr("admin")) == before
+
+
 # ---------------------------------------------------------------------------------------------- 12: 0x trade ids
 
 NON_UTF8_TRADE = "0x" + "ff" * 20 + "c328" + "00" * 10  # 0xff and a broken 2-byte sequence: not UTF-8
