@@ -7,7 +7,7 @@ import os
 import click
 
 from tradechain.chain import accounts
-from tradechain.cli.common import emit, handle_errors, json_option
+from tradechain.cli.common import Run, command
 
 
 @click.group("account")
@@ -18,44 +18,36 @@ def group() -> None:
     """
 
 
-@group.command("new")
+@command(group, "new")
 @click.argument("name")
-@json_option
-@handle_errors
-def new(name: str, as_json: bool) -> None:
+def new(run: Run, name: str) -> None:
     """Create a new key, encrypted in the keystore NAME."""
     accounts.keystore_path(name)  # validates the name before asking for a password
     acct = accounts.new_account(name, accounts.read_password(f"Password for {name}: ", confirm=True))
-    emit(
-        as_json,
+    run.emit(
         {"name": name, "address": acct.address, "keystore": str(accounts.keystore_path(name))},
         f"created {name}: {acct.address} (keystore {accounts.keystore_path(name)})",
     )
 
 
-@group.command("import")
+@command(group, "import")
 @click.argument("name")
-@json_option
-@handle_errors
-def import_(name: str, as_json: bool) -> None:
+def import_(run: Run, name: str) -> None:
     """Import a private key (from a hidden prompt or $TRADECHAIN_PRIVATE_KEY, never an argument: exactly 64 hex
     digits, optional 0x) into the keystore NAME."""
     accounts.keystore_path(name)
     key = os.environ.get(accounts.PRIVATE_KEY_ENV) or click.prompt("Private key", hide_input=True)
     accounts.parse_private_key(key)  # refused before a password is asked: a short key is never padded
     acct = accounts.import_account(name, key, accounts.read_password(f"Password for {name}: ", confirm=True))
-    emit(
-        as_json,
+    run.emit(
         {"name": name, "address": acct.address, "keystore": str(accounts.keystore_path(name))},
         f"imported {name}: {acct.address}",
     )
 
 
-@group.command("list")
+@command(group, "list")
 @click.option("--dev", is_flag=True, help="Also list the local chain's dev accounts by role.")
-@json_option
-@handle_errors
-def list_(dev: bool, as_json: bool) -> None:
+def list_(run: Run, dev: bool) -> None:
     """List keystores (and with --dev the local chain's role accounts)."""
     rows = [{"name": n, "address": a, "kind": "keystore"} for n, a in accounts.list_keystores()]
     if dev:
@@ -63,4 +55,4 @@ def list_(dev: bool, as_json: bool) -> None:
             {"name": r, "address": accounts.dev_account(r).address, "kind": "dev (local chain only)"}
             for r in accounts.DEV_ROLES
         ]
-    emit(as_json, rows, "\n".join(f"{r['name']:16} {r['address']}  {r['kind']}" for r in rows) or "no keystores")
+    run.emit(rows, "\n".join(f"{r['name']:16} {r['address']}  {r['kind']}" for r in rows) or "no keystores")

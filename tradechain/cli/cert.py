@@ -13,21 +13,10 @@ from typing import Any
 import click
 
 from tradechain.chain import accounts
-from tradechain.cli.common import (
-    chain_options,
-    emit,
-    handle_errors,
-    json_option,
-    open_client,
-    progress_bar,
-    synced_index,
-    tx_json,
-    tx_text,
-)
-from tradechain.client import Client
+from tradechain.cli.common import Run, command, file_digest, synced_index, tx_json, tx_text
 from tradechain.contracts import luxury_certificate as certs
 from tradechain.errors import InputError
-from tradechain.formats.values import file_hash, parse_address
+from tradechain.formats.values import parse_address
 
 MAX_CSV_ROWS = 100_000
 CERT_HELP = "A certificate: its id (0x hex or decimal), BRAND:SERIAL, or a serial with --brand."
@@ -54,11 +43,7 @@ def _hex(token: int) -> str:
     return f"0x{token:064x}"
 
 
-def _signer(network_name: str | None, rpc_url: str | None, account: str | None, confirmations: int) -> Client:
-    return open_client(network_name, rpc_url, account, confirmations, signer=True)
-
-
-@group.command("issue")
+@command(group, "issue", chain="send")
 @click.argument("serial")
 @click.option(
     "--metadata",
@@ -68,35 +53,18 @@ def _signer(network_name: str | None, rpc_url: str | None, account: str | None, 
     help="The item's metadata JSON (model, reference, materials, origin, date, image hashes).",
 )
 @click.option("--to", "owner", metavar="ADDRESS", help="First owner. [default: the issuing account]")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def issue(
-    serial: str,
-    metadata_file: Path,
-    owner: str | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def issue(run: Run, serial: str, metadata_file: Path, owner: str | None) -> None:
     """Issue the certificate of SERIAL for your brand."""
     certs.parse_serial(serial)
     metadata = certs.read_metadata(metadata_file)
     if owner is not None:
         parse_address(owner, "to")
-    client = _signer(network_name, rpc_url, account, confirmations)
+    client = run.client()
     token, receipt = client.certificates.issue(serial, metadata, to=owner)
-    emit(
-        as_json,
-        {
-            "certificate": _hex(token),
-            "serial": serial,
-            "metadataHash": "0x" + certs.metadata_hash(metadata).hex(),
-            **tx_json(receipt),
-        },
-        f"certificate {_hex(token)} issued for {serial}; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"certificate": _hex(token), "serial": serial, "metadataHash": "0x" + certs.metadata_hash(metadata).hex()},
+        f"certificate {_hex(token)} issued for {serial}",
     )
 
 
@@ -126,7 +94,7 @@ def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-@group.command("issue-batch")
+@command(group, "issue-batch", chain="send")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--to", "owner", metavar="ADDRESS", help="First owner of all. [default: the issuing account]")
 @click.option(
@@ -136,108 +104,57 @@ def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     show_default=True,
     help="Certificates per transaction (kept under the 2^24 gas cap).",
 )
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def issue_batch(
-    file: Path,
-    owner: str | None,
-    batch_size: int,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def issue_batch(run: Run, file: Path, owner: str | None, batch_size: int) -> None:
     """Issue a certificate per row of a CSV (column 'serial'; the others are metadata). Resumable: rows issued
     before are skipped, so running it again after an interruption issues nothing twice."""
     rows = read_rows(file)
     if owner is not None:
         parse_address(owner, "to")
-    client = _signer(network_name, rpc_url, account, confirmations)
-    with progress_bar(len(rows), "issuing", quiet=as_json) as advance:
+    client = run.client()
+    with run.progress(len(rows), "issuing") as advance:
         result = client.certificates.issue_batch(rows, to=owner, batch_size=batch_size, progress=advance)
-    emit(
-        as_json,
+    run.emit(
         result.to_json(),
         f"{len(result.issued):,} certificate(s) issued, {len(result.skipped):,} already "
         f"issued, in {len(result.transactions)} transaction(s) ({result.to_json()['gasPerCertificate']:,} gas each)",
     )
 
 
-@group.command("transfer")
+@command(group, "transfer", chain="send")
 @click.argument("certificate")
 @click.option("--to", "receiver", required=True, metavar="ADDRESS")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def transfer(
-    certificate: str,
-    receiver: str,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def transfer(run: Run, certificate: str, receiver: str) -> None:
     """Transfer a certificate you own (a safe ERC-721 transfer)."""
     token = _token(certificate)
-    client = _signer(network_name, rpc_url, account, confirmations)
+    client = run.client()
     receipt = client.certificates.transfer(token, receiver)
-    emit(
-        as_json,
-        {"certificate": _hex(token), "to": receiver, **tx_json(receipt)},
-        f"certificate {_hex(token)} transferred to {receiver}; {tx_text(receipt)}",
+    run.sent(
+        receipt, {"certificate": _hex(token), "to": receiver}, f"certificate {_hex(token)} transferred to {receiver}"
     )
 
 
-@group.command("open-claim")
+@command(group, "open-claim", chain="send")
 @click.argument("certificate")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def open_claim(
-    certificate: str,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def open_claim(run: Run, certificate: str) -> None:
     """Open a claim: prints a one-time claim secret to hand over with the item (box card, NFC tag)."""
     token = _token(certificate)
-    client = _signer(network_name, rpc_url, account, confirmations)
+    client = run.client()
     secret, receipt = client.certificates.open_claim(token)
-    emit(
-        as_json,
+    run.emit(
         {"certificate": _hex(token), "claimSecret": secret, **tx_json(receipt)},
         f"claim opened on {_hex(token)}; hand this secret over with the item (shown once):\n{secret}\n"
         f"{tx_text(receipt)}",
     )
 
 
-@group.command("cancel-claim")
+@command(group, "cancel-claim", chain="send")
 @click.argument("certificate")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def cancel_claim(
-    certificate: str,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def cancel_claim(run: Run, certificate: str) -> None:
     """Cancel the open claim of a certificate you own (its secret stops working)."""
     token = _token(certificate)
-    client = _signer(network_name, rpc_url, account, confirmations)
+    client = run.client()
     receipt = client.certificates.cancel_claim(token)
-    emit(
-        as_json,
-        {"certificate": _hex(token), **tx_json(receipt)},
-        f"claim on {_hex(token)} cancelled; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"certificate": _hex(token)}, f"claim on {_hex(token)} cancelled")
 
 
 CLAIM_SECRET_ENV = "TRADECHAIN_CLAIM_SECRET"
@@ -292,7 +209,7 @@ def claim_secret(secret_file: Path | None) -> str:
     return "0x" + key.hex()
 
 
-@group.command("claim")
+@command(group, "claim", chain="send")
 @click.argument("certificate")
 @click.option(
     "--secret-file",
@@ -301,35 +218,23 @@ def claim_secret(secret_file: Path | None) -> str:
     f"[else ${CLAIM_SECRET_ENV}; else a hidden prompt]",
 )
 @click.option("--secret", "secret_argument", hidden=True)  # refused: see below
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def claim(
-    certificate: str,
-    secret_file: Path | None,
-    secret_argument: str | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def claim(run: Run, certificate: str, secret_file: Path | None, secret_argument: str | None) -> None:
     """Take a certificate with its claim secret (it becomes yours; nobody can take your claim from the mempool).
     The secret never goes on the command line: --secret-file, $TRADECHAIN_CLAIM_SECRET or a hidden prompt."""
     if secret_argument is not None:  # a command line is visible to every user of the machine (ps, /proc)
         raise InputError("secret", f"never on the command line (other users see it in ps): use {SECRET_SOURCES}")
     token = _token(certificate)
     secret = claim_secret(secret_file)
-    client = _signer(network_name, rpc_url, account, confirmations)
+    client = run.client()
     receipt = client.certificates.claim(token, secret)
-    emit(
-        as_json,
-        {"certificate": _hex(token), "owner": client.require_signer().address, **tx_json(receipt)},
-        f"certificate {_hex(token)} is now yours; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"certificate": _hex(token), "owner": client.require_signer().address},
+        f"certificate {_hex(token)} is now yours",
     )
 
 
-@group.command("report")
+@command(group, "report", chain="send")
 @click.argument("certificate")
 @click.option("--stolen/--lost", "stolen", required=True)
 @click.option(
@@ -338,26 +243,12 @@ def claim(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Police report or declaration; its hash goes on chain.",
 )
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def report(
-    certificate: str,
-    stolen: bool,
-    report_file: Path | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def report(run: Run, certificate: str, stolen: bool, report_file: Path | None) -> None:
     """Report a certificate stolen or lost (its owner or its brand): it is frozen until the brand clears it, and
     an open claim is closed."""
     token = _token(certificate)
-    if report_file is not None and not report_file.is_file():
-        raise InputError("report", "file not found", str(report_file))
-    digest = file_hash(report_file.read_bytes()) if report_file else b"\0" * 32
-    client = _signer(network_name, rpc_url, account, confirmations)
+    digest = file_digest(report_file, "report")
+    client = run.client()
     receipt = client.certificates.report(token, stolen=stolen, report_hash=digest)
     closed = bool(client.events(client.certificates.contract, receipt, "ClaimClosed"))
     note = (
@@ -366,43 +257,24 @@ def report(
         if closed
         else ""
     )
-    emit(
-        as_json,
-        {
-            "certificate": _hex(token),
-            "status": "STOLEN" if stolen else "LOST",
-            "claimClosed": closed,
-            **tx_json(receipt),
-        },
-        f"certificate {_hex(token)} reported {'stolen' if stolen else 'lost'}{note}; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"certificate": _hex(token), "status": "STOLEN" if stolen else "LOST", "claimClosed": closed},
+        f"certificate {_hex(token)} reported {'stolen' if stolen else 'lost'}{note}",
     )
 
 
-@group.command("clear")
+@command(group, "clear", chain="send")
 @click.argument("certificate")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def clear(
-    certificate: str,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def clear(run: Run, certificate: str) -> None:
     """Clear a stolen or lost report (the brand, on recovery)."""
     token = _token(certificate)
-    client = _signer(network_name, rpc_url, account, confirmations)
+    client = run.client()
     receipt = client.certificates.clear_report(token)
-    emit(
-        as_json,
-        {"certificate": _hex(token), "status": "VALID", **tx_json(receipt)},
-        f"report on {_hex(token)} cleared; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"certificate": _hex(token), "status": "VALID"}, f"report on {_hex(token)} cleared")
 
 
-@group.command("service")
+@command(group, "service", chain="send")
 @click.argument("certificate")
 @click.option("--kind", required=True, help="Service code, e.g. REVISION, POLISH, REPAIR.")
 @click.option(
@@ -411,34 +283,16 @@ def clear(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Service record; its hash goes on chain.",
 )
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def service(
-    certificate: str,
-    kind: str,
-    record_file: Path | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def service(run: Run, certificate: str, kind: str, record_file: Path | None) -> None:
     """Record a service or repair (the brand)."""
     token = _token(certificate)
-    if record_file is not None and not record_file.is_file():
-        raise InputError("record", "file not found", str(record_file))
-    digest = file_hash(record_file.read_bytes()) if record_file else b"\0" * 32
-    client = _signer(network_name, rpc_url, account, confirmations)
+    digest = file_digest(record_file, "record")
+    client = run.client()
     receipt = client.certificates.record_service(token, kind, digest)
-    emit(
-        as_json,
-        {"certificate": _hex(token), "kind": kind, **tx_json(receipt)},
-        f"service {kind} recorded on {_hex(token)}; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"certificate": _hex(token), "kind": kind}, f"service {kind} recorded on {_hex(token)}")
 
 
-@group.command("verify")
+@command(group, "verify", chain="read")
 @click.argument("certificate")
 @click.option("--brand", type=int, help="The brand's organisation id, when CERTIFICATE is a serial.")
 @click.option(
@@ -447,25 +301,15 @@ def service(
     type=click.Path(dir_okay=False, path_type=Path),
     help="A metadata file to check against the certificate's hash.",
 )
-@chain_options(signer=False)
-@json_option
-@handle_errors
-def verify(
-    certificate: str,
-    brand: int | None,
-    metadata_file: Path | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    as_json: bool,
-) -> None:
+def verify(run: Run, certificate: str, brand: int | None, metadata_file: Path | None) -> None:
     """Is this certificate authentic, whose, how many owners before, reported, and does the metadata match?"""
     token = _token(certificate, brand)
     metadata = certs.read_metadata(metadata_file) if metadata_file else None
-    client = open_client(network_name, rpc_url)
+    client = run.client()
     v = client.certificates.verify(token, metadata)
     data = v.to_json()
     if not v.authentic:
-        emit(as_json, data, f"NOT AUTHENTIC: no certificate {_hex(token)} was ever issued")
+        run.emit(data, f"NOT AUTHENTIC: no certificate {_hex(token)} was ever issued")
         return
     when = datetime.fromtimestamp(v.reported_at, UTC).isoformat() if v.reported_at else ""
     lines = [
@@ -478,10 +322,10 @@ def verify(
         lines.append(f"  reported         {v.status.name.lower()} on {when}")
     if v.metadata_matches is not None:
         lines.append(f"  metadata         {'matches' if v.metadata_matches else 'DOES NOT MATCH'} the certificate")
-    emit(as_json, data, "\n".join(lines))
+    run.emit(data, "\n".join(lines))
 
 
-@group.command("qr")
+@command(group, "qr")
 @click.argument("certificate")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG file to write.")
 @click.option(
@@ -490,30 +334,24 @@ def verify(
     show_default="$TRADECHAIN_VERIFY_URL or https://verify.tradechain.example/cert",
     help="Verification site; the certificate id is appended.",
 )
-@json_option
-@handle_errors
-def qr(certificate: str, out: Path, base_url: str, as_json: bool) -> None:
+def qr(run: Run, certificate: str, out: Path, base_url: str) -> None:
     """Write a QR code of the certificate's verification URL (PNG)."""
     token = _token(certificate)
     if out.suffix.lower() != ".png":
         raise InputError("out", "the QR code is written as PNG: name the file *.png", str(out))
     url = certs.write_qr(token, out, base_url)
-    emit(as_json, {"certificate": _hex(token), "url": url, "file": str(out)}, f"wrote {out} ({url})")
+    run.emit({"certificate": _hex(token), "url": url, "file": str(out)}, f"wrote {out} ({url})")
 
 
-@group.command("history")
+@command(group, "history", chain="read")
 @click.argument("certificate")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Index database.")
-@chain_options(signer=False)
-@json_option
-@handle_errors
-def history(certificate: str, db: Path | None, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
+def history(run: Run, certificate: str, db: Path | None) -> None:
     """The owners of a certificate in order, and everything recorded about it (from the index)."""
     token = _token(certificate)
-    store = synced_index(open_client(network_name, rpc_url), db)
+    store = synced_index(run.client(), db)
     result = store.certificate_history(_hex(token))
-    emit(
-        as_json,
+    run.emit(
         result,
         "\n".join(
             [f"owners: {' -> '.join(o[:10] + '…' for o in result['owners']) or '-'}"]

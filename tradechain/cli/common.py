@@ -1,15 +1,17 @@
-"""What every command shares: chain options, the signer, output (text or ``--json``), error handling."""
+"""What every command shares: :func:`command` (the chain options, the signer, ``--json``, error handling, once),
+output (text or ``--json``), safe text, files a member gives."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 from rich.console import Console
@@ -19,49 +21,135 @@ from tradechain.chain.tx import Receipt
 from tradechain.client import Client, connect
 from tradechain.errors import InputError, TradechainError
 from tradechain.formats import canonical
+from tradechain.formats.values import file_hash
 
 if TYPE_CHECKING:
     from tradechain.indexer import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+Chain = Literal["read", "send"]
+
+DB_HELP = "Index database. [default: .tradechain/index-<chainId>.db]"
 
 
-def json_option(f: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")(f)
-
-
-def chain_options(*, signer: bool) -> Callable[[F], F]:
-    """``--network``, ``--rpc-url`` (and ``--account``, ``--confirmations`` for commands that send)."""
-
-    def decorate(f: F) -> F:
-        f = click.option(
-            "--rpc-url",
-            metavar="URL",
-            help="JSON-RPC URL of any EVM node (overrides --network). [env: TRADECHAIN_RPC_URL]",
-        )(f)
-        f = click.option(
-            "--network",
-            "network_name",
-            metavar="NAME",
-            help="Named network: 'local' (default) or one from networks.yaml.",
-        )(f)
-        if signer:
-            f = click.option(
-                "--confirmations",
-                type=click.IntRange(1, 64),
-                default=1,
-                show_default=True,
-                help="Blocks to wait for after inclusion.",
-            )(f)
-            f = click.option(
-                "--account",
-                "account",
+def _shared_options(chain: Chain | None, index: bool) -> list[click.Parameter]:
+    """The options :func:`command` adds, in the order ``--help`` lists them: ``--db``; ``--account`` and
+    ``--confirmations`` (a command that sends); ``--network``, ``--rpc-url`` (a chain command); ``--json``."""
+    options: list[click.Parameter] = []
+    if index:
+        options.append(click.Option(["--db"], type=click.Path(dir_okay=False, path_type=Path), help=DB_HELP))
+    if chain == "send":
+        options.append(
+            click.Option(
+                ["--account", "account"],
                 envvar="TRADECHAIN_ACCOUNT",
                 metavar="NAME",
                 help="Signer: a keystore name, or on the local chain a dev role (admin, brand, carrier, ...). "
                 "Default on the local chain: admin. Password from $TRADECHAIN_PASSWORD or a prompt.",
-            )(f)
-        return f
+            )
+        )
+        options.append(
+            click.Option(
+                ["--confirmations"],
+                type=click.IntRange(1, 64),
+                default=1,
+                show_default=True,
+                help="Blocks to wait for after inclusion.",
+            )
+        )
+    if chain is not None:
+        options.append(
+            click.Option(
+                ["--network", "network_name"],
+                metavar="NAME",
+                help="Named network: 'local' (default) or one from networks.yaml.",
+            )
+        )
+        options.append(
+            click.Option(
+                ["--rpc-url"],
+                metavar="URL",
+                help="JSON-RPC URL of any EVM node (overrides --network). [env: TRADECHAIN_RPC_URL]",
+            )
+        )
+    options.append(click.Option(["--json", "as_json"], is_flag=True, help="Print machine-readable JSON on stdout."))
+    return options
+
+
+@dataclasses.dataclass
+class Run:
+    """One run of a command: its output mode and, for a chain command, the chain options it was given. The client
+    is opened when the command first asks for it, after its inputs are checked: a bad input never connects."""
+
+    as_json: bool
+    chain: Chain | None = None
+    network_name: str | None = None
+    rpc_url: str | None = None
+    account: str | None = None
+    confirmations: int = 1
+    db: Path | None = None
+    _client: Client | None = dataclasses.field(default=None, repr=False)
+
+    def client(self) -> Client:
+        """The connected client; for a command that sends, with its signer (``--account``, or ``admin`` on the
+        local chain)."""
+        if self._client is None:
+            send = self.chain == "send"
+            self._client = open_client(self.network_name, self.rpc_url, self.account, self.confirmations, signer=send)
+        return self._client
+
+    def client_signing_as(self, account: str | None) -> Client:
+        """The client with the signer ``account`` (or ``admin`` on the local chain), for a reading command with an
+        ``--account`` of its own (``trace import``)."""
+        self._client = open_client(self.network_name, self.rpc_url, account, self.confirmations, signer=True)
+        return self._client
+
+    def index(self) -> Store:
+        """The index of this chain (``--db``), brought up to date."""
+        return synced_index(self.client(), self.db)
+
+    def emit(self, data: Any, text: str | Callable[[], None]) -> None:
+        """:func:`emit` with this run's ``--json``."""
+        emit(self.as_json, data, text)
+
+    def sent(self, receipt: Receipt, data: dict[str, Any], text: str) -> None:
+        """The output of a command that sent ``receipt``'s transaction: ``data`` with its hash, block and gas
+        (:func:`tx_json`), or ``text`` then ``; tx 0x… (block N, gas G)`` (:func:`tx_text`)."""
+        self.emit({**data, **tx_json(receipt)}, f"{text}; {tx_text(receipt)}")
+
+    def progress(self, total: int, label: str) -> contextlib.AbstractContextManager[Callable[[int, int], None]]:
+        """:func:`progress_bar`, hidden with ``--json``."""
+        return progress_bar(total, label, quiet=self.as_json)
+
+
+def command(
+    parent: click.Group | None,
+    name: str,
+    *,
+    chain: Chain | None = None,
+    index: bool = False,
+    shared_first: bool = False,
+) -> Callable[[Callable[..., None]], click.Command]:
+    """A command ``name`` (of ``parent``, if given) whose function takes a :class:`Run` first, then its own
+    arguments and options. It adds the options every command shares (:func:`_shared_options`: ``--json``; with
+    ``chain`` "read" ``--network`` and ``--rpc-url``, with "send" ``--account`` and ``--confirmations`` too; with
+    ``index`` ``--db``), listed after the command's own options, or before them with ``shared_first``; and its
+    failures end as :func:`handle_errors` says (one line on stderr, the exit code of the error)."""
+
+    def decorate(f: Callable[..., None]) -> click.Command:
+        own: list[click.Parameter] = list(reversed(f.__dict__.pop("__click_params__", [])))
+        shared = _shared_options(chain, index)
+        names = [p.name for p in shared]
+
+        @functools.wraps(f)
+        def callback(**kwargs: Any) -> None:
+            values = {n: kwargs.pop(n) for n in names if n is not None}
+            f(Run(chain=chain, **values), **kwargs)
+
+        cmd = click.command(name, params=shared + own if shared_first else own + shared)(handle_errors(callback))
+        if parent is not None:
+            parent.add_command(cmd)
+        return cmd
 
     return decorate
 
@@ -81,6 +169,17 @@ def open_client(
             raise InputError("account", "this command sends a transaction: give --account NAME (a keystore)")
         client.use_account(name)
     return client
+
+
+def file_digest(path: Path | None, field: str) -> bytes:
+    """The hash that goes on chain of an off-chain file a member names (a report, a record, lot data): its
+    :func:`~tradechain.formats.values.file_hash`, or 32 zero bytes without one. A missing file is an InputError
+    naming ``field``."""
+    if path is None:
+        return b"\0" * 32
+    if not path.is_file():
+        raise InputError(field, "file not found", str(path))
+    return file_hash(path.read_bytes())
 
 
 def read_json_file(path: Path, field: str) -> Any:

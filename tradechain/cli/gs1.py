@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tradechain.cli.common import echo, emit, handle_errors, json_option
+from tradechain.cli.common import Run, command, echo
 from tradechain.formats import gs1
 
 
@@ -13,12 +13,10 @@ def group() -> None:
     """GS1 identifiers: parse and print element strings and Digital Link URIs."""
 
 
-@group.command("parse")
+@command(group, "parse")
 @click.argument("value")
 @click.option("--domain", default="https://id.gs1.org", show_default=True, help="Domain of the printed Digital Link.")
-@json_option
-@handle_errors
-def parse(value: str, domain: str, as_json: bool) -> None:
+def parse(run: Run, value: str, domain: str) -> None:
     """Parse VALUE: an element string, bracketed ``(01)...(21)...`` or raw with FNC1/GS separators, or a GS1
     Digital Link URI on any domain. Prints gtin, serial, lot, expiry (YYYY-MM-DD), sscc, gln."""
     ids = gs1.parse_any(value)
@@ -31,4 +29,4 @@ def parse(value: str, domain: str, as_json: bool) -> None:
         if ids.gtin or ids.sscc or ids.gln:
             echo(f"{'link':8} {ids.digital_link(domain)}")
 
-    emit(as_json, data, text)
+    run.emit(data, text)

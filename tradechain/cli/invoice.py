@@ -8,22 +8,13 @@ from pathlib import Path
 
 import click
 
-from tradechain.cli.common import (
-    chain_options,
-    emit,
-    handle_errors,
-    json_option,
-    open_client,
-    progress_bar,
-    read_json_file,
-    tx_json,
-    tx_text,
-)
+from tradechain.cli.common import Run, command, read_json_file, tx_json, tx_text
 from tradechain.contracts.invoice_registry import Check, parse_share
 from tradechain.errors import InputError
 from tradechain.formats import invoice_fingerprints
 from tradechain.formats.values import parse_address
 
+FILE_ARGUMENT = click.argument("file", type=click.Path(path_type=Path))
 KEY_OPTION = click.option(
     "--key-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -50,19 +41,17 @@ def group() -> None:
     """Invoices: keyed fingerprints, and financing without double financing across the network."""
 
 
-@group.command("fingerprint")
-@click.argument("file", type=click.Path(path_type=Path))
+@command(group, "fingerprint")
+@FILE_ARGUMENT
 @KEY_OPTION
-@json_option
-@handle_errors
-def fingerprint(file: Path, key_file: Path | None, as_json: bool) -> None:
+def fingerprint(run: Run, file: Path, key_file: Path | None) -> None:
     """Print the fingerprint and near-duplicate fingerprints of each invoice in FILE (JSON, JSON array or CSV)."""
     fps = _fingerprints(file, key_file)
-    emit(as_json, [f.to_json() for f in fps], "\n".join(f.to_json()["fingerprint"] for f in fps))
+    run.emit([f.to_json() for f in fps], "\n".join(f.to_json()["fingerprint"] for f in fps))
 
 
-@group.command("check")
-@click.argument("file", type=click.Path(path_type=Path))
+@command(group, "check", chain="read")
+@FILE_ARGUMENT
 @click.option(
     "--buyer",
     metavar="ADDRESS",
@@ -70,23 +59,13 @@ def fingerprint(file: Path, key_file: Path | None, as_json: bool) -> None:
     "acknowledgment; only the buyer's proves anything.)",
 )
 @KEY_OPTION
-@chain_options(signer=False)
-@json_option
-@handle_errors
-def check(
-    file: Path,
-    buyer: str | None,
-    key_file: Path | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    as_json: bool,
-) -> None:
+def check(run: Run, file: Path, buyer: str | None, key_file: Path | None) -> None:
     """Is each invoice in FILE financed anywhere in the network (which shares settled), or a near-duplicate of one
     that is? Who acknowledged it?"""
     if buyer is not None:
         parse_address(buyer, "buyer")
     fps = _fingerprints(file, key_file)
-    client = open_client(network_name, rpc_url)
+    client = run.client()
     results = [client.invoices.check(f, buyer=buyer) for f in fps]
 
     def line(c: Check) -> str:
@@ -114,7 +93,7 @@ def check(
             head += f"\n    acknowledged by {label}: {', '.join(others)}"
         return head
 
-    emit(as_json, [c.to_json() for c in results], "\n".join(line(c) for c in results))
+    run.emit([c.to_json() for c in results], "\n".join(line(c) for c in results))
 
 
 def _when(t: int) -> str:
@@ -128,135 +107,71 @@ def _one(file: Path, key_file: Path | None) -> invoice_fingerprints.Fingerprints
     return fps[0]
 
 
-@group.command("finance")
-@click.argument("file", type=click.Path(path_type=Path))
+@command(group, "finance", chain="send")
+@FILE_ARGUMENT
 @click.option("--share", type=int, default=10_000, show_default=True, help="Your share in basis points.")
 @KEY_OPTION
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def finance(
-    file: Path,
-    share: int,
-    key_file: Path | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def finance(run: Run, file: Path, share: int, key_file: Path | None) -> None:
     """Register that you finance the invoice in FILE (refused if it is financed beyond 100% or settled)."""
     parse_share(share)
     fps = _one(file, key_file)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    client = run.client()
     receipt = client.invoices.register(fps, share)
-    emit(
-        as_json,
-        {**fps.to_json(), "shareBps": share, **tx_json(receipt)},
-        f"invoice {fps.to_json()['fingerprint']} financed ({share / 100:g}%); {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {**fps.to_json(), "shareBps": share},
+        f"invoice {fps.to_json()['fingerprint']} financed ({share / 100:g}%)",
     )
 
 
-def _on_one(
-    verb: str,
-    file: Path,
-    key_file: Path | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
-    """Settles (``verb`` "settle") or cancels ("cancel") the caller's own share of the invoice in FILE."""
-    fps = _one(file, key_file)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    if verb == "settle":
-        receipt = client.invoices.settle(fps)
-        done = client.invoices.settlement(receipt)
-        total = client.invoices.check(fps).total_bps
-        whole = done["settledBps"] >= total
-        text = (
-            f"your share ({done['shareBps'] / 100:g}%) settled; "
-            + ("the invoice is settled" if whole else f"{done['settledBps'] / 100:g}% of {total / 100:g}% settled")
-            + f"; {tx_text(receipt)}"
-        )
-        data = {**fps.to_json(), **done, "invoiceSettled": whole, **tx_json(receipt)}
-    else:
-        receipt = client.invoices.cancel(fps)
-        done = client.invoices.cancellation(receipt)
-        text = f"your share ({done['shareBps'] / 100:g}%) withdrawn; {tx_text(receipt)}"
-        data = {**fps.to_json(), **done, **tx_json(receipt)}
-    emit(as_json, data, text)
-
-
-@group.command("settle")
-@click.argument("file", type=click.Path(path_type=Path))
+@command(group, "settle", chain="send")
+@FILE_ARGUMENT
 @KEY_OPTION
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def settle(
-    file: Path,
-    key_file: Path | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def settle(run: Run, file: Path, key_file: Path | None) -> None:
     """Mark your share of the invoice in FILE settled (repaid). The invoice is settled when every financier's share
     is; from the first settled share on, it can never be financed again."""
-    _on_one("settle", file, key_file, network_name, rpc_url, account, confirmations, as_json)
+    fps = _one(file, key_file)
+    client = run.client()
+    receipt = client.invoices.settle(fps)
+    done = client.invoices.settlement(receipt)
+    total = client.invoices.check(fps).total_bps
+    whole = done["settledBps"] >= total
+    run.emit(
+        {**fps.to_json(), **done, "invoiceSettled": whole, **tx_json(receipt)},
+        f"your share ({done['shareBps'] / 100:g}%) settled; "
+        + ("the invoice is settled" if whole else f"{done['settledBps'] / 100:g}% of {total / 100:g}% settled")
+        + f"; {tx_text(receipt)}",
+    )
 
 
-@group.command("cancel")
-@click.argument("file", type=click.Path(path_type=Path))
+@command(group, "cancel", chain="send")
+@FILE_ARGUMENT
 @KEY_OPTION
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def cancel(
-    file: Path,
-    key_file: Path | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def cancel(run: Run, file: Path, key_file: Path | None) -> None:
     """Withdraw your own (unsettled) share of the invoice in FILE (the deal fell through); the others' stay."""
-    _on_one("cancel", file, key_file, network_name, rpc_url, account, confirmations, as_json)
+    fps = _one(file, key_file)
+    client = run.client()
+    receipt = client.invoices.cancel(fps)
+    done = client.invoices.cancellation(receipt)
+    run.sent(receipt, {**fps.to_json(), **done}, f"your share ({done['shareBps'] / 100:g}%) withdrawn")
 
 
-@group.command("import-portfolio")
-@click.argument("file", type=click.Path(path_type=Path))
+@command(group, "import-portfolio", chain="send")
+@FILE_ARGUMENT
 @click.option("--share", type=int, default=10_000, show_default=True, help="Your share of each, in basis points.")
 @KEY_OPTION
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def import_portfolio(
-    file: Path,
-    share: int,
-    key_file: Path | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def import_portfolio(run: Run, file: Path, share: int, key_file: Path | None) -> None:
     """Register every invoice of a portfolio (CSV or JSON array), several transactions under the gas cap. Per item:
     duplicates (financed elsewhere, settled, or twice in the file) are refused and reported; the rest go through.
     Re-running it after an interruption sends only what is not registered yet."""
     parse_share(share)
     fps = _fingerprints(file, key_file)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
-    with progress_bar(len(fps), "registering", quiet=as_json) as advance:
+    client = run.client()
+    with run.progress(len(fps), "registering") as advance:
         result = client.invoices.register_batch(fps, share, progress=advance)
     refused = [i + 1 for i in result.refused]
     financed = len(fps) - len(refused)
-    emit(
-        as_json,
+    run.emit(
         {
             "invoices": len(fps),
             "financed": financed,
@@ -270,8 +185,8 @@ def import_portfolio(
     )
 
 
-@group.command("sign-acknowledgment")
-@click.argument("file", type=click.Path(path_type=Path))
+@command(group, "sign-acknowledgment", chain="send")
+@FILE_ARGUMENT
 @click.option(
     "--valid-for",
     type=click.IntRange(60, 365 * 86_400),
@@ -281,25 +196,12 @@ def import_portfolio(
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the acknowledgment here.")
 @KEY_OPTION
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def sign_acknowledgment(
-    file: Path,
-    valid_for: int,
-    out: Path | None,
-    key_file: Path | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def sign_acknowledgment(run: Run, file: Path, valid_for: int, out: Path | None, key_file: Path | None) -> None:
     """As the buyer (--account), sign an EIP-712 acknowledgment of the invoice in FILE, bound to this chain, this
     registry and your next nonce. Nothing is sent: hand the JSON to the financier, who records it with
     `tradechain invoice acknowledge`."""
     fps = _one(file, key_file)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    client = run.client()
     now = int(client.w3.eth.get_block("latest")["timestamp"])
     ack = client.invoices.sign_acknowledgment(fps, deadline=now + valid_for)
     text = json.dumps(ack.to_json(), indent=2)
@@ -307,22 +209,12 @@ def sign_acknowledgment(
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(text + "\n")
         tmp.replace(out)  # atomic: never half an acknowledgment
-    emit(as_json, ack.to_json(), f"acknowledgment written to {out}" if out else text)
+    run.emit(ack.to_json(), f"acknowledgment written to {out}" if out else text)
 
 
-@group.command("acknowledge")
+@command(group, "acknowledge", chain="send")
 @click.argument("ack_file", metavar="ACK.json", type=click.Path(path_type=Path))
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def acknowledge(
-    ack_file: Path,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def acknowledge(run: Run, ack_file: Path) -> None:
     """Record a buyer's signed acknowledgment (from `sign-acknowledgment`): the registry checks the signature,
     the chain, the contract, the nonce and the deadline, and records it for that signer (check the buyer you know
     with `invoice check --buyer`)."""
@@ -332,10 +224,6 @@ def acknowledge(
         raise InputError("ACK.json", "not found", str(ack_file))
     data = read_json_file(ack_file, "ACK.json")
     ack = Acknowledgment.from_json(data)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    client = run.client()
     receipt = client.invoices.acknowledge(ack)
-    emit(
-        as_json,
-        {**ack.to_json(), **tx_json(receipt)},
-        f"invoice {ack.fingerprint} acknowledged by buyer {ack.buyer}; {tx_text(receipt)}",
-    )
+    run.sent(receipt, ack.to_json(), f"invoice {ack.fingerprint} acknowledged by buyer {ack.buyer}")

@@ -7,7 +7,22 @@ from typing import Any
 import click
 
 from tradechain import __version__
-from tradechain.cli import account, cert, deploy, gs1, invoice, node, participant, trace, trade, tx
+from tradechain.cli import (
+    account,
+    cert,
+    deploy,
+    doc,
+    escrow,
+    gs1,
+    invoice,
+    node,
+    participant,
+    product,
+    recall,
+    trace,
+    tx,
+    verify,
+)
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Consortium admin and members": ("participant",),
@@ -88,20 +103,23 @@ def cli() -> None:
     """
 
 
-cli.add_command(participant.group)
-cli.add_command(gs1.group)
-cli.add_command(trace.product_group)
-cli.add_command(trace.trace_group)
-cli.add_command(trace.recall)
-cli.add_command(trace.verify)
-cli.add_command(cert.group)
-cli.add_command(trade.doc_group)
-cli.add_command(trade.escrow_group)
-cli.add_command(invoice.group)
-cli.add_command(node.group)
-cli.add_command(deploy.command)
-cli.add_command(account.group)
-cli.add_command(tx.group)
+for command in (
+    participant.group,
+    gs1.group,
+    product.group,
+    trace.group,
+    recall.recall,
+    verify.verify,
+    cert.group,
+    doc.group,
+    escrow.group,
+    invoice.group,
+    node.group,
+    deploy.deploy,
+    account.group,
+    tx.group,
+):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> Any:

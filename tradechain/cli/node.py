@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from tradechain.chain import node as local_node
-from tradechain.cli.common import emit, handle_errors, json_option
+from tradechain.cli.common import Run, command
 
 state_dir_option = click.option(
     "--state-dir",
@@ -24,27 +24,22 @@ def group() -> None:
     """
 
 
-@group.command("start")
+@command(group, "start")
 @click.option("--port", type=int, default=local_node.DEFAULT_PORT, show_default=True)
 @state_dir_option
-@json_option
-@handle_errors
-def start(port: int, state_dir: Path | None, as_json: bool) -> None:
+def start(run: Run, port: int, state_dir: Path | None) -> None:
     """Start the local chain (or report the one already running)."""
     st = local_node.start(port, state_dir)
-    emit(
-        as_json,
+    run.emit(
         st.to_json(),
         f"local chain running at {st.url} (pid {st.pid}, chain {st.chain_id}, block {st.block}, "
         f"hardfork {st.hardfork}); state in {st.state_file}",
     )
 
 
-@group.command("stop")
+@command(group, "stop")
 @state_dir_option
-@json_option
-@handle_errors
-def stop(state_dir: Path | None, as_json: bool) -> None:
+def stop(run: Run, state_dir: Path | None) -> None:
     """Stop the local chain; its state is written to disk first. Only the Anvil this folder started is signalled:
     a stale pid file naming another process is removed, that process left alone."""
     result = local_node.stop_node(state_dir)
@@ -57,18 +52,15 @@ def stop(state_dir: Path | None, as_json: bool) -> None:
         )
     else:
         text = "not running"
-    emit(as_json, result.to_json(), text)
+    run.emit(result.to_json(), text)
 
 
-@group.command("status")
+@command(group, "status")
 @state_dir_option
-@json_option
-@handle_errors
-def status(state_dir: Path | None, as_json: bool) -> None:
+def status(run: Run, state_dir: Path | None) -> None:
     """Is the local chain running, where, at which block."""
     st = local_node.status(state_dir)
-    emit(
-        as_json,
+    run.emit(
         st.to_json(),
         f"running at {st.url} (pid {st.pid}, chain {st.chain_id}, block {st.block})"
         if st.running

@@ -7,20 +7,12 @@ from typing import Any
 
 import click
 
-from tradechain.cli.common import (
-    chain_options,
-    emit,
-    handle_errors,
-    json_option,
-    open_client,
-    tx_json,
-    tx_text,
-)
+from tradechain.cli.common import Run, command, file_digest
 from tradechain.contracts.participant_registry import Organisation, parse_org_id
 from tradechain.errors import InputError
 from tradechain.formats import gs1
 from tradechain.formats.identity import ROLE_NAMES
-from tradechain.formats.values import file_hash, parse_address, parse_bytes32, parse_uint
+from tradechain.formats.values import parse_address, parse_bytes32, parse_uint
 
 ROLES_HELP = f"Comma-separated roles: {', '.join(ROLE_NAMES)}."
 
@@ -52,7 +44,7 @@ def _org_text(
     return "\n".join(lines)
 
 
-@group.command("admit")
+@command(group, "admit", chain="send")
 @click.option("--lei", help="ISO 17442 LEI (20 characters, mod-97 check digits).")
 @click.option("--gln", help="GS1 GLN (13 digits with check digit).")
 @click.option("--country", required=True, help="ISO 3166-1 alpha-2 country code, e.g. DE.")
@@ -65,10 +57,8 @@ def _org_text(
     help="Off-chain profile document; only its keccak-256 hash goes on chain.",
 )
 @click.option("--profile-hash", metavar="0xHASH", help="The profile's hash, if already computed.")
-@chain_options(signer=True)
-@json_option
-@handle_errors
 def admit(
+    run: Run,
     lei: str | None,
     gln: str | None,
     country: str,
@@ -76,11 +66,6 @@ def admit(
     manager: str,
     profile_file: Path | None,
     profile_hash: str | None,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
 ) -> None:
     """Admit an organisation (consortium admin). It needs an LEI, a GLN or both.
 
@@ -89,186 +74,98 @@ def admit(
     """
     if profile_file and profile_hash:
         raise InputError("profile", "give --profile or --profile-hash, not both")
-    digest = b"\0" * 32
-    if profile_file:
-        if not profile_file.is_file():
-            raise InputError("profile", "file not found", str(profile_file))
-        digest = file_hash(profile_file.read_bytes())
-    elif profile_hash:
-        digest = parse_bytes32(profile_hash, "profile-hash")
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    digest = parse_bytes32(profile_hash, "profile-hash") if profile_hash else file_digest(profile_file, "profile")
+    client = run.client()
     result = client.participants.admit(
         lei=lei, gln=gln, country=country, roles=roles, manager=manager, profile_hash=digest
     )
     org = client.participants.get(result.organisation)
-    emit(
-        as_json,
-        {"organisation": org.to_json(), "registry": client.participants.address, **tx_json(result.receipt)},
+    run.sent(
+        result.receipt,
+        {"organisation": org.to_json(), "registry": client.participants.address},
         f"admitted organisation {org.id} ({org.lei or org.gln}, {org.country}, roles {', '.join(org.roles)}) "
-        f"in registry {client.participants.address}; {tx_text(result.receipt)}",
+        f"in registry {client.participants.address}",
     )
 
 
-@group.command("add-account")
+@command(group, "add-account", chain="send")
 @click.argument("organisation")
 @click.argument("address")
 @click.option("--manager", "is_manager", is_flag=True, help="The account may add and revoke accounts too.")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def add_account(
-    organisation: str,
-    address: str,
-    is_manager: bool,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def add_account(run: Run, organisation: str, address: str, is_manager: bool) -> None:
     """Add a signing account to ORGANISATION (admin or one of its managers)."""
     org_id = parse_org_id(organisation)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    client = run.client()
     receipt = client.participants.add_account(org_id, address, manager=is_manager)
-    emit(
-        as_json,
-        {
-            "organisation": org_id,
-            "account": parse_address(address, "address"),
-            "manager": is_manager,
-            **tx_json(receipt),
-        },
-        f"account {parse_address(address)} now signs for organisation {org_id}; {tx_text(receipt)}",
+    run.sent(
+        receipt,
+        {"organisation": org_id, "account": parse_address(address, "address"), "manager": is_manager},
+        f"account {parse_address(address)} now signs for organisation {org_id}",
     )
 
 
-@group.command("revoke-account")
+@command(group, "revoke-account", chain="send")
 @click.argument("address")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def revoke_account(
-    address: str, network_name: str | None, rpc_url: str | None, account: str | None, confirmations: int, as_json: bool
-) -> None:
+def revoke_account(run: Run, address: str) -> None:
     """Revoke a signing account at once (admin or a manager of its organisation)."""
     checked = parse_address(address, "address")
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    client = run.client()
     org_id, _ = client.participants.organisation_of(checked)
     receipt = client.participants.revoke_account(checked)
-    emit(
-        as_json,
-        {"organisation": org_id, "account": checked, **tx_json(receipt)},
-        f"account {checked} revoked from organisation {org_id}; {tx_text(receipt)}",
+    run.sent(
+        receipt, {"organisation": org_id, "account": checked}, f"account {checked} revoked from organisation {org_id}"
     )
 
 
-@group.command("rotate-account")
+@command(group, "rotate-account", chain="send")
 @click.argument("old_address")
 @click.argument("new_address")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def rotate_account(
-    old_address: str,
-    new_address: str,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def rotate_account(run: Run, old_address: str, new_address: str) -> None:
     """Replace OLD_ADDRESS by NEW_ADDRESS in one transaction (key rotation)."""
     old, new = parse_address(old_address, "old-address"), parse_address(new_address, "new-address")
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    client = run.client()
     receipt = client.participants.rotate_account(old, new)
-    emit(as_json, {"old": old, "new": new, **tx_json(receipt)}, f"rotated {old} -> {new}; {tx_text(receipt)}")
+    run.sent(receipt, {"old": old, "new": new}, f"rotated {old} -> {new}")
 
 
-@group.command("set-roles")
+@command(group, "set-roles", chain="send")
 @click.argument("organisation")
 @click.option("--roles", required=True, help=ROLES_HELP)
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def set_roles(
-    organisation: str,
-    roles: str,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def set_roles(run: Run, organisation: str, roles: str) -> None:
     """Replace the roles of ORGANISATION (consortium admin)."""
     org_id = parse_org_id(organisation)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    client = run.client()
     receipt = client.participants.set_roles(org_id, roles)
     org = client.participants.get(org_id)
-    emit(
-        as_json,
-        {"organisation": org.to_json(), **tx_json(receipt)},
-        f"organisation {org_id} roles: {', '.join(org.roles)}; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"organisation": org.to_json()}, f"organisation {org_id} roles: {', '.join(org.roles)}")
 
 
-@group.command("suspend")
+@command(group, "suspend", chain="send")
 @click.argument("organisation")
 @click.option("--reason", required=True, help="Reason code (<= 32 bytes) or 0x hash of the decision.")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def suspend(
-    organisation: str,
-    reason: str,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def suspend(run: Run, organisation: str, reason: str) -> None:
     """Suspend ORGANISATION: its accounts lose every role at once (consortium admin)."""
     org_id = parse_org_id(organisation)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    client = run.client()
     receipt = client.participants.suspend(org_id, reason)
-    emit(
-        as_json,
-        {"organisation": org_id, "suspended": True, **tx_json(receipt)},
-        f"organisation {org_id} suspended; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"organisation": org_id, "suspended": True}, f"organisation {org_id} suspended")
 
 
-@group.command("reinstate")
+@command(group, "reinstate", chain="send")
 @click.argument("organisation")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def reinstate(
-    organisation: str,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def reinstate(run: Run, organisation: str) -> None:
     """Lift the suspension of ORGANISATION (consortium admin)."""
     org_id = parse_org_id(organisation)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    client = run.client()
     receipt = client.participants.reinstate(org_id)
-    emit(
-        as_json,
-        {"organisation": org_id, "suspended": False, **tx_json(receipt)},
-        f"organisation {org_id} reinstated; {tx_text(receipt)}",
-    )
+    run.sent(receipt, {"organisation": org_id, "suspended": False}, f"organisation {org_id} reinstated")
 
 
-@group.command("show")
+@command(group, "show", chain="read")
 @click.argument("who")
-@chain_options(signer=False)
-@json_option
-@handle_errors
-def show(who: str, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
+def show(run: Run, who: str) -> None:
     """Show an organisation by id, LEI or one of its account addresses, with its active accounts."""
-    client = open_client(network_name, rpc_url)
+    client = run.client()
     parts = client.participants
     if who.startswith("0x"):
         org_id, _ = parts.organisation_of(who)
@@ -283,22 +180,18 @@ def show(who: str, network_name: str | None, rpc_url: str | None, as_json: bool)
     org = parts.get(org_id)
     accts = parts.accounts(org_id)
     prefixes = list(parts.company_prefixes(org_id))
-    emit(as_json, {**org.to_json(), "prefixes": prefixes, "accounts": accts}, _org_text(org, accts, prefixes))
+    run.emit({**org.to_json(), "prefixes": prefixes, "accounts": accts}, _org_text(org, accts, prefixes))
 
 
-@group.command("list")
-@chain_options(signer=False)
-@json_option
-@handle_errors
-def list_(network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
+@command(group, "list", chain="read")
+def list_(run: Run) -> None:
     """List every organisation."""
-    client = open_client(network_name, rpc_url)
+    client = run.client()
     orgs = client.participants.organisations()
     licensed: dict[int, list[str]] = {}
     for prefix, licensee in client.participants.company_prefixes().items():
         licensed.setdefault(licensee, []).append(prefix)
-    emit(
-        as_json,
+    run.emit(
         [{**o.to_json(), "prefixes": licensed.get(o.id, [])} for o in orgs],
         "\n".join(
             f"{o.id:>4}  {o.lei or '-':20}  {o.gln or '-':13}  {o.country}  "
@@ -310,21 +203,10 @@ def list_(network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
     )
 
 
-@group.command("assign-prefix")
+@command(group, "assign-prefix", chain="send")
 @click.argument("organisation")
 @click.argument("prefix")
-@chain_options(signer=True)
-@json_option
-@handle_errors
-def assign_prefix(
-    organisation: str,
-    prefix: str,
-    network_name: str | None,
-    rpc_url: str | None,
-    account: str | None,
-    confirmations: int,
-    as_json: bool,
-) -> None:
+def assign_prefix(run: Run, organisation: str, prefix: str) -> None:
     """License the GS1 company prefix PREFIX to ORGANISATION (consortium admin).
 
     PREFIX is the prefix's 4 to 12 digits, leading zeros included (0614141 and 614141 are different prefixes).
@@ -335,35 +217,25 @@ def assign_prefix(
     """
     org_id = parse_uint(organisation, "organisation", bits=32)
     text = gs1.parse_company_prefix(prefix)
-    client = open_client(network_name, rpc_url, account, confirmations, signer=True)
+    client = run.client()
     result = client.participants.assign_company_prefix(text, org_id)
     before = f"organisation {result.previous}" if result.previous else "nobody"
     done = f"licensed to organisation {org_id}" if org_id else "withdrawn"
-    emit(
-        as_json,
-        {
-            "prefix": text,
-            "digits": len(text),
-            "organisation": org_id,
-            "previous": result.previous,
-            **tx_json(result.receipt),
-        },
-        f"company prefix {text} ({len(text)} digits) {done} (before: {before}); {tx_text(result.receipt)}",
+    run.sent(
+        result.receipt,
+        {"prefix": text, "digits": len(text), "organisation": org_id, "previous": result.previous},
+        f"company prefix {text} ({len(text)} digits) {done} (before: {before})",
     )
 
 
-@group.command("prefix-owner")
+@command(group, "prefix-owner", chain="read")
 @click.argument("key")
-@chain_options(signer=False)
-@json_option
-@handle_errors
-def prefix_owner(key: str, network_name: str | None, rpc_url: str | None, as_json: bool) -> None:
+def prefix_owner(run: Run, key: str) -> None:
     """The organisation licensed the company prefix that KEY carries: a GTIN or an SSCC (18 digits)."""
     checked = gs1.parse_prefixed_key(key)
-    client = open_client(network_name, rpc_url)
+    client = run.client()
     licence = client.participants.company_prefix_owner(checked)
-    emit(
-        as_json,
+    run.emit(
         licence.to_json(),
         f"{checked}: company prefix {licence.prefix}, licensed to organisation {licence.organisation}"
         if licence.prefix

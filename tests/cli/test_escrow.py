@@ -1,4 +1,5 @@
-"""`tradechain doc` and `tradechain escrow` end to end, the financier's release script, and bad input."""
+"""`tradechain escrow` end to end with the documents that release it, the financier's release script, bad input;
+issue 12 finding 12: an escrow opened with a 0x trade id keeps it as bytes, from the CLI to its terms JSON."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from brownie import chain
 from click.testing import CliRunner
 from conftest import tx_count
 
 from tradechain.chain import accounts
 from tradechain.cli.main import cli
+from tradechain.contracts import document_registry
+from tradechain.contracts.trade_escrow import EscrowClient, Milestone, Terms
+from tradechain.errors import InputError
 
 
 def run(*args: str) -> Any:
@@ -136,52 +141,6 @@ def test_documents_are_anchored_for_an_escrow_from_its_json_file(funded: str, tm
     assert unknown.exit_code == 2 and unknown.stderr.startswith("error: escrow: no escrow with this id on this chain")
 
 
-def test_a_forged_document_is_rejected_by_doc_verify(
-    cli_env: Path, sdk_members: dict[str, int], tmp_path: Path
-) -> None:
-    origin = tmp_path / "origin.json"
-    origin.write_text(json.dumps({"exporter": "Shenzhen Machinery", "origin": "CN", "hs": "845811"}))
-    ok("doc", "anchor", str(origin), "--type", "certificate-of-origin", "--trade", "KE-8", "--account", "carrier2")
-    forged = tmp_path / "forged.json"
-    forged.write_text(json.dumps({"exporter": "Shenzhen Machinery", "origin": "DE", "hs": "845811"}))
-    (tmp_path / "forged.json.tcproof.json").write_text((tmp_path / "origin.json.tcproof.json").read_text())
-    result = run("doc", "verify", str(forged))
-    assert result.exit_code == 1
-    assert result.output.startswith("INVALID: ") and "content changed" in result.output
-    revoked = ok("doc", "revoke", str(origin), "--reason", "reissued", "--account", "carrier2")
-    assert (revoked["issuer"], revoked["byAdmin"], revoked["reason"]) == (sdk_members["carrier2"], False, "reissued")
-    after = run("doc", "verify", str(origin))
-    assert after.output.startswith("INVALID: revoked at")
-    assert f"by organisation {sdk_members['carrier2']} ({addr('carrier2')}), reason reissued" in after.output
-
-
-def test_the_admin_revokes_a_batch_of_a_named_issuer(
-    cli_env: Path, sdk_members: dict[str, int], tmp_path: Path
-) -> None:
-    bl = tmp_path / "bl.pdf"
-    bl.write_bytes(b"%PDF bill of lading of a carrier gone rogue")
-    root = ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--trade", "KE-9", "--account", "carrier")["root"]
-    unnamed = run("doc", "revoke", "--batch", root, "--reason", "fraud")  # the admin signs for no organisation
-    assert unnamed.exit_code == 2 and unnamed.stderr.startswith("error: issuer: this account signs for no")
-    other = run(
-        "doc",
-        "revoke",
-        "--batch",
-        root,
-        "--issuer",
-        str(sdk_members["carrier"]),
-        "--reason",
-        "x",
-        "--account",
-        "inspector",
-    )
-    assert other.exit_code == 1 and other.stderr.startswith("error: UnauthorizedRevoker(")
-    done = ok("doc", "revoke", "--batch", root, "--issuer", str(sdk_members["carrier"]), "--reason", "fraud")
-    assert (done["issuer"], done["byAdmin"], done["by"]) == (sdk_members["carrier"], True, addr("admin"))
-    verified = run("doc", "verify", str(bl))
-    assert verified.exit_code == 1 and f"by the consortium admin ({addr('admin')}), reason fraud" in verified.output
-
-
 def test_dispute_and_split(funded: str) -> None:
     disputed = ok("escrow", "dispute", funded, "--reason", "late shipment", "--account", "buyer")
     assert disputed["status"] == "DISPUTED" and disputed["disputedAt"] is not None
@@ -214,10 +173,6 @@ def test_release_script_explains_why_it_will_not_release(funded: str, tmp_path: 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["doc", "anchor", "x.pdf", "--type", "bill-of-laden", "--trade", "T"], "error: type: unknown document type"),
-        (["doc", "anchor", "missing.pdf", "--type", "bill-of-lading", "--trade", "T"], "error: file: not found"),
-        (["doc", "revoke", "--reason", "x"], "error: file: give FILE or --batch ROOT"),
-        (["doc", "anchor", "x.pdf", "--type", "bill-of-lading"], "error: trade: give --trade TRADE, or --escrow"),
         (
             [
                 "escrow",
@@ -364,3 +319,129 @@ def test_bad_input_is_exit_2_with_field_and_rule(
     assert result.exit_code == 2, result.output + result.stderr
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
     assert tx_count(addr("admin")) == before
+
+
+def test_a_token_without_decimals_is_exit_2_and_nothing_sent(cli_env: Path, sdk: Any) -> None:
+    """`escrow open --token` reads the token's decimals() through the SDK (tradechain.contracts.erc20): a contract
+    that is no ERC-20 (here the participant registry) is a bad input, named, before anything is sent."""
+    registry = sdk.deployment.address("ParticipantRegistry")
+    before = tx_count(addr("admin"))
+    result = run(
+        "escrow",
+        "open",
+        "--seller",
+        addr("seller"),
+        "--arbiter",
+        addr("arbiter"),
+        "--token",
+        registry,
+        "--amount",
+        "1",
+        "--deadline",
+        "+1d",
+        "--trade",
+        "T",
+        "--milestone",
+        "100%:bill-of-lading",
+    )
+    assert result.exit_code == 2, result.output + result.stderr
+    assert result.stderr == f"error: token: not an ERC-20 token (it has no decimals()) (got {registry!r})\n"
+    assert tx_count(addr("admin")) == before
+
+
+# ---------------------------------------------------------------------------------------------- 12: 0x trade ids
+
+NON_UTF8_TRADE = "0x" + "ff" * 20 + "c328" + "00" * 10  # 0xff and a broken 2-byte sequence: not UTF-8
+
+
+def _open(trade: str, deadline: str = "+2d") -> dict[str, Any]:
+    return ok(  # type: ignore[no-any-return]
+        "escrow",
+        "open",
+        "--seller",
+        addr("seller"),
+        "--buyer",
+        addr("buyer"),
+        "--arbiter",
+        addr("arbiter"),
+        "--amount",
+        "1000",
+        "--deadline",
+        deadline,
+        "--trade",
+        trade,
+        "--milestone",
+        "100%:bill-of-lading",
+        "--account",
+        "financier",
+    )
+
+
+@pytest.mark.parametrize(
+    "trade",
+    [NON_UTF8_TRADE, "0x" + "4b452d37" + "00" * 28, "0x" + "00" * 31 + "01", "0x" + "7f" * 32],
+    ids=["not-utf8", "printable", "low-bytes", "del-bytes"],
+)
+def test_an_escrow_opened_with_a_0x_trade_id_is_funded_and_refunded_from_the_cli(
+    cli_env: Path, sdk: Any, sdk_members: dict[str, int], trade: str
+) -> None:
+    usdc = sdk.contract("MockUSDC")
+    sdk.send(usdc, "mint", addr("financier"), 10**12)
+    opened = _open(trade)
+    escrow = opened["escrow"]
+    assert opened["terms"]["tradeId"] == trade
+    balance = int(usdc.functions.balanceOf(addr("financier")).call())
+    ok("escrow", "fund", escrow, "--account", "financier")
+    assert int(usdc.functions.balanceOf(addr("financier")).call()) == balance - 1000 * 10**6
+    status = ok("escrow", "status", escrow)
+    assert (status["status"], status["held"]) == ("FUNDED", 1000 * 10**6)
+    assert document_registry.trade_id(status["terms"]["tradeId"]) == bytes.fromhex(trade[2:])  # the same 32 bytes
+    assert "\ufffd" not in json.dumps(status, ensure_ascii=False)
+    chain.sleep(3 * 86_400)
+    chain.mine()
+    ok("escrow", "refund", escrow, "--account", "outsider")
+    assert ok("escrow", "status", escrow)["status"] == "CLOSED"
+    assert int(usdc.functions.balanceOf(addr("financier")).call()) == balance
+
+
+def test_a_non_utf8_trade_id_round_trips_through_the_terms_json(
+    cli_env: Path, sdk: Any, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    """The escrow open --json file names the escrow for `doc anchor --escrow FILE`: its terms encode back to the
+    same id; the documents anchored so release the escrow."""
+    sdk.send(sdk.contract("MockUSDC"), "mint", addr("financier"), 10**12)
+    opened = _open(NON_UTF8_TRADE, "+30d")
+    escrow = opened["escrow"]
+    saved = tmp_path / "escrow.json"
+    saved.write_text(json.dumps(opened))
+    ok("escrow", "fund", escrow, "--account", "financier")
+    bl = tmp_path / "bl.pdf"
+    bl.write_bytes(b"%PDF bill of lading, trade id not UTF-8")
+    anchored = ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", str(saved), "--account", "carrier")
+    assert anchored["escrow"] == escrow
+    released = ok("escrow", "release", escrow, "0", "--doc", str(bl), "--account", "outsider")
+    assert (released["status"], released["paidOut"]) == ("CLOSED", 1000 * 10**6)
+
+
+def test_terms_keep_a_0x_trade_id_as_bytes_and_refuse_a_non_string() -> None:
+    raw = bytes.fromhex(NON_UTF8_TRADE[2:])
+    terms = Terms(
+        addr("financier"),
+        addr("buyer"),
+        addr("seller"),
+        addr("arbiter"),
+        addr("admin"),
+        5,
+        2**32,
+        NON_UTF8_TRADE,
+        (Milestone(10_000, ("bill-of-lading",)),),
+    )
+    assert terms.trade_bytes == raw and terms.encoded()[7] == raw
+    again = Terms.from_json(json.loads(json.dumps(terms.to_json())))
+    assert again.encoded() == terms.encoded() and EscrowClient.escrow_id(again) == EscrowClient.escrow_id(terms)
+    decoded = Terms.decode(terms.encoded())  # as read back from the EscrowOpened event
+    assert decoded.trade_id == NON_UTF8_TRADE and decoded.encoded() == terms.encoded()
+    for bad in (7, None, ["KE-7"], "0x" + "ff" * 31 + "f"):
+        with pytest.raises(InputError) as info:
+            Terms.from_json({**terms.to_json(), "tradeId": bad})
+        assert info.value.field == "terms.tradeId"

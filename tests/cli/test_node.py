@@ -1,0 +1,68 @@
+"""`tradechain node`, issue 12 finding 16: `node stop` signals only its own Anvil (a stale pid file naming another
+process is removed, that process left alone). The node's PID checks in the SDK are in tests/sdk/test_node.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tradechain.chain import toolchain
+from tradechain.cli.main import cli
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
+
+
+def ok(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
+    result = run(*args, "--json", env=env, stdin=stdin)
+    assert result.exit_code == 0, result.output + result.stderr
+    return json.loads(result.output)
+
+
+@pytest.fixture
+def bystander() -> Iterator[subprocess.Popen[bytes]]:
+    """An unrelated process of ours, which a stale pid file names."""
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+def _stale_pid_file(folder: Path, pid: int, cmd: list[str] | None = None) -> Path:
+    """The pid file a crashed node leaves, its PID since given to another process."""
+    folder.mkdir(parents=True, exist_ok=True)
+    anvil = cmd or [toolchain.anvil_command(), "--port", "8545", "--state", str(folder / "state.json")]
+    meta = {"pid": pid, "url": "http://127.0.0.1:8545", "port": 8545, "hardfork": "prague", "cmd": anvil}
+    path = folder / "anvil.pid"
+    path.write_text(json.dumps(meta))
+    return path
+
+
+@pytest.mark.parametrize("named", ["anvil", "the-process-itself"])
+def test_node_stop_leaves_alone_a_process_a_stale_pid_file_names(
+    tmp_path: Path, bystander: subprocess.Popen[bytes], named: str
+) -> None:
+    folder = tmp_path / "node"
+    pid_file = _stale_pid_file(folder, bystander.pid, None if named == "anvil" else ["sleep", "60"])
+    status = ok("node", "status", "--state-dir", str(folder))
+    assert (status["running"], status["pid"]) == (False, None)
+    stopped = ok("node", "stop", "--state-dir", str(folder))
+    assert stopped == {"stopped": False, "stalePid": bystander.pid}
+    assert bystander.poll() is None  # never signalled (the old stop waited until it was gone)
+    assert not pid_file.exists()
+    _stale_pid_file(folder, bystander.pid)
+    text = run("node", "stop", "--state-dir", str(folder))
+    assert text.exit_code == 0 and text.output == (
+        f"not running; removed a stale pid file naming pid {bystander.pid}, which is not this node's anvil "
+        "(nothing was signalled)\n"
+    )
+    assert bystander.poll() is None and not pid_file.exists()
+    assert ok("node", "stop", "--state-dir", str(folder)) == {"stopped": False, "stalePid": None}

@@ -1,0 +1,71 @@
+"""`tradechain verify`: a serialized medicine commissioned, verified and dispensed; bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import tx_count
+
+from tradechain.chain import accounts
+from tradechain.cli.main import cli
+from tradechain.formats.gs1 import with_check_digit
+
+TUNA = with_check_digit("0899999000001")
+MED = with_check_digit("0890000000001")
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def ok(*args: str) -> dict[str, Any]:
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)  # type: ignore[no-any-return]
+
+
+def test_serialized_medicine_commission_verify_dispense(
+    cli_env: Path, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    ok("product", "claim", MED, "--account", "manufacturer")
+    ok("product", "lot", MED, "B1", "--expiry", "301231", "--origin", "IN", "--account", "manufacturer")
+    serials = tmp_path / "serials.txt"
+    serials.write_text("\n".join(f"S{i:05d}" for i in range(500)) + "\n")
+    batch = ok("product", "commission", MED, "B1", "--serials", str(serials), "--account", "manufacturer")
+    assert batch["count"] == 500
+    ok("trace", "ship", batch["batch"], "--to", str(sdk_members["retailer"]), "--account", "manufacturer")
+    ok("trace", "receive", batch["batch"], "--account", "retailer")
+    link = f"https://id.gs1.org/01/{MED}/10/B1/21/S00007?17=301231"
+    assert ok("verify", link) == {
+        "status": "AUTHENTIC",
+        "custodian": sdk_members["retailer"],
+        "batch": batch["batch"],
+        "gtin": MED,
+        "serial": "S00007",
+        "lot": "B1",
+        "expiry": "2030-12-31",
+    }
+    ok("trace", "dispense", link, "--account", "retailer")
+    assert ok("verify", link)["status"] == "DECOMMISSIONED"
+    assert ok("verify", f"(01){MED}(17)301231(10)B2(21)S00008")["status"] == "MISMATCH"
+    assert ok("verify", f"(01){MED}(17)301231(10)B1(21)CLONE")["status"] == "UNKNOWN"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["verify", "(01)09506000134353"], "error: gtin (AI 01): GTIN check digit is wrong"),
+        (["verify", f"(01){TUNA}"], "error: lot: verification needs the lot (AI 10)"),
+    ],
+)
+def test_bad_input_is_exit_2_with_field_and_rule(cli_env: Path, args: list[str], message: str) -> None:
+    admin = accounts.dev_account("admin").address
+    before = tx_count(admin)
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+    assert tx_count(admin) == before
