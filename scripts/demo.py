@@ -439,7 +439,7 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
     fingerprint = invoice_fingerprints.Fingerprinter(key)
     original = fingerprint(invoice_fingerprints.canonicalise(invoice))
     importer = as_role("buyer")  # the Mombasa importer owes the invoice: it acknowledges it, off chain
-    now = int(admin.w3.eth.get_block("latest")["timestamp"])
+    now = admin.chain_time()
     ack = importer.invoices.sign_acknowledgment(original, deadline=now + 7 * 86_400)
     bank_a.invoices.acknowledge(ack)
     bank_a.invoices.register(original)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tradechain.cli.cert import read_rows
+from tradechain.contracts import luxury_certificate
 from tradechain.contracts.luxury_certificate import BatchResult
 from tradechain.scripting import script_client
 
 
 def main(csv_path: str, account: str | None = None, to: str | None = None) -> BatchResult:
-    rows = read_rows(Path(csv_path))
+    rows = luxury_certificate.read_rows(Path(csv_path))
     client = script_client(account)
     result = client.certificates.issue_batch(rows, to=to)
     print(

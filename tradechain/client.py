@@ -82,6 +82,10 @@ class Client(SuiteContracts):
         self._names[checksummed] = name  # a revert from this address is read against this contract's ABI first
         return self.w3.eth.contract(address=checksummed, abi=abi)
 
+    def chain_time(self) -> int:
+        """The latest block's timestamp (Unix seconds): the chain's clock, which deadlines are measured against."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
     # -------------------------------------------------------------- sending
 
     def require_signer(self) -> Transactor:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import stat
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -18,7 +16,6 @@ from tradechain.contracts import luxury_certificate as certs
 from tradechain.errors import InputError
 from tradechain.formats.values import parse_address
 
-MAX_CSV_ROWS = 100_000
 CERT_HELP = "A certificate: its id (0x hex or decimal), BRAND:SERIAL, or a serial with --brand."
 
 
@@ -68,32 +65,6 @@ def issue(run: Run, serial: str, metadata_file: Path, owner: str | None) -> None
     )
 
 
-def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    if not path.is_file():
-        raise InputError("file", "not found", str(path))
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if not text.strip():
-        raise InputError("file", "is empty", str(path))
-    reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames or "serial" not in reader.fieldnames:
-        raise InputError("file", "a CSV with a 'serial' column (other columns become metadata fields)", str(path))
-    rows = []
-    try:
-        for line, row in enumerate(reader, start=2):
-            if None in row:
-                raise InputError(f"line {line}", "has more fields than the header")
-            serial = (row.pop("serial") or "").strip()
-            certs.parse_serial(serial, f"line {line}: serial")
-            rows.append((serial, {k: v for k, v in row.items() if v not in (None, "")}))
-            if len(rows) > MAX_CSV_ROWS:
-                raise InputError("file", f"at most {MAX_CSV_ROWS:,} rows per run", str(path))
-    except csv.Error as exc:  # a field over the csv module's limit, a NUL byte
-        raise InputError(f"line {reader.line_num}", f"not CSV ({exc})", str(path)) from None
-    if not rows:
-        raise InputError("file", "holds no row", str(path))
-    return rows
-
-
 @command(group, "issue-batch", chain="send")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--to", "owner", metavar="ADDRESS", help="First owner of all. [default: the issuing account]")
@@ -107,7 +78,7 @@ def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
 def issue_batch(run: Run, file: Path, owner: str | None, batch_size: int) -> None:
     """Issue a certificate per row of a CSV (column 'serial'; the others are metadata). Resumable: rows issued
     before are skipped, so running it again after an interruption issues nothing twice."""
-    rows = read_rows(file)
+    rows = certs.read_rows(file)
     if owner is not None:
         parse_address(owner, "to")
     client = run.client()
@@ -250,7 +221,7 @@ def report(run: Run, certificate: str, stolen: bool, report_file: Path | None) -
     digest = file_digest(report_file, "report")
     client = run.client()
     receipt = client.certificates.report(token, stolen=stolen, report_hash=digest)
-    closed = bool(client.events(client.certificates.contract, receipt, "ClaimClosed"))
+    closed = client.certificates.closed_a_claim(receipt)
     note = (
         "; its open claim is closed (the secret handed over no longer works: after the brand clears the report, "
         "the owner opens a new claim)"

@@ -201,13 +201,9 @@ def read_json_file(path: Path, field: str) -> Any:
 
 def synced_index(client: Client, db: Path | None) -> Store:
     """The index of this chain's deployment, brought up to date (an incremental sync)."""
-    from tradechain.indexer import Indexer, Store
+    from tradechain import indexer
 
-    path = db or project.state_home() / f"index-{client.chain_id}.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = Store(path)
-    Indexer(client, store).sync()
-    return store
+    return indexer.synced(client, db)
 
 
 # What a terminal would act on rather than show: C0 controls (escape sequences start with ESC), DEL, C1 controls

@@ -202,7 +202,7 @@ def sign_acknowledgment(run: Run, file: Path, valid_for: int, out: Path | None, 
     `tradechain invoice acknowledge`."""
     fps = _one(file, key_file)
     client = run.client()
-    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    now = client.chain_time()
     ack = client.invoices.sign_acknowledgment(fps, deadline=now + valid_for)
     text = json.dumps(ack.to_json(), indent=2)
     if out is not None:

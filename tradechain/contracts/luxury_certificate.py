@@ -7,6 +7,7 @@ written, no NaN or infinities), so the same content always gives the same hash a
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -94,6 +95,37 @@ def parse_token_id(value: str, field: str = "certificate") -> int:
     if not 0 <= number < 2**256:
         raise InputError(field, "out of range", value)
     return number
+
+
+MAX_CSV_ROWS = 100_000  # rows of one batch file
+
+
+def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The certificates of a CSV batch file: (serial, metadata) per row, every serial checked before anything is
+    sent; a column other than ``serial`` becomes a metadata field, an empty cell is left out."""
+    if not path.is_file():
+        raise InputError("file", "not found", str(path))
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if not text.strip():
+        raise InputError("file", "is empty", str(path))
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames or "serial" not in reader.fieldnames:
+        raise InputError("file", "a CSV with a 'serial' column (other columns become metadata fields)", str(path))
+    rows = []
+    try:
+        for line, row in enumerate(reader, start=2):
+            if None in row:
+                raise InputError(f"line {line}", "has more fields than the header")
+            serial = (row.pop("serial") or "").strip()
+            parse_serial(serial, f"line {line}: serial")
+            rows.append((serial, {k: v for k, v in row.items() if v not in (None, "")}))
+            if len(rows) > MAX_CSV_ROWS:
+                raise InputError("file", f"at most {MAX_CSV_ROWS:,} rows per run", str(path))
+    except csv.Error as exc:  # a field over the csv module's limit, a NUL byte
+        raise InputError(f"line {reader.line_num}", f"not CSV ({exc})", str(path)) from None
+    if not rows:
+        raise InputError("file", "holds no row", str(path))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -231,6 +263,10 @@ class CertificateClient(ContractClient, name=NAME):
     def report(self, token_id: int, *, stolen: bool, report_hash: bytes = b"\0" * 32) -> Receipt:
         """Reports it stolen or lost: frozen until the brand clears it. An open claim is closed (ClaimClosed)."""
         return self._send("report", token_id, stolen, report_hash)
+
+    def closed_a_claim(self, receipt: Receipt) -> bool:
+        """Whether the transaction of ``receipt`` (a report) closed an open claim (its ClaimClosed event)."""
+        return bool(self._events(receipt, "ClaimClosed"))
 
     def clear_report(self, token_id: int) -> Receipt:
         return self._send("clearReport", token_id)

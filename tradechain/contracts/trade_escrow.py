@@ -24,6 +24,7 @@ from eth_hash.auto import keccak
 from tradechain.chain.tx import Receipt
 from tradechain.contracts import document_registry
 from tradechain.contracts.base import ContractClient
+from tradechain.contracts.erc20 import Token
 from tradechain.errors import InputError
 from tradechain.formats.values import parse_address, parse_bytes32, parse_uint
 
@@ -204,7 +205,7 @@ class EscrowClient(ContractClient, name=NAME):
 
     def fund(self, terms: Terms) -> Receipt:
         """Approves the escrow for the amount (if needed) and funds it."""
-        token = self.client.contract("MockUSDC", terms.token)  # any ERC-20: the ABI of approve/allowance
+        token = Token(self.client, terms.token).contract  # any ERC-20: the ABI of approve/allowance
         owner = self.client.require_signer().address
         if int(token.functions.allowance(owner, self.address).call()) < terms.amount:
             self.client.send(token, "approve", self.address, terms.amount, label="ERC20.approve")
