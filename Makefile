@@ -65,7 +65,7 @@ test-unit: install  ## the unit tests alone: plain pytest, no chain, Brownie not
 coverage: compile  ## branch and statement coverage of our contracts (brownie test --coverage), writes bench/coverage.json
 	@# tests.json caches per-module results; a record from an untraced run would stand in for real coverage
 	rm -f build/tests.json
-	$(BROWNIE) test --coverage $(PYTEST_ARGS)
+	$(BROWNIE) test --coverage --ignore=tests/unit $(PYTEST_ARGS)
 	$(BIN)/python -m bench.coverage
 
 demo: compile  ## start the persistent local chain, deploy, run the cross-border scenario
