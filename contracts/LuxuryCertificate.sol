@@ -104,8 +104,6 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
         // claim's own error, so the recovery error is not needed.
         // slither-disable-next-line unused-return -- the recovery error is not needed (see the lines above)
         (address signer,,) = ECDSA.tryRecover(claimDigest(tokenId, msg.sender), signature);
-        // Slither takes the claim key for a time: it shares a slot with `reportedAt`. It compares two addresses.
-        // slither-disable-next-line timestamp -- an address comparison (see the line above)
         if (signer != key) revert InvalidClaimSignature(tokenId);
         _update(msg.sender, tokenId, address(0)); // closes the claim, checks the freeze
         emit CertificateClaimed(tokenId, owner, msg.sender);
@@ -137,8 +135,6 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
         cert.reportedAt = uint40(block.timestamp);
         // The claim secret travels with the item: whoever holds the item now may hold it. A claim opened before the
         // report must not outlive it, or the thief claims the certificate the moment the brand clears the report.
-        // Slither takes the claim key for a time: it shares a slot with `reportedAt`. It compares an address.
-        // slither-disable-next-line timestamp -- an address comparison (see the line above)
         if (cert.claimKey != address(0)) {
             cert.claimKey = address(0);
             emit ClaimClosed(tokenId, cert.claimNonce);

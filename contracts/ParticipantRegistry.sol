@@ -210,22 +210,16 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         return !org.suspended && role != 0 && org.roles & role == role;
     }
 
-    // Slither note: an organisation's `admittedAt` (block.timestamp) lives in the same struct as its roles, and
-    // Slither's data flow is not field-sensitive, so it takes the role checks below for timestamp comparisons
-    // (`timestamp`) and strict equalities on a manipulable value (`incorrect-equality`); they compare role bits.
-
     /// @inheritdoc IParticipantRegistry
     function requireRole(address account, uint16 role) external view returns (uint32 organisation) {
         organisation = _active(account);
         uint16 held = _organisations[organisation].roles;
-        // slither-disable-next-line timestamp -- roles, not a time (Slither note above)
         if (role == 0 || held & role != role) revert MissingRole(account, organisation, role);
     }
 
     /// @inheritdoc IParticipantRegistry
     function requireAnyRole(address account, uint16 roles) external view returns (uint32 organisation) {
         organisation = _active(account);
-        // slither-disable-next-line incorrect-equality,timestamp -- roles, not a time (Slither note above)
         if (_organisations[organisation].roles & roles == 0) revert MissingRole(account, organisation, roles);
     }
 

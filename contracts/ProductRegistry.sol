@@ -31,10 +31,6 @@ contract ProductRegistry is IProductRegistry {
 
     IParticipantRegistry public immutable participants;
 
-    // Slither note: a unit's `since` (block.timestamp) lives in the same struct as its kind, size and custodian, and
-    // Slither's data flow is not field-sensitive, so it takes comparisons of those fields for timestamp comparisons
-    // (`timestamp`) and strict equalities on a manipulable value (`incorrect-equality`). Each is marked where it
-    // stands; the only real time comparisons are the expiry checks of `verify` and `verifyLot`.
     mapping(uint64 gtin => uint32 owner) private _gtinOwner;
     mapping(bytes32 lot => Lot) private _lots;
     mapping(bytes32 unit => Unit) private _units;
@@ -85,7 +81,6 @@ contract ProductRegistry is IProductRegistry {
         if (record.owner != org) revert NotGtinOwner(record.gtin, record.owner, org);
         if (count == 0) revert InvalidSerialCount(count);
         batch = keccak256(abi.encode(lot, serialsRoot));
-        // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
         if (_units[batch].kind != UnitKind.None) revert BatchAlreadyCommissioned(batch);
         // Field by field: cheaper than a struct literal, which the compiler writes with a read of the slot first.
         Unit storage unit = _units[batch];
@@ -125,7 +120,6 @@ contract ProductRegistry is IProductRegistry {
             Unit storage unit = _units[child];
             _checkHeld(child, unit, org);
             uint8 height = unit.height;
-            // slither-disable-next-line timestamp -- nesting heights, not times (Slither note at the top; intermittent)
             if (height >= MAX_HEIGHT) revert NestingTooDeep(MAX_HEIGHT);
             levels = NestingLevels.add(levels, height, container);
             unit.packed = true;
@@ -231,7 +225,6 @@ contract ProductRegistry is IProductRegistry {
     /// @inheritdoc IProductRegistry
     function inspect(bytes32 unit, bool passed, bytes32 reportHash, uint64 location) external {
         uint32 org = participants.requireAnyRole(msg.sender, INSPECTORS);
-        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note at the top)
         if (_units[unit].kind == UnitKind.None) revert NonexistentUnit(unit);
         emit Inspected(unit, org, passed, reportHash, location);
     }
@@ -299,9 +292,7 @@ contract ProductRegistry is IProductRegistry {
         if (lot != _lotId(gtin, lotNumber) || expiresAt != record.expiresAt) return (Status.Mismatch, custodian);
         if (record.recalled) return (Status.Recalled, custodian);
         if (isDecommissioned(batch, index)) return (Status.Decommissioned, custodian);
-        // Intended: expiry is a date; a validator's few seconds of drift are immaterial. (The size check above is
-        // reported too, as the note at the top explains.)
-        // slither-disable-next-line timestamp -- the expiry date (see the lines above)
+        // Intended: expiry is a date; a validator's few seconds of drift are immaterial.
         if (record.expiresAt != 0 && block.timestamp > record.expiresAt) return (Status.Expired, custodian);
         return (Status.Authentic, custodian);
     }
@@ -318,7 +309,6 @@ contract ProductRegistry is IProductRegistry {
         custodian = custodianOf(lot);
         if (expiresAt != record.expiresAt) return (Status.Mismatch, custodian);
         if (record.recalled) return (Status.Recalled, custodian);
-        // slither-disable-next-line timestamp -- the expiry date, as in verify
         if (record.expiresAt != 0 && block.timestamp > record.expiresAt) return (Status.Expired, custodian);
         return (Status.Authentic, custodian);
     }
@@ -326,7 +316,6 @@ contract ProductRegistry is IProductRegistry {
     /// @inheritdoc IProductRegistry
     function getUnit(bytes32 unit) external view returns (Unit memory record) {
         record = _units[unit];
-        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note at the top)
         if (record.kind == UnitKind.None) revert NonexistentUnit(unit);
     }
 
@@ -405,7 +394,6 @@ contract ProductRegistry is IProductRegistry {
         if (record.recalled) revert LotIsRecalled(lot);
         uint40 expiresAt = record.expiresAt;
         // Intended: the expiry date; a validator's few seconds of drift are immaterial.
-        // slither-disable-next-line timestamp -- the expiry date (see the line above)
         if (expiresAt != 0 && block.timestamp > expiresAt) revert LotExpired(lot, expiresAt);
     }
 
@@ -417,7 +405,6 @@ contract ProductRegistry is IProductRegistry {
         bytes32 top = _outermost(batch);
         Unit storage held = _units[top];
         uint32 holder = held.custodian;
-        // slither-disable-next-line timestamp -- no time compared (Slither note at the top; intermittent)
         if (holder != org) revert NotCustodian(batch, holder, org);
         uint32 receiver = held.pendingReceiver;
         if (receiver != 0) revert UnitInTransit(top, receiver);

@@ -91,7 +91,6 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         // A dispute froze the escrow for up to ARBITRATION_PERIOD: the seller keeps the time it lost.
         uint40 deadline = state.disputedAt == 0 ? terms.deadline : terms.deadline + ARBITRATION_PERIOD;
         // Intended: the refund deadline is a date of the terms; a validator's few seconds of drift are immaterial.
-        // slither-disable-next-line timestamp -- the refund deadline (see the line above)
         if (block.timestamp <= deadline) revert DeadlineNotPassed(id, deadline);
         uint96 amount = state.funded - state.paidOut;
         state.paidOut += amount;
@@ -107,7 +106,6 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         _checkActive();
         if (state.disputedAt != 0) revert AlreadyDisputed(id, state.disputedAt);
         // Intended: the dispute window ends at the deadline of the terms (drift is immaterial).
-        // slither-disable-next-line timestamp -- the dispute window (see the line above)
         if (block.timestamp > terms.deadline) revert DisputeWindowClosed(id, terms.deadline);
         state.status = Status.Disputed;
         state.disputedAt = uint40(block.timestamp);
@@ -121,7 +119,6 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         _checkActive();
         uint40 lapsesAt = state.disputedAt + ARBITRATION_PERIOD;
         // Intended: the arbiter's time is a period of days (drift is immaterial).
-        // slither-disable-next-line timestamp -- the arbitration period (see the line above)
         if (block.timestamp > lapsesAt) revert ArbitrationLapsed(id, lapsesAt);
         if (sellerBps > 10_000) revert InvalidSellerShare(sellerBps);
         uint96 left = state.funded - state.paidOut;
@@ -184,7 +181,6 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         if (state.status == Status.Disputed) {
             uint40 lapsesAt = state.disputedAt + ARBITRATION_PERIOD;
             // Intended: the arbiter's time is a period of days (drift is immaterial).
-            // slither-disable-next-line timestamp -- the arbitration period (see the line above)
             if (block.timestamp > lapsesAt) {
                 state.status = Status.Funded;
                 emit DisputeLapsed(id, lapsesAt);
@@ -216,7 +212,7 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         }
         if (address(t.token).code.length == 0) revert InvalidTerms("token is not a contract");
         if (t.amount == 0) revert InvalidTerms("amount is zero");
-        // slither-disable-next-line timestamp -- intended: the deadline must lie in the future (drift is immaterial)
+        // Intended: the deadline must lie in the future (drift is immaterial).
         if (t.deadline <= block.timestamp) revert InvalidTerms("deadline is not in the future");
         uint256 n = t.milestones.length;
         if (n == 0 || n > MAX_MILESTONES) revert InvalidTerms("1 to 8 milestones");
