@@ -7,6 +7,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {IDocumentRegistry} from "../interfaces/IDocumentRegistry.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {ITradeEscrow} from "../interfaces/ITradeEscrow.sol";
+import {DocumentTypes} from "./libraries/DocumentTypes.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title TradeEscrow
@@ -19,7 +20,6 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     uint256 private constant MAX_MILESTONES = 8;
-    uint16 private constant ALL_DOC_TYPES = 0x3FE; // bits 1..9
     /// @inheritdoc ITradeEscrow
     uint40 public constant ARBITRATION_PERIOD = 30 days;
 
@@ -152,8 +152,8 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         return _states[escrowId];
     }
 
-    /// @dev The required document types of `m` not proven by `proofs` issued for escrow `id` (bounded: 9 types, and
-    /// the caller's list).
+    /// @dev The required document types of `m` not proven by `proofs` issued for escrow `id` (bounded: the
+    /// {DocumentTypes}, and the caller's list).
     function _missing(bytes32 id, Milestone calldata m, DocumentProof[] calldata proofs)
         private
         view
@@ -163,7 +163,7 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         for (uint256 i = 0; i < proofs.length && missing != 0; ++i) {
             DocumentProof calldata d = proofs[i];
             uint16 bit = uint16(1) << d.docType;
-            if (d.docType > 9 || missing & bit == 0) continue;
+            if (d.docType > DocumentTypes.MAX || missing & bit == 0) continue;
             // A view call to the document registry fixed at deployment (ours, immutable), which returns and does not
             // revert for a bad proof; each call needs a still-missing type, and the caller pays for its own list.
             // slither-disable-next-line calls-loop -- a trusted view call, bounded (see the lines above)
@@ -219,7 +219,7 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         uint256 total = 0;
         for (uint256 i = 0; i < n; ++i) {
             Milestone calldata m = t.milestones[i];
-            if (m.requiredDocs == 0 || m.requiredDocs & ~ALL_DOC_TYPES != 0) {
+            if (m.requiredDocs == 0 || m.requiredDocs & ~DocumentTypes.ALL != 0) {
                 revert InvalidTerms("each milestone requires known document types");
             }
             total += m.bps;

@@ -36,7 +36,7 @@ interface IDocumentRegistry {
     error NonexistentBatch(bytes32 root);
     /// @dev A batch declares `count` documents: at least one.
     error InvalidDocumentCount(uint32 count);
-    /// @dev Document type `docType` is not defined.
+    /// @dev Document type `docType` is not defined (see contracts/libraries/DocumentTypes.sol).
     error InvalidDocumentType(uint8 docType);
     /// @dev The document is not in batch `root` (the Merkle proof does not hold).
     error InvalidDocumentProof(bytes32 root, bytes32 documentHash);
@@ -80,7 +80,7 @@ interface IDocumentRegistry {
         bytes32[] calldata proof
     ) external view returns (Verification memory);
 
-    /// @notice The roles (any of which) that may issue `docType`.
+    /// @notice The roles (any of which) that may issue `docType` (the table: contracts/libraries/DocumentTypes.sol).
     function requiredRoles(uint8 docType) external pure returns (uint16);
 
     /// @notice The batch `root` of organisation `issuer`; `anchoredAt` is 0 if unknown.

@@ -27,7 +27,7 @@ interface ITradeEscrow {
     /// @notice A stage of payment.
     struct Milestone {
         uint16 bps; // share of the amount, in basis points; all milestones add up to 10,000
-        uint16 requiredDocs; // bit t set: a document of type t (see IDocumentRegistry) is required
+        uint16 requiredDocs; // bit t set: a document of type t (see DocumentTypes) is required
         uint32 issuer; // the organisation that must issue them (e.g. the named carrier); 0: any holder of the role
     }
 
