@@ -102,7 +102,7 @@ contract DocumentRegistry is IDocumentRegistry {
         if (!participants.isAdmin(msg.sender)) {
             // Called for the organisation (and the revert if the caller is not an active member).
             // slither-disable-next-line unused-return -- the roles are not needed (see the line above)
-            (uint32 org,) = participants.activeRoles(msg.sender);
+            (uint32 org, ) = participants.activeRoles(msg.sender);
             if (org != issuer) revert UnauthorizedRevoker(msg.sender, issuer);
         }
         batch = _batches[root][issuer];

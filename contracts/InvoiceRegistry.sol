@@ -18,8 +18,9 @@ import {Roles} from "./libraries/Roles.sol";
 contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     uint256 private constant MAX_BATCH = 500;
     uint16 private constant FULL = 10_000;
-    bytes32 private constant ACKNOWLEDGMENT_TYPEHASH =
-        keccak256("Acknowledgment(bytes32 fingerprint,uint256 nonce,uint256 deadline)");
+    bytes32 private constant ACKNOWLEDGMENT_TYPEHASH = keccak256(
+        "Acknowledgment(bytes32 fingerprint,uint256 nonce,uint256 deadline)"
+    );
 
     IParticipantRegistry public immutable participants;
 
@@ -66,9 +67,10 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
             if (shareBps == 0 || shareBps > FULL) revert InvalidShare(shareBps);
             InvoiceSlot invoice = _invoices[fingerprint];
             if (
-                invoice.status() == Status.Settled || invoice.settledBps() != 0
-                    || uint256(invoice.totalBps()) + shareBps > FULL
-                    || (invoice.status() == Status.Financed && _participating(fingerprint, org, invoice))
+                invoice.status() == Status.Settled ||
+                invoice.settledBps() != 0 ||
+                uint256(invoice.totalBps()) + shareBps > FULL ||
+                (invoice.status() == Status.Financed && _participating(fingerprint, org, invoice))
             ) {
                 emit RegistrationRefused(fingerprint, org, invoice.status(), invoice.totalBps());
                 continue;
@@ -114,9 +116,13 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc IInvoiceRegistry
-    function acknowledge(bytes32 fingerprint, address buyer, uint256 nonce, uint256 deadline, bytes calldata signature)
-        external
-    {
+    function acknowledge(
+        bytes32 fingerprint,
+        address buyer,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
         // Intended: a deadline of the buyer's choosing; a validator's few seconds of drift are immaterial.
         if (block.timestamp > deadline) revert AcknowledgmentExpired(fingerprint, deadline);
         if (_acknowledgedAt[fingerprint][buyer] != 0) revert InvoiceAlreadyAcknowledged(fingerprint, buyer);
@@ -141,11 +147,10 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc IInvoiceRegistry
-    function sharesOf(bytes32[] calldata fingerprints, uint32 organisation)
-        external
-        view
-        returns (uint16[] memory shares)
-    {
+    function sharesOf(
+        bytes32[] calldata fingerprints,
+        uint32 organisation
+    ) external view returns (uint16[] memory shares) {
         shares = new uint16[](fingerprints.length);
         for (uint256 i = 0; i < fingerprints.length; ++i) {
             shares[i] = _shareOf(fingerprints[i], organisation);
@@ -172,11 +177,11 @@ contract InvoiceRegistry is IInvoiceRegistry, EIP712, Nonces {
 
     /// @dev The unsettled share of `org` and whether it is the first (held in the record). Reverts with
     /// {NotParticipating} if `org` holds none, {ShareAlreadySettled} if it is settled.
-    function _ownShare(bytes32 fingerprint, uint32 org, InvoiceSlot invoice)
-        private
-        view
-        returns (uint16 share, bool first)
-    {
+    function _ownShare(
+        bytes32 fingerprint,
+        uint32 org,
+        InvoiceSlot invoice
+    ) private view returns (uint16 share, bool first) {
         first = invoice.firstOrg() == org && invoice.firstBps() != 0;
         share = first ? invoice.firstBps() : _shares[fingerprint][org];
         if (share == 0) revert NotParticipating(fingerprint, org);

@@ -71,10 +71,12 @@ contract ProductRegistry is IProductRegistry {
     }
 
     /// @inheritdoc IProductRegistry
-    function commission(bytes32 lot, bytes32 serialsRoot, uint32 count, uint64 location)
-        external
-        returns (bytes32 batch)
-    {
+    function commission(
+        bytes32 lot,
+        bytes32 serialsRoot,
+        uint32 count,
+        uint64 location
+    ) external returns (bytes32 batch) {
         uint32 org = participants.requireAnyRole(msg.sender, PRODUCERS);
         Lot storage record = _lots[lot];
         if (record.gtin == 0) revert NonexistentLot(lot);
@@ -202,10 +204,11 @@ contract ProductRegistry is IProductRegistry {
     // ------------------------------------------------------------------ transformation, inspection, dispensing
 
     /// @inheritdoc IProductRegistry
-    function transform(bytes32[] calldata inputs, LotInput[] calldata outputs, uint64 location)
-        external
-        returns (bytes32[] memory outputLots)
-    {
+    function transform(
+        bytes32[] calldata inputs,
+        LotInput[] calldata outputs,
+        uint64 location
+    ) external returns (bytes32[] memory outputLots) {
         uint32 org = participants.requireAnyRole(msg.sender, PRODUCERS);
         _checkLength(inputs.length, MAX_TRANSFORM);
         _checkLength(outputs.length, MAX_TRANSFORM);
@@ -230,9 +233,7 @@ contract ProductRegistry is IProductRegistry {
     }
 
     /// @inheritdoc IProductRegistry
-    function dispense(bytes32 batch, bytes20 serial, uint32 index, bytes32[] calldata proof, uint64 location)
-        external
-    {
+    function dispense(bytes32 batch, bytes20 serial, uint32 index, bytes32[] calldata proof, uint64 location) external {
         uint32 org = participants.requireAnyRole(msg.sender, Roles.ALL);
         Unit storage unit = _units[batch];
         if (unit.kind != UnitKind.Batch) revert NotABatch(batch);
@@ -298,11 +299,11 @@ contract ProductRegistry is IProductRegistry {
     }
 
     /// @inheritdoc IProductRegistry
-    function verifyLot(uint64 gtin, bytes20 lotNumber, uint40 expiresAt)
-        external
-        view
-        returns (Status status, uint32 custodian)
-    {
+    function verifyLot(
+        uint64 gtin,
+        bytes20 lotNumber,
+        uint40 expiresAt
+    ) external view returns (Status status, uint32 custodian) {
         bytes32 lot = _lotId(gtin, lotNumber);
         Lot memory record = _lots[lot];
         if (record.gtin == 0) return (Status.Unknown, 0);
@@ -366,7 +367,14 @@ contract ProductRegistry is IProductRegistry {
         unit.custodian = org;
         unit.since = uint40(block.timestamp);
         emit LotRegistered(
-            lot, input.gtin, org, input.lotNumber, input.expiresAt, input.origin, input.dataHash, location
+            lot,
+            input.gtin,
+            org,
+            input.lotNumber,
+            input.expiresAt,
+            input.origin,
+            input.dataHash,
+            location
         );
     }
 
@@ -377,7 +385,6 @@ contract ProductRegistry is IProductRegistry {
         if (unit.consumed) revert UnitConsumed(id);
         if (unit.pendingReceiver != 0) revert UnitInTransit(id, unit.pendingReceiver);
         if (unit.packed) revert UnitPacked(id, _parent[id]); // the flag spares a cold read of _parent
-
     }
 
     /// @dev Reverts unless a transformation may use `id` up: a lot or a batch (a container's contents would be used
@@ -423,15 +430,16 @@ contract ProductRegistry is IProductRegistry {
     /// @dev Reverts unless GS1 key `key` of `digits` digits carries a company prefix licensed to `org`.
     function _checkLicensee(uint256 key, uint8 digits, uint32 org) private view {
         // slither-disable-next-line unused-return -- the prefix length is not needed
-        (uint32 licensee,) = participants.companyPrefixOwner(key, digits);
+        (uint32 licensee, ) = participants.companyPrefixOwner(key, digits);
         if (licensee != org) revert CompanyPrefixNotHeld(key, licensee, org);
     }
 
-    function _provesItem(bytes32 batch, bytes20 serial, uint32 index, bytes32[] calldata proof)
-        private
-        view
-        returns (bool)
-    {
+    function _provesItem(
+        bytes32 batch,
+        bytes20 serial,
+        uint32 index,
+        bytes32[] calldata proof
+    ) private view returns (bool) {
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(_lots[_batchLot[batch]].gtin, serial, index))));
         return MerkleProof.verifyCalldata(proof, _batchRoot[batch], leaf);
     }

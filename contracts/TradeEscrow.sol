@@ -46,8 +46,16 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         escrowId = escrowIdOf(terms);
         if (_states[escrowId].status != Status.None) revert EscrowExists(escrowId);
         _states[escrowId] = State(Status.Open, 0, 0, 0, 0);
-        emit EscrowOpened(escrowId, terms.buyer, terms.seller, terms.tradeId, address(terms.token), terms.amount,
-            terms.deadline, abi.encode(terms));
+        emit EscrowOpened(
+            escrowId,
+            terms.buyer,
+            terms.seller,
+            terms.tradeId,
+            address(terms.token),
+            terms.amount,
+            terms.deadline,
+            abi.encode(terms)
+        );
     }
 
     /// @inheritdoc ITradeEscrow
@@ -132,11 +140,11 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
     }
 
     /// @inheritdoc ITradeEscrow
-    function missingDocuments(Terms calldata terms, uint8 milestone, DocumentProof[] calldata proofs)
-        external
-        view
-        returns (uint16)
-    {
+    function missingDocuments(
+        Terms calldata terms,
+        uint8 milestone,
+        DocumentProof[] calldata proofs
+    ) external view returns (uint16) {
         bytes32 id = escrowIdOf(terms);
         if (milestone >= terms.milestones.length) revert InvalidMilestone(id, milestone);
         return _missing(id, terms.milestones[milestone], proofs);
@@ -154,11 +162,11 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
 
     /// @dev The required document types of `m` not proven by `proofs` issued for escrow `id` (bounded: the
     /// {DocumentTypes}, and the caller's list).
-    function _missing(bytes32 id, Milestone calldata m, DocumentProof[] calldata proofs)
-        private
-        view
-        returns (uint16 missing)
-    {
+    function _missing(
+        bytes32 id,
+        Milestone calldata m,
+        DocumentProof[] calldata proofs
+    ) private view returns (uint16 missing) {
         missing = m.requiredDocs;
         for (uint256 i = 0; i < proofs.length && missing != 0; ++i) {
             DocumentProof calldata d = proofs[i];
@@ -167,8 +175,14 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
             // A view call to the document registry fixed at deployment (ours, immutable), which returns and does not
             // revert for a bad proof; each call needs a still-missing type, and the caller pays for its own list.
             // slither-disable-next-line calls-loop -- a trusted view call, bounded (see the lines above)
-            IDocumentRegistry.Verification memory v =
-                documents.verify(d.documentHash, d.docType, id, d.root, d.issuer, d.proof);
+            IDocumentRegistry.Verification memory v = documents.verify(
+                d.documentHash,
+                d.docType,
+                id,
+                d.root,
+                d.issuer,
+                d.proof
+            );
             if (v.valid && (m.issuer == 0 || v.issuer == m.issuer)) missing &= ~bit;
         }
     }

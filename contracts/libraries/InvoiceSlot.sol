@@ -107,11 +107,15 @@ library InvoiceSlotLibrary {
 
     /// @dev The word of a record (the inverse of {unpack}).
     function pack(IInvoiceRegistry.Invoice memory invoice) internal pure returns (InvoiceSlot) {
-        return InvoiceSlot.wrap(
-            (uint256(invoice.firstOrg) << FIRST_ORG_OFFSET) | (uint256(invoice.firstBps) << FIRST_BPS_OFFSET)
-                | (uint256(invoice.totalBps) << TOTAL_BPS_OFFSET) | (uint256(uint8(invoice.status)) << STATUS_OFFSET)
-                | (uint256(invoice.since) << SINCE_OFFSET) | (uint256(invoice.settledBps) << SETTLED_BPS_OFFSET)
-        );
+        return
+            InvoiceSlot.wrap(
+                (uint256(invoice.firstOrg) << FIRST_ORG_OFFSET) |
+                    (uint256(invoice.firstBps) << FIRST_BPS_OFFSET) |
+                    (uint256(invoice.totalBps) << TOTAL_BPS_OFFSET) |
+                    (uint256(uint8(invoice.status)) << STATUS_OFFSET) |
+                    (uint256(invoice.since) << SINCE_OFFSET) |
+                    (uint256(invoice.settledBps) << SETTLED_BPS_OFFSET)
+            );
     }
 
     /// @dev `slot` with the field at `offset` (of `mask`'s width) replaced by `value` (at most `mask`).

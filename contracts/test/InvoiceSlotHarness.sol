@@ -16,11 +16,7 @@ contract InvoiceSlotHarness {
     }
 
     /// @dev Every getter of `word`, in the order of the fields of {IInvoiceRegistry-Invoice}.
-    function get(uint256 word)
-        external
-        pure
-        returns (uint32, uint16, uint16, IInvoiceRegistry.Status, uint40, uint16)
-    {
+    function get(uint256 word) external pure returns (uint32, uint16, uint16, IInvoiceRegistry.Status, uint40, uint16) {
         InvoiceSlot slot = InvoiceSlot.wrap(word);
         return (slot.firstOrg(), slot.firstBps(), slot.totalBps(), slot.status(), slot.since(), slot.settledBps());
     }
