@@ -15,7 +15,7 @@ BROWNIE := $(BIN)/brownie
 TRADECHAIN := $(BIN)/tradechain
 PYTEST_ARGS ?=
 
-.PHONY: help install compile test test-unit coverage demo bench bench-invariants node-start node-stop clean lint
+.PHONY: help install compile test test-unit coverage demo bench bench-invariants node-start node-stop clean lint fmt
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,11 +79,16 @@ bench: compile  ## measure gas and throughput, run the invariants 10,000 steps e
 bench-invariants: compile  ## run every invariant machine for at least 10,000 steps, record them in bench/results.json
 	$(BIN)/python -m bench.invariants
 
-lint: install $(LINT_VENV)/.installed  ## static checks: ruff and mypy (Python), Slither (contracts; writes bench/slither.json)
+lint: install $(LINT_VENV)/.installed  ## static checks: ruff and mypy (Python), prettier and Slither (contracts; writes bench/slither.json)
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/mypy
+	$(CURDIR)/node_modules/.bin/prettier --check contracts interfaces
 	$(LINT_BIN)/python tools/slither_lint.py --solc "$$($(BIN)/python -m tradechain.chain.toolchain solc-path)" --out bench/slither.json
+
+fmt: install  ## format the contracts (prettier with prettier-plugin-solidity, .prettierrc) and the Python (ruff format)
+	$(CURDIR)/node_modules/.bin/prettier --write contracts interfaces
+	$(BIN)/ruff format $(PY_SOURCES)
 
 node-start: install  ## start the persistent local chain (Anvil) on 8545
 	$(TRADECHAIN) node start

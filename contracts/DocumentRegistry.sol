@@ -4,17 +4,14 @@ pragma solidity 0.8.30;
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IDocumentRegistry} from "../interfaces/IDocumentRegistry.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
-import {Roles} from "./libraries/Roles.sol";
+import {DocumentTypes} from "./libraries/DocumentTypes.sol";
 
 /// @title DocumentRegistry
 /// @notice Hash-anchored trade documents, batched as Merkle roots, typed, bound to a trade, revocable.
-/// @dev Gas: an anchor is one slot whatever the batch size. Document types (uint8):
-/// 1 bill of lading (carrier), 2 certificate of origin (certifier or customs), 3 inspection certificate
-/// (inspector), 4 phytosanitary certificate (inspector or regulator), 5 customs clearance (customs),
-/// 6 delivery attestation (carrier or inspector), 7 commercial invoice (manufacturer or brand), 8 packing list
-/// (manufacturer, brand or carrier), 9 insurance certificate (financier).
+/// @dev Gas: an anchor is one slot whatever the batch size. Document types, and the roles that may issue each:
+/// {DocumentTypes}.
 contract DocumentRegistry is IDocumentRegistry {
-    uint8 public constant MAX_DOC_TYPE = 9;
+    uint8 public constant MAX_DOC_TYPE = DocumentTypes.MAX;
 
     IParticipantRegistry public immutable participants;
 
@@ -76,7 +73,7 @@ contract DocumentRegistry is IDocumentRegistry {
         if (batch.anchoredAt == 0 || !MerkleProof.verifyCalldata(proof, root, leaf)) return result;
         uint40 revokedAt = batch.revokedAt != 0 ? batch.revokedAt : _revokedDocuments[issuer][leaf];
         result = Verification({
-            valid: revokedAt == 0 && batch.issuerRoles & requiredRoles(docType) != 0,
+            valid: revokedAt == 0 && batch.issuerRoles & DocumentTypes.requiredRoles(docType) != 0,
             issuer: batch.issuer,
             issuerRoles: batch.issuerRoles,
             anchoredAt: batch.anchoredAt,
@@ -86,16 +83,7 @@ contract DocumentRegistry is IDocumentRegistry {
 
     /// @inheritdoc IDocumentRegistry
     function requiredRoles(uint8 docType) public pure returns (uint16) {
-        if (docType == 1) return Roles.CARRIER;
-        if (docType == 2) return Roles.CERTIFIER | Roles.CUSTOMS;
-        if (docType == 3) return Roles.INSPECTOR;
-        if (docType == 4) return Roles.INSPECTOR | Roles.REGULATOR;
-        if (docType == 5) return Roles.CUSTOMS;
-        if (docType == 6) return Roles.CARRIER | Roles.INSPECTOR;
-        if (docType == 7) return Roles.MANUFACTURER | Roles.BRAND;
-        if (docType == 8) return Roles.MANUFACTURER | Roles.BRAND | Roles.CARRIER;
-        if (docType == 9) return Roles.FINANCIER;
-        revert InvalidDocumentType(docType);
+        return DocumentTypes.requiredRoles(docType);
     }
 
     /// @inheritdoc IDocumentRegistry
@@ -114,7 +102,7 @@ contract DocumentRegistry is IDocumentRegistry {
         if (!participants.isAdmin(msg.sender)) {
             // Called for the organisation (and the revert if the caller is not an active member).
             // slither-disable-next-line unused-return -- the roles are not needed (see the line above)
-            (uint32 org,) = participants.activeRoles(msg.sender);
+            (uint32 org, ) = participants.activeRoles(msg.sender);
             if (org != issuer) revert UnauthorizedRevoker(msg.sender, issuer);
         }
         batch = _batches[root][issuer];

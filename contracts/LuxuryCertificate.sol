@@ -43,9 +43,12 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
     }
 
     /// @inheritdoc ILuxuryCertificate
-    function issueBatch(uint32 brand, address to, bytes32[] calldata serials, bytes32[] calldata metadataHashes)
-        external
-    {
+    function issueBatch(
+        uint32 brand,
+        address to,
+        bytes32[] calldata serials,
+        bytes32[] calldata metadataHashes
+    ) external {
         _checkBrand(brand);
         uint256 n = serials.length;
         if (n == 0 || n > MAX_BATCH || metadataHashes.length != n) revert InvalidIssueBatch(n, MAX_BATCH);
@@ -103,9 +106,7 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
         // A malformed signature recovers address(0), and `key` is not zero: it fails the check below with the
         // claim's own error, so the recovery error is not needed.
         // slither-disable-next-line unused-return -- the recovery error is not needed (see the lines above)
-        (address signer,,) = ECDSA.tryRecover(claimDigest(tokenId, msg.sender), signature);
-        // Slither takes the claim key for a time: it shares a slot with `reportedAt`. It compares two addresses.
-        // slither-disable-next-line timestamp -- an address comparison (see the line above)
+        (address signer, , ) = ECDSA.tryRecover(claimDigest(tokenId, msg.sender), signature);
         if (signer != key) revert InvalidClaimSignature(tokenId);
         _update(msg.sender, tokenId, address(0)); // closes the claim, checks the freeze
         emit CertificateClaimed(tokenId, owner, msg.sender);
@@ -115,7 +116,11 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
     function claimDigest(uint256 tokenId, address claimant) public view returns (bytes32) {
         bytes32 inner = keccak256(
             abi.encode(
-                "tradechain certificate claim", block.chainid, address(this), tokenId, claimant,
+                "tradechain certificate claim",
+                block.chainid,
+                address(this),
+                tokenId,
+                claimant,
                 _certificates[tokenId].claimNonce
             )
         );
@@ -137,8 +142,6 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
         cert.reportedAt = uint40(block.timestamp);
         // The claim secret travels with the item: whoever holds the item now may hold it. A claim opened before the
         // report must not outlive it, or the thief claims the certificate the moment the brand clears the report.
-        // Slither takes the claim key for a time: it shares a slot with `reportedAt`. It compares an address.
-        // slither-disable-next-line timestamp -- an address comparison (see the line above)
         if (cert.claimKey != address(0)) {
             cert.claimKey = address(0);
             emit ClaimClosed(tokenId, cert.claimNonce);
@@ -238,7 +241,7 @@ contract LuxuryCertificate is ERC721, IERC4906, ILuxuryCertificate {
 
     function _isBrandAccount(uint32 brand, address account) private view returns (bool) {
         // slither-disable-next-line unused-return -- whether the account is a manager does not matter here
-        (uint32 org,) = participants.organisationOf(account);
+        (uint32 org, ) = participants.organisationOf(account);
         return org == brand && participants.isAuthorized(account, Roles.BRAND);
     }
 

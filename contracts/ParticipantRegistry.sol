@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {GS1} from "./libraries/GS1.sol";
 import {Roles} from "./libraries/Roles.sol";
@@ -39,11 +38,14 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     // ------------------------------------------------------------------ consortium admin
 
     /// @inheritdoc IParticipantRegistry
-    function admit(bytes20 lei, uint64 gln, bytes2 country, uint16 roles, bytes32 profileHash, address manager)
-        external
-        onlyRole(DEFAULT_ADMIN_ROLE)
-        returns (uint32 organisation)
-    {
+    function admit(
+        bytes20 lei,
+        uint64 gln,
+        bytes2 country,
+        uint16 roles,
+        bytes32 profileHash,
+        address manager
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint32 organisation) {
         if (lei == bytes20(0) && gln == 0) revert MissingLegalIdentity();
         if (lei != bytes20(0)) {
             if (!_validLei(lei)) revert InvalidLei(lei);
@@ -101,10 +103,11 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc IParticipantRegistry
-    function assignCompanyPrefix(uint64 prefix, uint8 digits, uint32 organisation)
-        external
-        onlyRole(DEFAULT_ADMIN_ROLE)
-    {
+    function assignCompanyPrefix(
+        uint64 prefix,
+        uint8 digits,
+        uint32 organisation
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (digits < 4 || digits > 12 || prefix >= 10 ** digits) revert InvalidCompanyPrefix(prefix, digits);
         if (organisation != 0) _existing(organisation);
         uint64 key = _prefixKey(prefix, digits);
@@ -177,11 +180,10 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc IParticipantRegistry
-    function companyPrefixOwner(uint256 key, uint8 keyDigits)
-        external
-        view
-        returns (uint32 organisation, uint8 digits)
-    {
+    function companyPrefixOwner(
+        uint256 key,
+        uint8 keyDigits
+    ) external view returns (uint32 organisation, uint8 digits) {
         uint16 lengths = _prefixLengths;
         // Bounded: at most the 9 lengths from 12 down to 4. Unchecked: d + 1 < keyDigits is checked before the
         // powers of ten are taken (keyDigits is 14 or 18 here; 10 ** 77 is the largest that fits).
@@ -210,22 +212,16 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         return !org.suspended && role != 0 && org.roles & role == role;
     }
 
-    // Slither note: an organisation's `admittedAt` (block.timestamp) lives in the same struct as its roles, and
-    // Slither's data flow is not field-sensitive, so it takes the role checks below for timestamp comparisons
-    // (`timestamp`) and strict equalities on a manipulable value (`incorrect-equality`); they compare role bits.
-
     /// @inheritdoc IParticipantRegistry
     function requireRole(address account, uint16 role) external view returns (uint32 organisation) {
         organisation = _active(account);
         uint16 held = _organisations[organisation].roles;
-        // slither-disable-next-line timestamp -- roles, not a time (Slither note above)
         if (role == 0 || held & role != role) revert MissingRole(account, organisation, role);
     }
 
     /// @inheritdoc IParticipantRegistry
     function requireAnyRole(address account, uint16 roles) external view returns (uint32 organisation) {
         organisation = _active(account);
-        // slither-disable-next-line incorrect-equality,timestamp -- roles, not a time (Slither note above)
         if (_organisations[organisation].roles & roles == 0) revert MissingRole(account, organisation, roles);
     }
 

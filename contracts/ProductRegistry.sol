@@ -31,10 +31,6 @@ contract ProductRegistry is IProductRegistry {
 
     IParticipantRegistry public immutable participants;
 
-    // Slither note: a unit's `since` (block.timestamp) lives in the same struct as its kind, size and custodian, and
-    // Slither's data flow is not field-sensitive, so it takes comparisons of those fields for timestamp comparisons
-    // (`timestamp`) and strict equalities on a manipulable value (`incorrect-equality`). Each is marked where it
-    // stands; the only real time comparisons are the expiry checks of `verify` and `verifyLot`.
     mapping(uint64 gtin => uint32 owner) private _gtinOwner;
     mapping(bytes32 lot => Lot) private _lots;
     mapping(bytes32 unit => Unit) private _units;
@@ -75,17 +71,18 @@ contract ProductRegistry is IProductRegistry {
     }
 
     /// @inheritdoc IProductRegistry
-    function commission(bytes32 lot, bytes32 serialsRoot, uint32 count, uint64 location)
-        external
-        returns (bytes32 batch)
-    {
+    function commission(
+        bytes32 lot,
+        bytes32 serialsRoot,
+        uint32 count,
+        uint64 location
+    ) external returns (bytes32 batch) {
         uint32 org = participants.requireAnyRole(msg.sender, PRODUCERS);
         Lot storage record = _lots[lot];
         if (record.gtin == 0) revert NonexistentLot(lot);
         if (record.owner != org) revert NotGtinOwner(record.gtin, record.owner, org);
         if (count == 0) revert InvalidSerialCount(count);
         batch = keccak256(abi.encode(lot, serialsRoot));
-        // slither-disable-next-line timestamp -- no time compared (Slither note at the top)
         if (_units[batch].kind != UnitKind.None) revert BatchAlreadyCommissioned(batch);
         // Field by field: cheaper than a struct literal, which the compiler writes with a read of the slot first.
         Unit storage unit = _units[batch];
@@ -125,7 +122,6 @@ contract ProductRegistry is IProductRegistry {
             Unit storage unit = _units[child];
             _checkHeld(child, unit, org);
             uint8 height = unit.height;
-            // slither-disable-next-line timestamp -- nesting heights, not times (Slither note at the top; intermittent)
             if (height >= MAX_HEIGHT) revert NestingTooDeep(MAX_HEIGHT);
             levels = NestingLevels.add(levels, height, container);
             unit.packed = true;
@@ -208,10 +204,11 @@ contract ProductRegistry is IProductRegistry {
     // ------------------------------------------------------------------ transformation, inspection, dispensing
 
     /// @inheritdoc IProductRegistry
-    function transform(bytes32[] calldata inputs, LotInput[] calldata outputs, uint64 location)
-        external
-        returns (bytes32[] memory outputLots)
-    {
+    function transform(
+        bytes32[] calldata inputs,
+        LotInput[] calldata outputs,
+        uint64 location
+    ) external returns (bytes32[] memory outputLots) {
         uint32 org = participants.requireAnyRole(msg.sender, PRODUCERS);
         _checkLength(inputs.length, MAX_TRANSFORM);
         _checkLength(outputs.length, MAX_TRANSFORM);
@@ -231,15 +228,12 @@ contract ProductRegistry is IProductRegistry {
     /// @inheritdoc IProductRegistry
     function inspect(bytes32 unit, bool passed, bytes32 reportHash, uint64 location) external {
         uint32 org = participants.requireAnyRole(msg.sender, INSPECTORS);
-        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note at the top)
         if (_units[unit].kind == UnitKind.None) revert NonexistentUnit(unit);
         emit Inspected(unit, org, passed, reportHash, location);
     }
 
     /// @inheritdoc IProductRegistry
-    function dispense(bytes32 batch, bytes20 serial, uint32 index, bytes32[] calldata proof, uint64 location)
-        external
-    {
+    function dispense(bytes32 batch, bytes20 serial, uint32 index, bytes32[] calldata proof, uint64 location) external {
         uint32 org = participants.requireAnyRole(msg.sender, Roles.ALL);
         Unit storage unit = _units[batch];
         if (unit.kind != UnitKind.Batch) revert NotABatch(batch);
@@ -299,26 +293,23 @@ contract ProductRegistry is IProductRegistry {
         if (lot != _lotId(gtin, lotNumber) || expiresAt != record.expiresAt) return (Status.Mismatch, custodian);
         if (record.recalled) return (Status.Recalled, custodian);
         if (isDecommissioned(batch, index)) return (Status.Decommissioned, custodian);
-        // Intended: expiry is a date; a validator's few seconds of drift are immaterial. (The size check above is
-        // reported too, as the note at the top explains.)
-        // slither-disable-next-line timestamp -- the expiry date (see the lines above)
+        // Intended: expiry is a date; a validator's few seconds of drift are immaterial.
         if (record.expiresAt != 0 && block.timestamp > record.expiresAt) return (Status.Expired, custodian);
         return (Status.Authentic, custodian);
     }
 
     /// @inheritdoc IProductRegistry
-    function verifyLot(uint64 gtin, bytes20 lotNumber, uint40 expiresAt)
-        external
-        view
-        returns (Status status, uint32 custodian)
-    {
+    function verifyLot(
+        uint64 gtin,
+        bytes20 lotNumber,
+        uint40 expiresAt
+    ) external view returns (Status status, uint32 custodian) {
         bytes32 lot = _lotId(gtin, lotNumber);
         Lot memory record = _lots[lot];
         if (record.gtin == 0) return (Status.Unknown, 0);
         custodian = custodianOf(lot);
         if (expiresAt != record.expiresAt) return (Status.Mismatch, custodian);
         if (record.recalled) return (Status.Recalled, custodian);
-        // slither-disable-next-line timestamp -- the expiry date, as in verify
         if (record.expiresAt != 0 && block.timestamp > record.expiresAt) return (Status.Expired, custodian);
         return (Status.Authentic, custodian);
     }
@@ -326,7 +317,6 @@ contract ProductRegistry is IProductRegistry {
     /// @inheritdoc IProductRegistry
     function getUnit(bytes32 unit) external view returns (Unit memory record) {
         record = _units[unit];
-        // slither-disable-next-line incorrect-equality,timestamp -- no time compared (Slither note at the top)
         if (record.kind == UnitKind.None) revert NonexistentUnit(unit);
     }
 
@@ -377,7 +367,14 @@ contract ProductRegistry is IProductRegistry {
         unit.custodian = org;
         unit.since = uint40(block.timestamp);
         emit LotRegistered(
-            lot, input.gtin, org, input.lotNumber, input.expiresAt, input.origin, input.dataHash, location
+            lot,
+            input.gtin,
+            org,
+            input.lotNumber,
+            input.expiresAt,
+            input.origin,
+            input.dataHash,
+            location
         );
     }
 
@@ -388,7 +385,6 @@ contract ProductRegistry is IProductRegistry {
         if (unit.consumed) revert UnitConsumed(id);
         if (unit.pendingReceiver != 0) revert UnitInTransit(id, unit.pendingReceiver);
         if (unit.packed) revert UnitPacked(id, _parent[id]); // the flag spares a cold read of _parent
-
     }
 
     /// @dev Reverts unless a transformation may use `id` up: a lot or a batch (a container's contents would be used
@@ -405,7 +401,6 @@ contract ProductRegistry is IProductRegistry {
         if (record.recalled) revert LotIsRecalled(lot);
         uint40 expiresAt = record.expiresAt;
         // Intended: the expiry date; a validator's few seconds of drift are immaterial.
-        // slither-disable-next-line timestamp -- the expiry date (see the line above)
         if (expiresAt != 0 && block.timestamp > expiresAt) revert LotExpired(lot, expiresAt);
     }
 
@@ -417,7 +412,6 @@ contract ProductRegistry is IProductRegistry {
         bytes32 top = _outermost(batch);
         Unit storage held = _units[top];
         uint32 holder = held.custodian;
-        // slither-disable-next-line timestamp -- no time compared (Slither note at the top; intermittent)
         if (holder != org) revert NotCustodian(batch, holder, org);
         uint32 receiver = held.pendingReceiver;
         if (receiver != 0) revert UnitInTransit(top, receiver);
@@ -436,15 +430,16 @@ contract ProductRegistry is IProductRegistry {
     /// @dev Reverts unless GS1 key `key` of `digits` digits carries a company prefix licensed to `org`.
     function _checkLicensee(uint256 key, uint8 digits, uint32 org) private view {
         // slither-disable-next-line unused-return -- the prefix length is not needed
-        (uint32 licensee,) = participants.companyPrefixOwner(key, digits);
+        (uint32 licensee, ) = participants.companyPrefixOwner(key, digits);
         if (licensee != org) revert CompanyPrefixNotHeld(key, licensee, org);
     }
 
-    function _provesItem(bytes32 batch, bytes20 serial, uint32 index, bytes32[] calldata proof)
-        private
-        view
-        returns (bool)
-    {
+    function _provesItem(
+        bytes32 batch,
+        bytes20 serial,
+        uint32 index,
+        bytes32[] calldata proof
+    ) private view returns (bool) {
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(_lots[_batchLot[batch]].gtin, serial, index))));
         return MerkleProof.verifyCalldata(proof, _batchRoot[batch], leaf);
     }

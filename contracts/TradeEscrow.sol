@@ -7,6 +7,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {IDocumentRegistry} from "../interfaces/IDocumentRegistry.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {ITradeEscrow} from "../interfaces/ITradeEscrow.sol";
+import {DocumentTypes} from "./libraries/DocumentTypes.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title TradeEscrow
@@ -19,7 +20,6 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     uint256 private constant MAX_MILESTONES = 8;
-    uint16 private constant ALL_DOC_TYPES = 0x3FE; // bits 1..9
     /// @inheritdoc ITradeEscrow
     uint40 public constant ARBITRATION_PERIOD = 30 days;
 
@@ -46,8 +46,16 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         escrowId = escrowIdOf(terms);
         if (_states[escrowId].status != Status.None) revert EscrowExists(escrowId);
         _states[escrowId] = State(Status.Open, 0, 0, 0, 0);
-        emit EscrowOpened(escrowId, terms.buyer, terms.seller, terms.tradeId, address(terms.token), terms.amount,
-            terms.deadline, abi.encode(terms));
+        emit EscrowOpened(
+            escrowId,
+            terms.buyer,
+            terms.seller,
+            terms.tradeId,
+            address(terms.token),
+            terms.amount,
+            terms.deadline,
+            abi.encode(terms)
+        );
     }
 
     /// @inheritdoc ITradeEscrow
@@ -91,7 +99,6 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         // A dispute froze the escrow for up to ARBITRATION_PERIOD: the seller keeps the time it lost.
         uint40 deadline = state.disputedAt == 0 ? terms.deadline : terms.deadline + ARBITRATION_PERIOD;
         // Intended: the refund deadline is a date of the terms; a validator's few seconds of drift are immaterial.
-        // slither-disable-next-line timestamp -- the refund deadline (see the line above)
         if (block.timestamp <= deadline) revert DeadlineNotPassed(id, deadline);
         uint96 amount = state.funded - state.paidOut;
         state.paidOut += amount;
@@ -107,7 +114,6 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         _checkActive();
         if (state.disputedAt != 0) revert AlreadyDisputed(id, state.disputedAt);
         // Intended: the dispute window ends at the deadline of the terms (drift is immaterial).
-        // slither-disable-next-line timestamp -- the dispute window (see the line above)
         if (block.timestamp > terms.deadline) revert DisputeWindowClosed(id, terms.deadline);
         state.status = Status.Disputed;
         state.disputedAt = uint40(block.timestamp);
@@ -121,7 +127,6 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         _checkActive();
         uint40 lapsesAt = state.disputedAt + ARBITRATION_PERIOD;
         // Intended: the arbiter's time is a period of days (drift is immaterial).
-        // slither-disable-next-line timestamp -- the arbitration period (see the line above)
         if (block.timestamp > lapsesAt) revert ArbitrationLapsed(id, lapsesAt);
         if (sellerBps > 10_000) revert InvalidSellerShare(sellerBps);
         uint96 left = state.funded - state.paidOut;
@@ -135,11 +140,11 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
     }
 
     /// @inheritdoc ITradeEscrow
-    function missingDocuments(Terms calldata terms, uint8 milestone, DocumentProof[] calldata proofs)
-        external
-        view
-        returns (uint16)
-    {
+    function missingDocuments(
+        Terms calldata terms,
+        uint8 milestone,
+        DocumentProof[] calldata proofs
+    ) external view returns (uint16) {
         bytes32 id = escrowIdOf(terms);
         if (milestone >= terms.milestones.length) revert InvalidMilestone(id, milestone);
         return _missing(id, terms.milestones[milestone], proofs);
@@ -155,23 +160,29 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         return _states[escrowId];
     }
 
-    /// @dev The required document types of `m` not proven by `proofs` issued for escrow `id` (bounded: 9 types, and
-    /// the caller's list).
-    function _missing(bytes32 id, Milestone calldata m, DocumentProof[] calldata proofs)
-        private
-        view
-        returns (uint16 missing)
-    {
+    /// @dev The required document types of `m` not proven by `proofs` issued for escrow `id` (bounded: the
+    /// {DocumentTypes}, and the caller's list).
+    function _missing(
+        bytes32 id,
+        Milestone calldata m,
+        DocumentProof[] calldata proofs
+    ) private view returns (uint16 missing) {
         missing = m.requiredDocs;
         for (uint256 i = 0; i < proofs.length && missing != 0; ++i) {
             DocumentProof calldata d = proofs[i];
             uint16 bit = uint16(1) << d.docType;
-            if (d.docType > 9 || missing & bit == 0) continue;
+            if (d.docType > DocumentTypes.MAX || missing & bit == 0) continue;
             // A view call to the document registry fixed at deployment (ours, immutable), which returns and does not
             // revert for a bad proof; each call needs a still-missing type, and the caller pays for its own list.
             // slither-disable-next-line calls-loop -- a trusted view call, bounded (see the lines above)
-            IDocumentRegistry.Verification memory v =
-                documents.verify(d.documentHash, d.docType, id, d.root, d.issuer, d.proof);
+            IDocumentRegistry.Verification memory v = documents.verify(
+                d.documentHash,
+                d.docType,
+                id,
+                d.root,
+                d.issuer,
+                d.proof
+            );
             if (v.valid && (m.issuer == 0 || v.issuer == m.issuer)) missing &= ~bit;
         }
     }
@@ -184,7 +195,6 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         if (state.status == Status.Disputed) {
             uint40 lapsesAt = state.disputedAt + ARBITRATION_PERIOD;
             // Intended: the arbiter's time is a period of days (drift is immaterial).
-            // slither-disable-next-line timestamp -- the arbitration period (see the line above)
             if (block.timestamp > lapsesAt) {
                 state.status = Status.Funded;
                 emit DisputeLapsed(id, lapsesAt);
@@ -216,14 +226,14 @@ contract TradeEscrow is ITradeEscrow, ReentrancyGuard {
         }
         if (address(t.token).code.length == 0) revert InvalidTerms("token is not a contract");
         if (t.amount == 0) revert InvalidTerms("amount is zero");
-        // slither-disable-next-line timestamp -- intended: the deadline must lie in the future (drift is immaterial)
+        // Intended: the deadline must lie in the future (drift is immaterial).
         if (t.deadline <= block.timestamp) revert InvalidTerms("deadline is not in the future");
         uint256 n = t.milestones.length;
         if (n == 0 || n > MAX_MILESTONES) revert InvalidTerms("1 to 8 milestones");
         uint256 total = 0;
         for (uint256 i = 0; i < n; ++i) {
             Milestone calldata m = t.milestones[i];
-            if (m.requiredDocs == 0 || m.requiredDocs & ~ALL_DOC_TYPES != 0) {
+            if (m.requiredDocs == 0 || m.requiredDocs & ~DocumentTypes.ALL != 0) {
                 revert InvalidTerms("each milestone requires known document types");
             }
             total += m.bps;

@@ -36,7 +36,7 @@ interface IDocumentRegistry {
     error NonexistentBatch(bytes32 root);
     /// @dev A batch declares `count` documents: at least one.
     error InvalidDocumentCount(uint32 count);
-    /// @dev Document type `docType` is not defined.
+    /// @dev Document type `docType` is not defined (see contracts/libraries/DocumentTypes.sol).
     error InvalidDocumentType(uint8 docType);
     /// @dev The document is not in batch `root` (the Merkle proof does not hold).
     error InvalidDocumentProof(bytes32 root, bytes32 documentHash);
@@ -51,7 +51,13 @@ interface IDocumentRegistry {
     /// @notice The whole batch `root` of `issuer` was revoked, by account `by` (the issuer's or the admin's).
     event BatchRevoked(bytes32 indexed root, uint32 indexed issuer, bytes32 reason, address by);
     /// @notice One document of `issuer` (leaf `leaf` of batch `root`) was revoked, by account `by`.
-    event DocumentRevoked(bytes32 indexed root, bytes32 indexed leaf, uint32 indexed issuer, bytes32 reason, address by);
+    event DocumentRevoked(
+        bytes32 indexed root,
+        bytes32 indexed leaf,
+        uint32 indexed issuer,
+        bytes32 reason,
+        address by
+    );
 
     /// @notice Anchors the Merkle root of a batch of documents. Any active member; what its documents prove
     /// depends on the roles it holds (see {requiredRoles}). Emits {BatchAnchored}.
@@ -66,8 +72,15 @@ interface IDocumentRegistry {
     /// @notice Revokes one document of organisation `issuer`, proven to be in its batch `root`: from then on it is
     /// revoked in every batch of that issuer. An active account of the issuer, or the consortium admin.
     /// Emits {DocumentRevoked}.
-    function revokeDocument(bytes32 root, uint32 issuer, bytes32 documentHash, uint8 docType, bytes32 tradeId,
-        bytes32[] calldata proof, bytes32 reason) external;
+    function revokeDocument(
+        bytes32 root,
+        uint32 issuer,
+        bytes32 documentHash,
+        uint8 docType,
+        bytes32 tradeId,
+        bytes32[] calldata proof,
+        bytes32 reason
+    ) external;
 
     /// @notice Verifies a document: in an anchored batch, issued by a holder of the role its type requires, not
     /// revoked.
@@ -80,7 +93,7 @@ interface IDocumentRegistry {
         bytes32[] calldata proof
     ) external view returns (Verification memory);
 
-    /// @notice The roles (any of which) that may issue `docType`.
+    /// @notice The roles (any of which) that may issue `docType` (the table: contracts/libraries/DocumentTypes.sol).
     function requiredRoles(uint8 docType) external pure returns (uint16);
 
     /// @notice The batch `root` of organisation `issuer`; `anchoredAt` is 0 if unknown.

@@ -104,8 +104,13 @@ interface IInvoiceRegistry {
     /// anyone. ERC-1271 wallets may sign. Uses up `nonce`. Acknowledgments are kept per signer: one by a key that
     /// is not the buyer's proves nothing and blocks nobody; the financier checks the buyer it knows with
     /// {acknowledgedAt}. Emits {InvoiceAcknowledged}.
-    function acknowledge(bytes32 fingerprint, address buyer, uint256 nonce, uint256 deadline, bytes calldata signature)
-        external;
+    function acknowledge(
+        bytes32 fingerprint,
+        address buyer,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /// @notice The record of an invoice (status None if never financed).
     function check(bytes32 fingerprint) external view returns (Invoice memory);

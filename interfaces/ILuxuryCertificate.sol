@@ -80,8 +80,12 @@ interface ILuxuryCertificate {
     /// @param to The first owner of all of them.
     /// @param serials The serials.
     /// @param metadataHashes Their metadata hashes, in the same order.
-    function issueBatch(uint32 brand, address to, bytes32[] calldata serials, bytes32[] calldata metadataHashes)
-        external;
+    function issueBatch(
+        uint32 brand,
+        address to,
+        bytes32[] calldata serials,
+        bytes32[] calldata metadataHashes
+    ) external;
 
     /// @notice Replaces the metadata hash (after a documented change). An account of the brand only.
     /// Emits {MetadataHashChanged} and {IERC4906-MetadataUpdate}.

@@ -77,7 +77,12 @@ interface IParticipantRegistry {
 
     /// @notice Organisation `organisation` was admitted.
     event OrganisationAdmitted(
-        uint32 indexed organisation, bytes20 indexed lei, uint64 indexed gln, bytes2 country, uint16 roles, bytes32 profileHash
+        uint32 indexed organisation,
+        bytes20 indexed lei,
+        uint64 indexed gln,
+        bytes2 country,
+        uint16 roles,
+        bytes32 profileHash
     );
     /// @notice The roles of `organisation` changed from `previousRoles` to `newRoles`.
     event RolesChanged(uint32 indexed organisation, uint16 previousRoles, uint16 newRoles);
@@ -93,7 +98,12 @@ interface IParticipantRegistry {
     event OrganisationReinstated(uint32 indexed organisation);
     /// @notice The GS1 company prefix `prefix` of `digits` digits is licensed to `organisation` (0: to nobody),
     /// before to `previous` (0: to nobody).
-    event CompanyPrefixAssigned(uint64 indexed prefix, uint8 digits, uint32 indexed previous, uint32 indexed organisation);
+    event CompanyPrefixAssigned(
+        uint64 indexed prefix,
+        uint8 digits,
+        uint32 indexed previous,
+        uint32 indexed organisation
+    );
 
     /// @notice Admits an organisation with its legal identity, country, roles and first (manager) account.
     /// @dev Only the consortium admin. Emits {OrganisationAdmitted} and {AccountAdded}.
@@ -104,9 +114,14 @@ interface IParticipantRegistry {
     /// @param profileHash Hash of the off-chain profile document.
     /// @param manager The organisation's first signing account, able to manage its accounts.
     /// @return organisation The new organisation's id (from 1).
-    function admit(bytes20 lei, uint64 gln, bytes2 country, uint16 roles, bytes32 profileHash, address manager)
-        external
-        returns (uint32 organisation);
+    function admit(
+        bytes20 lei,
+        uint64 gln,
+        bytes2 country,
+        uint16 roles,
+        bytes32 profileHash,
+        address manager
+    ) external returns (uint32 organisation);
 
     /// @notice Replaces the roles of an organisation. Only the consortium admin. Emits {RolesChanged}.
     /// @param organisation The organisation.

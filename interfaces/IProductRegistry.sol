@@ -148,7 +148,12 @@ interface IProductRegistry {
     );
     /// @notice `count` serials of `lot` were commissioned as batch `batch` (EPCIS ObjectEvent ADD, commissioning).
     event Commissioned(
-        bytes32 indexed batch, bytes32 indexed lot, uint32 indexed owner, bytes32 serialsRoot, uint32 count, uint64 location
+        bytes32 indexed batch,
+        bytes32 indexed lot,
+        uint32 indexed owner,
+        bytes32 serialsRoot,
+        uint32 count,
+        uint64 location
     );
     /// @notice `children` were packed into `container` (EPCIS AggregationEvent ADD, packing).
     event Packed(bytes32 indexed container, uint32 indexed organisation, bytes32[] children, uint64 location);
@@ -162,7 +167,11 @@ interface IProductRegistry {
     event ShipmentCancelled(bytes32 indexed unit, uint32 indexed from, uint32 indexed to);
     /// @notice `inputs` were consumed and `outputs` produced (EPCIS TransformationEvent).
     event Transformed(
-        bytes32 indexed transformation, uint32 indexed organisation, bytes32[] inputs, bytes32[] outputs, uint64 location
+        bytes32 indexed transformation,
+        uint32 indexed organisation,
+        bytes32[] inputs,
+        bytes32[] outputs,
+        uint64 location
     );
     /// @notice `inspector` inspected `unit`: `passed`, report `reportHash` (EPCIS inspecting).
     event Inspected(bytes32 indexed unit, uint32 indexed inspector, bool passed, bytes32 reportHash, uint64 location);
@@ -172,7 +181,11 @@ interface IProductRegistry {
     event Recalled(bytes32 indexed lot, uint32 indexed by, bytes32 reason);
     /// @notice `organisation` anchored the EPCIS event `eventHash`.
     event EpcisEventRecorded(
-        bytes32 indexed eventHash, uint32 indexed organisation, uint8 eventType, uint40 eventTime, uint64 location
+        bytes32 indexed eventHash,
+        uint32 indexed organisation,
+        uint8 eventType,
+        uint40 eventTime,
+        uint64 location
     );
 
     /// @notice Claims a GTIN for the caller's organisation (brand or manufacturer), the licensee of the GS1 company
@@ -206,9 +219,12 @@ interface IProductRegistry {
     /// @param count Number of serials.
     /// @param location GLN, 0 if none.
     /// @return batch The batch id, `keccak256(abi.encode(lot, serialsRoot))`: a custody unit.
-    function commission(bytes32 lot, bytes32 serialsRoot, uint32 count, uint64 location)
-        external
-        returns (bytes32 batch);
+    function commission(
+        bytes32 lot,
+        bytes32 serialsRoot,
+        uint32 count,
+        uint64 location
+    ) external returns (bytes32 batch);
 
     /// @notice Packs units held by the caller into a container, so they move with it. A new container is created
     /// for the caller: its id must be an SSCC whose company prefix is licensed to the caller's organisation.
@@ -247,9 +263,11 @@ interface IProductRegistry {
     /// @param outputs Lots produced (at most 64).
     /// @param location GLN, 0 if none.
     /// @return outputLots The new lot ids.
-    function transform(bytes32[] calldata inputs, LotInput[] calldata outputs, uint64 location)
-        external
-        returns (bytes32[] memory outputLots);
+    function transform(
+        bytes32[] calldata inputs,
+        LotInput[] calldata outputs,
+        uint64 location
+    ) external returns (bytes32[] memory outputLots);
 
     /// @notice Records an inspection by an inspector, customs or a regulator. Emits {Inspected}.
     /// @param unit The unit.
@@ -266,8 +284,7 @@ interface IProductRegistry {
     /// @param index Its index in the batch's serial list.
     /// @param proof Merkle proof of the leaf.
     /// @param location GLN, 0 if none.
-    function dispense(bytes32 batch, bytes20 serial, uint32 index, bytes32[] calldata proof, uint64 location)
-        external;
+    function dispense(bytes32 batch, bytes20 serial, uint32 index, bytes32[] calldata proof, uint64 location) external;
 
     /// @notice Recalls lots: by the GTIN owner (brand or manufacturer) or a regulator. Emits {Recalled} each.
     /// @param lots The lots (at most 256).
@@ -296,10 +313,11 @@ interface IProductRegistry {
     /// @notice Verifies a lot-level product as scanned (GTIN, lot, expiry).
     /// @return status The verdict (never Decommissioned).
     /// @return custodian The organisation holding the lot now (0 when unknown).
-    function verifyLot(uint64 gtin, bytes20 lotNumber, uint40 expiresAt)
-        external
-        view
-        returns (Status status, uint32 custodian);
+    function verifyLot(
+        uint64 gtin,
+        bytes20 lotNumber,
+        uint40 expiresAt
+    ) external view returns (Status status, uint32 custodian);
 
     /// @notice A custody unit; reverts with {NonexistentUnit} if unknown.
     function getUnit(bytes32 unit) external view returns (Unit memory);

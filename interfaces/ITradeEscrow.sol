@@ -27,7 +27,7 @@ interface ITradeEscrow {
     /// @notice A stage of payment.
     struct Milestone {
         uint16 bps; // share of the amount, in basis points; all milestones add up to 10,000
-        uint16 requiredDocs; // bit t set: a document of type t (see IDocumentRegistry) is required
+        uint16 requiredDocs; // bit t set: a document of type t (see DocumentTypes) is required
         uint32 issuer; // the organisation that must issue them (e.g. the named carrier); 0: any holder of the role
     }
 
@@ -93,8 +93,16 @@ interface ITradeEscrow {
     /// @dev The arbiter's time ran out at `lapsedAt`: the dispute lapsed and the documentary rules apply.
     error ArbitrationLapsed(bytes32 escrowId, uint40 lapsedAt);
 
-    event EscrowOpened(bytes32 indexed escrowId, address indexed buyer, address indexed seller, bytes32 tradeId,
-        address token, uint96 amount, uint40 deadline, bytes terms);
+    event EscrowOpened(
+        bytes32 indexed escrowId,
+        address indexed buyer,
+        address indexed seller,
+        bytes32 tradeId,
+        address token,
+        uint96 amount,
+        uint40 deadline,
+        bytes terms
+    );
     event EscrowFunded(bytes32 indexed escrowId, address indexed funder, uint96 amount);
     event MilestoneReleased(bytes32 indexed escrowId, uint8 indexed milestone, address indexed seller, uint96 amount);
     event EscrowRefunded(bytes32 indexed escrowId, address indexed funder, uint96 amount);
@@ -130,10 +138,11 @@ interface ITradeEscrow {
     function resolve(Terms calldata terms, uint16 sellerBps) external;
 
     /// @notice What is still missing to release `milestone` with `documents` (0: nothing; bit t: type t).
-    function missingDocuments(Terms calldata terms, uint8 milestone, DocumentProof[] calldata documents)
-        external
-        view
-        returns (uint16);
+    function missingDocuments(
+        Terms calldata terms,
+        uint8 milestone,
+        DocumentProof[] calldata documents
+    ) external view returns (uint16);
 
     /// @notice How long the arbiter has to resolve a dispute (30 days).
     // The getter of a constant, named as the constant (as OpenZeppelin's UPGRADE_INTERFACE_VERSION).

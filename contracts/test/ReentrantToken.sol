@@ -29,7 +29,7 @@ contract ReentrantToken is ERC20 {
         if (from == target && target != address(0) && !reentered) {
             reentered = true;
             // slither-disable-next-line low-level-calls -- test mock: the raw reentrant call is its purpose
-            (reentrySucceeded,) = target.call(payload);
+            (reentrySucceeded, ) = target.call(payload);
         }
     }
 }

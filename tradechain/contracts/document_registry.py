@@ -19,25 +19,15 @@ from eth_hash.auto import keccak
 from tradechain.chain.tx import Receipt
 from tradechain.contracts.base import ContractClient
 from tradechain.errors import InputError
-from tradechain.formats import canonical
+from tradechain.formats import canonical, document_types
 from tradechain.formats.merkle import MerkleTree
 
 NAME = "DocumentRegistry"
 PROOF_SUFFIX = ".tcproof.json"
 MAX_BATCH = 100_000
 MAX_PROOF_DEPTH = 64  # a branch of a batch of at most 100,000 documents has 17 hashes
-DOC_TYPES = {
-    "bill-of-lading": 1,
-    "certificate-of-origin": 2,
-    "inspection-certificate": 3,
-    "phytosanitary-certificate": 4,
-    "customs-clearance": 5,
-    "delivery-attestation": 6,
-    "commercial-invoice": 7,
-    "packing-list": 8,
-    "insurance-certificate": 9,
-}
-DOC_TYPE_NAMES = {v: k for k, v in DOC_TYPES.items()}
+# The document types: the table shared with the contracts (tradechain/formats/document_types.py), re-exported.
+DOC_TYPES, DOC_TYPE_NAMES = document_types.DOC_TYPES, document_types.DOC_TYPE_NAMES
 
 
 def parse_doc_type(value: str | int, field: str = "type") -> int:
