@@ -148,7 +148,15 @@ class Terms:
     def decode(cls, raw: tuple[Any, ...]) -> Terms:
         funder, buyer, seller, arbiter, token, amount, deadline, trade, salt, ms = raw
         milestones = tuple(
-            Milestone(bps, tuple(document_registry.DOC_TYPE_NAMES[t] for t in range(1, 10) if mask >> t & 1), issuer)
+            Milestone(
+                bps,
+                tuple(
+                    document_registry.DOC_TYPE_NAMES[t]
+                    for t in sorted(document_registry.DOC_TYPE_NAMES)
+                    if mask >> t & 1
+                ),
+                issuer,
+            )
             for bps, mask, issuer in ms
         )
         from eth_utils import to_checksum_address
@@ -180,7 +188,7 @@ def _trade_text(value: Any) -> str:
 
 
 def missing_names(mask: int) -> list[str]:
-    return [document_registry.DOC_TYPE_NAMES[t] for t in range(1, 10) if mask >> t & 1]
+    return [document_registry.DOC_TYPE_NAMES[t] for t in sorted(document_registry.DOC_TYPE_NAMES) if mask >> t & 1]
 
 
 def is_escrow_id(value: str) -> bool:
