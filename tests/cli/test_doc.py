@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from conftest import tx_count
-
-from tradechain.chain import accounts
-from tradechain.cli.main import cli
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def ok(*args: str) -> dict[str, Any]:
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.output)  # type: ignore[no-any-return]
-
-
-def addr(role: str) -> str:
-    return accounts.dev_account(role).address
+from helpers import addr, ok, run
 
 
 def test_a_forged_document_is_rejected_by_doc_verify(

@@ -9,28 +9,12 @@ from typing import Any
 
 import pytest
 from brownie import chain
-from click.testing import CliRunner
 from conftest import tx_count
+from helpers import addr, ok, run
 
-from tradechain.chain import accounts
-from tradechain.cli.main import cli
 from tradechain.contracts import document_registry
 from tradechain.contracts.trade_escrow import EscrowClient, Milestone, Terms
 from tradechain.errors import InputError
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def ok(*args: str) -> dict[str, Any]:
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.output)  # type: ignore[no-any-return]
-
-
-def addr(role: str) -> str:
-    return accounts.dev_account(role).address
 
 
 @pytest.fixture

@@ -7,23 +7,11 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from helpers import ok, run
 
 from tradechain.chain import toolchain
-from tradechain.cli.main import cli
-
-
-def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
-
-
-def ok(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
-    result = run(*args, "--json", env=env, stdin=stdin)
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.output)
 
 
 @pytest.fixture

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from conftest import tx_count
+from helpers import ok, run
 
 from tradechain.chain import accounts
-from tradechain.cli.main import cli
 from tradechain.formats.gs1 import with_check_digit
 
 TUNA = with_check_digit("0899999000001")
 MED = with_check_digit("0890000000001")
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def ok(*args: str) -> dict[str, Any]:
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)  # type: ignore[no-any-return]
 
 
 def test_serialized_medicine_commission_verify_dispense(

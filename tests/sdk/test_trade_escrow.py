@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from brownie import FeeOnTransferToken, ReentrantToken, chain, web3
+from helpers import addr
 
-from tradechain.chain import accounts
 from tradechain.contracts import document_registry
 from tradechain.contracts.trade_escrow import Milestone, Terms
 from tradechain.errors import InputError, revert_class
@@ -21,10 +21,6 @@ MILESTONES = (Milestone(3_000, ("bill-of-lading",)), Milestone(7_000, ("delivery
 def now() -> int:
     """The chain's time (Brownie's chain.time() drifts from it after snapshots are reverted)."""
     return int(web3.eth.get_block("latest").timestamp)
-
-
-def addr(role: str) -> str:
-    return accounts.dev_account(role).address
 
 
 @pytest.fixture
