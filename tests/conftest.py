@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import brownie
 import pytest
 from brownie import ParticipantRegistry, ProductRegistry, accounts, web3
-from helpers import INVOICE, INVOICE_KEY, ROLE, free_port, lei, lei_bytes, shared_dir
+from helpers import INVOICE, INVOICE_KEY, ROLE, free_port, lei, lei_bytes, run, shared_dir
 
 from tradechain.chain import accounts as tc_accounts
 from tradechain.chain.deployments import Deployment
 from tradechain.chain.network import Network, connect
 from tradechain.client import Client
+from tradechain.contracts.product_registry import LotSpec, sscc_unit
+from tradechain.formats.gs1 import with_check_digit
 from tradechain.suite import deploy_suite
 
 
@@ -267,6 +270,34 @@ def sdk_members(w3_sdk: Any, sdk_deployment: Deployment) -> dict[str, int]:
     return out
 
 
+# Products of the SDK deployment's members (their company prefixes are in SDK_PREFIXES).
+TUNA = with_check_digit("0899999000001")  # the brand's
+CANS = with_check_digit("0888888000001")  # the manufacturer's, like the SSCC
+SSCC = with_check_digit("08888880000000001")  # a container of the manufacturer's
+MED = with_check_digit("0890000000001")  # the manufacturer's medicine
+EXP = date(2030, 6, 30)
+
+
+@pytest.fixture
+def chain_of_custody(sdk_as: Any, sdk_members: dict[str, int]) -> dict[str, Any]:
+    """Tuna caught (brand, ID), canned (manufacturer, TH), packed in a container (SSCC), shipped by a carrier to a
+    retailer (NL), all through the SDK: {"tuna", "cans": lot ids (bytes), "members": sdk_members, "retailer",
+    "brand": their clients}."""
+    brand, maker, carrier, retailer = (sdk_as(r) for r in ("brand", "manufacturer", "carrier", "retailer"))
+    brand.products.claim_gtin(TUNA)
+    tuna, _ = brand.products.register_lot(LotSpec(TUNA, "TUNA-42", EXP, "ID"))
+    brand.products.ship(tuna, sdk_members["manufacturer"])
+    maker.products.receive(tuna)
+    maker.products.claim_gtin(CANS)
+    (cans,), _ = maker.products.transform([tuna], [LotSpec(CANS, "CAN-7", EXP, "TH")])
+    maker.products.pack(sscc_unit(SSCC), [cans])
+    maker.products.ship(sscc_unit(SSCC), sdk_members["carrier"])
+    carrier.products.receive(sscc_unit(SSCC))
+    carrier.products.ship(sscc_unit(SSCC), sdk_members["retailer"])
+    retailer.products.receive(sscc_unit(SSCC))
+    return {"tuna": tuna, "cans": cans, "members": sdk_members, "retailer": retailer, "brand": brand}
+
+
 @pytest.fixture
 def sdk(w3_sdk: Any, sdk_deployment: Deployment) -> Client:
     """An SDK client signing as the dev admin; new per test (its nonce cache must not outlive a snapshot)."""
@@ -296,6 +327,17 @@ def cli_env(tmp_path: Path, rpc_url: str, sdk_deployment: Deployment, monkeypatc
 
 def tx_count(address: str) -> int:
     return int(web3.eth.get_transaction_count(address))
+
+
+def assert_bad_input(args: list[str], message: str) -> None:
+    """``tradechain ARGS`` is a bad input: exit 2, one stderr line that starts with ``message``, and the admin sent
+    nothing."""
+    admin = tc_accounts.dev_account("admin").address
+    before = tx_count(admin)
+    result = run(*args)
+    assert result.exit_code == 2, result.output + result.stderr
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+    assert tx_count(admin) == before
 
 
 __all__ = [

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import tx_count
+from conftest import assert_bad_input
 from helpers import addr, ok, run
 
 
@@ -68,8 +68,4 @@ def test_the_admin_revokes_a_batch_of_a_named_issuer(
 def test_bad_input_is_exit_2_with_field_and_rule(
     cli_env: Path, sdk_members: dict[str, int], args: list[str], message: str
 ) -> None:
-    before = tx_count(addr("admin"))
-    result = run(*args)
-    assert result.exit_code == 2, result.output + result.stderr
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
-    assert tx_count(addr("admin")) == before
+    assert_bad_input(args, message)

@@ -5,13 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import tx_count
+from conftest import TUNA, assert_bad_input, tx_count
 from helpers import ok, run
 
 from tradechain.chain import accounts
-from tradechain.formats.gs1 import with_check_digit
-
-TUNA = with_check_digit("0899999000001")
 
 
 @pytest.mark.parametrize(
@@ -26,12 +23,7 @@ TUNA = with_check_digit("0899999000001")
     ],
 )
 def test_bad_input_is_exit_2_with_field_and_rule(cli_env: Path, args: list[str], message: str) -> None:
-    admin = accounts.dev_account("admin").address
-    before = tx_count(admin)
-    result = run(*args)
-    assert result.exit_code == 2, result.output
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
-    assert tx_count(admin) == before
+    assert_bad_input(args, message)
 
 
 def test_a_claim_of_another_companys_gtin_is_one_line_and_sends_nothing(

@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import tx_count
-from helpers import run
-
-from tradechain.chain import accounts
+from conftest import assert_bad_input
 
 
 @pytest.mark.parametrize(
@@ -18,9 +15,4 @@ from tradechain.chain import accounts
     ],
 )
 def test_bad_input_is_exit_2_with_field_and_rule(cli_env: Path, args: list[str], message: str) -> None:
-    admin = accounts.dev_account("admin").address
-    before = tx_count(admin)
-    result = run(*args)
-    assert result.exit_code == 2, result.output
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
-    assert tx_count(admin) == before
+    assert_bad_input(args, message)

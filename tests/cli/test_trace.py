@@ -6,15 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import tx_count
+from conftest import CANS, SSCC, TUNA, assert_bad_input
 from helpers import ok, run
-
-from tradechain.chain import accounts
-from tradechain.formats.gs1 import with_check_digit
-
-TUNA = with_check_digit("0899999000001")
-CANS = with_check_digit("0888888000001")
-SSCC = with_check_digit("08888880000000001")  # the manufacturer's (conftest.SDK_PREFIXES), like CANS
 
 
 def test_tuna_to_cans_to_retailer_and_recall(cli_env: Path, sdk_members: dict[str, int]) -> None:
@@ -70,12 +63,7 @@ def test_tuna_to_cans_to_retailer_and_recall(cli_env: Path, sdk_members: dict[st
     ],
 )
 def test_bad_input_is_exit_2_with_field_and_rule(cli_env: Path, args: list[str], message: str) -> None:
-    admin = accounts.dev_account("admin").address
-    before = tx_count(admin)
-    result = run(*args)
-    assert result.exit_code == 2, result.output
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
-    assert tx_count(admin) == before
+    assert_bad_input(args, message)
 
 
 def test_a_handover_by_a_non_custodian_is_one_line(cli_env: Path, sdk_members: dict[str, int]) -> None:

@@ -5,14 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import tx_count
-from helpers import ok, run
-
-from tradechain.chain import accounts
-from tradechain.formats.gs1 import with_check_digit
-
-TUNA = with_check_digit("0899999000001")
-MED = with_check_digit("0890000000001")
+from conftest import MED, TUNA, assert_bad_input
+from helpers import ok
 
 
 def test_serialized_medicine_commission_verify_dispense(
@@ -50,9 +44,4 @@ def test_serialized_medicine_commission_verify_dispense(
     ],
 )
 def test_bad_input_is_exit_2_with_field_and_rule(cli_env: Path, args: list[str], message: str) -> None:
-    admin = accounts.dev_account("admin").address
-    before = tx_count(admin)
-    result = run(*args)
-    assert result.exit_code == 2, result.output
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
-    assert tx_count(admin) == before
+    assert_bad_input(args, message)
