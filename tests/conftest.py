@@ -5,14 +5,25 @@ own snapshot (fn_isolation). Brownie's accounts are Anvil's dev accounts, the sa
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import subprocess
+from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import brownie
 import pytest
-from brownie import ParticipantRegistry, ProductRegistry, accounts, web3
+from brownie import (
+    DocumentRegistry,
+    InvoiceRegistry,
+    LuxuryCertificate,
+    MockUSDC,
+    ParticipantRegistry,
+    ProductRegistry,
+    TradeEscrow,
+    accounts,
+    web3,
+)
 from helpers import INVOICE, INVOICE_KEY, ROLE, free_port, lei, lei_bytes, run, shared_dir
 
 from tradechain.chain import accounts as tc_accounts
@@ -87,53 +98,59 @@ def isolate(fn_isolation: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("TRADECHAIN_SERIALS", str(tmp_path / "serials"))
 
 
-def _role(name: str) -> Any:
-    return accounts[tc_accounts.DEV_ROLES.index(name)]
+def dev(role: str) -> Any:
+    """Brownie's account of a dev role (``tradechain.chain.accounts.DEV_ROLES``)."""
+    return accounts[tc_accounts.DEV_ROLES.index(role)]
+
+
+def now() -> int:
+    """The latest block's time (Brownie's chain.time() drifts from the node's across snapshot reverts)."""
+    return int(web3.eth.get_block("latest")["timestamp"])
 
 
 @pytest.fixture(scope="session")
 def admin() -> Any:
-    return _role("admin")
+    return dev("admin")
 
 
 @pytest.fixture(scope="session")
 def brand() -> Any:
-    return _role("brand")
+    return dev("brand")
 
 
 @pytest.fixture(scope="session")
 def manufacturer() -> Any:
-    return _role("manufacturer")
+    return dev("manufacturer")
 
 
 @pytest.fixture(scope="session")
 def carrier() -> Any:
-    return _role("carrier")
+    return dev("carrier")
 
 
 @pytest.fixture(scope="session")
 def financier() -> Any:
-    return _role("financier")
+    return dev("financier")
 
 
 @pytest.fixture(scope="session")
 def regulator() -> Any:
-    return _role("regulator")
+    return dev("regulator")
 
 
 @pytest.fixture(scope="session")
 def inspector() -> Any:
-    return _role("inspector")
+    return dev("inspector")
 
 
 @pytest.fixture(scope="session")
 def retailer() -> Any:
-    return _role("retailer")
+    return dev("retailer")
 
 
 @pytest.fixture(scope="session")
 def outsider() -> Any:
-    return _role("outsider")
+    return dev("outsider")
 
 
 # ------------------------------------------------------------------ identities
@@ -192,7 +209,7 @@ def members(registry: Any, admin: Any) -> dict[str, int]:
     the manufacturer licensed the company prefixes of ``MEMBER_PREFIXES``."""
     out = {}
     for i, role in enumerate(MEMBER_ROLES, start=1):
-        tx = registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], b"\0" * 32, _role(role), {"from": admin})
+        tx = registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], b"\0" * 32, dev(role), {"from": admin})
         out[role] = tx.events["OrganisationAdmitted"]["organisation"]
     assign_prefixes(registry, admin, out, MEMBER_PREFIXES)
     return out
@@ -200,14 +217,32 @@ def members(registry: Any, admin: Any) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def certificates(registry: Any, members: dict[str, int], admin: Any) -> Any:
-    from brownie import LuxuryCertificate
-
     return LuxuryCertificate.deploy(registry, {"from": admin})
 
 
 @pytest.fixture(scope="module")
 def products(registry: Any, members: dict[str, int], admin: Any) -> Any:
     return ProductRegistry.deploy(registry, {"from": admin})
+
+
+class Contracts(NamedTuple):
+    products: Any
+    documents: Any
+    escrow: Any
+    invoices: Any
+    certificates: Any
+    usdc: Any
+
+
+def deploy_contracts(registry: Any, admin: Any) -> Contracts:
+    """The suite's other contracts on ``registry``, in the suite's deployment order, and a MockUSDC (Brownie)."""
+    sender = {"from": admin}
+    products = ProductRegistry.deploy(registry, sender)
+    documents = DocumentRegistry.deploy(registry, sender)
+    escrow = TradeEscrow.deploy(registry, documents, sender)
+    invoices = InvoiceRegistry.deploy(registry, sender)
+    certificates = LuxuryCertificate.deploy(registry, sender)
+    return Contracts(products, documents, escrow, invoices, certificates, MockUSDC.deploy(sender))
 
 
 # ------------------------------------------------------------------ the SDK on the same chain
@@ -323,6 +358,16 @@ def cli_env(tmp_path: Path, rpc_url: str, sdk_deployment: Deployment, monkeypatc
     monkeypatch.delenv("TRADECHAIN_PASSWORD", raising=False)
     deployments.save(sdk_deployment)
     return tmp_path
+
+
+@pytest.fixture
+def bystander() -> Iterator[subprocess.Popen[bytes]]:
+    """An unrelated process of ours (``sleep 60``), which a stale pid file of a test names."""
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
 
 
 def tx_count(address: str) -> int:

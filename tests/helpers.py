@@ -37,6 +37,16 @@ def lei_bytes(n: int) -> bytes:
     return lei(n).encode()
 
 
+def b20(text: str) -> bytes:
+    """A bytes20 field (a lot number) from text, zero-padded."""
+    return text.encode().ljust(20, b"\0")
+
+
+def b32(value: Any) -> bytes:
+    """A bytes32 as Brownie shows it in a custom error (Python bytes)."""
+    return bytes.fromhex(str(value)[2:]) if isinstance(value, str) else bytes(value)
+
+
 ROLE = {name: parse_roles(name) for name in tc_accounts.DEV_ROLES[1:9]}
 
 

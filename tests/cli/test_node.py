@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import ok, run
 
 from tradechain.chain import toolchain
-
-
-@pytest.fixture
-def bystander() -> Iterator[subprocess.Popen[bytes]]:
-    """An unrelated process of ours, which a stale pid file names."""
-    proc = subprocess.Popen(["sleep", "60"])
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
 
 
 def _stale_pid_file(folder: Path, pid: int, cmd: list[str] | None = None) -> Path:

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brownie import FeeOnTransferToken, ReentrantToken, chain, web3
+from brownie import FeeOnTransferToken, ReentrantToken, chain
+from conftest import now
 from helpers import addr
 
 from tradechain.contracts import document_registry
@@ -16,11 +17,6 @@ from tradechain.errors import InputError, revert_class
 
 AMOUNT = 1_000_000 * 10**6  # 1,000,000 USDC
 MILESTONES = (Milestone(3_000, ("bill-of-lading",)), Milestone(7_000, ("delivery-attestation",)))
-
-
-def now() -> int:
-    """The chain's time (Brownie's chain.time() drifts from it after snapshots are reverted)."""
-    return int(web3.eth.get_block("latest").timestamp)
 
 
 @pytest.fixture
