@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import brownie
 import pytest
@@ -225,24 +225,16 @@ def products(registry: Any, members: dict[str, int], admin: Any) -> Any:
     return ProductRegistry.deploy(registry, {"from": admin})
 
 
-class Contracts(NamedTuple):
-    products: Any
-    documents: Any
-    escrow: Any
-    invoices: Any
-    certificates: Any
-    usdc: Any
-
-
-def deploy_contracts(registry: Any, admin: Any) -> Contracts:
-    """The suite's other contracts on ``registry``, in the suite's deployment order, and a MockUSDC (Brownie)."""
+def deploy_contracts(registry: Any, admin: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """The suite's other contracts on ``registry``, in the suite's deployment order, and a MockUSDC (Brownie):
+    (products, documents, escrow, invoices, certificates, usdc)."""
     sender = {"from": admin}
     products = ProductRegistry.deploy(registry, sender)
     documents = DocumentRegistry.deploy(registry, sender)
     escrow = TradeEscrow.deploy(registry, documents, sender)
     invoices = InvoiceRegistry.deploy(registry, sender)
     certificates = LuxuryCertificate.deploy(registry, sender)
-    return Contracts(products, documents, escrow, invoices, certificates, MockUSDC.deploy(sender))
+    return products, documents, escrow, invoices, certificates, MockUSDC.deploy(sender)
 
 
 # ------------------------------------------------------------------ the SDK on the same chain
