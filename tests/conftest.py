@@ -5,19 +5,33 @@ own snapshot (fn_isolation). Brownie's accounts are Anvil's dev accounts, the sa
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import subprocess
+from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import brownie
 import pytest
-from brownie import ParticipantRegistry, ProductRegistry, accounts, web3
-from helpers import INVOICE, INVOICE_KEY, ROLE, free_port, lei, lei_bytes, shared_dir
+from brownie import (
+    DocumentRegistry,
+    InvoiceRegistry,
+    LuxuryCertificate,
+    MockUSDC,
+    ParticipantRegistry,
+    ProductRegistry,
+    TradeEscrow,
+    accounts,
+    web3,
+)
+from helpers import INVOICE, INVOICE_KEY, ROLE, free_port, lei, lei_bytes, run, shared_dir
 
 from tradechain.chain import accounts as tc_accounts
 from tradechain.chain.deployments import Deployment
 from tradechain.chain.network import Network, connect
 from tradechain.client import Client
+from tradechain.contracts.product_registry import LotSpec, sscc_unit
+from tradechain.formats.gs1 import with_check_digit
 from tradechain.suite import deploy_suite
 
 
@@ -84,53 +98,59 @@ def isolate(fn_isolation: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("TRADECHAIN_SERIALS", str(tmp_path / "serials"))
 
 
-def _role(name: str) -> Any:
-    return accounts[tc_accounts.DEV_ROLES.index(name)]
+def dev(role: str) -> Any:
+    """Brownie's account of a dev role (``tradechain.chain.accounts.DEV_ROLES``)."""
+    return accounts[tc_accounts.DEV_ROLES.index(role)]
+
+
+def now() -> int:
+    """The latest block's time (Brownie's chain.time() drifts from the node's across snapshot reverts)."""
+    return int(web3.eth.get_block("latest")["timestamp"])
 
 
 @pytest.fixture(scope="session")
 def admin() -> Any:
-    return _role("admin")
+    return dev("admin")
 
 
 @pytest.fixture(scope="session")
 def brand() -> Any:
-    return _role("brand")
+    return dev("brand")
 
 
 @pytest.fixture(scope="session")
 def manufacturer() -> Any:
-    return _role("manufacturer")
+    return dev("manufacturer")
 
 
 @pytest.fixture(scope="session")
 def carrier() -> Any:
-    return _role("carrier")
+    return dev("carrier")
 
 
 @pytest.fixture(scope="session")
 def financier() -> Any:
-    return _role("financier")
+    return dev("financier")
 
 
 @pytest.fixture(scope="session")
 def regulator() -> Any:
-    return _role("regulator")
+    return dev("regulator")
 
 
 @pytest.fixture(scope="session")
 def inspector() -> Any:
-    return _role("inspector")
+    return dev("inspector")
 
 
 @pytest.fixture(scope="session")
 def retailer() -> Any:
-    return _role("retailer")
+    return dev("retailer")
 
 
 @pytest.fixture(scope="session")
 def outsider() -> Any:
-    return _role("outsider")
+    return dev("outsider")
 
 
 # ------------------------------------------------------------------ identities
@@ -189,7 +209,7 @@ def members(registry: Any, admin: Any) -> dict[str, int]:
     the manufacturer licensed the company prefixes of ``MEMBER_PREFIXES``."""
     out = {}
     for i, role in enumerate(MEMBER_ROLES, start=1):
-        tx = registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], b"\0" * 32, _role(role), {"from": admin})
+        tx = registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], b"\0" * 32, dev(role), {"from": admin})
         out[role] = tx.events["OrganisationAdmitted"]["organisation"]
     assign_prefixes(registry, admin, out, MEMBER_PREFIXES)
     return out
@@ -197,14 +217,24 @@ def members(registry: Any, admin: Any) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def certificates(registry: Any, members: dict[str, int], admin: Any) -> Any:
-    from brownie import LuxuryCertificate
-
     return LuxuryCertificate.deploy(registry, {"from": admin})
 
 
 @pytest.fixture(scope="module")
 def products(registry: Any, members: dict[str, int], admin: Any) -> Any:
     return ProductRegistry.deploy(registry, {"from": admin})
+
+
+def deploy_contracts(registry: Any, admin: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """The suite's other contracts on ``registry``, in the suite's deployment order, and a MockUSDC (Brownie):
+    (products, documents, escrow, invoices, certificates, usdc)."""
+    sender = {"from": admin}
+    products = ProductRegistry.deploy(registry, sender)
+    documents = DocumentRegistry.deploy(registry, sender)
+    escrow = TradeEscrow.deploy(registry, documents, sender)
+    invoices = InvoiceRegistry.deploy(registry, sender)
+    certificates = LuxuryCertificate.deploy(registry, sender)
+    return products, documents, escrow, invoices, certificates, MockUSDC.deploy(sender)
 
 
 # ------------------------------------------------------------------ the SDK on the same chain
@@ -267,6 +297,34 @@ def sdk_members(w3_sdk: Any, sdk_deployment: Deployment) -> dict[str, int]:
     return out
 
 
+# Products of the SDK deployment's members (their company prefixes are in SDK_PREFIXES).
+TUNA = with_check_digit("0899999000001")  # the brand's
+CANS = with_check_digit("0888888000001")  # the manufacturer's, like the SSCC
+SSCC = with_check_digit("08888880000000001")  # a container of the manufacturer's
+MED = with_check_digit("0890000000001")  # the manufacturer's medicine
+EXP = date(2030, 6, 30)
+
+
+@pytest.fixture
+def chain_of_custody(sdk_as: Any, sdk_members: dict[str, int]) -> dict[str, Any]:
+    """Tuna caught (brand, ID), canned (manufacturer, TH), packed in a container (SSCC), shipped by a carrier to a
+    retailer (NL), all through the SDK: {"tuna", "cans": lot ids (bytes), "members": sdk_members, "retailer",
+    "brand": their clients}."""
+    brand, maker, carrier, retailer = (sdk_as(r) for r in ("brand", "manufacturer", "carrier", "retailer"))
+    brand.products.claim_gtin(TUNA)
+    tuna, _ = brand.products.register_lot(LotSpec(TUNA, "TUNA-42", EXP, "ID"))
+    brand.products.ship(tuna, sdk_members["manufacturer"])
+    maker.products.receive(tuna)
+    maker.products.claim_gtin(CANS)
+    (cans,), _ = maker.products.transform([tuna], [LotSpec(CANS, "CAN-7", EXP, "TH")])
+    maker.products.pack(sscc_unit(SSCC), [cans])
+    maker.products.ship(sscc_unit(SSCC), sdk_members["carrier"])
+    carrier.products.receive(sscc_unit(SSCC))
+    carrier.products.ship(sscc_unit(SSCC), sdk_members["retailer"])
+    retailer.products.receive(sscc_unit(SSCC))
+    return {"tuna": tuna, "cans": cans, "members": sdk_members, "retailer": retailer, "brand": brand}
+
+
 @pytest.fixture
 def sdk(w3_sdk: Any, sdk_deployment: Deployment) -> Client:
     """An SDK client signing as the dev admin; new per test (its nonce cache must not outlive a snapshot)."""
@@ -294,8 +352,29 @@ def cli_env(tmp_path: Path, rpc_url: str, sdk_deployment: Deployment, monkeypatc
     return tmp_path
 
 
+@pytest.fixture
+def bystander() -> Iterator[subprocess.Popen[bytes]]:
+    """An unrelated process of ours (``sleep 60``), which a stale pid file of a test names."""
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
 def tx_count(address: str) -> int:
     return int(web3.eth.get_transaction_count(address))
+
+
+def assert_bad_input(args: list[str], message: str) -> None:
+    """``tradechain ARGS`` is a bad input: exit 2, one stderr line that starts with ``message``, and the admin sent
+    nothing."""
+    admin = tc_accounts.dev_account("admin").address
+    before = tx_count(admin)
+    result = run(*args)
+    assert result.exit_code == 2, result.output + result.stderr
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+    assert tx_count(admin) == before
 
 
 __all__ = [

@@ -5,34 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from eth_account import Account
+from helpers import ok, refused, run
 
 from tradechain.chain import accounts
-from tradechain.cli.main import cli
 
 ADMIN = accounts.dev_account("admin").address
-
-
-def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
-
-
-def ok(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
-    result = run(*args, "--json", env=env, stdin=stdin)
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.output)
-
-
-def refused(result: Result, field: str, rule: str) -> str:
-    """Exit 2 and one stderr line ``error: FIELD: ...RULE...``; returns the line."""
-    assert result.exit_code == 2, (result.exit_code, result.stderr, result.output)
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"error: {field}: "), result.stderr
-    assert rule in result.stderr, result.stderr
-    return result.stderr
 
 
 def test_account_new_and_list_never_show_the_key(cli_env: Path) -> None:

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from click.testing import CliRunner
-
-from tradechain.cli.main import cli
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Any:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+from helpers import run
 
 
 def test_deploy_reuses_a_working_deployment(cli_env: Path) -> None:

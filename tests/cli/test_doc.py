@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from conftest import tx_count
-
-from tradechain.chain import accounts
-from tradechain.cli.main import cli
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def ok(*args: str) -> dict[str, Any]:
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.output)  # type: ignore[no-any-return]
-
-
-def addr(role: str) -> str:
-    return accounts.dev_account(role).address
+from conftest import assert_bad_input
+from helpers import addr, ok, run
 
 
 def test_a_forged_document_is_rejected_by_doc_verify(
@@ -86,8 +68,4 @@ def test_the_admin_revokes_a_batch_of_a_named_issuer(
 def test_bad_input_is_exit_2_with_field_and_rule(
     cli_env: Path, sdk_members: dict[str, int], args: list[str], message: str
 ) -> None:
-    before = tx_count(addr("admin"))
-    result = run(*args)
-    assert result.exit_code == 2, result.output + result.stderr
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
-    assert tx_count(addr("admin")) == before
+    assert_bad_input(args, message)

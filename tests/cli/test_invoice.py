@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import helpers
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from tradechain.cli.main import cli
 
@@ -24,14 +25,15 @@ INVOICE = {
 }
 
 
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), env={"TRADECHAIN_INVOICE_KEY": KEY}, catch_exceptions=False)
+ENV = {"TRADECHAIN_INVOICE_KEY": KEY}
+
+
+def run(*args: str) -> Result:
+    return helpers.run(*args, env=ENV)
 
 
 def ok(*args: str) -> Any:
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.output)
+    return helpers.ok(*args, env=ENV)
 
 
 def write(folder: Path, name: str, data: Any) -> str:

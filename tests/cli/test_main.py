@@ -7,21 +7,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner
 from conftest import tx_count
+from helpers import run
 
 from tradechain.chain import accounts
 from tradechain.cli.main import cli
 
 ADMIN = accounts.dev_account("admin").address
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Any:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 def _leaves(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:

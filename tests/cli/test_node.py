@@ -5,35 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from helpers import ok, run
 
 from tradechain.chain import toolchain
-from tradechain.cli.main import cli
-
-
-def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
-
-
-def ok(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
-    result = run(*args, "--json", env=env, stdin=stdin)
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.output)
-
-
-@pytest.fixture
-def bystander() -> Iterator[subprocess.Popen[bytes]]:
-    """An unrelated process of ours, which a stale pid file names."""
-    proc = subprocess.Popen(["sleep", "60"])
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
 
 
 def _stale_pid_file(folder: Path, pid: int, cmd: list[str] | None = None) -> Path:

@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from conftest import tx_count
-from helpers import lei
+from helpers import lei, run
 
 from tradechain.chain import accounts
-from tradechain.cli.main import cli
 
 ADMIN = accounts.dev_account("admin").address
 BRAND = accounts.dev_account("brand").address
 CARRIER = accounts.dev_account("carrier").address
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Any:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 def test_admit_show_and_list_as_json(cli_env: Path) -> None:

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from conftest import tx_count
+from conftest import TUNA, assert_bad_input, tx_count
+from helpers import ok, run
 
 from tradechain.chain import accounts
-from tradechain.cli.main import cli
-from tradechain.formats.gs1 import with_check_digit
-
-TUNA = with_check_digit("0899999000001")
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def ok(*args: str) -> dict[str, Any]:
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(
@@ -39,12 +23,7 @@ def ok(*args: str) -> dict[str, Any]:
     ],
 )
 def test_bad_input_is_exit_2_with_field_and_rule(cli_env: Path, args: list[str], message: str) -> None:
-    admin = accounts.dev_account("admin").address
-    before = tx_count(admin)
-    result = run(*args)
-    assert result.exit_code == 2, result.output
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
-    assert tx_count(admin) == before
+    assert_bad_input(args, message)
 
 
 def test_a_claim_of_another_companys_gtin_is_one_line_and_sends_nothing(

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from conftest import tx_count
-
-from tradechain.chain import accounts
-from tradechain.cli.main import cli
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+from conftest import assert_bad_input
 
 
 @pytest.mark.parametrize(
@@ -24,9 +15,4 @@ def run(*args: str) -> Any:
     ],
 )
 def test_bad_input_is_exit_2_with_field_and_rule(cli_env: Path, args: list[str], message: str) -> None:
-    admin = accounts.dev_account("admin").address
-    before = tx_count(admin)
-    result = run(*args)
-    assert result.exit_code == 2, result.output
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
-    assert tx_count(admin) == before
+    assert_bad_input(args, message)

@@ -3,31 +3,11 @@ a non-custodian, bad input."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from conftest import tx_count
-
-from tradechain.chain import accounts
-from tradechain.cli.main import cli
-from tradechain.formats.gs1 import with_check_digit
-
-TUNA = with_check_digit("0899999000001")
-CANS = with_check_digit("0888888000001")
-SSCC = with_check_digit("08888880000000001")  # the manufacturer's (conftest.SDK_PREFIXES), like CANS
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def ok(*args: str) -> dict[str, Any]:
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)  # type: ignore[no-any-return]
+from conftest import CANS, SSCC, TUNA, assert_bad_input
+from helpers import ok, run
 
 
 def test_tuna_to_cans_to_retailer_and_recall(cli_env: Path, sdk_members: dict[str, int]) -> None:
@@ -83,12 +63,7 @@ def test_tuna_to_cans_to_retailer_and_recall(cli_env: Path, sdk_members: dict[st
     ],
 )
 def test_bad_input_is_exit_2_with_field_and_rule(cli_env: Path, args: list[str], message: str) -> None:
-    admin = accounts.dev_account("admin").address
-    before = tx_count(admin)
-    result = run(*args)
-    assert result.exit_code == 2, result.output
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
-    assert tx_count(admin) == before
+    assert_bad_input(args, message)
 
 
 def test_a_handover_by_a_non_custodian_is_one_line(cli_env: Path, sdk_members: dict[str, int]) -> None:

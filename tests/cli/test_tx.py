@@ -7,13 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from helpers import run
 
 from tradechain.chain import accounts as tc_accounts
 from tradechain.cli.main import cli
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def test_a_mined_transaction_is_reported_with_its_block_and_exit_0(cli_env: Path, sdk: Any) -> None:

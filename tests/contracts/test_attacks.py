@@ -16,23 +16,15 @@ from typing import Any
 
 import pytest
 from brownie import (  # type: ignore[attr-defined]  # the project's contracts are loaded at run time
-    DocumentRegistry,
-    InvoiceRegistry,
-    LuxuryCertificate,
-    MockUSDC,
     ParticipantRegistry,
-    ProductRegistry,
-    TradeEscrow,
-    accounts,
     chain,
-    web3,
 )
-from conftest import reverts_with
+from conftest import deploy_contracts, dev, now, reverts_with
 from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_hash.auto import keccak
-from helpers import ROLE, lei_bytes
+from helpers import ROLE, b20, b32, lei_bytes
 
 from tradechain.chain import accounts as tc_accounts
 from tradechain.contracts.product_registry import Status as ProductStatus
@@ -78,24 +70,6 @@ ORGS = {
 }
 
 
-def now() -> int:
-    """The latest block's time (Brownie's chain.time() can drift from the node's across snapshot reverts)."""
-    return int(web3.eth.get_block("latest")["timestamp"])
-
-
-def dev(role: str) -> Any:
-    return accounts[tc_accounts.DEV_ROLES.index(role)]
-
-
-def b32(value: Any) -> bytes:
-    """A bytes32 as Brownie shows it in a custom error (Python bytes)."""
-    return bytes.fromhex(str(value)[2:]) if isinstance(value, str) else bytes(value)
-
-
-def b20(text: str) -> bytes:
-    return text.encode().ljust(20, b"\0")
-
-
 def sscc(prefix: str, serial: int, extension: int = 1) -> bytes:
     """The custody unit id of an SSCC: extension digit, company prefix, serial reference, check digit."""
     body = f"{extension}{prefix}{serial:0{16 - len(prefix)}d}"
@@ -133,12 +107,7 @@ def suite(admin: Any) -> Suite:
         org[name] = tx.events["OrganisationAdmitted"]["organisation"]
     participants.assignCompanyPrefix(int(BRAND_PREFIX), 7, org["brand"], {"from": admin})
     participants.assignCompanyPrefix(int(SQUATTER_PREFIX), 7, org["squatter"], {"from": admin})
-    products = ProductRegistry.deploy(participants, {"from": admin})
-    documents = DocumentRegistry.deploy(participants, {"from": admin})
-    escrow = TradeEscrow.deploy(participants, documents, {"from": admin})
-    invoices = InvoiceRegistry.deploy(participants, {"from": admin})
-    certificates = LuxuryCertificate.deploy(participants, {"from": admin})
-    usdc = MockUSDC.deploy({"from": admin})
+    products, documents, escrow, invoices, certificates, usdc = deploy_contracts(participants, admin)
     usdc.mint(acct["financier"], 10 * AMOUNT, {"from": admin})
 
     brand, squatter = acct["brand"], acct["squatter"]

@@ -10,6 +10,7 @@ import pytest
 from brownie import DocumentRegistry
 from conftest import reverts_with
 from eth_hash.auto import keccak
+from helpers import b32
 
 from tradechain.formats.identity import parse_roles
 
@@ -25,10 +26,6 @@ def documents(registry: Any, members: dict[str, int], admin: Any) -> Any:
 
 def doc(name: str) -> bytes:
     return name.encode().ljust(32, b"\0")
-
-
-def b32(value: Any) -> bytes:
-    return bytes.fromhex(str(value)[2:]) if isinstance(value, str) else bytes(value)
 
 
 def pair(documents: Any) -> tuple[bytes, bytes, bytes]:

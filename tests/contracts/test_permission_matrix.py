@@ -35,23 +35,17 @@ from typing import Any
 
 import pytest
 from brownie import (  # type: ignore[attr-defined]  # the project's contracts are loaded at run time
-    DocumentRegistry,
-    InvoiceRegistry,
-    LuxuryCertificate,
-    MockUSDC,
     ParticipantRegistry,
-    ProductRegistry,
-    TradeEscrow,
     accounts,
     chain,
     web3,
 )
-from conftest import reverts_with
+from conftest import deploy_contracts, reverts_with
 from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_hash.auto import keccak
-from helpers import ROLE, lei_bytes
+from helpers import ROLE, b20, b32, lei_bytes
 
 from tradechain.chain import accounts as tc_accounts
 from tradechain.contracts.invoice_registry import ACKNOWLEDGMENT_TYPES
@@ -89,15 +83,6 @@ SERIAL = b"WATCH-0001".ljust(32, b"\0")
 META = keccak(b'{"model":"Chronograph"}')
 CLAIM_KEY = Account.from_key(keccak(b"tradechain permission matrix claim key"))
 BUYER_KEY = tc_accounts.dev_account("buyer").key  # Brownie's accounts[9]
-
-
-def b32(value: Any) -> bytes:
-    """A bytes32 as Brownie shows it in a custom error (Python bytes)."""
-    return bytes.fromhex(str(value)[2:]) if isinstance(value, str) else bytes(value)
-
-
-def b20(text: str) -> bytes:
-    return text.encode().ljust(20, b"\0")
 
 
 def unit(key: int) -> bytes:
@@ -718,12 +703,7 @@ def world() -> Iterator[Any]:
     w.registry.assignCompanyPrefix(9506001, 7, w.orgs["brand2"], admin)
     w.registry.assignCompanyPrefix(614141, 7, w.orgs["brand"], admin)  # SSCCs 1 0614141 ...
 
-    w.products = ProductRegistry.deploy(w.registry, admin)
-    w.documents = DocumentRegistry.deploy(w.registry, admin)
-    w.escrow = TradeEscrow.deploy(w.registry, w.documents, admin)
-    w.invoices = InvoiceRegistry.deploy(w.registry, admin)
-    w.certificates = LuxuryCertificate.deploy(w.registry, admin)
-    w.usdc = MockUSDC.deploy(admin)
+    w.products, w.documents, w.escrow, w.invoices, w.certificates, w.usdc = deploy_contracts(w.registry, w.admin)
     w.usdc.mint(w.financier, 10 * AMOUNT, admin)
 
     # products: the brand's lot and batch it holds, a batch the retailer holds, the second brand's lot

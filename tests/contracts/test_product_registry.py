@@ -9,6 +9,7 @@ import pytest
 from brownie import chain
 from conftest import reverts_with
 from eth_abi import encode
+from helpers import b20
 
 from tradechain.contracts.product_registry import Status, batch_id, lot_id
 from tradechain.formats.gs1 import with_check_digit
@@ -22,10 +23,6 @@ CONTAINER = SSCC.to_bytes(32, "big")
 ZERO32 = b"\0" * 32
 FAR = 2_000_000_000  # 2033
 SERIALS = [f"SN{i:06d}" for i in range(100)]
-
-
-def b20(text: str) -> bytes:
-    return text.encode().ljust(20, b"\0")
 
 
 def sscc(serial: int, prefix: str = "0614141") -> bytes:

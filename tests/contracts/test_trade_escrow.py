@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from brownie import DocumentRegistry, MockUSDC, TradeEscrow, accounts, web3
 from conftest import reverts_with
-from helpers import lei_bytes
+from helpers import b32, lei_bytes
 
 from tradechain.formats.identity import parse_roles
 
@@ -54,11 +54,6 @@ def terms(usdc: Any, financier: Any, retailer: Any, **changes: Any) -> tuple[Any
     }
     t.update(changes)
     return tuple(t.values())
-
-
-def b32(value: Any) -> bytes:
-    """A bytes32 as Brownie shows it in a custom error (Python bytes)."""
-    return bytes.fromhex(str(value)[2:]) if isinstance(value, str) else bytes(value)
 
 
 def anchored(documents: Any, issuer: Any, doc_type: int, name: bytes, escrow_id: Any) -> tuple[Any, ...]:

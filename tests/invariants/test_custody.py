@@ -153,6 +153,16 @@ class CustodyMachine:
             return 0
         return self._custodian(u.parent) if u.parent is not None else u.custodian
 
+    def _list_call(self, actor: int, children: list[int]) -> tuple[Actor, dict[int, Unit], Expected]:
+        """What pack and unpack check first (a member calls, with a list that is not empty): the caller, a copy of
+        the units to apply the call to, the refusal so far."""
+        who = self.actors[actor]
+        after = {i: Unit(u.kind, u.custodian, u.pending, u.parent) for i, u in self.units.items()}
+        expected = self._member(who)
+        if expected is None and not children:
+            expected = "InvalidListLength", (0, 256)
+        return who, after, expected
+
     def _height(self, i: int, units: dict[int, Unit] | None = None) -> int:
         """The real height of unit ``i``: 0 for a lot or an empty container, else one more than its tallest child."""
         units = self.units if units is None else units
@@ -220,12 +230,8 @@ class CustodyMachine:
             u.pending = 0
 
     def rule_pack(self, box: int, children: list[int], actor: int) -> None:
-        who = self.actors[actor]
+        who, after, expected = self._list_call(actor, children)
         org = who.organisation
-        after = {i: Unit(u.kind, u.custodian, u.pending, u.parent) for i, u in self.units.items()}
-        expected = self._member(who)
-        if expected is None and not children:
-            expected = "InvalidListLength", (0, 256)
         if expected is None:
             key = int.from_bytes(UNITS[box], "big")
             if box not in after:  # a new container: an SSCC of the caller's own company prefix
@@ -262,12 +268,8 @@ class CustodyMachine:
         self.rule_pack(box, children, self._holder(u.custodian) if u else 0)
 
     def rule_unpack(self, box: int, children: list[int], actor: int) -> None:
-        who = self.actors[actor]
+        who, after, expected = self._list_call(actor, children)
         org = who.organisation
-        after = {i: Unit(u.kind, u.custodian, u.pending, u.parent) for i, u in self.units.items()}
-        expected = self._member(who)
-        if expected is None and not children:
-            expected = "InvalidListLength", (0, 256)
         if expected is None and (box not in after or after[box].kind != CONTAINER):
             expected = "NotAContainer", (UNITS[box],)
         if expected is None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from brownie import chain
-from helpers import ROLE, lei_bytes
+from helpers import ROLE, b20, lei_bytes
 from hypothesis import strategies as st
 from stateful_support import (
     Counter,
@@ -41,10 +41,6 @@ ITEMS = 4
 PRODUCERS, REGULATOR, ALL_ROLES = 1 | 2, 1 << 6, (1 << 9) - 1
 ZERO32 = b"\0" * 32
 COUNTER = Counter()
-
-
-def b20(text: str) -> bytes:
-    return text.encode().ljust(20, b"\0")
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,26 @@ class KillAfterFirst:
             self.done_before_kill = done
 
 
+def invoice_book(count: int, number: str, *, buyer_vat: str) -> list[invoice_fingerprints.Fingerprints]:
+    """``count`` invoices of one seller to one buyer, numbered ``{number}{n}`` and of 100 + n EUR, fingerprinted."""
+    maker = invoice_fingerprints.Fingerprinter(KEY)
+    return [
+        maker(
+            invoice_fingerprints.canonicalise(
+                {
+                    "seller": {"scheme": "LEI", "id": "529900T8BM49AURSDO55"},
+                    "buyer": {"scheme": "VAT", "id": buyer_vat},
+                    "number": f"{number}{n}",
+                    "issue_date": "2026-11-01",
+                    "currency": "EUR",
+                    "amount": f"{100 + n}.00",
+                }
+            )
+        )
+        for n in range(count)
+    ]
+
+
 def _logs(client: Client, contract: str, event: str) -> list[Any]:
     c = client.contract(contract)
     start = client.deployment.contracts[contract].block
@@ -115,22 +135,7 @@ def test_a_certificate_batch_resumes_after_a_node_crash_without_issuing_twice(ch
 
 
 def test_an_invoice_portfolio_resumes_after_a_node_crash_without_registering_twice(chain: Chain) -> None:
-    maker = invoice_fingerprints.Fingerprinter(KEY)
-    book = [
-        maker(
-            invoice_fingerprints.canonicalise(
-                {
-                    "seller": {"scheme": "LEI", "id": "529900T8BM49AURSDO55"},
-                    "buyer": {"scheme": "VAT", "id": "DE123"},
-                    "number": f"F-{n}",
-                    "issue_date": "2026-11-01",
-                    "currency": "EUR",
-                    "amount": f"{100 + n}.00",
-                }
-            )
-        )
-        for n in range(90)
-    ]
+    book = invoice_book(90, "F-", buyer_vat="DE123")
     kill = KillAfterFirst(chain.state_dir, persisted=False)  # killed at once: the first batch may be lost
     with pytest.raises(TradechainError):
         chain.client("financier").invoices.register_batch(book, 5_000, batch_size=30, progress=kill)
@@ -260,22 +265,7 @@ def test_lost_replies_during_a_certificate_batch_issue_each_certificate_once(
 def test_lost_replies_during_an_invoice_portfolio_register_each_invoice_once(
     lossy: Any, sdk_members: dict[str, int]
 ) -> None:
-    maker = invoice_fingerprints.Fingerprinter(KEY)
-    book = [
-        maker(
-            invoice_fingerprints.canonicalise(
-                {
-                    "seller": {"scheme": "LEI", "id": "529900T8BM49AURSDO55"},
-                    "buyer": {"scheme": "VAT", "id": "DE999"},
-                    "number": f"LR-{n}",
-                    "issue_date": "2026-11-01",
-                    "currency": "EUR",
-                    "amount": f"{100 + n}.00",
-                }
-            )
-        )
-        for n in range(60)
-    ]
+    book = invoice_book(60, "LR-", buyer_vat="DE999")
     bank = lossy("financier", 2)
     result = bank.invoices.register_batch(book, 5_000, batch_size=10)
     assert result.refused == [] and all(result.financed) and result.already == []

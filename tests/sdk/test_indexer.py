@@ -18,13 +18,13 @@ import logging
 import sqlite3
 import unicodedata
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from brownie import web3
 from click.testing import CliRunner
+from conftest import CANS, EXP, SSCC, TUNA
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
@@ -33,15 +33,9 @@ from tradechain.cli.main import cli
 from tradechain.client import Client
 from tradechain.contracts.product_registry import LotSpec, expires_at, sscc_unit
 from tradechain.errors import revert_class
-from tradechain.formats.gs1 import with_check_digit
 from tradechain.formats.merkle import MerkleTree
 from tradechain.indexer import Indexer, Store
 from tradechain.indexer.store import readable
-
-TUNA = with_check_digit("0899999000001")  # the brand's (conftest.SDK_PREFIXES)
-CANS = with_check_digit("0888888000001")  # the manufacturer's, like the SSCC
-SSCC = with_check_digit("08888880000000001")
-EXP = date(2030, 6, 30)
 
 FF20 = b"\xff" * 20  # not UTF-8 at all: finding 2's lot
 ANSI = b"\x1b[31mRED\x1b[0m"  # valid UTF-8, but terminal escapes
@@ -114,24 +108,6 @@ def unsafe_texts(store: Store) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def chain_of_custody(sdk_as: Any, sdk_members: dict[str, int]) -> dict[str, Any]:
-    """Other members' honest lots: tuna caught (brand), canned (manufacturer), packed, shipped to a retailer."""
-    brand, maker, carrier, retailer = (sdk_as(r) for r in ("brand", "manufacturer", "carrier", "retailer"))
-    brand.products.claim_gtin(TUNA)
-    tuna, _ = brand.products.register_lot(LotSpec(TUNA, "TUNA-42", EXP, "ID"))
-    brand.products.ship(tuna, sdk_members["manufacturer"])
-    maker.products.receive(tuna)
-    maker.products.claim_gtin(CANS)
-    (cans,), _ = maker.products.transform([tuna], [LotSpec(CANS, "CAN-7", EXP, "TH")])
-    maker.products.pack(sscc_unit(SSCC), [cans])
-    maker.products.ship(sscc_unit(SSCC), sdk_members["carrier"])
-    carrier.products.receive(sscc_unit(SSCC))
-    carrier.products.ship(sscc_unit(SSCC), sdk_members["retailer"])
-    retailer.products.receive(sscc_unit(SSCC))
-    return {"tuna": _hex(tuna), "cans": _hex(cans), "members": sdk_members}
-
-
-@pytest.fixture
 def poisoned(chain_of_custody: dict[str, Any], sdk_as: Any, sdk_members: dict[str, int]) -> dict[str, Any]:
     """One member (the brand) writes everything the contracts accept and no text decoder does."""
     brand, regulator, carrier = sdk_as("brand"), sdk_as("regulator"), sdk_as("carrier")
@@ -186,7 +162,7 @@ def test_readable_keeps_safe_text_and_hexes_the_rest() -> None:
 def test_a_poisoned_lot_stops_no_members_index(
     poisoned: dict[str, Any], chain_of_custody: dict[str, Any], sdk: Client, tmp_path: Path, caplog: Any
 ) -> None:
-    m, tuna, cans = chain_of_custody["members"], chain_of_custody["tuna"], chain_of_custody["cans"]
+    m, tuna, cans = chain_of_custody["members"], _hex(chain_of_custody["tuna"]), _hex(chain_of_custody["cans"])
     lots = poisoned["lots"]
     store = Store(tmp_path / "index.db")
     with caplog.at_level(logging.WARNING, logger="tradechain.indexer"):
@@ -296,7 +272,7 @@ def test_an_undecodable_event_is_kept_raw_and_skipped_with_a_warning(
     chain_of_custody: dict[str, Any], sdk: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
     """A log the ABI cannot read (its data cut short on the way) never rolls the range back."""
-    tuna = chain_of_custody["tuna"]
+    tuna = _hex(chain_of_custody["tuna"])
     cut: dict[str, Any] = {}
     original = Indexer._rpc
 
@@ -326,7 +302,7 @@ def test_an_undecodable_event_is_kept_raw_and_skipped_with_a_warning(
     [warning] = [r.getMessage() for r in caplog.records]
     assert f"block {block}" in warning and cut["transactionHash"] in warning and f"log index {index}" in warning
     assert store.lot_info(tuna) is None  # that event only: everything else of the range is there
-    cans = chain_of_custody["cans"]
+    cans = _hex(chain_of_custody["cans"])
     custody = store.current_custody(cans)
     assert store.lot_info(cans) is not None and custody is not None
     assert custody["holder"] == chain_of_custody["members"]["retailer"]
@@ -352,7 +328,7 @@ def test_a_write_failing_on_an_events_data_leaves_nothing_of_it(
     ]
     assert store.db.execute("SELECT COUNT(*) FROM edges").fetchone()[0] == 0
     assert store.db.execute("SELECT COUNT(*) FROM events WHERE name = 'Transformed'").fetchone()[0] == 0
-    assert store.lot_info(chain_of_custody["cans"]) is not None and store.last_block() == web3.eth.block_number
+    assert store.lot_info(_hex(chain_of_custody["cans"])) is not None and store.last_block() == web3.eth.block_number
 
 
 def test_a_database_failure_is_not_taken_for_bad_data(
@@ -394,7 +370,7 @@ def test_an_index_of_the_old_schema_is_rebuilt(chain_of_custody: dict[str, Any],
     assert store.last_block() == -1 and store.lot_info("0xdead") is None
     assert store.db.execute("SELECT COUNT(*) FROM epcis_events").fetchone()[0] == 1
     Indexer(sdk, store).sync()
-    assert store.lot_info(chain_of_custody["cans"]) is not None and store.last_block() == web3.eth.block_number
+    assert store.lot_info(_hex(chain_of_custody["cans"])) is not None and store.last_block() == web3.eth.block_number
     assert Store(path).last_block() == web3.eth.block_number  # opened again: not rebuilt twice
 
 

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from conftest import tx_count
+from helpers import ok, run
 
 from tradechain.chain import accounts
-from tradechain.cli.main import cli
 from tradechain.contracts import luxury_certificate as certs
 from tradechain.errors import InputError, revert_class
 
@@ -24,16 +23,6 @@ WATCH = {
     "date": "2026-11-01",
     "images": ["0x" + "ab" * 32],
 }
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Any:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def ok(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    result = run(*args, "--json", env=env)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)  # type: ignore[no-any-return]
 
 
 def test_canonical_metadata_hash_ignores_formatting_and_catches_changes() -> None:

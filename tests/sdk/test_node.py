@@ -101,16 +101,6 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------- issue 12, finding 16
 
 
-@pytest.fixture
-def bystander() -> Iterator[subprocess.Popen[bytes]]:
-    """An unrelated process of ours, which a stale pid file names."""
-    proc = subprocess.Popen(["sleep", "60"])
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-
-
 def _answers(url: str) -> bool:
     return int(node._rpc(url, "eth_chainId"), 16) == 31337
 

@@ -3,13 +3,12 @@ reorganisation the indexer survives, and a crash in the middle of a sync."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from brownie import web3
-from conftest import tx_count
+from conftest import CANS, EXP, MED, SSCC, TUNA, tx_count
 
 from tradechain.chain import accounts
 from tradechain.client import Client
@@ -18,33 +17,9 @@ from tradechain.errors import ContractRevert, InputError, revert_class
 from tradechain.formats.gs1 import parse_any, with_check_digit
 from tradechain.indexer import Indexer, Store
 
-TUNA = with_check_digit("0899999000001")
-CANS = with_check_digit("0888888000001")
-MED = with_check_digit("0890000000001")
-SSCC = with_check_digit("08888880000000001")  # the manufacturer's (conftest.SDK_PREFIXES), like CANS
-EXP = date(2030, 6, 30)
-
 
 def _hex(b: bytes) -> str:
     return "0x" + b.hex()
-
-
-@pytest.fixture
-def chain_of_custody(sdk_as: Any, sdk_members: dict[str, int]) -> dict[str, Any]:
-    """Tuna caught (brand, ID), canned (manufacturer, TH), packed in a container, shipped to a retailer (NL)."""
-    brand, maker, carrier, retailer = (sdk_as(r) for r in ("brand", "manufacturer", "carrier", "retailer"))
-    brand.products.claim_gtin(TUNA)
-    tuna, _ = brand.products.register_lot(LotSpec(TUNA, "TUNA-42", EXP, "ID"))
-    brand.products.ship(tuna, sdk_members["manufacturer"])
-    maker.products.receive(tuna)
-    maker.products.claim_gtin(CANS)
-    (cans,), _ = maker.products.transform([tuna], [LotSpec(CANS, "CAN-7", EXP, "TH")])
-    maker.products.pack(sscc_unit(SSCC), [cans])
-    maker.products.ship(sscc_unit(SSCC), sdk_members["carrier"])
-    carrier.products.receive(sscc_unit(SSCC))
-    carrier.products.ship(sscc_unit(SSCC), sdk_members["retailer"])
-    retailer.products.receive(sscc_unit(SSCC))
-    return {"tuna": tuna, "cans": cans, "members": sdk_members, "retailer": retailer, "brand": brand}
 
 
 def test_sdk_flow_moves_custody_and_verifies(chain_of_custody: dict[str, Any]) -> None:

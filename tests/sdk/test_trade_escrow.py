@@ -7,24 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brownie import FeeOnTransferToken, ReentrantToken, chain, web3
+from brownie import FeeOnTransferToken, ReentrantToken, chain
+from conftest import now
+from helpers import addr
 
-from tradechain.chain import accounts
 from tradechain.contracts import document_registry
 from tradechain.contracts.trade_escrow import Milestone, Terms
 from tradechain.errors import InputError, revert_class
 
 AMOUNT = 1_000_000 * 10**6  # 1,000,000 USDC
 MILESTONES = (Milestone(3_000, ("bill-of-lading",)), Milestone(7_000, ("delivery-attestation",)))
-
-
-def now() -> int:
-    """The chain's time (Brownie's chain.time() drifts from it after snapshots are reverted)."""
-    return int(web3.eth.get_block("latest").timestamp)
-
-
-def addr(role: str) -> str:
-    return accounts.dev_account(role).address
 
 
 @pytest.fixture
@@ -47,6 +39,13 @@ def terms(token: str, **overrides: Any) -> Terms:
         "milestones": MILESTONES,
     }
     return Terms(**{**base, **overrides})
+
+
+def open_and_fund(bank: Any, t: Terms) -> str:
+    """Opens the escrow of terms ``t`` and funds it, as its funder ``bank``: its id."""
+    escrow_id, _ = bank.escrow.open(t)
+    bank.escrow.fund(t)
+    return str(escrow_id)
 
 
 def doc(folder: Path, name: str) -> Path:
@@ -88,8 +87,7 @@ def test_two_milestone_life_cycle(sdk_as: Any, usdc: Any, tmp_path: Path) -> Non
 def test_release_before_the_conditions_says_what_is_missing(sdk_as: Any, usdc: Any, tmp_path: Path) -> None:
     bank = sdk_as("financier")
     t = terms(usdc.address)
-    bank.escrow.open(t)
-    bank.escrow.fund(t)
+    open_and_fund(bank, t)
     assert bank.escrow.missing(t, 0) == ["bill-of-lading"]
     with pytest.raises(revert_class("ConditionsNotMet")) as info:
         bank.escrow.release(t, 0, [])
@@ -102,8 +100,7 @@ def test_a_document_issued_for_the_trade_reference_or_another_trade_is_named_bef
 ) -> None:
     bank, carrier = sdk_as("financier"), sdk_as("carrier")
     t = terms(usdc.address)
-    escrow_id, _ = bank.escrow.open(t)
-    bank.escrow.fund(t)
+    escrow_id = open_and_fund(bank, t)
     by_reference = doc(tmp_path, "bl.pdf")
     carrier.documents.anchor([by_reference], "bill-of-lading", "KE-CN-0042")  # the terms' trade id: not enough
     rule = (
@@ -161,8 +158,7 @@ def test_a_document_by_an_issuer_without_the_role_or_revoked_does_not_count(
 ) -> None:
     bank, carrier = sdk_as("financier"), sdk_as("carrier")
     t = terms(usdc.address)
-    escrow_id, _ = bank.escrow.open(t)
-    bank.escrow.fund(t)
+    escrow_id = open_and_fund(bank, t)
     by_retailer = doc(tmp_path, "fake-bl.pdf")
     sdk_as("retailer").documents.anchor([by_retailer], "bill-of-lading", escrow_id)
     with pytest.raises(revert_class("ConditionsNotMet")):
@@ -178,8 +174,7 @@ def test_a_named_issuer_must_be_the_issuer(sdk_as: Any, usdc: Any, sdk_members: 
     bank = sdk_as("financier")
     named = (Milestone(10_000, ("bill-of-lading",), issuer=sdk_members["carrier"] + 1000),)
     t = terms(usdc.address, milestones=named)
-    escrow_id, _ = bank.escrow.open(t)
-    bank.escrow.fund(t)
+    escrow_id = open_and_fund(bank, t)
     bl = doc(tmp_path, "bl.pdf")
     sdk_as("carrier").documents.anchor([bl], "bill-of-lading", escrow_id)
     assert bank.escrow.missing(t, 0, [bl]) == ["bill-of-lading"]  # a carrier, but not the one named
@@ -188,8 +183,7 @@ def test_a_named_issuer_must_be_the_issuer(sdk_as: Any, usdc: Any, sdk_members: 
 def test_refund_after_the_deadline_and_no_release_after_it(sdk_as: Any, usdc: Any, tmp_path: Path) -> None:
     bank, carrier = sdk_as("financier"), sdk_as("carrier")
     t = terms(usdc.address, deadline=now() + 100)
-    escrow_id, _ = bank.escrow.open(t)
-    bank.escrow.fund(t)
+    escrow_id = open_and_fund(bank, t)
     with pytest.raises(revert_class("DeadlineNotPassed")):
         bank.escrow.refund(t)
     chain.sleep(200)
@@ -211,8 +205,7 @@ def test_refund_after_the_deadline_and_no_release_after_it(sdk_as: Any, usdc: An
 def test_a_dispute_freezes_until_the_arbiter_splits(sdk_as: Any, usdc: Any, tmp_path: Path) -> None:
     bank, buyer, arbiter = sdk_as("financier"), sdk_as("buyer"), sdk_as("arbiter")
     t = terms(usdc.address)
-    escrow_id, _ = bank.escrow.open(t)
-    bank.escrow.fund(t)
+    escrow_id = open_and_fund(bank, t)
     bl = doc(tmp_path, "bl.pdf")
     sdk_as("carrier").documents.anchor([bl], "bill-of-lading", escrow_id)
     bank.escrow.release(t, 0, [bl])
@@ -241,8 +234,7 @@ def test_a_buyer_disputes_once_and_a_lapsed_dispute_gives_way_to_the_documents(
 ) -> None:
     bank, buyer, arbiter = sdk_as("financier"), sdk_as("buyer"), sdk_as("arbiter")
     t = terms(usdc.address)
-    escrow_id, _ = bank.escrow.open(t)
-    bank.escrow.fund(t)
+    escrow_id = open_and_fund(bank, t)
     buyer.escrow.dispute(t, "stalling")
     disputed_at = bank.escrow.state(escrow_id)["disputedAt"]
     with pytest.raises(revert_class("InvalidStatus")) as frozen:
@@ -270,8 +262,7 @@ def test_after_a_lapsed_dispute_the_refund_waits_for_the_deadline_plus_the_arbit
 ) -> None:
     bank, buyer = sdk_as("financier"), sdk_as("buyer")
     t = terms(usdc.address, deadline=now() + 100)
-    escrow_id, _ = bank.escrow.open(t)
-    bank.escrow.fund(t)
+    escrow_id = open_and_fund(bank, t)
     buyer.escrow.dispute(t, "damaged")
     chain.sleep(30 * 86400 + 10)  # the arbitration lapsed, but the deadline + 30 days has not quite passed
     chain.mine()
@@ -307,8 +298,7 @@ def test_a_token_that_reenters_on_transfer_cannot_take_twice(
     token.mint(addr("financier"), AMOUNT, {"from": admin})
     bank = sdk_as("financier")
     t = terms(token.address, milestones=(Milestone(5_000, ("bill-of-lading",)), Milestone(5_000, ("bill-of-lading",))))
-    bank.escrow.open(t)
-    bank.escrow.fund(t)
+    open_and_fund(bank, t)
     bl = doc(tmp_path, "bl.pdf")
     sdk_as("carrier").documents.anchor([bl], "bill-of-lading", bank.escrow.escrow_id(t))
     proofs = bank.escrow.proofs_for([bl], t)

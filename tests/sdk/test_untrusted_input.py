@@ -18,13 +18,11 @@ from typing import Any
 
 import pytest
 from brownie import web3
-from click.testing import CliRunner, Result
+from click.testing import Result
 from conftest import tx_count
-from helpers import INVOICE, INVOICE_KEY
+from helpers import INVOICE, INVOICE_KEY, addr, run
 
-from tradechain.chain import accounts
 from tradechain.cli import common
-from tradechain.cli.main import cli
 from tradechain.contracts import document_registry
 from tradechain.contracts.luxury_certificate import read_metadata
 from tradechain.contracts.product_registry import ProductRegistryClient
@@ -36,14 +34,6 @@ from tradechain.formats.invoice_fingerprints import canonicalise, read_invoices
 from tradechain.indexer import Indexer, Store
 
 GTIN_EPC = "https://id.gs1.org/01/10614141073464/21/{n}"
-
-
-def addr(role: str) -> str:
-    return accounts.dev_account(role).address
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 def refused(result: Result, start: str, rule: str) -> str:
