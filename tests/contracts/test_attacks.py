@@ -27,6 +27,7 @@ from eth_hash.auto import keccak
 from helpers import ROLE, b20, b32, lei_bytes
 
 from tradechain.chain import accounts as tc_accounts
+from tradechain.contracts import registry as suite_registry
 from tradechain.contracts.product_registry import Status as ProductStatus
 from tradechain.contracts.product_registry import batch_id, lot_id
 from tradechain.formats.gs1 import with_check_digit
@@ -1157,14 +1158,8 @@ def test_sender_cannot_dispense_a_batch_in_transit(suite: Suite) -> None:
 # ------------------------------------------------------------------ errors declared once
 
 
-INTERFACES = (
-    "IDocumentRegistry",
-    "IInvoiceRegistry",
-    "ILuxuryCertificate",
-    "IParticipantRegistry",
-    "IProductRegistry",
-    "ITradeEscrow",
-)
+INTERFACES = tuple(sorted(f"I{row.name}" for row in suite_registry.CONTRACTS if not row.dev_only))
+"""Each contract of the suite's registry declares its errors in its interface, ``I<name>``."""
 
 
 def canonical(param: dict[str, Any]) -> str:
