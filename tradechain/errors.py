@@ -109,6 +109,19 @@ class UnsettledNonces(TransactionFailed):
         self.stranded = list(stranded)
 
 
+class NearDuplicateFound(TradechainError):
+    """An invoice to finance resembles one financed or settled already (a near-duplicate: every field but one the
+    same; in a portfolio, also another invoice of it), and the financier did not accept it: nothing was sent.
+    ``found`` lists the near-duplicates as JSON objects (which invoice, which one it resembles, the fields that
+    match and the one that differs)."""
+
+    exit_code = 5
+
+    def __init__(self, user_message: str, found: Sequence[Any] = ()) -> None:
+        super().__init__(user_message)
+        self.found = list(found)
+
+
 class ContractRevert(TradechainError):
     """A call reverted with a Solidity custom error. Subclassed per error name, see :func:`revert_class`.
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import assert_bad_input
+from conftest import assert_bad_input, tx_count
 from helpers import addr, ok, run
 
 
@@ -54,6 +54,26 @@ def test_the_admin_revokes_a_batch_of_a_named_issuer(
     assert (done["issuer"], done["byAdmin"], done["by"]) == (sdk_members["carrier"], True, addr("admin"))
     verified = run("doc", "verify", str(bl))
     assert verified.exit_code == 1 and f"by the consortium admin ({addr('admin')}), reason fraud" in verified.output
+
+
+def test_a_manufacturer_anchoring_a_bill_of_lading_is_refused_before_sending(
+    cli_env: Path, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    bl = tmp_path / "bl.pdf"
+    bl.write_bytes(b"%PDF bill of lading the factory drew up itself")
+    before = tx_count(addr("manufacturer"))
+    result = run("doc", "anchor", str(bl), "--type", "bill-of-lading", "--trade", "KE-10", "--account", "manufacturer")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"error: type: organisation {sdk_members['manufacturer']} may not issue a bill-of-lading: it takes the role "
+        "carrier, and the organisation holds manufacturer; nothing sent, no proof written\n"
+    )
+    assert tx_count(addr("manufacturer")) == before  # no gas spent
+    assert not (tmp_path / "bl.pdf.tcproof.json").exists()
+    packing = tmp_path / "packing.pdf"  # a type it may issue goes through
+    packing.write_bytes(b"%PDF packing list")
+    ok("doc", "anchor", str(packing), "--type", "packing-list", "--trade", "KE-10", "--account", "manufacturer")
+    assert ok("doc", "verify", str(packing))["valid"] is True
 
 
 @pytest.mark.parametrize(

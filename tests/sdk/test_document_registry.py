@@ -64,12 +64,45 @@ def test_json_documents_are_hashed_canonically(sdk_as: Any, sdk_members: dict[st
     assert certifier.documents.verify(path).valid is False
 
 
-def test_an_issuer_without_the_types_role_proves_nothing(
+def test_an_issuer_without_the_types_role_is_refused_before_sending(
     sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path
 ) -> None:
-    retailer = sdk_as("retailer")  # a member, but no carrier: its bill of lading is anchored yet not valid
+    retailer = sdk_as("retailer")  # a member, but no carrier: its bill of lading would be anchored yet not valid
     (path,) = _files(tmp_path, 1)
-    retailer.documents.anchor([path], "bill-of-lading", "T4")
+    nonce = retailer.w3.eth.get_transaction_count(retailer.signer.address)
+    with pytest.raises(InputError) as info:
+        retailer.documents.anchor([path], "bill-of-lading", "T4")
+    assert info.value.field == "type"
+    assert info.value.rule == (
+        f"organisation {sdk_members['retailer']} may not issue a bill-of-lading: it takes the role carrier, and the "
+        "organisation holds retailer; nothing sent, no proof written"
+    )
+    assert retailer.w3.eth.get_transaction_count(retailer.signer.address) == nonce
+    assert not document_registry.proof_path(path).exists()
+    with pytest.raises(InputError, match="it takes the role certifier or customs, and the organisation holds"):
+        retailer.documents.anchor([path], "certificate-of-origin", "T4")
+
+
+def test_a_bill_of_lading_anchored_without_the_role_by_another_client_proves_nothing(
+    sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    retailer = sdk_as("retailer")  # a client that skips the SDK's check sends the anchor itself
+    (path,) = _files(tmp_path, 1)
+    kind, trade = document_registry.parse_doc_type("bill-of-lading"), document_registry.trade_id("T4")
+    doc_hash = document_registry.document_hash(path)
+    root = document_registry.leaf(doc_hash, kind, trade)  # a batch of one: its root is its leaf
+    retailer.send(retailer.documents.contract, "anchor", root, 1)
+    proof = document_registry.DocumentProof(
+        "0x" + root.hex(),
+        "0x" + doc_hash.hex(),
+        kind,
+        "0x" + trade.hex(),
+        [],
+        retailer.documents.address,
+        retailer.chain_id,
+        sdk_members["retailer"],
+    )
+    document_registry.write_proof(path, proof)
     check = retailer.documents.verify(path)
     assert (check.valid, check.hash_matches, check.issuer) == (False, True, sdk_members["retailer"])
 

@@ -446,6 +446,7 @@ class DocumentClient(ContractClient, name=NAME):
         batch = self._batch(files, doc_type, trade)
         signer = self.client.require_signer().address
         issuer = self.client.participants.require_role_any(signer)  # the anchor's own check, before any proof
+        self.require_issuer_role(issuer, batch[0])  # what `verify` checks: a document it would call invalid
         done: list[ProofWrite] = []
         try:
             for path, proof in self._proofs(files, batch, issuer):
@@ -467,6 +468,20 @@ class DocumentClient(ContractClient, name=NAME):
                     undo_proof(one)
             raise
         return "0x" + root.hex(), receipt
+
+    def require_issuer_role(self, issuer: int, doc_type: str | int) -> None:
+        """Refuses (InputError, nothing sent) a document type that organisation ``issuer`` has no role to issue
+        (:data:`tradechain.formats.document_types.TABLE`): the registry would anchor it, gas spent and proof
+        written, and every ``verify`` would then call it invalid."""
+        code = parse_doc_type(doc_type)
+        kind = next(t for t in document_types.TABLE if t.code == code)
+        holds = self.client.participants.get(issuer).roles
+        if not set(kind.issuers) & set(holds):
+            raise InputError(
+                "type",
+                f"organisation {issuer} may not issue a {kind.name}: it takes the role {' or '.join(kind.issuers)}, "
+                f"and the organisation holds {', '.join(holds) or 'no role'}; nothing sent, no proof written",
+            )
 
     def write_proofs(
         self, files: Sequence[Path], doc_type: str | int, trade: str, *, issuer: int | None = None
