@@ -9,6 +9,7 @@ from typing import Any
 import helpers
 import pytest
 from click.testing import CliRunner, Result
+from conftest import tx_count
 
 from tradechain.cli.main import cli
 
@@ -93,6 +94,93 @@ def test_import_portfolio_reports_duplicates(cli_env: Path, sdk_members: dict[st
     path.write_text(rows)
     result = ok("invoice", "import-portfolio", str(path), "--account", "financier")
     assert (result["invoices"], result["financed"], result["refused"]) == (41, 40, [41])
+
+
+def test_a_bank_financing_an_altered_copy_is_refused_unless_it_accepts_it(
+    cli_env: Path, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    original = write(tmp_path, "inv.json", INVOICE)
+    financed = ok("invoice", "finance", original, "--account", "financier")
+    assert (financed["nearDuplicates"], financed["acceptedNearDuplicate"]) == ([], None)
+    altered = write(tmp_path, "altered.json", {**INVOICE, "number": "INV-2024/0042B"})  # offered to a second bank
+    before = tx_count(helpers.addr("financier2"))
+    refused = run("invoice", "finance", altered, "--account", "financier2")
+    assert refused.exit_code == 5 and refused.stdout == "" and refused.stderr.count("\n") == 1
+    assert refused.stderr.startswith(
+        f"error: near-duplicate: invoice 0x{ok('invoice', 'fingerprint', altered)[0]['fingerprint'][2:14]}… "
+        f"resembles financed invoice {financed['fingerprint']}: same seller, buyer, date, currency, amount; differs "
+        "in number only: nothing sent; to finance it anyway, give --accept-near-duplicate REASON"
+    )
+    assert tx_count(helpers.addr("financier2")) == before  # nothing sent
+    assert ok("invoice", "check", altered)[0]["status"] == "NONE"
+    reason = "credit note for INV-2024/0042, confirmed with the seller"
+    accepted = ok("invoice", "finance", altered, "--accept-near-duplicate", reason, "--account", "financier2")
+    assert accepted["acceptedNearDuplicate"] == reason
+    assert accepted["nearDuplicates"] == [
+        {
+            "fingerprint": accepted["fingerprint"],
+            "resembles": financed["fingerprint"],
+            "resemblesStatus": "FINANCED",
+            "matches": ["seller", "buyer", "date", "currency", "amount"],
+            "differsIn": "number",
+        }
+    ]
+    text = run(
+        "invoice",
+        "finance",
+        write(tmp_path, "third.json", {**INVOICE, "number": "C"}),
+        "--account",
+        "financier2",
+        "--accept-near-duplicate",
+        "third copy, on purpose",
+    ).output
+    assert "\n    NEAR-DUPLICATE accepted: invoice 0x" in text and "\n    reason: third copy, on purpose" in text
+    empty = run("invoice", "finance", altered, "--accept-near-duplicate", " ", "--account", "financier2")
+    assert empty.exit_code == 2 and empty.stderr.startswith("error: accept-near-duplicate: give the reason")
+
+
+def test_a_portfolio_with_a_near_duplicate_is_refused_whole(
+    cli_env: Path, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    ok("invoice", "finance", write(tmp_path, "inv.json", INVOICE), "--account", "financier")
+    rows = "seller_scheme,seller_id,buyer_scheme,buyer_id,number,issue_date,currency,amount,date_format\n"
+    rows += "".join(f"LEI,529900T8BM49AURSDO55,VAT,DE1,P-{i},2024-03-05,EUR,{100 + i}.00,\n" for i in range(5))
+    rows += "LEI,529900T8BM49AURSDO55,LEI,5493001KJTIIGC8Y1R12,INV-2024/0042,05.03.2024,EUR,1250.01,DD.MM.YYYY\n"
+    path = tmp_path / "book.csv"
+    path.write_text(rows)
+    before = tx_count(helpers.addr("financier2"))
+    refused = run("invoice", "import-portfolio", str(path), "--account", "financier2")
+    assert refused.exit_code == 5 and refused.stderr.startswith(
+        "error: near-duplicates in the portfolio, invoice(s) 6: invoice 6 resembles financed invoice 0x"
+    )
+    assert "differs in amount only: nothing of the portfolio sent; to finance it anyway, give " in refused.stderr
+    assert tx_count(helpers.addr("financier2")) == before  # not one of the five others either
+    accepted = ok(
+        "invoice",
+        "import-portfolio",
+        str(path),
+        "--accept-near-duplicate",
+        "amount corrected",
+        "--account",
+        "financier2",
+    )
+    assert (accepted["financed"], accepted["refused"], accepted["acceptedNearDuplicate"]) == (6, [], "amount corrected")
+    assert [(n["invoice"], n["differsIn"]) for n in accepted["nearDuplicates"]] == [(6, "amount")]
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_the_example_invoice_files_are_accepted_as_they_are(cli_env: Path, sdk_members: dict[str, int]) -> None:
+    as_json = ok("invoice", "fingerprint", str(EXAMPLES / "invoices.json"))
+    assert ok("invoice", "fingerprint", str(EXAMPLES / "invoices.csv")) == as_json  # the same portfolio, as CSV
+    (one,) = ok("invoice", "fingerprint", str(EXAMPLES / "invoice.json"))
+    assert one == as_json[0] and len({f["fingerprint"] for f in as_json}) == 4
+    assert [c["status"] for c in ok("invoice", "check", str(EXAMPLES / "invoices.csv"))] == ["NONE"] * 4
+    financed = ok("invoice", "finance", str(EXAMPLES / "invoice.json"), "--account", "financier")
+    assert financed["fingerprint"] == one["fingerprint"] and financed["nearDuplicates"] == []
+    portfolio = ok("invoice", "import-portfolio", str(EXAMPLES / "invoices.csv"), "--account", "financier2")
+    assert (portfolio["financed"], portfolio["refused"], portfolio["nearDuplicates"]) == (3, [1], [])
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from helpers import INVOICE, INVOICE_KEY
 
 from tradechain.contracts.invoice_registry import Status
-from tradechain.errors import InputError, revert_class
+from tradechain.errors import InputError, NearDuplicateFound, revert_class
 from tradechain.formats import invoice_fingerprints
 
 KEY, BASE = INVOICE_KEY, INVOICE
@@ -142,14 +142,81 @@ def test_a_cancelled_financing_is_no_longer_a_near_duplicate(sdk_as: Any, sdk_me
     assert bank_b.invoices.check(fp(number="INV-2024/0042-A")).near == []
 
 
+def book_item(i: int) -> invoice_fingerprints.Fingerprints:
+    """Invoice ``i`` of a portfolio, with a number and an amount of its own (invoices the same but for one field are
+    near-duplicates)."""
+    return fp(number=str(i), amount=f"{100 + i}.00")
+
+
 def test_a_portfolio_with_duplicates_is_registered_per_item(sdk_as: Any, sdk_members: dict[str, int]) -> None:
     bank_a, bank_b = sdk_as("financier"), sdk_as("financier2")
-    bank_b.invoices.register(fp(number="7"))  # financed elsewhere already
-    book = [fp(number=str(i)) for i in range(300)] + [fp(number="12")]  # 7 is elsewhere, 12 twice
+    bank_b.invoices.register(book_item(7))  # financed elsewhere already
+    book = [book_item(i) for i in range(300)] + [book_item(12)]  # 7 is elsewhere, 12 twice
     result = bank_a.invoices.register_batch(book, batch_size=120)
     assert len(result.transactions) == 3 and len(result.financed) == 301
-    assert result.refused == [7, 300] and result.already == []
-    assert bank_a.invoices.check(fp(number="299")).first_org == sdk_members["financier"]
+    assert result.refused == [7, 300] and result.already == [] and result.near_duplicates == []
+    assert bank_a.invoices.check(book_item(299)).first_org == sdk_members["financier"]
+
+
+def test_a_bank_financing_an_altered_copy_is_refused_before_sending(sdk_as: Any, sdk_members: dict[str, int]) -> None:
+    bank_a, bank_b = sdk_as("financier"), sdk_as("financier2")
+    bank_a.invoices.register(fp())
+    altered = fp(number="INV-2024/0042-A")  # the same invoice, its number altered, offered to bank B
+    nonce = bank_b.w3.eth.get_transaction_count(bank_b.signer.address)
+    with pytest.raises(NearDuplicateFound) as info:
+        bank_b.invoices.register(altered)
+    assert info.value.exit_code == 5
+    assert info.value.found == [
+        {
+            "fingerprint": "0x" + altered.primary.hex(),
+            "resembles": "0x" + fp().primary.hex(),
+            "resemblesStatus": "FINANCED",
+            "matches": ["seller", "buyer", "date", "currency", "amount"],
+            "differsIn": "number",
+        }
+    ]
+    assert f"resembles financed invoice 0x{fp().primary.hex()}: same seller, buyer, date" in info.value.user_message
+    assert "nothing sent" in info.value.user_message and "--accept-near-duplicate REASON" in info.value.user_message
+    assert bank_b.w3.eth.get_transaction_count(bank_b.signer.address) == nonce  # nothing sent
+    assert bank_b.invoices.check(altered).status == Status.NONE
+    with pytest.raises(InputError, match="accept-near-duplicate: give the reason"):
+        bank_b.invoices.register(altered, accept_near_duplicate="  ")
+    done = bank_b.invoices.finance(altered, accept_near_duplicate="credit note INV-2024/0042-A, checked by phone")
+    assert done.accepted == "credit note INV-2024/0042-A, checked by phone"
+    assert [(n.resembles, n.differs_in) for n in done.near_duplicates] == [("0x" + fp().primary.hex(), "number")]
+    assert bank_b.invoices.check(altered).first_org == sdk_members["financier2"]
+    clean = bank_b.invoices.finance(fp(number="9", amount="9.00"), accept_near_duplicate="not needed")
+    assert (clean.near_duplicates, clean.accepted) == ([], None)  # nothing to accept: no reason recorded
+
+
+def test_a_portfolio_with_near_duplicates_sends_nothing_unless_accepted(
+    sdk_as: Any, sdk_members: dict[str, int]
+) -> None:
+    bank_a, bank_b = sdk_as("financier"), sdk_as("financier2")
+    bank_a.invoices.register(book_item(3))
+    book = [book_item(i) for i in range(6)]
+    book[3] = fp(number="3-B", amount="103.00")  # invoice 3 of bank A, its number altered
+    book.append(fp(number="5", amount="999.00"))  # invoice 5 of this portfolio, its amount altered
+    book.append(book_item(1))  # invoice 1 twice: an exact duplicate, the registry's to refuse
+    nonce = bank_b.w3.eth.get_transaction_count(bank_b.signer.address)
+    with pytest.raises(NearDuplicateFound) as info:
+        bank_b.invoices.register_batch(book, batch_size=2)
+    assert [
+        (n["invoice"], n["resemblesStatus"], n["differsIn"], n.get("resemblesInvoice")) for n in info.value.found
+    ] == [
+        (4, "FINANCED", "number", None),
+        (7, "NONE", "amount", 6),
+    ]
+    assert info.value.user_message.startswith("near-duplicates in the portfolio, invoice(s) 4, 7: invoice 4 resembles")
+    assert "invoice 7 resembles invoice 6 of this portfolio: same seller, buyer, number, date, currency" in (
+        info.value.user_message
+    )
+    assert "nothing of the portfolio sent" in info.value.user_message
+    assert bank_b.w3.eth.get_transaction_count(bank_b.signer.address) == nonce
+    assert {bank_b.invoices.check(f).status for f in book} == {Status.NONE}
+    result = bank_b.invoices.register_batch(book, batch_size=2, accept_near_duplicate="re-issued, buyer confirmed")
+    assert result.accepted == "re-issued, buyer confirmed" and len(result.near_duplicates) == 2
+    assert result.refused == [7]  # only the exact duplicate
 
 
 def test_only_financiers_and_sane_shares(sdk_as: Any, sdk_members: dict[str, int]) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from tradechain.cli.common import Run, command, read_json_file, tx_json, tx_text
-from tradechain.contracts.invoice_registry import Check, parse_share
+from tradechain.contracts.invoice_registry import Check, NearDuplicate, parse_reason, parse_share
 from tradechain.errors import InputError
 from tradechain.formats import invoice_fingerprints
 from tradechain.formats.values import parse_address
@@ -107,20 +108,48 @@ def _one(file: Path, key_file: Path | None) -> invoice_fingerprints.Fingerprints
     return fps[0]
 
 
+ACCEPT_OPTION = click.option(
+    "--accept-near-duplicate",
+    "accept",
+    metavar="REASON",
+    help="Finance it even though it resembles an invoice financed or settled already (every field but one the "
+    "same: an altered copy?); REASON is recorded in the output. Without it a near-duplicate is refused (exit 5) "
+    "and nothing is sent.",
+)
+
+
+def _accepted_json(near: list[NearDuplicate], accepted: str | None) -> dict[str, Any]:
+    return {"nearDuplicates": [n.to_json() for n in near], "acceptedNearDuplicate": accepted}
+
+
+def _accepted_text(near: list[NearDuplicate], accepted: str | None) -> str:
+    if not near:
+        return ""
+    return "".join(f"\n    NEAR-DUPLICATE accepted: {n.text()}" for n in near) + f"\n    reason: {accepted}"
+
+
 @command(group, "finance", chain="send")
 @FILE_ARGUMENT
 @click.option("--share", type=int, default=10_000, show_default=True, help="Your share in basis points.")
+@ACCEPT_OPTION
 @KEY_OPTION
-def finance(run: Run, file: Path, share: int, key_file: Path | None) -> None:
-    """Register that you finance the invoice in FILE (refused if it is financed beyond 100% or settled)."""
+def finance(run: Run, file: Path, share: int, accept: str | None, key_file: Path | None) -> None:
+    """Register that you finance the invoice in FILE (refused if it is financed beyond 100% or settled, and, before
+    anything is sent, if it is a near-duplicate of one financed or settled, unless --accept-near-duplicate)."""
     parse_share(share)
+    parse_reason(accept)
     fps = _one(file, key_file)
     client = run.client()
-    receipt = client.invoices.register(fps, share)
-    run.sent(
-        receipt,
-        {**fps.to_json(), "shareBps": share},
-        f"invoice {fps.to_json()['fingerprint']} financed ({share / 100:g}%)",
+    done = client.invoices.finance(fps, share, accept_near_duplicate=accept)
+    run.emit(
+        {
+            **fps.to_json(),
+            "shareBps": share,
+            **_accepted_json(done.near_duplicates, done.accepted),
+            **tx_json(done.receipt),
+        },
+        f"invoice {fps.to_json()['fingerprint']} financed ({share / 100:g}%); {tx_text(done.receipt)}"
+        + _accepted_text(done.near_duplicates, done.accepted),
     )
 
 
@@ -159,16 +188,20 @@ def cancel(run: Run, file: Path, key_file: Path | None) -> None:
 @command(group, "import-portfolio", chain="send")
 @FILE_ARGUMENT
 @click.option("--share", type=int, default=10_000, show_default=True, help="Your share of each, in basis points.")
+@ACCEPT_OPTION
 @KEY_OPTION
-def import_portfolio(run: Run, file: Path, share: int, key_file: Path | None) -> None:
+def import_portfolio(run: Run, file: Path, share: int, accept: str | None, key_file: Path | None) -> None:
     """Register every invoice of a portfolio (CSV or JSON array), several transactions under the gas cap. Per item:
     duplicates (financed elsewhere, settled, or twice in the file) are refused and reported; the rest go through.
-    Re-running it after an interruption sends only what is not registered yet."""
+    Near-duplicates (an invoice resembling one financed or settled, or another of the portfolio) refuse the whole
+    portfolio before anything is sent, naming them, unless --accept-near-duplicate. Re-running it after an
+    interruption sends only what is not registered yet."""
     parse_share(share)
+    parse_reason(accept)
     fps = _fingerprints(file, key_file)
     client = run.client()
     with run.progress(len(fps), "registering") as advance:
-        result = client.invoices.register_batch(fps, share, progress=advance)
+        result = client.invoices.register_batch(fps, share, progress=advance, accept_near_duplicate=accept)
     refused = [i + 1 for i in result.refused]
     financed = len(fps) - len(refused)
     run.emit(
@@ -178,10 +211,12 @@ def import_portfolio(run: Run, file: Path, share: int, key_file: Path | None) ->
             "alreadyRegistered": len(result.already),
             "refused": refused,
             "transactions": result.transactions,
+            **_accepted_json(result.near_duplicates, result.accepted),
         },
         f"{financed:,} of {len(fps):,} invoices financed in {len(result.transactions)} transaction(s)"
         + (f" ({len(result.already):,} registered by an earlier run, not sent again)" if result.already else "")
-        + (f"; refused as duplicates: invoice(s) {', '.join(map(str, refused))}" if refused else ""),
+        + (f"; refused as duplicates: invoice(s) {', '.join(map(str, refused))}" if refused else "")
+        + _accepted_text(result.near_duplicates, result.accepted),
     )
 
 
