@@ -160,7 +160,16 @@ def test_a_document_by_an_issuer_without_the_role_or_revoked_does_not_count(
     t = terms(usdc.address)
     escrow_id = open_and_fund(bank, t)
     by_retailer = doc(tmp_path, "fake-bl.pdf")
-    sdk_as("retailer").documents.anchor([by_retailer], "bill-of-lading", escrow_id)
+    with pytest.raises(InputError, match="may not issue a bill-of-lading"):  # the SDK refuses before sending
+        sdk_as("retailer").documents.anchor([by_retailer], "bill-of-lading", escrow_id)
+    rogue = sdk_as("retailer")  # a client that skips the check anchors it itself
+    kind, trade = document_registry.parse_doc_type("bill-of-lading"), document_registry.trade_id(escrow_id)
+    doc_hash = document_registry.document_hash(by_retailer)
+    root = document_registry.leaf(doc_hash, kind, trade)  # a batch of one: its root is its leaf
+    rogue.send(rogue.documents.contract, "anchor", root, 1)
+    org, _ = rogue.participants.organisation_of(rogue.signer.address)
+    proof = ("0x" + root.hex(), "0x" + doc_hash.hex(), kind, "0x" + trade.hex(), [], rogue.documents.address)
+    document_registry.write_proof(by_retailer, document_registry.DocumentProof(*proof, rogue.chain_id, org))
     with pytest.raises(revert_class("ConditionsNotMet")):
         bank.escrow.release(t, 0, [by_retailer])
     revoked = doc(tmp_path, "bl.pdf")
