@@ -1,30 +1,106 @@
-"""The exceptions of tradechain. Every one carries a one-line ``user_message``; the CLI prints only that.
+"""The exceptions of tradechain, and :class:`ExitCode`, the one table of what every command's exit code means.
 
-``InputError`` (bad input, exit code 2) names the field and the rule it breaks. ``ContractRevert`` is raised
-for a Solidity custom error: one subclass per error name (``revert_class("OrganisationIsSuspended")``),
-carrying the error's named arguments.
+Every exception carries a one-line ``user_message``; the CLI prints only that (or, with ``--json``, its
+:meth:`TradechainError.to_json`). ``InputError`` (bad input, exit code 2) names the field and the rule it breaks.
+``ContractRevert`` is raised for a Solidity custom error: one subclass per error name
+(``revert_class("OrganisationIsSuspended")``), carrying the error's named arguments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import IntEnum
 from typing import Any, ClassVar
+
+
+class ExitCode(IntEnum):
+    """What a command's exit code means, the same in every command. A verdict (``verify``, ``cert verify``,
+    ``doc verify``, ``invoice check``, ``node status``) prints its answer on stdout, as text or ``--json``, and
+    exits with the code of its class; an error prints one line on stderr (one JSON object with ``--json``).
+
+    Negative verdicts are split by what the person scanning must do: 3, the thing is not what it claims (reject
+    it, suspect a forgery); 4, it is genuine but withdrawn from use (do not accept it: it was reported, revoked,
+    recalled, used up or is past its date); 5, a near-duplicate, which only a human can judge; 6, nothing is known
+    against it, but its proof could not be checked here (ask the brand for it). 1 and 2 stay as before: scripts
+    that test ``$? -eq 1`` for a refusal keep working."""
+
+    OK = 0  # success; a verdict of genuine, valid, clean, or a running node
+    REFUSED = 1  # the chain refused (or would: checked before sending), or the node is down or unreachable
+    BAD_INPUT = 2  # bad input (the field and the rule), a wrong chain id, a wrong password, no terminal to ask on
+    NOT_GENUINE = 3  # NOT AUTHENTIC, UNKNOWN, MISMATCH, INVALID
+    WITHDRAWN = 4  # STOLEN, LOST, REVOKED, RECALLED, DECOMMISSIONED, EXPIRED
+    NEAR_DUPLICATE = 5  # a near-duplicate of a financed invoice was found
+    PROOF_UNAVAILABLE = 6  # the proof needed for a verdict is not available here (a brand's serial list)
+    INTERRUPTED = 130  # Ctrl-C
+
+
+# Every verdict word a command prints (its headline, and ``status``/``verdict`` in ``--json``), and its exit code.
+VERDICTS: dict[str, ExitCode] = {
+    "AUTHENTIC": ExitCode.OK,
+    "VALID": ExitCode.OK,
+    "CLEAN": ExitCode.OK,
+    "RUNNING": ExitCode.OK,
+    "NOT_AUTHENTIC": ExitCode.NOT_GENUINE,
+    "UNKNOWN": ExitCode.NOT_GENUINE,
+    "MISMATCH": ExitCode.NOT_GENUINE,
+    "INVALID": ExitCode.NOT_GENUINE,
+    "STOLEN": ExitCode.WITHDRAWN,
+    "LOST": ExitCode.WITHDRAWN,
+    "REVOKED": ExitCode.WITHDRAWN,
+    "RECALLED": ExitCode.WITHDRAWN,
+    "DECOMMISSIONED": ExitCode.WITHDRAWN,
+    "EXPIRED": ExitCode.WITHDRAWN,
+    "NEAR_DUPLICATE": ExitCode.NEAR_DUPLICATE,
+    "PROOF_UNAVAILABLE": ExitCode.PROOF_UNAVAILABLE,
+    "NOT_RUNNING": ExitCode.REFUSED,
+}
+
+
+def verdict_exit(verdict: str) -> ExitCode:
+    """The exit code of a verdict word (``NOT AUTHENTIC`` or ``NOT_AUTHENTIC``)."""
+    return VERDICTS[verdict.upper().replace(" ", "_")]
+
+
+# What each exit code is called in the ``kind`` of a JSON error.
+ERROR_KINDS: dict[int, str] = {
+    ExitCode.REFUSED: "refused",
+    ExitCode.BAD_INPUT: "bad-input",
+    ExitCode.INTERRUPTED: "interrupted",
+}
 
 
 class TradechainError(Exception):
     """Base of every tradechain error."""
 
-    exit_code: ClassVar[int] = 1
+    exit_code: ClassVar[int] = ExitCode.REFUSED
+    kind: ClassVar[str] = ""  # the ``kind`` of its JSON form (else named by its exit code, ERROR_KINDS)
 
     def __init__(self, user_message: str) -> None:
         super().__init__(user_message)
         self.user_message = user_message
 
+    def to_json(self) -> dict[str, Any]:
+        """The error as ``--json`` prints it: ``{"error": {"kind", "type", "message", "exitCode", ...}}`` with the
+        fields of its class (an input's ``field``, ``rule`` and ``value``; a revert's ``revert`` and ``args``)."""
+        code = int(self.exit_code)
+        return {
+            "error": {
+                "kind": self.kind or ERROR_KINDS.get(code, "error"),
+                "type": type(self).__name__,
+                "message": self.user_message,
+                "exitCode": code,
+                **self._json_fields(),
+            }
+        }
+
+    def _json_fields(self) -> dict[str, Any]:
+        return {}
+
 
 class InputError(TradechainError, ValueError):
     """A value given by the user breaks a rule. Nothing was sent to the chain."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
     def __init__(self, field: str, rule: str, value: object = None) -> None:
         shown = f" (got {value!r})" if value is not None else ""
@@ -33,29 +109,41 @@ class InputError(TradechainError, ValueError):
         self.rule = rule
         self.value = value
 
+    def _json_fields(self) -> dict[str, Any]:
+        value = self.value if self.value is None or isinstance(self.value, (bool, int, str)) else str(self.value)
+        return {"field": self.field, "rule": self.rule, "value": value}
+
 
 class NodeUnreachable(TradechainError, ConnectionError):
     """The JSON-RPC endpoint did not answer, after retries."""
+
+    kind = "node-unreachable"
 
 
 class WrongChain(TradechainError):
     """The node serves another chain than the one expected (by the network config or the deployment)."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
+    kind = "wrong-chain"
 
 
 class DeploymentMissing(TradechainError, LookupError):
     """No deployment of the suite (or of one contract) is recorded for this chain."""
 
+    kind = "deployment-missing"
+
 
 class KeystoreError(TradechainError):
     """A keystore could not be read or decrypted (a wrong password, a missing file)."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
+    kind = "keystore"
 
 
 class TransactionFailed(TradechainError):
     """A transaction reverted without a custom error we can decode, or was dropped."""
+
+    kind = "transaction-failed"
 
 
 class TransactionUnresolved(NodeUnreachable):
@@ -67,6 +155,9 @@ class TransactionUnresolved(NodeUnreachable):
         super().__init__(user_message)
         self.outcomes = list(outcomes)
 
+    def _json_fields(self) -> dict[str, Any]:
+        return {"outcomes": [_outcome_json(o) for o in self.outcomes]}
+
 
 class BatchRefused(TransactionFailed):
     """The node refused a transaction of a batch. ``outcomes`` says per transaction what was accepted (its hash,
@@ -76,6 +167,9 @@ class BatchRefused(TransactionFailed):
     def __init__(self, user_message: str, outcomes: Sequence[Any] = ()) -> None:
         super().__init__(user_message)
         self.outcomes = list(outcomes)
+
+    def _json_fields(self) -> dict[str, Any]:
+        return {"outcomes": [_outcome_json(o) for o in self.outcomes]}
 
 
 class FeeAboveCap(TransactionFailed):
@@ -128,6 +222,8 @@ class ContractRevert(TradechainError):
     ``contract`` names the contract whose ABI gave the error (the called contract when it declares it), ``data``
     is the raw revert data."""
 
+    kind = "chain-refusal"
+
     error_name: ClassVar[str] = ""
 
     def __init__(
@@ -142,6 +238,13 @@ class ContractRevert(TradechainError):
         self.description = description
         self.contract = contract
         self.data = data
+
+    def _json_fields(self) -> dict[str, Any]:
+        return {
+            "revert": self.error_name or type(self).__name__,
+            "args": {k: _json_value(v) for k, v in self.args_by_name.items()},
+            "contract": self.contract or None,
+        }
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -169,3 +272,29 @@ def _show(value: object) -> str:
             return repr(text.decode())
         return "0x" + value.hex()
     return str(value)
+
+
+def _json_value(value: object) -> Any:
+    """An argument of a custom error as JSON: integers exact, bytes as 0x hex, tuples as lists."""
+    if isinstance(value, (bool, int, str)) or value is None:
+        return value
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (tuple, list)):
+        return [_json_value(v) for v in value]
+    return str(value)
+
+
+def _outcome_json(outcome: Any) -> dict[str, Any]:
+    """One transaction's outcome (``tradechain.chain.tx.Outcome``) as JSON."""
+    receipt = getattr(outcome, "receipt", None)
+    return {
+        "index": getattr(outcome, "index", None),
+        "label": getattr(outcome, "label", ""),
+        "state": getattr(outcome, "state", ""),
+        "txHash": getattr(outcome, "tx_hash", None),
+        "nonce": getattr(outcome, "nonce", None),
+        "block": getattr(receipt, "block_number", None),
+        "reason": getattr(outcome, "reason", "") or None,
+        "cancelHash": getattr(outcome, "cancel_hash", None),
+    }

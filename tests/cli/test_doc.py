@@ -20,12 +20,12 @@ def test_a_forged_document_is_rejected_by_doc_verify(
     forged.write_text(json.dumps({"exporter": "Shenzhen Machinery", "origin": "DE", "hs": "845811"}))
     (tmp_path / "forged.json.tcproof.json").write_text((tmp_path / "origin.json.tcproof.json").read_text())
     result = run("doc", "verify", str(forged))
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # INVALID: not the document it claims to be
     assert result.output.startswith("INVALID: ") and "content changed" in result.output
     revoked = ok("doc", "revoke", str(origin), "--reason", "reissued", "--account", "carrier2")
     assert (revoked["issuer"], revoked["byAdmin"], revoked["reason"]) == (sdk_members["carrier2"], False, "reissued")
     after = run("doc", "verify", str(origin))
-    assert after.output.startswith("INVALID: revoked at")
+    assert after.exit_code == 4 and after.output.startswith("REVOKED: revoked at")  # 4: genuine, withdrawn
     assert f"by organisation {sdk_members['carrier2']} ({addr('carrier2')}), reason reissued" in after.output
 
 
@@ -53,7 +53,7 @@ def test_the_admin_revokes_a_batch_of_a_named_issuer(
     done = ok("doc", "revoke", "--batch", root, "--issuer", str(sdk_members["carrier"]), "--reason", "fraud")
     assert (done["issuer"], done["byAdmin"], done["by"]) == (sdk_members["carrier"], True, addr("admin"))
     verified = run("doc", "verify", str(bl))
-    assert verified.exit_code == 1 and f"by the consortium admin ({addr('admin')}), reason fraud" in verified.output
+    assert verified.exit_code == 4 and f"by the consortium admin ({addr('admin')}), reason fraud" in verified.output
 
 
 def test_a_manufacturer_anchoring_a_bill_of_lading_is_refused_before_sending(

@@ -70,10 +70,11 @@ def test_documents_and_escrow_end_to_end(funded: str, tmp_path: Path, sdk_member
     attestation.write_bytes(b"%PDF delivered in Mombasa")
     ok("doc", "anchor", str(attestation), "--type", "delivery-attestation", "--escrow", funded, "--account", "carrier")
     wrong_issuer = run("escrow", "release", funded, "1", "--doc", str(attestation), "--account", "financier")
-    assert wrong_issuer.exit_code == 2
-    assert wrong_issuer.stderr.startswith(
-        "error: documents: milestone 1 cannot be released: missing valid delivery-attestation issued for escrow "
-        f"{funded} (trade KE-7)"
+    assert wrong_issuer.exit_code == 1  # the chain's refusal (ConditionsNotMet), checked before sending
+    assert wrong_issuer.stderr.startswith("error: ConditionsNotMet(escrowId=0x")
+    assert (
+        f"milestone 1 cannot be released: missing valid delivery-attestation issued for escrow {funded} (trade KE-7)"
+        in wrong_issuer.stderr
     )
     ok(
         "doc",

@@ -58,7 +58,9 @@ def test_finance_refuse_flag_settle(cli_env: Path, sdk_members: dict[str, int], 
     refused = run("invoice", "finance", reformatted, "--account", "financier2")
     assert refused.exit_code == 1 and refused.stderr.startswith("error: InvoiceAlreadyFinanced(")
     altered = write(tmp_path, "altered.json", {**INVOICE, "number": "INV-2024/0042B"})
-    (check,) = ok("invoice", "check", altered)
+    flagged = run("invoice", "check", altered, "--json")
+    assert flagged.exit_code == 5  # a near-duplicate of a financed invoice
+    (check,) = json.loads(flagged.output)
     assert check["status"] == "NONE" and check["nearDuplicates"][0]["differsIn"] == "number"
     settled = run("invoice", "settle", original, "--account", "financier")
     assert settled.exit_code == 0 and settled.output.startswith("your share (100%) settled; the invoice is settled; tx")

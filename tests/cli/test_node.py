@@ -29,8 +29,9 @@ def test_node_stop_leaves_alone_a_process_a_stale_pid_file_names(
 ) -> None:
     folder = tmp_path / "node"
     pid_file = _stale_pid_file(folder, bystander.pid, None if named == "anvil" else ["sleep", "60"])
-    status = ok("node", "status", "--state-dir", str(folder))
-    assert (status["running"], status["pid"]) == (False, None)
+    down = run("node", "status", "--state-dir", str(folder), "--json")
+    status = json.loads(down.output)
+    assert down.exit_code == 1 and (status["running"], status["pid"]) == (False, None)  # 1: the node is down
     stopped = ok("node", "stop", "--state-dir", str(folder))
     assert stopped == {"stopped": False, "stalePid": bystander.pid}
     assert bystander.poll() is None  # never signalled (the old stop waited until it was gone)

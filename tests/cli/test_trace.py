@@ -3,6 +3,7 @@ a non-custodian, bad input."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,8 @@ def test_tuna_to_cans_to_retailer_and_recall(cli_env: Path, sdk_members: dict[st
     assert impact["holders"] == [m["retailer"]]
     regulator = ok("recall", f"lot:{CANS}/CAN-1", "--reason", "histamine", "--account", "regulator")
     assert len(regulator["recalled"]) == 1
-    assert ok("verify", f"(01){CANS}(17)300630(10)CAN-1")["status"] == "RECALLED"
+    after = run("verify", f"(01){CANS}(17)300630(10)CAN-1", "--json")
+    assert after.exit_code == 4 and json.loads(after.output)["status"] == "RECALLED"  # 4: withdrawn from use
 
 
 @pytest.mark.parametrize(

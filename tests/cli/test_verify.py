@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import MED, TUNA, assert_bad_input
-from helpers import ok
+from helpers import ok, run
 
 
 def test_serialized_medicine_commission_verify_dispense(
@@ -31,9 +33,16 @@ def test_serialized_medicine_commission_verify_dispense(
         "expiry": "2030-12-31",
     }
     ok("trace", "dispense", link, "--account", "retailer")
-    assert ok("verify", link)["status"] == "DECOMMISSIONED"
-    assert ok("verify", f"(01){MED}(17)301231(10)B2(21)S00008")["status"] == "MISMATCH"
-    assert ok("verify", f"(01){MED}(17)301231(10)B1(21)CLONE")["status"] == "UNKNOWN"
+    assert verdict(4, "verify", link)["status"] == "DECOMMISSIONED"
+    assert verdict(3, "verify", f"(01){MED}(17)301231(10)B2(21)S00008")["status"] == "MISMATCH"
+    assert verdict(3, "verify", f"(01){MED}(17)301231(10)B1(21)CLONE")["status"] == "UNKNOWN"
+
+
+def verdict(code: int, *args: str) -> Any:
+    """``tradechain ARGS --json`` that must exit ``code`` (a negative verdict): its JSON output."""
+    result = run(*args, "--json")
+    assert result.exit_code == code, (result.exit_code, result.output, result.stderr)
+    return json.loads(result.output)
 
 
 @pytest.mark.parametrize(

@@ -132,3 +132,27 @@ def test_the_company_prefix_of_a_gtin_or_an_sscc_follows_its_first_digit() -> No
     assert gs1.key_prefix("106141411234567897", 7) == "0614141"
     with pytest.raises(InputError, match="key: a GTIN is 8/12/13/14 digits and an SSCC 18, not 17"):
         gs1.parse_prefixed_key("10614141123456789")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "01095060001343521726123110ABC123<GS>2112345",
+        "]d201095060001343521726123110ABC123<gs>2112345",
+        "(01)09506000134352(10)ABC123<GS>(21)12345",
+    ],
+)
+def test_a_printed_gs_is_refused_never_taken_for_data_or_a_separator(text: str) -> None:
+    with pytest.raises(InputError) as info:
+        gs1.parse_any(text, TODAY)
+    assert info.value.field == "element string" and info.value.rule.startswith("holds '<GS>', the printed form")
+
+
+def test_a_raw_scan_without_its_fnc1_offers_the_reading_with_one() -> None:
+    joined = "01095060001343521726123110ABC1232112345"  # the GS before (21) lost
+    assert gs1.parse_any(joined, TODAY).lot == "ABC1232112345"  # legal GS1 as sent: the verifier decides
+    (reading,) = gs1.missing_separator_readings(joined, TODAY)
+    assert (reading.field, reading.ids.to_json()) == ("lot (AI 10)", EXPECTED)
+    assert reading.rule().startswith("'ABC1232112345' runs into AI 21 (serial) with no FNC1 separator")
+    assert gs1.missing_separator_readings("01095060001343521726123110ABC123\x1d2112345", TODAY) == []
+    assert gs1.missing_separator_readings("(01)09506000134352(10)ABC1232112345", TODAY) == []

@@ -82,10 +82,29 @@ def keystore_path(name: str) -> Path:
     return keystore_dir() / f"{name}.json"
 
 
+def has_terminal() -> bool:
+    """Whether a hidden prompt can be shown: a controlling terminal to open (``/dev/tty``, as getpass does), or
+    elsewhere a terminal on stdin."""
+    if os.name != "posix":
+        import sys
+
+        return sys.stdin is not None and sys.stdin.isatty()
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
 def read_password(prompt: str, *, confirm: bool = False) -> str:
+    """The password from $TRADECHAIN_PASSWORD, else a hidden prompt. With neither (no terminal: a script, a CI
+    job, a pipe), an InputError naming the variable: getpass would fall back to echoing on stdin."""
     env = os.environ.get(PASSWORD_ENV)
     if env is not None:
         return env
+    if not has_terminal():
+        raise InputError("password", f"no terminal to ask for it on: set {PASSWORD_ENV}")
     password = getpass.getpass(prompt)
     if confirm and getpass.getpass("Repeat password: ") != password:
         raise InputError("password", "the two passwords differ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 from datetime import UTC, datetime
@@ -273,18 +274,23 @@ def service(run: Run, certificate: str, kind: str, record_file: Path | None) -> 
     help="A metadata file to check against the certificate's hash.",
 )
 def verify(run: Run, certificate: str, brand: int | None, metadata_file: Path | None) -> None:
-    """Is this certificate authentic, whose, how many owners before, reported, and does the metadata match?"""
-    token = _token(certificate, brand)
+    """Is this certificate authentic, whose, how many owners before, reported, and does the metadata match?
+    CERTIFICATE may also be the URL its QR code holds (`cert qr`). Exit code 0 AUTHENTIC; 3 NOT AUTHENTIC (never
+    issued) or MISMATCH (the metadata given is not the certificate's); 4 STOLEN or LOST."""
+    token = _verify_url_token(certificate) if "://" in certificate else _token(certificate, brand)
     metadata = certs.read_metadata(metadata_file) if metadata_file else None
     client = run.client()
     v = client.certificates.verify(token, metadata)
-    data = v.to_json()
+    data = {"verdict": v.verdict, **v.to_json()}
     if not v.authentic:
-        run.emit(data, f"NOT AUTHENTIC: no certificate {_hex(token)} was ever issued")
+        run.verdict(v.verdict, data, f"NOT AUTHENTIC: no certificate {_hex(token)} was ever issued")
         return
     when = datetime.fromtimestamp(v.reported_at, UTC).isoformat() if v.reported_at else ""
+    head = v.verdict.replace("_", " ")
+    if v.verdict == "MISMATCH":
+        head += ": the metadata given DOES NOT MATCH the certificate (another item, or altered)"
     lines = [
-        f"{'AUTHENTIC' if v.status == certs.Status.VALID else v.status.name}  certificate {_hex(token)}",
+        f"{head}  certificate {_hex(token)}",
         f"  brand            organisation {v.brand}",
         f"  owner            {v.owner}",
         f"  previous owners  {v.previous_owners}",
@@ -293,10 +299,26 @@ def verify(run: Run, certificate: str, brand: int | None, metadata_file: Path | 
         lines.append(f"  reported         {v.status.name.lower()} on {when}")
     if v.metadata_matches is not None:
         lines.append(f"  metadata         {'matches' if v.metadata_matches else 'DOES NOT MATCH'} the certificate")
-    run.emit(data, "\n".join(lines))
+    run.verdict(v.verdict, data, "\n".join(lines))
 
 
-@command(group, "qr")
+def _verify_url_token(url: str) -> int:
+    """The certificate id of a verification URL, as `cert qr` writes it: http(s), the id last in the path (0x
+    and 64 hex digits), on any verification site."""
+    from urllib.parse import urlsplit
+
+    rule = "a verification URL is http(s)://SITE/.../0x followed by the certificate id's 64 hex digits"
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        raise InputError("certificate", rule, url) from None
+    last = parts.path.rstrip("/").rpartition("/")[2]
+    if parts.scheme not in ("http", "https") or not parts.netloc or not re.fullmatch(r"0x[0-9a-fA-F]{64}", last):
+        raise InputError("certificate", rule, url)
+    return int(last, 16)
+
+
+@command(group, "qr", chain="read")
 @click.argument("certificate")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG file to write.")
 @click.option(
@@ -306,10 +328,18 @@ def verify(run: Run, certificate: str, brand: int | None, metadata_file: Path | 
     help="Verification site; the certificate id is appended.",
 )
 def qr(run: Run, certificate: str, out: Path, base_url: str) -> None:
-    """Write a QR code of the certificate's verification URL (PNG)."""
+    """Write a QR code of the certificate's verification URL (PNG), for an issued certificate only; `cert verify
+    URL` takes that URL."""
     token = _token(certificate)
     if out.suffix.lower() != ".png":
         raise InputError("out", "the QR code is written as PNG: name the file *.png", str(out))
+    if not run.client().certificates.exists(token):
+        raise InputError(
+            "certificate",
+            f"no certificate {_hex(token)} was ever issued on this chain: a QR code would verify as "
+            "NOT AUTHENTIC (issue it first: tradechain cert issue)",
+            certificate,
+        )
     url = certs.write_qr(token, out, base_url)
     run.emit({"certificate": _hex(token), "url": url, "file": str(out)}, f"wrote {out} ({url})")
 

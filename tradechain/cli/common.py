@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import os
 import re
 import sys
@@ -19,7 +20,7 @@ from rich.console import Console
 from tradechain.chain import project
 from tradechain.chain.tx import Receipt
 from tradechain.client import Client, connect
-from tradechain.errors import InputError, TradechainError
+from tradechain.errors import ERROR_KINDS, ExitCode, InputError, TradechainError, verdict_exit
 from tradechain.formats import canonical
 from tradechain.formats.values import file_hash
 
@@ -112,6 +113,12 @@ class Run:
         """:func:`emit` with this run's ``--json``."""
         emit(self.as_json, data, text)
 
+    def verdict(self, verdict: str, data: Any, text: str | Callable[[], None]) -> None:
+        """The output of a verifying command: ``data`` or ``text`` on stdout, then the exit code of ``verdict``
+        (:data:`tradechain.errors.VERDICTS`: 0 genuine, valid or clean; 3 to 6 a negative verdict)."""
+        self.emit(data, text)
+        exit_with_verdict(verdict)
+
     def sent(self, receipt: Receipt, data: dict[str, Any], text: str) -> None:
         """The output of a command that sent ``receipt``'s transaction: ``data`` with its hash, block and gas
         (:func:`tx_json`), or ``text`` then ``; tx 0x… (block N, gas G)`` (:func:`tx_text`)."""
@@ -134,7 +141,8 @@ def command(
     arguments and options. It adds the options every command shares (:func:`_shared_options`: ``--json``; with
     ``chain`` "read" ``--network`` and ``--rpc-url``, with "send" ``--account`` and ``--confirmations`` too; with
     ``index`` ``--db``), listed after the command's own options, or before them with ``shared_first``; and its
-    failures end as :func:`handle_errors` says (one line on stderr, the exit code of the error)."""
+    failures end as :func:`handle_errors` says (one line on stderr, the exit code of the error; with ``--json`` that
+    line is a JSON object, usage errors included)."""
 
     def decorate(f: Callable[..., None]) -> click.Command:
         own: list[click.Parameter] = list(reversed(f.__dict__.pop("__click_params__", [])))
@@ -146,7 +154,8 @@ def command(
             values = {n: kwargs.pop(n) for n in names if n is not None}
             f(Run(chain=chain, **values), **kwargs)
 
-        cmd = click.command(name, params=shared + own if shared_first else own + shared)(handle_errors(callback))
+        params = shared + own if shared_first else own + shared
+        cmd = click.command(name, cls=JsonAwareCommand, params=params)(handle_errors(callback))
         if parent is not None:
             parent.add_command(cmd)
         return cmd
@@ -280,38 +289,90 @@ def progress_bar(total: int, label: str, *, quiet: bool = False) -> Iterator[Cal
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def fail(message: str, code: int) -> None:
-    """One line on stderr, control characters escaped and at most :data:`MAX_MESSAGE` characters, and exit."""
+def fail(message: str, code: int, *, as_json: bool = False, error: dict[str, Any] | None = None) -> None:
+    """One line on stderr, control characters escaped and at most :data:`MAX_MESSAGE` characters, and exit with
+    ``code``. With ``as_json``: that line is one JSON object, ``error`` (``TradechainError.to_json``; else built from
+    ``message`` and ``code``), ASCII only, its message cut the same way."""
     line = shown(message.replace("\r\n", " ").replace("\n", " "))
     if len(line) > MAX_MESSAGE:
         line = line[: MAX_MESSAGE - 1] + "…"
-    click.echo(f"error: {line}", err=True)
+    if as_json:
+        given = dict((error or {}).get("error") or {})
+        body = {
+            "kind": given.pop("kind", ERROR_KINDS.get(code, "error")),
+            "type": given.pop("type", "Error"),
+            "message": message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…",
+            "exitCode": int(given.pop("exitCode", code)),
+            **{k: v for k, v in given.items() if k != "message"},
+        }
+        if isinstance(body.get("value"), str) and len(body["value"]) > MAX_MESSAGE:
+            body["value"] = body["value"][: MAX_MESSAGE - 1] + "…"
+        click.echo(json.dumps({"error": body}, ensure_ascii=True, default=str), err=True)
+    else:
+        click.echo(f"error: {line}", err=True)
     sys.exit(code)
+
+
+def exit_with_verdict(verdict: str) -> None:
+    """Ends a verdict command with the exit code of its verdict (:data:`tradechain.errors.VERDICTS`): 0 for a
+    genuine, valid or clean one, and the code of its class for a negative one. The verdict is printed first."""
+    code = verdict_exit(verdict)
+    if code != ExitCode.OK:
+        sys.exit(int(code))
 
 
 def handle_errors(f: F) -> F:
     """Every failure ends in one line on stderr and a non-zero exit code, never a traceback (unless
-    ``TRADECHAIN_DEBUG`` is set)."""
+    ``TRADECHAIN_DEBUG`` is set). With ``--json`` that line is a JSON object ``{"error": {...}}``."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = bool(kwargs.get("as_json"))
         try:
             return f(*args, **kwargs)
         except TradechainError as exc:
             if os.environ.get("TRADECHAIN_DEBUG"):
                 raise
-            fail(exc.user_message, exc.exit_code)
+            fail(exc.user_message, exc.exit_code, as_json=as_json, error=exc.to_json())
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            fail("interrupted", 130)
+            fail("interrupted", ExitCode.INTERRUPTED, as_json=as_json)
         except Exception as exc:  # a bug or an unexpected node answer: still one line
             if os.environ.get("TRADECHAIN_DEBUG"):
                 raise
             fail(
                 f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
                 "(set TRADECHAIN_DEBUG=1 for a traceback)",
-                1,
+                ExitCode.REFUSED,
+                as_json=as_json,
+                error={"error": {"kind": "error", "type": type(exc).__name__, "exitCode": int(ExitCode.REFUSED)}},
             )
 
     return wrapper  # type: ignore[return-value]
+
+
+class JsonAwareCommand(click.Command):
+    """A command whose usage errors (a missing option, a value out of range), with ``--json`` among its
+    arguments, are one JSON object on stderr too (exit code 2), like its other errors."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        own = args[: args.index("--")] if "--" in args else list(args)  # a copy: click's parser consumes args
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if "--json" not in own:
+                raise
+            from tradechain.cli.main import OneLineUsageError
+
+            message = OneLineUsageError.of(exc).format_message()
+            field = ""
+            if isinstance(exc, click.BadParameter) and exc.param is not None:
+                names = [o for o in exc.param.opts if o.startswith("--")] or exc.param.opts
+                field = (names[0] if names else exc.param.name or "").lstrip("-").lower()
+            elif isinstance(exc, click.NoSuchOption):
+                field = exc.option_name
+            rule = message[len(field) + 2 :] if field and message.startswith(f"{field}: ") else message
+            error = {"kind": "bad-input", "type": "UsageError", "exitCode": 2, "field": field or None, "rule": rule}
+            fail(message, ExitCode.BAD_INPUT, as_json=True, error={"error": error})
+            raise  # not reached: fail exits

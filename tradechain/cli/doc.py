@@ -3,7 +3,6 @@ anyone, revoked by their issuer or the consortium admin."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -95,11 +94,17 @@ def _escrow_ref(value: str) -> str:
 
 @command(group, "verify", chain="read")
 @click.argument("file", type=click.Path(path_type=Path))
-def verify(run: Run, file: Path) -> None:
+@click.option(
+    "--proof",
+    "proof_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The document's proof, received apart from it. [default: FILE.tcproof.json beside FILE]",
+)
+def verify(run: Run, file: Path, proof_file: Path | None) -> None:
     """Verify FILE against the chain with its proof: issued by whom and when, for which trade, revoked or not.
-    Exit code 1 if it is not valid (a changed byte, a revoked document, an issuer without the role)."""
+    Exit code 0 VALID; 3 INVALID (a changed byte, not anchored here, an issuer without the role); 4 REVOKED."""
     client = run.client()
-    check = client.documents.verify(file)
+    check = client.documents.verify(file, proof_file)
     data = check.to_json()
     if check.valid:
         text = (
@@ -109,7 +114,7 @@ def verify(run: Run, file: Path) -> None:
     elif not check.hash_matches:
         text = f"INVALID: {file} is not the document that was anchored (its content changed)"
     elif check.revoked_at:
-        text = f"INVALID: revoked at {data['revokedAt']}"
+        text = f"REVOKED: revoked at {data['revokedAt']}"
         if check.revocation is not None:
             r = check.revocation
             who = "the consortium admin" if r.by_admin else f"organisation {r.issuer}"
@@ -121,9 +126,7 @@ def verify(run: Run, file: Path) -> None:
             f"INVALID: organisation {check.issuer} ({', '.join(check.issuer_roles) or 'no role'}) may not issue "
             f"a {check.doc_type}"
         )
-    run.emit(data, text)
-    if not check.valid:
-        sys.exit(1)
+    run.verdict(check.verdict, data, text)
 
 
 @command(group, "revoke", chain="send")

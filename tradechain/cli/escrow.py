@@ -17,7 +17,7 @@ from tradechain.client import Client
 from tradechain.contracts import document_registry
 from tradechain.contracts.erc20 import Token
 from tradechain.contracts.trade_escrow import Milestone, Terms
-from tradechain.errors import InputError
+from tradechain.errors import InputError, revert_class
 from tradechain.formats.values import parse_address, parse_amount, parse_uint
 
 
@@ -251,16 +251,30 @@ def _milestone_of(terms: Terms, milestone: int) -> None:
 @MILESTONE_ARGUMENT
 @DOCS_OPTION
 def release(run: Run, escrow_id: str, milestone: int, docs: tuple[Path, ...]) -> None:
-    """Release MILESTONE to the seller with the proving documents (checked first; anyone may call)."""
+    """Release MILESTONE to the seller with the proving documents (checked first; anyone may call). Without --doc
+    it names the documents needed; with documents that do not prove the milestone it is refused as the chain would
+    refuse it (ConditionsNotMet, exit code 1), before anything is sent."""
     client = run.client()
     terms = _terms(client, escrow_id)
     _milestone_of(terms, milestone)
     lacking = client.escrow.missing(terms, milestone, list(docs))
-    if lacking:
+    if lacking and not docs:
+        m = terms.milestones[milestone]
+        who = f" by organisation {m.issuer}" if m.issuer else ""
         raise InputError(
-            "documents",
+            "doc",
+            f"milestone {milestone} needs {', '.join(lacking)} issued{who} for escrow {escrow_id}: give each "
+            "document with --doc FILE (its proof FILE.tcproof.json beside it)",
+        )
+    if lacking:
+        codes = {name: code for code, name in document_registry.DOC_TYPE_NAMES.items()}
+        mask = sum(1 << codes[name] for name in lacking if name in codes)
+        raise revert_class("ConditionsNotMet")(
+            "ConditionsNotMet",
+            {"escrowId": bytes.fromhex(escrow_id[2:]), "milestone": milestone, "missingDocs": mask},
             f"milestone {milestone} cannot be released: missing valid {', '.join(lacking)} issued for escrow "
-            f"{escrow_id} (trade {terms.trade_id})",
+            f"{escrow_id} (trade {terms.trade_id}); checked before sending, nothing was sent",
+            contract="TradeEscrow",
         )
     receipt = client.escrow.release(terms, milestone, list(docs))
     run.sent(

@@ -62,7 +62,9 @@ def fingerprint(run: Run, file: Path, key_file: Path | None) -> None:
 @KEY_OPTION
 def check(run: Run, file: Path, buyer: str | None, key_file: Path | None) -> None:
     """Is each invoice in FILE financed anywhere in the network (which shares settled), or a near-duplicate of one
-    that is? Who acknowledged it?"""
+    that is? Who acknowledged it? Exit code 5 if any is a near-duplicate of a financed invoice (an altered copy:
+    the registry cannot refuse it, a person must judge it); else 0, its financing shown (the registry itself refuses
+    financing beyond 100% or after settlement)."""
     if buyer is not None:
         parse_address(buyer, "buyer")
     fps = _fingerprints(file, key_file)
@@ -94,7 +96,8 @@ def check(run: Run, file: Path, buyer: str | None, key_file: Path | None) -> Non
             head += f"\n    acknowledged by {label}: {', '.join(others)}"
         return head
 
-    run.emit([c.to_json() for c in results], "\n".join(line(c) for c in results))
+    verdict = "NEAR_DUPLICATE" if any(c.near for c in results) else "CLEAN"
+    run.verdict(verdict, [c.to_json() for c in results], "\n".join(line(c) for c in results))
 
 
 def _when(t: int) -> str:

@@ -58,9 +58,11 @@ def stop(run: Run, state_dir: Path | None) -> None:
 @command(group, "status")
 @state_dir_option
 def status(run: Run, state_dir: Path | None) -> None:
-    """Is the local chain running, where, at which block."""
+    """Is the local chain running, where, at which block. Exit code 0 running; 1 not running (as for a node that
+    cannot be reached): `tradechain node status || tradechain node start`."""
     st = local_node.status(state_dir)
-    run.emit(
+    run.verdict(
+        "RUNNING" if st.running else "NOT_RUNNING",
         st.to_json(),
         f"running at {st.url} (pid {st.pid}, chain {st.chain_id}, block {st.block})"
         if st.running

@@ -180,6 +180,17 @@ def read_proof(path: Path) -> DocumentProof:
         raise InputError("file", f"its proof file is not valid ({detail})", str(sidecar)) from None
 
 
+def read_proof_file(path: Path, field: str = "proof") -> DocumentProof:
+    """A document's proof from a file of its own (received apart from the document); errors name ``field``."""
+    if not path.is_file():
+        raise InputError(field, "file not found", str(path))
+    try:
+        return DocumentProof.from_json(canonical.read_file(path, "proof"))
+    except InputError as exc:
+        detail = exc.detail if isinstance(exc, canonical.JsonSyntaxError) else f"{exc.field}: {exc.rule}"
+        raise InputError(field, f"not a document proof ({detail})", str(path)) from None
+
+
 def _proof_text(proof: DocumentProof) -> bytes:
     return (json.dumps(proof.to_json(), indent=2) + "\n").encode()
 
@@ -374,8 +385,17 @@ class DocumentCheck:
     trade_id: str  # the trade id as text, or 0x hex (an escrow id)
     revocation: Revocation | None = None  # who revoked it and why, when it is revoked
 
+    @property
+    def verdict(self) -> str:
+        """VALID; REVOKED (the document anchored, unchanged, and revoked since); INVALID (a changed byte, not
+        anchored on this chain, or an issuer without the role for its type)."""
+        if self.valid:
+            return "VALID"
+        return "REVOKED" if self.hash_matches and self.revoked_at else "INVALID"
+
     def to_json(self) -> dict[str, Any]:
         return {
+            "verdict": self.verdict,
             "valid": self.valid,
             "hashMatches": self.hash_matches,
             "issuer": self.issuer,
@@ -506,10 +526,13 @@ class DocumentClient(ContractClient, name=NAME):
             )
         return root, [write_proof(path, proof) for path, proof in self._proofs(files, batch, issuer)]
 
-    def verify(self, path: Path) -> DocumentCheck:
+    def verify(self, path: Path, proof_file: Path | None = None) -> DocumentCheck:
         """Recomputes the file's hash and checks it, with its proof, against the chain: a changed byte fails.
-        A revoked document comes with its revocation (who, why)."""
-        proof = read_proof(path)
+        A revoked document comes with its revocation (who, why). The proof is ``proof_file`` when given (a proof
+        received apart from the document), else the one beside the file (FILE.tcproof.json)."""
+        if not path.is_file():
+            raise InputError("file", "not found", str(path))
+        proof = read_proof(path) if proof_file is None else read_proof_file(proof_file, "proof")
         actual = "0x" + document_hash(path).hex()
         args = proof.call_args()
         if actual != proof.document_hash:

@@ -159,6 +159,16 @@ class Verification:
     metadata_hash: str
     metadata_matches: bool | None  # None when no metadata was given
 
+    @property
+    def verdict(self) -> str:
+        """AUTHENTIC; NOT_AUTHENTIC (never issued); MISMATCH (issued, but the metadata given is not its own: the
+        item presented is not the certified one, whatever its report); STOLEN or LOST (reported, not cleared)."""
+        if not self.authentic:
+            return "NOT_AUTHENTIC"
+        if self.metadata_matches is False:
+            return "MISMATCH"
+        return "AUTHENTIC" if self.status == Status.VALID else self.status.name
+
     def to_json(self) -> dict[str, Any]:
         return {
             "certificate": f"0x{self.token_id:064x}",

@@ -3,6 +3,7 @@ inspections, dispensing, recalls, EPCIS anchors and verification. Inputs are val
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,12 +31,17 @@ MAX_BATCH_SERIALS = 1_000_000
 
 
 class Status(IntEnum):
+    """A pack's verdict: the contract's ``Status`` (0 to 5), and ``PROOF_UNAVAILABLE``, which only the SDK gives: a
+    serialized pack of a registered lot whose serial list (the brand's, to prove the serial against the batch
+    root) is not in the local serial store."""
+
     UNKNOWN = 0
     AUTHENTIC = 1
     MISMATCH = 2
     EXPIRED = 3
     RECALLED = 4
     DECOMMISSIONED = 5
+    PROOF_UNAVAILABLE = 6
 
 
 class UnitKind(IntEnum):
@@ -69,13 +75,36 @@ class LotSpec:
 
 @dataclass(frozen=True)
 class Verification:
+    """The verdict on a pack. ``serial_proven``: for a serialized pack, whether its serial was proven against a
+    commissioning on chain (False when the serial store lacks the lot's serial lists: then ``status`` is the
+    lot's own verdict when negative, else PROOF_UNAVAILABLE, and ``unavailable_batches`` counts the lot's
+    commissionings whose list is not here)."""
+
     status: Status
     custodian: int
     ids: Gs1Identifiers
     batch: str | None = None
+    serial_proven: bool | None = None  # None: an unserialized pack (a lot)
+    unavailable_batches: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status.name, "custodian": self.custodian, "batch": self.batch, **self.ids.to_json()}
+        out = {"status": self.status.name, "custodian": self.custodian, "batch": self.batch, **self.ids.to_json()}
+        if self.serial_proven is False:
+            out["serialProven"] = False
+            out["unavailableBatches"] = self.unavailable_batches
+        return out
+
+
+def _stored_batches(gtin: str) -> set[str]:
+    """The ids (0x hex, lower case) of the commissionings of ``gtin`` whose serial list is in the local store."""
+    folder = serials.store_dir()
+    found: set[str] = set()
+    for path in sorted(folder.glob(f"{gtin}-*.json")) if folder.is_dir() else []:
+        try:
+            found.add(str(json.loads(path.read_text())["batch"]).lower())
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # an unreadable list proves nothing: its batch counts as unavailable
+    return found
 
 
 def expires_at(expiry: date | None) -> int:
@@ -277,7 +306,9 @@ class ProductRegistryClient(ContractClient, name=NAME):
 
     def verify(self, ids: Gs1Identifiers) -> Verification:
         """The verdict on a pack as scanned. Serialized packs are proven against the commissioning that holds
-        their serial (from the serial store); a serial nobody commissioned is UNKNOWN."""
+        their serial (from the serial store). A serial in none of the lot's commissionings is UNKNOWN when the
+        store holds the serial list of each of them; when it lacks one, the serial cannot be checked here: the
+        verdict is the lot's own when negative (UNKNOWN, MISMATCH, RECALLED, EXPIRED), else PROOF_UNAVAILABLE."""
         if ids.gtin is None:
             raise InputError("gtin", "verification needs a GTIN (AI 01)")
         if ids.lot is None:
@@ -289,7 +320,7 @@ class ProductRegistryClient(ContractClient, name=NAME):
             return Verification(Status(status), int(custodian), ids)
         found = serials.find(ids.gtin, ids.serial)
         if found is None:
-            return Verification(Status.UNKNOWN, 0, ids)
+            return self._unproven(ids, lot_bytes, expiry)
         batch, index = found
         status, custodian = self._call(
             "verify",
@@ -301,7 +332,21 @@ class ProductRegistryClient(ContractClient, name=NAME):
             index,
             batch.tree().proof(index),
         )
-        return Verification(Status(status), int(custodian), ids, batch.batch)
+        return Verification(Status(status), int(custodian), ids, batch.batch, serial_proven=True)
+
+    def _unproven(self, ids: Gs1Identifiers, lot_bytes: bytes, expiry: int) -> Verification:
+        """The verdict on a serialized pack whose serial is in no list of the local serial store."""
+        status, custodian = self._call("verifyLot", int(str(ids.gtin)), lot_bytes, expiry)
+        if Status(status) != Status.AUTHENTIC:
+            return Verification(Status(status), int(custodian), ids, serial_proven=False)
+        lot = lot_id(str(ids.gtin), str(ids.lot))
+        on_chain = {"0x" + bytes(log["args"]["batch"]).hex() for log in self._event_logs("Commissioned", {"lot": lot})}
+        unavailable = on_chain - _stored_batches(str(ids.gtin))
+        if not unavailable:  # every commissioning of the lot is known here, and none holds the serial
+            return Verification(Status.UNKNOWN, 0, ids, serial_proven=False)
+        return Verification(
+            Status.PROOF_UNAVAILABLE, int(custodian), ids, serial_proven=False, unavailable_batches=len(unavailable)
+        )
 
     def custodian_of(self, unit: bytes) -> int:
         return int(self._call("custodianOf", unit))

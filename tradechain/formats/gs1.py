@@ -17,6 +17,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from tradechain.errors import InputError
 
 GS = "\x1d"  # FNC1 as transmitted by scanners between variable-length fields
+GS_RENDERING = "<GS>"  # how FNC1 is shown in print and by scanner tools; in data these are 4 characters of set 82
+GS_RENDERING_RULE = (
+    "holds '<GS>', the printed form of the FNC1 separator, not the separator ('<', 'G', 'S' and '>' are data "
+    "characters of GS1 character set 82, so it is never read as one): give the scan as the scanner sends it "
+    "(FNC1 as the ASCII 29 group separator, \\x1d) or the bracketed form (01)...(10)...(21)..."
+)
 # GS1 AI encodable character set 82 (General Specifications, figure 7.11-1)
 _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
 SYMBOLOGY_PREFIXES = ("]C1", "]e0", "]d2", "]Q3", "]J1")
@@ -276,8 +282,13 @@ def _match_ai(text: str, pos: int) -> str:
 
 def parse_element_string(value: str, today: date | None = None) -> Gs1Identifiers:
     """A GS1 element string: bracketed ``(01)...(21)...`` or raw as scanned, with FNC1/GS (``\\x1d``) after
-    each variable-length field (an optional symbology identifier such as ``]d2`` is skipped)."""
+    each variable-length field (an optional symbology identifier such as ``]d2`` is skipped).
+
+    The text ``<GS>`` is refused, in either form: it is how FNC1 is printed, but GS1 data may hold those four
+    characters, so taking it for a separator could misread a value, and taking it for data misreads a scan."""
     text = value.strip()
+    if GS_RENDERING in text.upper():
+        raise InputError("element string", GS_RENDERING_RULE, value)
     ids = Gs1Identifiers()
     if text.startswith("("):
         pairs = re.findall(r"\((\d{2,4})\)([^(]*)", text)
@@ -321,6 +332,99 @@ def parse_element_string(value: str, today: date | None = None) -> Gs1Identifier
             pos = end + 1
         _store(ids, ai, data, today)
     return _check_pairs(ids)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Another reading of a raw element string, with an FNC1 separator inserted where one seems missing."""
+
+    ai: str  # the variable-length field that ran on
+    key: str  # its name (lot, serial, ...)
+    value: str  # its value as read without the separator
+    at: int  # where in that value the separator goes
+    ids: Gs1Identifiers
+
+    @property
+    def field(self) -> str:
+        return f"{self.key} (AI {self.ai})"
+
+    @property
+    def next_ai(self) -> str:
+        tail = self.value[self.at :]
+        return next(a for n in (2, 3, 4) if (a := tail[:n]) in _AIS)
+
+    def rule(self) -> str:
+        """Why this reading: the field that ran on, and what the scan reads with the separator."""
+        nxt = self.next_ai
+        return (
+            f"{self.value!r} runs into AI {nxt} ({_AIS[nxt][2]}) with no FNC1 separator: with one, the scan reads "
+            f"{self.ids.element_string()}. GS1 puts FNC1 (ASCII 29) after every variable-length field but the "
+            "last: set the scanner to transmit it, or give the bracketed form"
+        )
+
+
+MAX_READINGS = 8
+
+
+def missing_separator_readings(value: str, today: date | None = None) -> list[Reading]:
+    """The readings of a raw element string (as scanned) with one FNC1 separator inserted inside a variable-length
+    value, where another application identifier starts and the whole then parses with no AI twice. A scanner
+    set up without FNC1 transmission, or a code printed without it, runs a variable-length field (a lot) into
+    the next (its serial): GS1 requires FNC1 after every variable-length field but the last. At most
+    :data:`MAX_READINGS`; none for a bracketed string or a Digital Link."""
+    text = value.strip()
+    if not text or text.startswith("(") or "://" in text:
+        return []
+    prefix = next((p for p in SYMBOLOGY_PREFIXES if text.startswith(p)), "")
+    body = text[len(prefix) :]
+    readings: list[Reading] = []
+    pos, start = 0, len(body) - len(body.lstrip(GS))
+    pos = start
+    try:
+        while pos < len(body) and len(readings) < MAX_READINGS:
+            ai = _match_ai(body, pos)
+            pos += len(ai)
+            fixed, _, key = _AIS[ai]
+            if fixed is not None:
+                pos += fixed + (1 if body[pos + fixed : pos + fixed + 1] == GS else 0)
+                continue
+            end = body.find(GS, pos)
+            end = len(body) if end < 0 else end
+            data = body[pos:end]
+            for at in range(1, len(data)):
+                if not any(data[at : at + n] in _AIS for n in (2, 3, 4)):
+                    continue
+                candidate = prefix + body[: pos + at] + GS + body[pos + at :]
+                try:
+                    ids = parse_element_string(candidate, today)
+                except InputError:
+                    continue
+                if _repeats_an_ai(candidate[len(prefix) :]):
+                    continue
+                readings.append(Reading(ai, key, data, at, ids))
+                if len(readings) >= MAX_READINGS:
+                    break
+            pos = end + 1
+    except InputError:
+        return readings
+    return readings
+
+
+def _repeats_an_ai(raw: str) -> bool:
+    """Whether a raw element string (that parses) names an application identifier twice."""
+    seen: list[str] = []
+    pos = len(raw) - len(raw.lstrip(GS))
+    while pos < len(raw):
+        ai = _match_ai(raw, pos)
+        seen.append(ai)
+        pos += len(ai)
+        fixed = _AIS[ai][0]
+        if fixed is not None:
+            pos += fixed + (1 if raw[pos + fixed : pos + fixed + 1] == GS else 0)
+        else:
+            end = raw.find(GS, pos)
+            pos = len(raw) if end < 0 else end + 1
+    return len(seen) != len(set(seen))
 
 
 def parse_digital_link(value: str, today: date | None = None) -> Gs1Identifiers:
