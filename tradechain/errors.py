@@ -209,7 +209,7 @@ class NearDuplicateFound(TradechainError):
     ``found`` lists the near-duplicates as JSON objects (which invoice, which one it resembles, the fields that
     match and the one that differs)."""
 
-    exit_code = 5
+    exit_code = ExitCode.NEAR_DUPLICATE
 
     def __init__(self, user_message: str, found: Sequence[Any] = ()) -> None:
         super().__init__(user_message)

@@ -114,7 +114,8 @@ def test_a_bank_financing_an_altered_copy_is_refused_unless_it_accepts_it(
         "in number only: nothing sent; to finance it anyway, give --accept-near-duplicate REASON"
     )
     assert tx_count(helpers.addr("financier2")) == before  # nothing sent
-    assert ok("invoice", "check", altered)[0]["status"] == "NONE"
+    checked = run("invoice", "check", altered, "--json")
+    assert checked.exit_code == 5 and json.loads(checked.stdout)[0]["status"] == "NONE"  # still unregistered
     reason = "credit note for INV-2024/0042, confirmed with the seller"
     accepted = ok("invoice", "finance", altered, "--accept-near-duplicate", reason, "--account", "financier2")
     assert accepted["acceptedNearDuplicate"] == reason
