@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tradechain.cli.common import Run, command
+from tradechain.cli.common import Run, command, org_name
 from tradechain.formats import gs1
 
 
@@ -18,5 +18,6 @@ def verify(run: Run, pack_id: str) -> None:
     result = client.products.verify(ids)
     run.emit(
         result.to_json(),
-        f"{result.status.name}  {ids.element_string()}  held by org {result.custodian or '-'}",
+        f"{result.status.name}  {ids.element_string()}  held by "
+        f"{org_name(client, result.custodian) if result.custodian else '-'}",
     )
