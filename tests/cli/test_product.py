@@ -34,7 +34,7 @@ def test_a_claim_of_another_companys_gtin_is_one_line_and_sends_nothing(
     result = run("product", "claim", TUNA, "--account", "manufacturer")  # the brand's prefix
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: CompanyPrefixNotHeld(key={int(TUNA)}, licensee={sdk_members['brand']}, "
+        f"error: CompanyPrefixNotHeld(key={TUNA}, licensee={sdk_members['brand']}, "
         f"caller={sdk_members['manufacturer']}): GS1 key {TUNA} (a GTIN or an SSCC) carries a company prefix "
         f"licensed to organisation {sdk_members['brand']} (0: to nobody), not to the caller's organisation "
         f"{sdk_members['manufacturer']}.\n"

@@ -91,7 +91,9 @@ def test_cli_issue_claim_report_verify_qr_history(cli_env: Path, sdk_members: di
     stolen = run("cert", "verify", token).output
     assert stolen.startswith("STOLEN  certificate") and "reported         stolen on" in stolen
     refused = run("cert", "transfer", token, "--to", accounts.dev_account("outsider").address, "--account", "buyer")
-    assert refused.exit_code == 1 and refused.stderr.startswith(f"error: CertificateFrozen(tokenId={int(token, 16)}")
+    assert refused.exit_code == 1 and refused.stderr.startswith(
+        f"error: CertificateFrozen(tokenId={token}, status=Stolen"
+    )
     ok("cert", "clear", token, "--account", "brand")
     ok("cert", "service", token, "--kind", "REVISION", "--account", "brand")
     history = ok("cert", "history", token)

@@ -106,7 +106,7 @@ def test_a_producer_is_refused_a_gtin_of_another_companys_prefix(sdk_as: Any, sd
     assert isinstance(err, ContractRevert)
     assert (err.key, err.licensee, err.caller) == (int(TUNA), sdk_members["brand"], sdk_members["manufacturer"])
     assert err.user_message == (
-        f"CompanyPrefixNotHeld(key={int(TUNA)}, licensee={sdk_members['brand']}, caller={sdk_members['manufacturer']})"
+        f"CompanyPrefixNotHeld(key={TUNA}, licensee={sdk_members['brand']}, caller={sdk_members['manufacturer']})"
         f": GS1 key {TUNA} (a GTIN or an SSCC) carries a company prefix licensed to organisation "
         f"{sdk_members['brand']} (0: to nobody), not to the caller's organisation {sdk_members['manufacturer']}."
     )

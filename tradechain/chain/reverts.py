@@ -24,6 +24,8 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from tradechain.chain import artifacts
 from tradechain.errors import ContractRevert, DeploymentMissing, TransactionFailed, _show, revert_class
+from tradechain.formats import identity
+from tradechain.formats.document_types import DOC_TYPE_NAMES
 
 _ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
 _PANIC = bytes.fromhex("4e487b71")  # Panic(uint256)
@@ -109,32 +111,80 @@ def error_specs() -> dict[bytes, ErrorSpec]:
     return specs
 
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def iso_time(seconds: int) -> str:
+    """A Unix time as ISO 8601 in UTC, to the second: ``2030-06-30T23:59:59Z`` (every date tradechain shows)."""
+    return datetime.fromtimestamp(seconds, UTC).strftime(TIME_FORMAT)
+
+
+def token_hex(token: int) -> str:
+    """A certificate (ERC-721 token) id as tradechain shows it everywhere: 0x and 64 hex digits."""
+    return f"0x{token:064x}"
+
+
 def _is_time(name: str, typ: str) -> bool:
     # Our contracts keep every time as uint40; deadlines given by users are uint256 (an acknowledgment's).
     return typ == "uint40" or name == "deadline"
 
 
-def _render(notice: str, args: dict[str, Any], spec: ErrorSpec) -> str:
-    """The notice with its backticked parameters filled in ("Organisation `organisation` is suspended."): times
-    as dates, enum values by their names."""
+def _doc_types(mask: int, sep: str) -> str:
+    names = [DOC_TYPE_NAMES.get(t, f"type {t}") for t in range(mask.bit_length()) if mask >> t & 1]
+    return sep.join(names) or "none"
+
+
+def readable(key: str, value: Any, spec: ErrorSpec, *, compact: bool = False) -> str:
+    """One argument of a custom error as a person reads it: times as ISO dates in UTC, enum values by their names,
+    role bitmasks by the roles' names, certificate ids in hex, document types by name, escrow milestones by their
+    number from 1 (the contracts count from 0), GS1 keys with their leading zeros; else as it is.
+
+    ``compact``: for the ``Name(arg=value, ...)`` recap, with no comma or space in a value (``brand|manufacturer``,
+    milestone ``#2``)."""
     types, enums = dict(spec.inputs), dict(spec.enums)
+    typ = types.get(key, "")
+    if not isinstance(value, int) or isinstance(value, bool):
+        return _show(value)
+    if key in enums:
+        members = _enum_members().get(enums[key], ())
+        if value < len(members):
+            return members[value]
+    if key in ("role", "roles") and typ == "uint16":
+        return "|".join(identity.role_labels(value)) or "0" if compact else identity.roles_text(value)
+    if key == "tokenId" and typ == "uint256":
+        return token_hex(value)
+    if key == "missingDocs" and typ == "uint16":
+        return _doc_types(value, "|" if compact else ", ")
+    if key == "docType" and typ == "uint8":
+        return DOC_TYPE_NAMES.get(value, str(value))
+    if key == "milestone" and typ == "uint8" and spec.contract.endswith("TradeEscrow"):
+        return f"#{value + 1}" if compact else f"{value + 1} (numbered from 1)"
+    if key in ("gtin", "key", "sscc") and 0 < value < 10**18:
+        return str(value).zfill(14 if value < 10**14 else 18)  # GS1 keys keep their leading zeros
+    if _is_time(key, typ) and 0 < value < 2**40:
+        return iso_time(value)
+    return _show(value)
+
+
+def _render(notice: str, args: dict[str, Any], spec: ErrorSpec) -> str:
+    """The notice with its backticked parameters filled in ("Organisation `organisation` is suspended."), each as
+    :func:`readable` shows it."""
 
     def sub(m: re.Match[str]) -> str:
         key = m.group(1)
-        if key not in args:
-            return m.group(0)
-        value = args[key]
-        if key in enums and isinstance(value, int):
-            members = _enum_members().get(enums[key], ())
-            if value < len(members):
-                return members[value]
-        if key in ("gtin", "key", "sscc") and isinstance(value, int) and 0 < value < 10**18:
-            return str(value).zfill(14 if value < 10**14 else 18)  # GS1 keys keep their leading zeros
-        if _is_time(key, types.get(key, "")) and isinstance(value, int) and 0 < value < 2**40:
-            return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        return _show(value)
+        return readable(key, args[key], spec) if key in args else m.group(0)
 
     return re.sub(r"`(\w+)`", sub, " ".join(notice.split()))
+
+
+def _message(exc: ContractRevert, spec: ErrorSpec) -> ContractRevert:
+    """``exc`` with its message written as people read it, ``Name(arg=readable, ...): description`` (the exact
+    values stay in ``args_by_name``)."""
+    shown = ", ".join(f"{k}={readable(k, v, spec, compact=True)}" for k, v in exc.args_by_name.items())
+    text = f"{spec.name}({shown})" + (f": {exc.description}" if exc.description else "")
+    exc.user_message = text
+    exc.args = (text,)
+    return exc
 
 
 def decode_revert(data: bytes | str | None, contract: str | None = None) -> TransactionFailed | ContractRevert:
@@ -164,7 +214,7 @@ def decode_revert(data: bytes | str | None, contract: str | None = None) -> Tran
     values = abi_decode([t for _, t in spec.inputs], body) if spec.inputs else ()
     args = {name: _normalise(v, t) for (name, t), v in zip(spec.inputs, values, strict=True)}
     cls = revert_class(spec.name)
-    return cls(spec.name, args, _render(spec.notice, args, spec), contract=spec.contract, data=data)
+    return _message(cls(spec.name, args, _render(spec.notice, args, spec), contract=spec.contract, data=data), spec)
 
 
 @contextlib.contextmanager

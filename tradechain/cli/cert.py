@@ -6,13 +6,14 @@ import os
 import re
 import stat
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from tradechain.chain import accounts
-from tradechain.cli.common import Run, command, file_digest, synced_index, tx_json, tx_text
+from tradechain.cli.common import Run, command, file_digest, org_name, synced_index, tx_json, tx_text, when
+from tradechain.client import Client
 from tradechain.contracts import luxury_certificate as certs
 from tradechain.errors import InputError
 from tradechain.formats.values import parse_address
@@ -285,18 +286,17 @@ def verify(run: Run, certificate: str, brand: int | None, metadata_file: Path | 
     if not v.authentic:
         run.verdict(v.verdict, data, f"NOT AUTHENTIC: no certificate {_hex(token)} was ever issued")
         return
-    when = datetime.fromtimestamp(v.reported_at, UTC).isoformat() if v.reported_at else ""
     head = v.verdict.replace("_", " ")
     if v.verdict == "MISMATCH":
         head += ": the metadata given DOES NOT MATCH the certificate (another item, or altered)"
     lines = [
         f"{head}  certificate {_hex(token)}",
-        f"  brand            organisation {v.brand}",
-        f"  owner            {v.owner}",
+        f"  brand            {org_name(client, v.brand)}",
+        f"  owner            {_party(client, v.owner, short=False) if v.owner else '-'}",
         f"  previous owners  {v.previous_owners}",
     ]
     if v.status != certs.Status.VALID:
-        lines.append(f"  reported         {v.status.name.lower()} on {when}")
+        lines.append(f"  reported         {v.status.name.lower()} on {when(v.reported_at)}")
     if v.metadata_matches is not None:
         lines.append(f"  metadata         {'matches' if v.metadata_matches else 'DOES NOT MATCH'} the certificate")
     run.verdict(v.verdict, data, "\n".join(lines))
@@ -348,14 +348,77 @@ def qr(run: Run, certificate: str, out: Path, base_url: str) -> None:
 @click.argument("certificate")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Index database.")
 def history(run: Run, certificate: str, db: Path | None) -> None:
-    """The owners of a certificate in order, and everything recorded about it (from the index)."""
+    """The owners of a certificate in order, and everything recorded about it (from the index): when (ISO 8601,
+    UTC), what, and who, organisations by the names of their profiles."""
     token = _token(certificate)
-    store = synced_index(run.client(), db)
+    client = run.client()
+    store = synced_index(client, db)
     result = store.certificate_history(_hex(token))
+    for e in result["events"]:
+        e["time"] = when(e["timestamp"]) if e.get("timestamp") else None
+    names: dict[str, str] = {}
+
+    def party(address: str) -> str:
+        if address not in names:
+            names[address] = _party(client, address)
+        return names[address]
+
     run.emit(
         result,
         "\n".join(
-            [f"owners: {' -> '.join(o[:10] + '…' for o in result['owners']) or '-'}"]
-            + [f"block {e['block']:>6}  {e['name']}" for e in result["events"]]
+            [f"certificate {_hex(token)}", f"owners: {' -> '.join(party(o) for o in result['owners']) or '-'}"]
+            + [
+                f"{e['time'] or '-':20}  {_event_text(client, e['name'], e['args'], party)}  (block {e['block']})"
+                for e in result["events"]
+            ]
         ),
     )
+
+
+def _party(client: Client, address: str, *, short: bool = True) -> str:
+    """An account as history and verify name it: ``0x3C44…93BC of Acme Tuna Co (org 13)`` when it signs for an
+    organisation, else the account alone (a private owner)."""
+    text = f"{address[:6]}…{address[-4:]}" if short else address
+    org, _ = client.participants.organisation_of(address)
+    return f"{text} of {org_name(client, org)}" if org else text
+
+
+def _text32(value: Any) -> str:
+    """A bytes32 argument (a serial, a service kind) as its text when it is plain ASCII, else its hex."""
+    raw = bytes.fromhex(str(value)[2:]) if isinstance(value, str) and value.startswith("0x") else b""
+    text = raw.rstrip(b"\0")
+    return text.decode() if text and all(0x20 <= b < 0x7F for b in text) else str(value)
+
+
+def _status(value: Any) -> str:
+    try:
+        return certs.Status(int(value)).name.lower()
+    except ValueError:
+        return str(value)
+
+
+def _event_text(client: Client, name: str, a: dict[str, Any], party: Any) -> str:
+    """One event of a certificate's history in words, its parties named."""
+    zero = "0x" + "00" * 20
+    if name == "CertificateIssued":
+        return f"issued by {org_name(client, int(a['brand']))}, serial {_text32(a['serial'])}"
+    if name == "Transfer":
+        if a["from"] == zero:
+            return f"first owner {party(a['to'])}"
+        return f"transferred from {party(a['from'])} to {party(a['to'])}"
+    if name == "ClaimOpened":
+        return f"claim opened by its owner {party(a['owner'])}"
+    if name == "ClaimClosed":
+        return "claim closed (its secret no longer works)"
+    if name == "CertificateClaimed":
+        return f"claimed by {party(a['claimant'])} from {party(a['previousOwner'])}"
+    if name == "CertificateReported":
+        return f"reported {_status(a['status'])} by {party(a['reporter'])}"
+    if name == "ReportCleared":
+        return f"{_status(a['previousStatus'])} report cleared by {party(a['by'])}"
+    if name == "ServiceRecorded":
+        return f"service {_text32(a['kind'])} recorded by {org_name(client, int(a['brand']))}"
+    if name == "MetadataHashChanged":
+        return f"metadata hash changed to {a['newHash']}"
+    shown = ", ".join(f"{k}={v}" for k, v in a.items() if k != "tokenId")
+    return f"{name}({shown})"

@@ -376,3 +376,19 @@ class JsonAwareCommand(click.Command):
             error = {"kind": "bad-input", "type": "UsageError", "exitCode": 2, "field": field or None, "rule": rule}
             fail(message, ExitCode.BAD_INPUT, as_json=True, error={"error": error})
             raise  # not reached: fail exits
+
+
+# ---------------------------------------------------------------------------------------------- readable output
+
+
+def when(seconds: int | None) -> str:
+    """A Unix time as every output shows it, ISO 8601 in UTC (``2030-06-30T23:59:59Z``); ``-`` for none (0)."""
+    from tradechain.chain.reverts import iso_time
+
+    return iso_time(seconds) if seconds else "-"
+
+
+def org_name(client: Client, organisation: int) -> str:
+    """An organisation as outputs name it: ``Acme Tuna Co (org 13)`` from its verified profile, ``org 13 (profile
+    unverified)``, ``org 13`` (no profile kept here), ``nobody`` for 0 (``participants.display_name``)."""
+    return client.participants.display_name(organisation)

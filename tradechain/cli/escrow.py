@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from tradechain.cli.common import Run, command
+from tradechain.cli.common import Run, command, org_name
 from tradechain.client import Client
 from tradechain.contracts import document_registry
 from tradechain.contracts.erc20 import Token
@@ -123,12 +123,16 @@ def _state_json(client: Client, escrow_id: str, terms: Terms) -> dict[str, Any]:
 
 def _state_text(client: Client, escrow_id: str, terms: Terms) -> str:
     st = _state_json(client, escrow_id, terms)
+    coin = Token(client, terms.token)
     status = st["status"]
     if st["disputeLapsed"]:
         status += f" (lapsed at {st['arbitrationLapsesAt']}: releases and refunds apply again)"
+    released = [i + 1 for i in st["releasedMilestones"]]
+    count = len(terms.milestones)
     lines = [
         f"escrow {escrow_id}: {status}, trade {terms.trade_id}",
-        f"  held {st['held']:,} of {terms.amount:,} units; released milestones {st['releasedMilestones']}",
+        f"  held {coin.show(st['held'])} of {coin.show(terms.amount)} (token {terms.token}); milestones released: "
+        f"{', '.join(map(str, released)) or 'none'} (of {count})",
         f"  deadline {st['deadline']}: the buyer may dispute until then, once",
     ]
     if st["disputedAt"]:
@@ -137,9 +141,14 @@ def _state_text(client: Client, escrow_id: str, terms: Terms) -> str:
             "then the dispute lapses"
         )
     lines.append(f"  refundable after {st['refundableAfter']}" + (" (deadline + 30 days)" if st["disputedAt"] else ""))
+    lines.append("  milestones (numbered from 1):")
     for i, m in enumerate(terms.milestones):
-        who = f" from organisation {m.issuer}" if m.issuer else ""
-        lines.append(f"  milestone {i}: {m.bps / 100:g}% on {', '.join(m.required_docs)}{who}")
+        who = f" from {org_name(client, m.issuer)}" if m.issuer else ""
+        share = coin.show(terms.amount * m.bps // 10_000)
+        done = ", released" if i + 1 in released else ""
+        lines.append(
+            f"  milestone {i + 1} of {count}: {m.bps / 100:g}% ({share}) on {', '.join(m.required_docs)}{who}{done}"
+        )
     lines.append(f"  its documents are anchored with: tradechain doc anchor FILE --type TYPE --escrow {escrow_id}")
     return "\n".join(lines)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from tradechain.cli.common import Run, command, file_digest
-from tradechain.contracts.participant_registry import Organisation, parse_org_id
+from tradechain.cli.common import Run, command, when
+from tradechain.contracts import profiles
+from tradechain.contracts.participant_registry import Organisation, Profile, parse_org_id
 from tradechain.errors import InputError
 from tradechain.formats import gs1
 from tradechain.formats.identity import ROLE_NAMES
@@ -26,18 +28,37 @@ def group() -> None:
     """
 
 
+def _profile_text(profile: Profile) -> str:
+    """The profile line of ``participant show``: its hash and what this machine holds of it."""
+    if profile.profile_hash == profiles.hex32(bytes(32)):
+        return "- (none recorded on chain)"
+    if profile.status == "verified":
+        return f"{profile.profile_hash} (verified)"
+    if profile.status == "unverified":
+        return (
+            f"{profile.profile_hash} (unverified: the profile kept here does not match it; add the current one with "
+            f"tradechain participant profile FILE {profile.organisation})"
+        )
+    return f"{profile.profile_hash} (not kept here: tradechain participant profile FILE {profile.organisation})"
+
+
 def _org_text(
-    org: Organisation, accounts: list[dict[str, Any]] | None = None, prefixes: list[str] | None = None
+    org: Organisation,
+    accounts: list[dict[str, Any]] | None = None,
+    prefixes: list[str] | None = None,
+    profile: Profile | None = None,
 ) -> str:
+    name = profile.name if profile is not None else None
     lines = [
-        f"organisation {org.id}{'  [SUSPENDED]' if org.suspended else ''}",
+        f"organisation {org.id}{f'  {name}' if name else ''}{'  [SUSPENDED]' if org.suspended else ''}",
         f"  LEI      {org.lei or '-'}",
         f"  GLN      {org.gln or '-'}",
         f"  country  {org.country}",
         f"  roles    {', '.join(org.roles)}",
         f"  prefixes {', '.join(prefixes or []) or '-'}",
+        f"  admitted {when(org.admitted_at)}",
         f"  accounts {org.active_accounts} active",
-        f"  profile  {org.profile_hash}",
+        f"  profile  {_profile_text(profile) if profile is not None else org.profile_hash}",
     ]
     for a in accounts or []:
         lines.append(f"    {a['account']}{'  (manager)' if a['manager'] else ''}")
@@ -54,7 +75,8 @@ def _org_text(
     "--profile",
     "profile_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Off-chain profile document; only its keccak-256 hash goes on chain.",
+    help='The organisation\'s profile, a JSON object: {"name": "Acme Tuna Co", "country": "DE", ...}. Only the '
+    "hash of its canonical JSON goes on chain; the profile is kept here, and outputs name the organisation by it.",
 )
 @click.option("--profile-hash", metavar="0xHASH", help="The profile's hash, if already computed.")
 def admit(
@@ -70,21 +92,65 @@ def admit(
     """Admit an organisation (consortium admin). It needs an LEI, a GLN or both.
 
     Example: tradechain participant admit --lei 529900T8BM49AURSDO55 --country DE --roles manufacturer,brand
-    --manager 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+    --manager 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --profile acme.json
     """
     if profile_file and profile_hash:
         raise InputError("profile", "give --profile or --profile-hash, not both")
-    digest = parse_bytes32(profile_hash, "profile-hash") if profile_hash else file_digest(profile_file, "profile")
+    profile = profiles.read(profile_file) if profile_file else None
+    if profile is not None:
+        _agrees(profile, "country", country, lambda v: v.strip().upper())
+        _agrees(profile, "lei", lei, lambda v: v.strip().upper())
+        _agrees(profile, "gln", gln, lambda v: str(gs1.parse_gln(v)))
+    digest = (
+        parse_bytes32(profile_hash, "profile-hash")
+        if profile_hash
+        else profiles.profile_hash(profile)
+        if profile is not None
+        else bytes(32)
+    )
     client = run.client()
     result = client.participants.admit(
         lei=lei, gln=gln, country=country, roles=roles, manager=manager, profile_hash=digest
     )
     org = client.participants.get(result.organisation)
+    kept = client.participants.store_profile(org.id, profile) if profile is not None else None
+    name = f", {kept.name}" if kept is not None and kept.name else ""
     run.sent(
         result.receipt,
-        {"organisation": org.to_json(), "registry": client.participants.address},
-        f"admitted organisation {org.id} ({org.lei or org.gln}, {org.country}, roles {', '.join(org.roles)}) "
+        {
+            "organisation": org.to_json(),
+            "registry": client.participants.address,
+            "profile": kept.to_json() if kept is not None else None,
+        },
+        f"admitted organisation {org.id}{name} ({org.lei or org.gln}, {org.country}, roles {', '.join(org.roles)}) "
         f"in registry {client.participants.address}",
+    )
+
+
+def _agrees(profile: dict[str, Any], key: str, given: str | None, normal: Callable[[str], str]) -> None:
+    """A field the profile and the command line both give must be the same (the chain records the option's)."""
+    if given is None or key not in profile:
+        return
+    if normal(str(profile[key])) != normal(given):
+        raise InputError(f"profile.{key}", f"the profile says {profile[key]!r}, --{key} says {given!r}")
+
+
+@command(group, "profile", chain="read")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("organisation")
+def profile_(run: Run, file: Path, organisation: str) -> None:
+    """Keep the profile FILE of ORGANISATION, received from it or from anyone: checked against the organisation's
+    on-chain profile hash (refused if it differs), then outputs name the organisation by it.
+
+    Example: tradechain participant profile acme.json 13
+    """
+    received = profiles.read(file)
+    org_id = parse_org_id(organisation)
+    client = run.client()
+    kept = client.participants.store_profile(org_id, received)
+    run.emit(
+        {**kept.to_json(), "file": str(profiles.store_dir() / f"{kept.profile_hash}.json")},
+        f"profile of {kept.display_name} matches its on-chain hash {kept.profile_hash}: kept",
     )
 
 
@@ -180,7 +246,18 @@ def show(run: Run, who: str) -> None:
     org = parts.get(org_id)
     accts = parts.accounts(org_id)
     prefixes = list(parts.company_prefixes(org_id))
-    run.emit({**org.to_json(), "prefixes": prefixes, "accounts": accts}, _org_text(org, accts, prefixes))
+    known = parts.profile(org_id)
+    run.emit(
+        {
+            **org.to_json(),
+            "prefixes": prefixes,
+            "accounts": accts,
+            "profile": known.profile,
+            "profileStatus": known.status,
+            "name": known.name,
+        },
+        _org_text(org, accts, prefixes, known),
+    )
 
 
 @command(group, "list", chain="read")
@@ -191,16 +268,29 @@ def list_(run: Run) -> None:
     licensed: dict[int, list[str]] = {}
     for prefix, licensee in client.participants.company_prefixes().items():
         licensed.setdefault(licensee, []).append(prefix)
+    known = {o.id: client.participants.profile(o.id) for o in orgs}
     run.emit(
-        [{**o.to_json(), "prefixes": licensed.get(o.id, [])} for o in orgs],
+        [
+            {
+                **o.to_json(),
+                "prefixes": licensed.get(o.id, []),
+                "name": known[o.id].name,
+                "profileStatus": known[o.id].status,
+            }
+            for o in orgs
+        ],
         "\n".join(
-            f"{o.id:>4}  {o.lei or '-':20}  {o.gln or '-':13}  {o.country}  "
+            f"{o.id:>4}  {_list_name(known[o.id]):30}  {o.lei or '-':20}  {o.gln or '-':13}  {o.country}  "
             f"{'SUSPENDED ' if o.suspended else ''}{','.join(o.roles)}"
             + (f"  prefixes {','.join(licensed[o.id])}" if o.id in licensed else "")
             for o in orgs
         )
         or "no organisations",
     )
+
+
+def _list_name(profile: Profile) -> str:
+    return profile.name or ("(profile unverified)" if profile.status == "unverified" else "-")
 
 
 @command(group, "assign-prefix", chain="send")

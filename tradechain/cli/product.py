@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tradechain.cli.common import Run, command, file_digest
+from tradechain.cli.common import Run, command, file_digest, org_name
 from tradechain.contracts.product_registry import LotSpec
 from tradechain.errors import InputError
 from tradechain.formats import gs1
@@ -48,7 +48,8 @@ def claim(run: Run, gtin: str) -> None:
     gtin14 = gs1.parse_gtin(gtin)
     client = run.client()
     receipt = client.products.claim_gtin(gtin14)
-    run.sent(receipt, {"gtin": gtin14, "owner": client.products.gtin_owner(gtin14)}, f"GTIN {gtin14} claimed")
+    owner = client.products.gtin_owner(gtin14)
+    run.sent(receipt, {"gtin": gtin14, "owner": owner}, f"GTIN {gtin14} claimed by {org_name(client, owner)}")
 
 
 @command(group, "lot", chain="send")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from tradechain.cli.common import Run, command, echo, file_digest
+from tradechain.cli.common import Run, command, echo, file_digest, org_name
 from tradechain.cli.product import GLN_OPTION, expiry_date
 from tradechain.contracts.product_registry import LotSpec, parse_container, parse_unit
 from tradechain.errors import InputError
@@ -33,7 +33,7 @@ def ship(run: Run, unit: str, receiver: int, location: str | None) -> None:
     key = parse_unit(unit)
     client = run.client()
     receipt = client.products.ship(key, receiver, gln=location)
-    run.sent(receipt, {"unit": "0x" + key.hex(), "to": receiver}, f"shipped {unit} to organisation {receiver}")
+    run.sent(receipt, {"unit": "0x" + key.hex(), "to": receiver}, f"shipped {unit} to {org_name(client, receiver)}")
 
 
 @command(group, "receive", chain="send", shared_first=True)
@@ -162,9 +162,14 @@ def history(run: Run, unit: str) -> None:
         )
         return
     rows = store.history("0x" + parse_unit(unit).hex())
+    client = run.client()
     run.emit(
         rows,
-        "\n".join(f"block {r['block']:>6}  {r['name']:18} org {r['org'] or '-':>4}  {_brief(r['args'])}" for r in rows)
+        "\n".join(
+            f"block {r['block']:>6}  {r['name']:18} {org_name(client, r['org']) if r['org'] else '-'}  "
+            f"{_brief(r['args'])}"
+            for r in rows
+        )
         or f"no events for {unit}",
     )
 
@@ -212,10 +217,12 @@ def origin(run: Run, lot: str) -> None:
     key = "0x" + parse_unit(lot).hex()
     store = run.index()
     rows = store.origin(key)
+    client = run.client()
     run.emit(
         rows,
         "\n".join(
-            f"{'  ' * r['depth']}{r['gtin']}/{r['lot_number']}  origin {r['origin']}  owner org {r['owner']}"
+            f"{'  ' * r['depth']}{r['gtin']}/{r['lot_number']}  origin {r['origin']}  "
+            f"owner {org_name(client, r['owner'])}"
             for r in rows
             if r["gtin"]
         )
@@ -230,21 +237,22 @@ def impact(run: Run, lot: str) -> None:
     key = "0x" + parse_unit(lot).hex()
     store = run.index()
     result = store.impact(key)
+    client = run.client()
 
     def text() -> None:
         for entry in result["lots"]:
             if not entry["gtin"]:
                 continue
-            state = "consumed" if entry["consumed"] else f"held by org {entry['holder']}"
+            state = "consumed" if entry["consumed"] else f"held by {org_name(client, entry['holder'])}"
             echo(f"{'  ' * entry['depth']}{entry['gtin']}/{entry['lot_number']}  {state}")
             for b in entry["batches"]:
                 echo(
                     f"{'  ' * entry['depth']}  batch {b['batch'][:12]}…  {b['items']:,} items, "
-                    f"{b['dispensed']:,} dispensed, held by org {b['holder']}"
+                    f"{b['dispensed']:,} dispensed, held by {org_name(client, b['holder'])}"
                 )
         echo(
             f"{result['serializedItems']:,} serialized items; holders: "
-            f"{', '.join(str(h) for h in result['holders']) or '-'}"
+            f"{', '.join(org_name(client, h) for h in result['holders']) or '-'}"
         )
 
     run.emit(result, text)
@@ -260,10 +268,11 @@ def custody(run: Run, unit: str) -> None:
     if state is None:
         raise InputError("unit", "no such unit on this chain", unit)
     contents = store.contents(key)
+    client = run.client()
     run.emit(
         {**state, "contents": contents},
-        f"{unit}: held by org {state['holder']}"
-        + (f", in transit to org {state['inTransitTo']}" if state["inTransitTo"] else "")
+        f"{unit}: held by {org_name(client, state['holder'])}"
+        + (f", in transit to {org_name(client, state['inTransitTo'])}" if state["inTransitTo"] else "")
         + (f"; contains {len(contents)} unit(s)" if contents else ""),
     )
 

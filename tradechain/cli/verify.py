@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tradechain.cli.common import Run, command
+from tradechain.cli.common import Run, command, org_name
 from tradechain.client import Client
 from tradechain.contracts.product_registry import Status, Verification
 from tradechain.errors import InputError
@@ -23,7 +23,7 @@ def verify(run: Run, pack_id: str) -> None:
     result = client.products.verify(ids)
     if result.status == Status.UNKNOWN:
         _refuse_a_run_on_field(client, pack_id)
-    run.verdict(result.status.name, result.to_json(), _text(result, ids))
+    run.verdict(result.status.name, result.to_json(), _text(client, result, ids))
 
 
 def _refuse_a_run_on_field(client: Client, scan: str) -> None:
@@ -36,9 +36,9 @@ def _refuse_a_run_on_field(client: Client, scan: str) -> None:
             raise InputError(reading.field, reading.rule(), scan)
 
 
-def _text(result: Verification, ids: gs1.Gs1Identifiers) -> str:
+def _text(client: Client, result: Verification, ids: gs1.Gs1Identifiers) -> str:
     word = result.status.name.replace("_", " ")
-    head = f"{word}  {ids.element_string()}  held by org {result.custodian or '-'}"
+    head = f"{word}  {ids.element_string()}  held by {org_name(client, result.custodian) if result.custodian else '-'}"
     if result.status == Status.PROOF_UNAVAILABLE:
         return (
             f"{head}\n  lot {ids.lot} is registered and not recalled, but serial {ids.serial} cannot be checked here: "

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import to_checksum_address
 
 from tradechain.chain.tx import Receipt
+from tradechain.contracts import profiles
 from tradechain.contracts.base import ContractClient
-from tradechain.errors import InputError
+from tradechain.errors import InputError, revert_class
 from tradechain.formats import gs1, identity
 from tradechain.formats.values import parse_address, parse_uint, reason_code
 
@@ -46,6 +47,39 @@ class Organisation:
             "activeAccounts": self.active_accounts,
             "admittedAt": self.admitted_at,
             "profileHash": self.profile_hash,
+        }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An organisation's profile as this machine knows it: its on-chain hash, and the stored profile checked against
+    it (``status`` ``verified``, ``unverified`` or ``none``: see :func:`tradechain.contracts.profiles.find`)."""
+
+    organisation: int
+    profile_hash: str
+    status: profiles.Status
+    profile: dict[str, Any] | None
+
+    @property
+    def name(self) -> str | None:
+        """The organisation's name, from a verified profile only."""
+        return str(self.profile["name"]) if self.profile is not None and self.status == "verified" else None
+
+    @property
+    def display_name(self) -> str:
+        """``Acme Tuna Co (org 13)``; ``org 13 (profile unverified)``; ``org 13`` (no profile known here)."""
+        if self.name is not None:
+            return f"{self.name} (org {self.organisation})"
+        if self.status == "unverified":
+            return f"org {self.organisation} (profile unverified)"
+        return f"org {self.organisation}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "organisation": self.organisation,
+            "profileHash": self.profile_hash,
+            "profileStatus": self.status,
+            "name": self.name,
         }
 
 
@@ -125,7 +159,9 @@ class ParticipantRegistryClient(ContractClient, name=NAME):
         return self._send("setRoles", parse_org_id(organisation), identity.parse_roles(roles))
 
     def update_profile(self, organisation: int, profile_hash: bytes) -> Receipt:
-        return self._send("updateProfile", parse_org_id(organisation), profile_hash)
+        org_id = parse_org_id(organisation)
+        self._profiles.pop(org_id, None)
+        return self._send("updateProfile", org_id, profile_hash)
 
     def add_account(self, organisation: int, account: str, *, manager: bool = False) -> Receipt:
         return self._send("addAccount", parse_org_id(organisation), parse_address(account, "account"), manager)
@@ -151,6 +187,52 @@ class ParticipantRegistryClient(ContractClient, name=NAME):
         receipt = self._send("assignCompanyPrefix", int(text), len(text), org_id)
         (event,) = self._events(receipt, "CompanyPrefixAssigned")
         return PrefixAssignment(text, org_id, int(event["previous"]), receipt)
+
+    # -------------------------------------------------------------- profiles (off chain, checked against the chain)
+
+    def _owner(self, organisation: int) -> str:
+        return profiles.owner_key(self.client.chain_id, self.address, organisation)
+
+    def store_profile(self, organisation: int, profile: dict[str, Any]) -> Profile:
+        """Keeps ``profile`` (a profile received from the organisation or anyone) in the store, if its hash is the
+        organisation's on-chain profile hash; else an InputError, and nothing kept."""
+        org = self.get(organisation)
+        profiles.save(profile, bytes.fromhex(org.profile_hash[2:]), self._owner(org.id))
+        self._profiles.pop(org.id, None)
+        return self.profile(org.id)
+
+    @property
+    def _profiles(self) -> dict[int, Profile]:
+        cache: dict[int, Profile] = self.__dict__.setdefault("_profile_cache", {})
+        return cache
+
+    def forget_profiles(self) -> None:
+        """Reads the on-chain profile hashes again on next use (a client kept open long, after others updated
+        theirs)."""
+        self._profiles.clear()
+
+    def profile(self, organisation: int) -> Profile:
+        """The organisation's profile as known here, checked against its on-chain hash (read once per client, until
+        :meth:`forget_profiles` or this client's own :meth:`update_profile`)."""
+        org_id = parse_org_id(organisation)
+        known = self._profiles.get(org_id)
+        if known is None:
+            digest = bytes(self._call("getOrganisation", org_id)[7])
+            found = profiles.find(digest, self._owner(org_id))
+            known = Profile(org_id, "0x" + digest.hex(), found.status, found.profile)
+            self._profiles[org_id] = known
+        return known
+
+    def display_name(self, organisation: int) -> str:
+        """How outputs name an organisation: ``Acme Tuna Co (org 13)`` from a verified profile, ``org 13 (profile
+        unverified)`` when the profile kept here does not match its on-chain hash, ``org 13`` with none; ``nobody``
+        for 0 (no organisation)."""
+        if int(organisation) == 0:
+            return "nobody"
+        try:
+            return self.profile(organisation).display_name
+        except revert_class("NonexistentOrganisation"):
+            return f"org {organisation} (no such organisation)"
 
     # -------------------------------------------------------------- reads
 

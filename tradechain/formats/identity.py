@@ -83,3 +83,19 @@ def parse_roles(value: str | Iterable[str], field: str = "roles") -> int:
 
 def role_names(bits: int) -> list[str]:
     return [name for name, bit in ROLES.items() if bits & bit]
+
+
+def role_labels(bits: int) -> list[str]:
+    """:func:`role_names`, and bits beyond the known roles by their number ("bit 12")."""
+    return role_names(bits) + [f"bit {i}" for i in range(len(ROLE_NAMES), bits.bit_length()) if bits >> i & 1]
+
+
+def roles_text(bits: int, conjunction: str = "or") -> str:
+    """A role bitmask as words: ``67`` is "brand, manufacturer or regulator" (the contracts ask for any one of the
+    roles of a mask, ``requireAnyRole``); 0 is "0 (no role named)"."""
+    names = role_labels(bits)
+    if not names:
+        return "0 (no role named)"
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
