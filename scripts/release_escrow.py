@@ -3,7 +3,7 @@
     brownie run scripts/release_escrow.py main ESCROW MILESTONE [DOCUMENT ...] --network tradechain-local
 
     ESCROW       the escrow id (0x and 64 hex digits), as `tradechain escrow open` printed it
-    MILESTONE    the milestone's number, counted from 0: the first milestone is 0 (`tradechain escrow status
+    MILESTONE    the milestone's number, counted from 1: the first milestone is 1 (`tradechain escrow status
                  ESCROW` lists them, each with its share and the document types it needs)
     DOCUMENT     the documents that prove it, e.g. bl.pdf, each with its proof bl.pdf.tcproof.json beside it (as
                  `tradechain doc anchor bl.pdf --type bill-of-lading --escrow ESCROW` wrote it); with none, the
@@ -11,7 +11,7 @@
 
 It signs as ``$TRADECHAIN_ACCOUNT`` (a keystore name, or on the local chain a dev role such as ``financier``;
 default the dev admin): anyone may release, the money goes to the seller named in the terms. From Python:
-``main(escrow_id, 0, "bl.pdf", account="financier")``; it returns True if it released the milestone.
+``main(escrow_id, 1, "bl.pdf", account="financier")``; it returns True if it released the milestone.
 
 It releases nothing, and prints why, when the escrow is not FUNDED (refunded, closed, or disputed: a dispute the
 arbiter let lapse counts as FUNDED again), when the milestone was released already, or when a document type is
@@ -37,7 +37,7 @@ def main(escrow_id: str, milestone: int | str, *files: str, account: str | None 
     try:
         number = int(str(milestone))
     except ValueError:
-        print(f"not releasing: MILESTONE is the milestone's number, counted from 0 (got {milestone!r})\n{USAGE}")
+        print(f"not releasing: MILESTONE is the milestone's number, counted from 1 (got {milestone!r})\n{USAGE}")
         return False
     client = script_client(account)
     try:
@@ -46,21 +46,22 @@ def main(escrow_id: str, milestone: int | str, *files: str, account: str | None 
         print(f"not releasing: {exc.rule} ({escrow_id})")
         return False
     count = len(terms.milestones)
-    if not 0 <= number < count:
-        print(f"not releasing: escrow {escrow_id} has milestone(s) 0 to {count - 1} (counted from 0), not {number}")
+    if not 1 <= number <= count:
+        print(f"not releasing: escrow {escrow_id} has milestone(s) 1 to {count} (counted from 1), not {number}")
         return False
+    index = number - 1  # the contract's index
     state = client.escrow.state(escrow_id)
     if client.escrow.timeline(terms, state)["disputeLapsed"]:
         state["status"] = "FUNDED"  # the arbiter let the dispute lapse: the documentary rules apply again
     if state["status"] != "FUNDED":
         print(f"not releasing: escrow {escrow_id} is {state['status']}, not FUNDED")
         return False
-    if number in state["releasedMilestones"]:
+    if index in state["releasedMilestones"]:
         print(f"not releasing: milestone {number} was released already")
         return False
     docs = [Path(f) for f in files]
     try:
-        missing = client.escrow.missing(terms, number, docs)
+        missing = client.escrow.missing(terms, index, docs)
     except InputError as exc:
         print(f"not releasing milestone {number}: {exc.rule}")
         return False
@@ -70,6 +71,6 @@ def main(escrow_id: str, milestone: int | str, *files: str, account: str | None 
             f"(trade {terms.trade_id}): missing, revoked, or issued without the role"
         )
         return False
-    receipt = client.escrow.release(terms, number, docs)
+    receipt = client.escrow.release(terms, index, docs)
     print(f"released milestone {number} to {terms.seller}: tx {receipt.tx_hash}")
     return True

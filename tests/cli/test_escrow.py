@@ -58,22 +58,22 @@ def test_documents_and_escrow_end_to_end(funded: str, tmp_path: Path, sdk_member
     assert status["disputeWindowClosesAt"] == status["deadline"] == status["refundableAfter"]
     bl = tmp_path / "bl.pdf"
     bl.write_bytes(b"%PDF bill of lading KE-7")
-    refused = run("escrow", "release", funded, "0", "--doc", str(bl), "--account", "financier")
+    refused = run("escrow", "release", funded, "1", "--doc", str(bl), "--account", "financier")
     assert refused.exit_code == 2 and "no proof beside it" in refused.stderr
     anchored = ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", funded, "--account", "carrier")
     assert anchored["tradeId"] == anchored["escrow"] == funded
     verified = run("doc", "verify", str(bl))
     assert verified.exit_code == 0 and verified.output.startswith(f"VALID bill-of-lading for escrow {funded}:")
-    released = ok("escrow", "release", funded, "0", "--doc", str(bl), "--account", "outsider")
+    released = ok("escrow", "release", funded, "1", "--doc", str(bl), "--account", "outsider")
     assert released["releasedMilestones"] == [0] and released["paidOut"] == 375_000 * 10**6
     attestation = tmp_path / "delivered.pdf"
     attestation.write_bytes(b"%PDF delivered in Mombasa")
     ok("doc", "anchor", str(attestation), "--type", "delivery-attestation", "--escrow", funded, "--account", "carrier")
-    wrong_issuer = run("escrow", "release", funded, "1", "--doc", str(attestation), "--account", "financier")
+    wrong_issuer = run("escrow", "release", funded, "2", "--doc", str(attestation), "--account", "financier")
     assert wrong_issuer.exit_code == 1  # the chain's refusal (ConditionsNotMet), checked before sending
     assert wrong_issuer.stderr.startswith("error: ConditionsNotMet(escrowId=0x")
     assert (
-        f"milestone 1 cannot be released: missing valid delivery-attestation issued for escrow {funded} (trade KE-7)"
+        f"milestone 2 cannot be released: missing valid delivery-attestation issued for escrow {funded} (trade KE-7)"
         in wrong_issuer.stderr
     )
     ok(
@@ -87,7 +87,7 @@ def test_documents_and_escrow_end_to_end(funded: str, tmp_path: Path, sdk_member
         "--account",
         "inspector",
     )
-    assert ok("escrow", "release", funded, "1", "--doc", str(attestation))["status"] == "CLOSED"
+    assert ok("escrow", "release", funded, "2", "--doc", str(attestation))["status"] == "CLOSED"
 
 
 def test_a_document_anchored_for_the_trade_reference_is_named_with_the_fix(funded: str, tmp_path: Path) -> None:
@@ -96,7 +96,7 @@ def test_a_document_anchored_for_the_trade_reference_is_named_with_the_fix(funde
     ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--trade", "KE-7", "--account", "carrier")
     before = tx_count(addr("financier"))
     for command in (["release", "--account", "financier"], ["missing"]):
-        refused = run("escrow", *command, funded, "0", "--doc", str(bl))
+        refused = run("escrow", *command, funded, "1", "--doc", str(bl))
         assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.stderr
         assert refused.stderr == (
             "error: documents: bl.pdf was issued for trade KE-7, this escrow's trade reference (escrow documents "
@@ -105,19 +105,19 @@ def test_a_document_anchored_for_the_trade_reference_is_named_with_the_fix(funde
         )
     assert tx_count(addr("financier")) == before
     ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", funded, "--account", "carrier")  # the fix
-    assert ok("escrow", "missing", funded, "0", "--doc", str(bl))["releasable"] is True
+    assert ok("escrow", "missing", funded, "1", "--doc", str(bl))["releasable"] is True
 
 
 def test_escrow_missing_answers_with_its_exit_code(funded: str, tmp_path: Path) -> None:
-    lacking = run("escrow", "missing", funded, "0")
+    lacking = run("escrow", "missing", funded, "1")
     assert lacking.exit_code == 1
-    assert lacking.output == f"milestone 0 of {funded} lacks a valid bill-of-lading issued for this escrow\n"
+    assert lacking.output == f"milestone 1 of {funded} lacks a valid bill-of-lading issued for this escrow\n"
     bl = tmp_path / "bl.pdf"
     bl.write_bytes(b"%PDF bill of lading")
     ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", funded, "--account", "carrier")
-    releasable = run("escrow", "missing", funded, "0", "--doc", str(bl))
+    releasable = run("escrow", "missing", funded, "1", "--doc", str(bl))
     assert releasable.exit_code == 0 and "is releasable" in releasable.output
-    assert run("escrow", "missing", funded, "2").exit_code == 2  # no such milestone
+    assert run("escrow", "missing", funded, "3").exit_code == 2  # no such milestone
 
 
 def test_documents_are_anchored_for_an_escrow_from_its_json_file(funded: str, tmp_path: Path) -> None:
@@ -147,16 +147,16 @@ def test_dispute_and_split(funded: str) -> None:
 def test_release_script_explains_why_it_will_not_release(funded: str, tmp_path: Path, capsys: Any) -> None:
     from scripts.release_escrow import main
 
-    assert main(funded, 0, account="financier") is False
+    assert main(funded, 1, account="financier") is False
     assert f"no valid bill-of-lading issued for escrow {funded} (trade KE-7)" in capsys.readouterr().out
     bl = tmp_path / "bl.pdf"
     bl.write_bytes(b"%PDF bl")
     ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--trade", "KE-7", "--account", "carrier")
-    assert main(funded, 0, str(bl), account="financier") is False
+    assert main(funded, 1, str(bl), account="financier") is False
     assert "bl.pdf was issued for trade KE-7, this escrow's trade reference" in capsys.readouterr().out
     ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", funded, "--account", "carrier")
-    assert main(funded, 0, str(bl), account="financier") is True
-    assert main(funded, 0, str(bl), account="financier") is False
+    assert main(funded, 1, str(bl), account="financier") is True
+    assert main(funded, 1, str(bl), account="financier") is False
     assert "released already" in capsys.readouterr().out
 
 
@@ -272,7 +272,7 @@ def test_a_non_utf8_trade_id_round_trips_through_the_terms_json(
     bl.write_bytes(b"%PDF bill of lading, trade id not UTF-8")
     anchored = ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", str(saved), "--account", "carrier")
     assert anchored["escrow"] == escrow
-    released = ok("escrow", "release", escrow, "0", "--doc", str(bl), "--account", "outsider")
+    released = ok("escrow", "release", escrow, "1", "--doc", str(bl), "--account", "outsider")
     assert (released["status"], released["paidOut"]) == ("CLOSED", 1000 * 10**6)
 
 

@@ -209,17 +209,17 @@ def escrow(cli_env: Path, sdk: Any) -> str:
 
 def test_escrow_release_without_doc_asks_for_it_and_a_refused_one_exits_1(escrow: str, tmp_path: Path) -> None:
     before = tx_count(addr("outsider"))
-    asked = refused(run("escrow", "release", escrow, "0", "--account", "outsider"), "doc", "milestone 0 needs")
+    asked = refused(run("escrow", "release", escrow, "1", "--account", "outsider"), "doc", "milestone 1 needs")
     assert f"bill-of-lading issued for escrow {escrow}: give each document with --doc FILE" in asked
     bl = tmp_path / "bl.pdf"
     bl.write_bytes(b"%PDF bill of lading KE-V")
     ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--escrow", escrow, "--account", "carrier")
     ok("doc", "revoke", str(bl), "--reason", "reissued", "--account", "carrier")
-    refusal = run("escrow", "release", escrow, "0", "--doc", str(bl), "--account", "outsider")
+    refusal = run("escrow", "release", escrow, "1", "--doc", str(bl), "--account", "outsider")
     assert refusal.exit_code == 1 and refusal.stderr.count("\n") == 1  # as README says: the chain refuses, 1
     assert refusal.stderr.startswith(f"error: ConditionsNotMet(escrowId={escrow}, milestone=0, missingDocs=")
     assert "missing valid bill-of-lading issued for escrow" in refusal.stderr and "nothing was sent" in refusal.stderr
-    error = json_error(run("escrow", "release", escrow, "0", "--doc", str(bl), "--account", "outsider", "--json"), 1)
+    error = json_error(run("escrow", "release", escrow, "1", "--doc", str(bl), "--account", "outsider", "--json"), 1)
     assert (error["kind"], error["revert"], error["args"]["milestone"]) == ("chain-refusal", "ConditionsNotMet", 0)
     assert tx_count(addr("outsider")) == before
 

@@ -27,7 +27,7 @@ def group() -> None:
 
 
 ESCROW_ARGUMENT = click.argument("escrow_id", metavar="ESCROW")
-MILESTONE_ARGUMENT = click.argument("milestone", type=click.IntRange(0, 7))
+MILESTONE_ARGUMENT = click.argument("milestone", type=click.IntRange(1, 8))  # numbered from 1, as `status` lists them
 DOCS_OPTION = click.option(
     "--doc", "docs", multiple=True, type=click.Path(path_type=Path), help="A proving document (repeat)."
 )
@@ -234,25 +234,29 @@ def status(run: Run, escrow_id: str) -> None:
 @MILESTONE_ARGUMENT
 @DOCS_OPTION
 def missing(run: Run, escrow_id: str, milestone: int, docs: tuple[Path, ...]) -> None:
-    """What MILESTONE still lacks with these documents. Exit code 0: releasable; 1: documents missing (or revoked,
-    or by an issuer without the role); 2: a bad input, such as a document issued for another escrow or trade."""
+    """What MILESTONE (its number, from 1, as `escrow status` lists them) still lacks with these documents. Exit
+    code 0: releasable; 1: documents missing (or revoked, or by an issuer without the role); 2: a bad input, such
+    as a document issued for another escrow or trade."""
     client = run.client()
     terms = _terms(client, escrow_id)
-    _milestone_of(terms, milestone)
-    lacking = client.escrow.missing(terms, milestone, list(docs))
+    index = _milestone_of(terms, milestone)
+    lacking = client.escrow.missing(terms, index, list(docs))
     text = (
         f"milestone {milestone} of {escrow_id} is releasable with these documents"
         if not lacking
         else f"milestone {milestone} of {escrow_id} lacks a valid {', '.join(lacking)} issued for this escrow"
     )
-    run.emit({"escrow": escrow_id, "milestone": milestone, "missing": lacking, "releasable": not lacking}, text)
+    data = {"escrow": escrow_id, "milestone": milestone, "milestoneIndex": index}
+    run.emit({**data, "missing": lacking, "releasable": not lacking}, text)
     if lacking:
         sys.exit(1)
 
 
-def _milestone_of(terms: Terms, milestone: int) -> None:
-    if milestone >= len(terms.milestones):
-        raise InputError("milestone", f"this escrow has milestones 0 to {len(terms.milestones) - 1}", milestone)
+def _milestone_of(terms: Terms, milestone: int) -> int:
+    """The contract's index (from 0) of milestone number ``milestone`` (from 1)."""
+    if milestone > len(terms.milestones):
+        raise InputError("milestone", f"this escrow has milestones 1 to {len(terms.milestones)}", milestone)
+    return milestone - 1
 
 
 @command(group, "release", chain="send", shared_first=True)
@@ -260,15 +264,16 @@ def _milestone_of(terms: Terms, milestone: int) -> None:
 @MILESTONE_ARGUMENT
 @DOCS_OPTION
 def release(run: Run, escrow_id: str, milestone: int, docs: tuple[Path, ...]) -> None:
-    """Release MILESTONE to the seller with the proving documents (checked first; anyone may call). Without --doc
-    it names the documents needed; with documents that do not prove the milestone it is refused as the chain would
-    refuse it (ConditionsNotMet, exit code 1), before anything is sent."""
+    """Release MILESTONE (its number, from 1, as `escrow status` lists them) to the seller with the proving
+    documents (checked first; anyone may call). Without --doc it names the documents needed; with documents that
+    do not prove the milestone it is refused as the chain would refuse it (ConditionsNotMet, exit code 1), before
+    anything is sent."""
     client = run.client()
     terms = _terms(client, escrow_id)
-    _milestone_of(terms, milestone)
-    lacking = client.escrow.missing(terms, milestone, list(docs))
+    index = _milestone_of(terms, milestone)
+    lacking = client.escrow.missing(terms, index, list(docs))
     if lacking and not docs:
-        m = terms.milestones[milestone]
+        m = terms.milestones[index]
         who = f" by organisation {m.issuer}" if m.issuer else ""
         raise InputError(
             "doc",
@@ -280,15 +285,15 @@ def release(run: Run, escrow_id: str, milestone: int, docs: tuple[Path, ...]) ->
         mask = sum(1 << codes[name] for name in lacking if name in codes)
         raise revert_class("ConditionsNotMet")(
             "ConditionsNotMet",
-            {"escrowId": bytes.fromhex(escrow_id[2:]), "milestone": milestone, "missingDocs": mask},
+            {"escrowId": bytes.fromhex(escrow_id[2:]), "milestone": index, "missingDocs": mask},
             f"milestone {milestone} cannot be released: missing valid {', '.join(lacking)} issued for escrow "
             f"{escrow_id} (trade {terms.trade_id}); checked before sending, nothing was sent",
             contract="TradeEscrow",
         )
-    receipt = client.escrow.release(terms, milestone, list(docs))
+    receipt = client.escrow.release(terms, index, list(docs))
     run.sent(
         receipt,
-        {"escrow": escrow_id, "milestone": milestone, **_state_json(client, escrow_id, terms)},
+        {"escrow": escrow_id, "milestone": milestone, "milestoneIndex": index, **_state_json(client, escrow_id, terms)},
         f"milestone {milestone} of {escrow_id} released to {terms.seller}",
     )
 
