@@ -73,9 +73,17 @@ class Verification:
     custodian: int
     ids: Gs1Identifiers
     batch: str | None = None
+    lot_recalled: bool = False  # the pack's lot is recalled: RECALLED, or DECOMMISSIONED (dispensed before the recall)
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status.name, "custodian": self.custodian, "batch": self.batch, **self.ids.to_json()}
+        noted = {"lotRecalled": self.lot_recalled} if self.status == Status.DECOMMISSIONED else {}
+        return {
+            "status": self.status.name,
+            "custodian": self.custodian,
+            "batch": self.batch,
+            **noted,
+            **self.ids.to_json(),
+        }
 
 
 def expires_at(expiry: date | None) -> int:
@@ -277,7 +285,8 @@ class ProductRegistryClient(ContractClient, name=NAME):
 
     def verify(self, ids: Gs1Identifiers) -> Verification:
         """The verdict on a pack as scanned. Serialized packs are proven against the commissioning that holds
-        their serial (from the serial store); a serial nobody commissioned is UNKNOWN."""
+        their serial (from the serial store); a serial nobody commissioned is UNKNOWN. A pack dispensed before its
+        lot's recall stays DECOMMISSIONED (the clone signal), with ``lot_recalled`` set."""
         if ids.gtin is None:
             raise InputError("gtin", "verification needs a GTIN (AI 01)")
         if ids.lot is None:
@@ -286,7 +295,7 @@ class ProductRegistryClient(ContractClient, name=NAME):
         expiry = expires_at(ids.expiry)
         if ids.serial is None:
             status, custodian = self._call("verifyLot", int(ids.gtin), lot_bytes, expiry)
-            return Verification(Status(status), int(custodian), ids)
+            return Verification(Status(status), int(custodian), ids, lot_recalled=status == Status.RECALLED)
         found = serials.find(ids.gtin, ids.serial)
         if found is None:
             return Verification(Status.UNKNOWN, 0, ids)
@@ -301,7 +310,10 @@ class ProductRegistryClient(ContractClient, name=NAME):
             index,
             batch.tree().proof(index),
         )
-        return Verification(Status(status), int(custodian), ids, batch.batch)
+        recalled = status == Status.RECALLED
+        if status == Status.DECOMMISSIONED:  # a dispensed pack stays DECOMMISSIONED after a recall: say so beside it
+            recalled = bool(self._call("getLot", lot_id(batch.gtin, batch.lot))[3])
+        return Verification(Status(status), int(custodian), ids, batch.batch, recalled)
 
     def custodian_of(self, unit: bytes) -> int:
         return int(self._call("custodianOf", unit))
