@@ -24,7 +24,7 @@ interface IProductRegistry {
         Mismatch, // lot or expiry differ from the record
         Expired,
         Recalled,
-        Decommissioned // already dispensed: a second pack with this serial is a clone
+        Decommissioned // already dispensed (also before its lot's recall): a second pack with this serial is a clone
     }
 
     /// @notice A custody unit (one storage slot).
@@ -78,9 +78,9 @@ interface IProductRegistry {
     error PackedIntoItself(bytes32 container);
     /// @dev Container `container` holds 2,047 units of height `height` directly, its most.
     error ContainerFull(bytes32 container, uint8 height);
-    /// @dev Lot `lot` is recalled: its items may not be dispensed, nor it transformed.
+    /// @dev Lot `lot` is recalled: no items of it may be commissioned or dispensed, nor it transformed.
     error LotIsRecalled(bytes32 lot);
-    /// @dev Lot `lot` expired at `expiresAt`: its items may not be dispensed, nor it transformed.
+    /// @dev Lot `lot` expired at `expiresAt`: no items of it may be commissioned or dispensed, nor it transformed.
     error LotExpired(bytes32 lot, uint40 expiresAt);
     /// @dev Unit `unit` is a container: a transformation uses up lots and batches, never a container (unpack it).
     error ContainerNotTransformable(bytes32 unit);
@@ -213,7 +213,8 @@ interface IProductRegistry {
     ) external returns (bytes32 lot);
 
     /// @notice Commissions `count` serialized items of `lot` in one step, committed as the Merkle root of their
-    /// serials. The GTIN owner only. Emits {Commissioned}.
+    /// serials. The GTIN owner only; never into a recalled or expired lot ({LotIsRecalled}, {LotExpired}).
+    /// Emits {Commissioned}.
     /// @param lot The lot.
     /// @param serialsRoot Merkle root of the serial leaves.
     /// @param count Number of serials.
@@ -297,7 +298,8 @@ interface IProductRegistry {
     function recordEvents(EpcisAnchor[] calldata events) external;
 
     /// @notice Verifies a serialized pack as scanned: GTIN, serial, lot and expiry, with the batch and Merkle
-    /// proof of its serial.
+    /// proof of its serial. Verdicts in order: Unknown, Mismatch, Decommissioned (a pack dispensed before its lot's
+    /// recall stays Decommissioned: a second pack with its serial is a clone), Recalled, Expired, Authentic.
     /// @return status The verdict.
     /// @return custodian The organisation holding the pack now (0 when unknown).
     function verify(

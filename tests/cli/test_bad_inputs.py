@@ -293,6 +293,19 @@ PRODUCT_CASES = [
         files={"serials.txt": "S1\nS#2\n"},
     ),
     case("commission-gtin-check-digit", f"product commission {BAD_GTIN} L1 --count 5", "gtin", "GTIN check digit"),
+    case(
+        "commission-out-exists",
+        f"product commission {GTIN} L1 --count 5 --out {{tmp}}/serials.csv",
+        "out",
+        "exists already: it is never overwritten",
+        files={"serials.csv": "serial,digital_link\n"},
+    ),
+    case(
+        "commission-out-no-folder",
+        f"product commission {GTIN} L1 --count 5 --out {{tmp}}/nope/serials.csv",
+        "out",
+        "its folder does not exist",
+    ),
 ]
 
 
@@ -370,6 +383,10 @@ TRACE_CASES = [
     ),
     case("dispense-gtin-check-digit", f"trace dispense (01){BAD_GTIN}(21)S1", "gtin (AI 01)", "GTIN check digit"),
     case("history-gtin-check-digit", f"trace history lot:{BAD_GTIN}/L1", "gtin", "GTIN check digit is wrong"),
+    case("history-not-a-unit", "trace history nonsense", "unit", "or a pack, lot or container by its GS1 Digital Link"),
+    case("history-pack-check-digit", f"trace history (01){BAD_GTIN}(21)S1", "gtin (AI 01)", "GTIN check digit"),
+    case("history-pack-bad-urn", "trace history urn:epc:id:sgtin:x", "unit", "expected 3 dot-separated parts"),
+    case("history-pack-bad-link", f"trace history https://id.gs1.org/01/{BAD_GTIN}/21/S1", "unit", "check digit"),
     case("custody-malformed-unit", "trace custody lot:x", "unit", "a lot is named lot:GTIN/LOT"),
     case("export-not-an-epc", "trace export notanepc", "epc", "must be an EPC URN or a GS1 Digital Link URI"),
     case("export-bad-urn", "trace export urn:epc:id:sgtin:x", "epc", "expected 3 dot-separated parts"),
@@ -550,6 +567,28 @@ CERT_CASES = [
     case("report-missing-file", "cert report 1 --stolen --report {tmp}/nope.pdf", "report", "file not found"),
     case("service-empty-kind", ["cert", "service", "1", "--kind", " "], "kind", "must not be empty"),
     case("qr-not-png", "cert qr 1 --out {tmp}/qr.jpg", "out", "written as PNG"),
+    case(
+        "open-claim-out-exists",
+        "cert open-claim 1 --out {tmp}/secret.txt --account brand",
+        "out",
+        "exists already: it is never overwritten",
+        files={"secret.txt": "an earlier secret\n"},
+    ),
+    case("open-claim-out-no-folder", "cert open-claim 1 --out {tmp}/nope/s.txt", "out", "its folder does not exist"),
+    case(
+        "batch-out-not-an-ids-file",
+        f"{BATCH} --out {{tmp}}/notes.csv",
+        "out",
+        "exists and is not an ids file of cert issue-batch",
+        files={"rows.csv": "serial\nA\n", "notes.csv": "my notes\n"},
+    ),
+    case(
+        "batch-out-no-folder",
+        f"{BATCH} --out {{tmp}}/nope/ids.csv",
+        "out",
+        "its folder does not exist",
+        files={"rows.csv": "serial\nA\n"},
+    ),
 ]
 
 

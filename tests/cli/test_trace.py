@@ -1,14 +1,20 @@
-"""`tradechain trace`: tuna to cans to a retailer (custody, history, origin, impact) and its recall, a handover by
+"""`tradechain trace`: tuna to cans to a retailer (custody, history, origin, impact) and its recall, the life of a
+medicine pack (commissioned, shipped, received, inspected, dispensed, recalled) from its Digital Link, a handover by
 a non-custodian, bad input."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from conftest import CANS, SSCC, TUNA, assert_bad_input
+from conftest import CANS, MED, SSCC, TUNA, assert_bad_input
 from helpers import ok, run
+
+from tradechain.formats import serials
+
+ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
 
 def test_tuna_to_cans_to_retailer_and_recall(cli_env: Path, sdk_members: dict[str, int]) -> None:
@@ -74,3 +80,72 @@ def test_a_handover_by_a_non_custodian_is_one_line(cli_env: Path, sdk_members: d
     result = run("trace", "ship", f"lot:{TUNA}/TUNA-2", "--to", str(sdk_members["retailer"]), "--account", "carrier")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: NotCustodian(unit=0x") and "is not the custodian" in result.stderr
+
+
+def test_the_life_of_a_dispensed_then_recalled_pack_from_its_digital_link(
+    cli_env: Path, sdk_members: dict[str, int]
+) -> None:
+    """Issue 14: `trace history` of a pack printed "no EPCIS events" although it was commissioned, shipped,
+    received, inspected, dispensed and recalled. Now each step is a line with its UTC time and the organisations,
+    and the pack stays DECOMMISSIONED with the recall noted."""
+    m = sdk_members
+    ok("product", "claim", MED, "--account", "manufacturer")
+    ok("product", "lot", MED, "AMX-9", "--expiry", "301231", "--origin", "IN", "--account", "manufacturer")
+    made = ok("product", "commission", MED, "AMX-9", "--count", "5", "--prefix", "P", "--account", "manufacturer")
+    batch, pack = made["batch"], made["serials"][2]
+    ok("trace", "ship", batch, "--to", str(m["retailer"]), "--account", "manufacturer")
+    ok("trace", "receive", batch, "--account", "retailer")
+    ok("trace", "inspect", batch, "--pass", "--account", "inspector")
+    ok("trace", "dispense", pack["digitalLink"], "--account", "retailer")
+    ok("recall", f"lot:{MED}/AMX-9", "--reason", "contamination", "--account", "regulator")
+
+    result = run("trace", "history", pack["digitalLink"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "EPCIS" not in result.stdout and result.stderr == ""
+    assert lines[0] == f"pack {MED}/{pack['serial']}: item 2 of batch {batch} (5 pack(s) of lot {MED}/AMX-9)"
+    steps = [re.match(rf"({ISO})  (.+?)  +(.*)$", line) for line in lines[1:-1]]
+    assert all(steps), lines
+    assert [s.group(2) for s in steps if s] == [
+        "lot registered",
+        "commissioned",
+        "shipped",
+        "received",
+        "inspected, passed",
+        "dispensed",
+        "recalled",
+    ]
+    details = [s.group(3) for s in steps if s]
+    maker, pharmacy = f"org {m['manufacturer']} (manufacturer, TH)", f"org {m['retailer']} (retailer, NL)"
+    assert details[0] == f"lot {MED}/AMX-9 by {maker}, expires 2030-12-31, origin IN"
+    assert details[1] == f"5 serialized pack(s) as batch {batch[:10]}… by {maker}"
+    assert details[2] == f"{maker} → {pharmacy}"
+    assert details[3] == f"by {pharmacy} from {maker}"
+    assert details[4] == f"by org {m['inspector']} (inspector, CH)"
+    assert details[5] == f"serial {pack['serial']} (item 2) by {pharmacy}"  # this pack's only, not its siblings'
+    assert details[6] == f"lot {MED}/AMX-9 by org {m['regulator']} (regulator, BE): contamination"
+    assert lines[-1].startswith("now: DECOMMISSIONED (dispensed ") and f"by {pharmacy}; its lot recalled " in lines[-1]
+    assert lines[-1].endswith("): a second pack with this code is a clone")
+
+    # the same life as JSON, by element string and by EPC URN; and the verdict keeps the clone signal
+    life = ok("trace", "history", f"(01){MED}(17)301231(10)AMX-9(21){pack['serial']}")
+    assert [e["step"] for e in life] == [s.group(2) for s in steps if s]
+    assert all(re.fullmatch(ISO, e["timeUtc"]) and e["recordedIn"] == "chain" for e in life)
+    urn = f"urn:epc:id:sgtin:{MED[1:8]}.{MED[0]}{MED[8:13]}.{pack['serial']}"
+    assert [e["step"] for e in ok("trace", "history", urn)] == [e["step"] for e in life]
+    scanned = run("verify", pack["digitalLink"], "--json")
+    verdict = json.loads(scanned.stdout)
+    assert (scanned.exit_code, verdict["status"], verdict["lotRecalled"]) == (4, "DECOMMISSIONED", True)
+
+    # a pharmacist without the brand's serial list still finds the dispensed pack, by its dispensing
+    for path in serials.store_dir().glob("*.json"):
+        path.unlink()
+    assert [e["step"] for e in ok("trace", "history", pack["digitalLink"])] == [e["step"] for e in life]
+    # a pack never dispensed cannot be placed without the list: said so, and its lot's life shown
+    other = run("trace", "history", made["serials"][3]["digitalLink"])
+    assert other.exit_code == 0
+    note, *lot_life = other.stdout.splitlines()
+    assert note.startswith(f"note: serial {made['serials'][3]['serial']} of GTIN {MED} is in no commissioning")
+    assert note.endswith("the life of its lot AMX-9 follows") and other.stderr == ""
+    assert [line.split("  ")[1].strip() for line in lot_life[:-1]] == ["lot registered", "recalled"]
+    assert lot_life[-1].startswith("now: its lot recalled ")  # who holds this pack is not known here

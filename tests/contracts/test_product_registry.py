@@ -123,6 +123,45 @@ def test_commissioning_rules(
         products.commission(b"\x07" * 32, b"\x09" * 32, 5, 0, {"from": brand})
 
 
+def test_commissioning_into_a_recalled_or_expired_lot_is_refused(
+    products: Any, brand: Any, regulator: Any, lot: bytes
+) -> None:
+    """Issue 14: a brand commissioning fresh serials into a recalled lot, or into one past its expiry, is refused
+    with the lot named; nothing is commissioned."""
+    tree = MerkleTree.build([serial_leaf(GTIN, s, i) for i, s in enumerate(SERIALS[:4])])
+    products.recall([lot], ZERO32, {"from": regulator})
+    with reverts_with("LotIsRecalled", lot):
+        products.commission(lot, tree.root, 4, 0, {"from": brand})
+    assert products.batchOf(batch_id(lot, tree.root)) == ("0x" + "00" * 32, "0x" + "00" * 32)
+    products.claimGtin(GTIN_C, {"from": brand})
+    soon = chain.time() + 100
+    products.registerLot(GTIN_C, b20("SOON"), soon, b"IT", ZERO32, 0, {"from": brand})
+    short = lot_id(GTIN_C, "SOON")
+    short_tree = MerkleTree.build([serial_leaf(GTIN_C, s, i) for i, s in enumerate(SERIALS[:4])])
+    chain.sleep(200)
+    chain.mine()
+    with reverts_with("LotExpired", short, soon):
+        products.commission(short, short_tree.root, 4, 0, {"from": brand})
+    assert products.batchOf(batch_id(short, short_tree.root))[0] == "0x" + "00" * 32
+    products.registerLot(GTIN_C, b20("NEVER"), 0, b"IT", ZERO32, 0, {"from": brand})  # no expiry: never expires
+    tx = products.commission(lot_id(GTIN_C, "NEVER"), short_tree.root, 4, 0, {"from": brand})
+    assert tx.events["Commissioned"]["count"] == 4
+
+
+def test_a_pack_dispensed_before_its_lots_recall_stays_decommissioned(
+    products: Any, members: dict[str, int], brand: Any, regulator: Any, batch: tuple[bytes, MerkleTree], lot: bytes
+) -> None:
+    """Issue 14: the pharmacist dispensed pack 5, then its lot was recalled. A second box with pack 5's code is
+    still DECOMMISSIONED (the clone signal), and a pack never dispensed reads RECALLED."""
+    bid, tree = batch
+    products.dispense(bid, b20(SERIALS[5]), 5, tree.proof(5), 0, {"from": brand})
+    products.recall([lot], b"CONTAMINATION".ljust(32, b"\0"), {"from": regulator})
+    assert verify(products, batch, 5) == (Status.DECOMMISSIONED, members["brand"])
+    assert verify(products, batch, 6) == (Status.RECALLED, members["brand"])
+    assert products.getLot(lot)[3] is True  # the recall is on record beside it
+    assert verify(products, batch, 5, expiry=FAR + 1) == (Status.MISMATCH, members["brand"])  # a wrong label first
+
+
 def test_verify_tells_authentic_unknown_and_mismatch(
     products: Any, members: dict[str, int], batch: tuple[bytes, MerkleTree]
 ) -> None:

@@ -2,11 +2,12 @@
 several, with duplicates and unknown lots) by GTIN owners, a regulator, a suspended regulator, members without the
 right and an outsider, among registrations, commissionings, dispensing, handovers and time passing (so that lots
 expire). A Python model predicts every outcome, down to the custom error (dispensing refuses an item of a recalled or
-expired lot), and every verdict.
+expired lot, commissioning refuses a recalled or expired lot), and every verdict.
 
 Invariants, after every step: each pack of every commissioned batch, and each lot, verifies as the model says
-(authentic, expired, decommissioned, recalled; a wrong expiry is a mismatch); and once a lot was seen recalled it
-stays recalled and none of its items, nor the lot, ever verifies as AUTHENTIC again, whatever else happens.
+(authentic, expired, decommissioned, recalled; a wrong expiry is a mismatch); a pack dispensed before its lot's recall
+stays DECOMMISSIONED (the clone signal survives the recall); and once a lot was seen recalled it stays recalled and
+none of its items, nor the lot, ever verifies as AUTHENTIC again, whatever else happens.
 
 Run length: see tests/stateful_support.py. Skipped under --coverage."""
 
@@ -168,9 +169,13 @@ class RecallMachine:
             expected = "NonexistentLot", (spec.id,)
         elif expected is None and m.owner != who.organisation:
             expected = "NotGtinOwner", (spec.gtin, m.owner, who.organisation)
+        out = self.fast.send(who.address, "commission", spec.id, spec.tree.root, ITEMS, 0)
+        if expected is None and m.recalled:  # no fresh packs of a recalled lot
+            expected = "LotIsRecalled", (spec.id,)
+        elif expected is None and spec.expires_at and out.timestamp > spec.expires_at:  # nor of an expired one
+            expected = "LotExpired", (spec.id, spec.expires_at)
         elif expected is None and m.commissioned:
             expected = "BatchAlreadyCommissioned", (spec.batch,)
-        out = self.fast.send(who.address, "commission", spec.id, spec.tree.root, ITEMS, 0)
         assert out.refused() == expected, (out, expected)
         if out.ok:
             m.commissioned, m.custodian = True, who.organisation
@@ -222,10 +227,10 @@ class RecallMachine:
     def _verdict(self, lot: int, now: int, item: int | None) -> set[int]:
         """The verdicts the model allows for a correct scan (two around the second of expiry)."""
         m, expires = self.model[lot], self.specs[lot].expires_at
+        if item is not None and item in m.dispensed:  # dispensed before any recall: still the clone signal
+            return {Status.DECOMMISSIONED}
         if m.recalled:
             return {Status.RECALLED}
-        if item is not None and item in m.dispensed:
-            return {Status.DECOMMISSIONED}
         if expires and abs(now - expires) <= 2:
             return {Status.EXPIRED, Status.AUTHENTIC}
         return {Status.EXPIRED} if expires and now > expires else {Status.AUTHENTIC}

@@ -24,9 +24,10 @@ from typing import Any
 import pytest
 from brownie import web3
 from click.testing import CliRunner
-from conftest import CANS, EXP, SSCC, TUNA
+from conftest import CANS, EXP, MED, SSCC, TUNA
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
+from helpers import OBJECT_EVENT, document
 
 from tradechain.chain.tx import Call, Receipt
 from tradechain.cli.main import cli
@@ -589,3 +590,53 @@ def test_a_chain_that_never_settles_is_reported_not_indexed(
     monkeypatch.setattr(Indexer, "_rpc", rpc)
     indexer.sync()  # once it settles
     assert_index_is_the_chain(store, sdk)
+
+
+def test_the_life_of_a_container_and_of_a_pack_from_the_index(
+    chain_of_custody: dict[str, Any], sdk_as: Any, sdk: Client, tmp_path: Path
+) -> None:
+    """Issue 14: a life is the unit's on-chain events and the imported EPCIS events naming it, merged in time order
+    (UTC), however the unit is named; a pack's life is its batch's with its own dispensing only."""
+    from tradechain.formats import epcis
+    from tradechain.indexer import life
+
+    m, carrier = chain_of_custody["members"], sdk_as("carrier")
+    store = Store(tmp_path / "index.db")
+    Indexer(sdk, store).sync()
+    event = {**OBJECT_EVENT, "epcList": [f"urn:epc:id:sscc:{SSCC[1:8]}.{SSCC[0]}{SSCC[8:17]}"]}
+    epcis.import_events(carrier, store, epcis.read_document(document(event)))
+    Indexer(sdk, store).sync()
+    names = (f"sscc:{SSCC}", SSCC, f"https://example.com/00/{SSCC}", f"(00){SSCC}", _hex(sscc_unit(SSCC)))
+    lives = [life.life(store, life.parse_target(n)) for n in names]
+    for found in lives:
+        assert found.unit == _hex(sscc_unit(SSCC))
+        assert [e.get("step", e.get("bizStep")) for e in found.entries] == [
+            "shipping",  # the EPCIS event, 2026-04-04T02:33:31.116Z: before the chain's events
+            "packed",
+            "shipped",
+            "received",
+            "shipped",
+            "received",
+        ]
+        assert found.entries[0] | {"recordedIn": "epcis", "timeUtc": "2026-04-04T02:33:31.116Z"} == found.entries[0]
+        assert all(e["recordedIn"] == "chain" for e in found.entries[1:])
+
+    # a pack of a batch of ten, two of its siblings dispensed too
+    maker, pharmacy = sdk_as("manufacturer"), chain_of_custody["retailer"]
+    maker.products.claim_gtin(MED)
+    maker.products.register_lot(LotSpec(MED, "LIFE-1", EXP, "IN"))
+    batch, _ = maker.products.commission(MED, "LIFE-1", [f"L{i}" for i in range(10)])
+    maker.products.ship(bytes.fromhex(batch.batch[2:]), m["retailer"])
+    pharmacy.products.receive(bytes.fromhex(batch.batch[2:]))
+    for serial in ("L3", "L4", "L5"):
+        pharmacy.products.dispense(MED, serial)
+    Indexer(sdk, store).sync()
+    pack = life.life(store, life.parse_target(f"(01){MED}(10)LIFE-1(21)L4"))
+    assert (pack.batch, pack.index, pack.note) == (batch.batch, 4, None)
+    assert [e["step"] for e in pack.entries] == ["lot registered", "commissioned", "shipped", "received", "dispensed"]
+    assert pack.entries[-1]["args"]["index"] == 4  # not its siblings' dispensing
+    assert store.dispensed_items(MED, "L4") == [(batch.batch, 4)] and store.dispensed_items(MED, "L6") == []
+    assert life.summary(store, pack, str).startswith("now: DECOMMISSIONED (dispensed ")
+    assert life.summary(store, life.life(store, life.parse_target(f"(01){MED}(10)LIFE-1(21)L6")), str) == (
+        f"now: held by {m['retailer']}"
+    )

@@ -78,11 +78,16 @@ def test_serialized_medicine_clone_and_recall_are_caught(sdk_as: Any, sdk_member
         pharmacy.products.dispense(MED, "P00000042")
     fake = parse_any(f"(01){MED}(17){EXP:%y%m%d}(10)B2030(21)NOTREAL")
     assert pharmacy.products.verify(fake).status == Status.UNKNOWN
+    assert clone.lot_recalled is False and clone.to_json()["lotRecalled"] is False
     regulator.products.recall([lot_id(MED, "B2030")], "contamination")
     assert (
         pharmacy.products.verify(parse_any(f"(01){MED}(17){EXP:%y%m%d}(10)B2030(21)P00000043")).status
         == Status.RECALLED
     )
+    # the pack dispensed before the recall keeps the clone signal, the recall noted beside it
+    after = pharmacy.products.verify(scan)
+    assert (after.status, after.lot_recalled) == (Status.DECOMMISSIONED, True)
+    assert after.to_json()["status"] == "DECOMMISSIONED" and after.to_json()["lotRecalled"] is True
     with pytest.raises(revert_class("LotIsRecalled")):  # a recalled pack is never handed to a patient
         pharmacy.products.dispense(MED, "P00000043")
 

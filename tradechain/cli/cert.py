@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import os
 import re
 import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,8 +18,11 @@ from tradechain.chain import accounts
 from tradechain.cli.common import Run, command, file_digest, org_name, synced_index, tx_json, tx_text, when
 from tradechain.client import Client
 from tradechain.contracts import luxury_certificate as certs
-from tradechain.errors import InputError
+from tradechain.errors import InputError, TradechainError
 from tradechain.formats.values import parse_address
+
+if TYPE_CHECKING:
+    from tradechain.client import Client
 
 CERT_HELP = "A certificate: its id (0x hex or decimal), BRAND:SERIAL, or a serial with --brand."
 
@@ -77,20 +83,138 @@ def issue(run: Run, serial: str, metadata_file: Path, owner: str | None) -> None
     show_default=True,
     help="Certificates per transaction (kept under the 2^24 gas cap).",
 )
-def issue_batch(run: Run, file: Path, owner: str | None, batch_size: int) -> None:
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV of which certificate each serial became: serial, certificate (0x id), tx. Written as each "
+    "transaction is mined; a resumed run completes the same file.",
+)
+def issue_batch(run: Run, file: Path, owner: str | None, batch_size: int, out: Path | None) -> None:
     """Issue a certificate per row of a CSV (column 'serial'; the others are metadata). Resumable: rows issued
-    before are skipped, so running it again after an interruption issues nothing twice."""
+    before are skipped, so running it again after an interruption issues nothing twice; with the same --out, it
+    adds the rows the interrupted run had not written (with the transaction that issued them), once each, and
+    leaves the file in the order of the CSV."""
     rows = certs.read_rows(file)
     if owner is not None:
         parse_address(owner, "to")
+    ids = IdsFile(out) if out is not None else None
     client = run.client()
+    if ids is not None:
+        ids.check_brand(client.certificates.my_brand())
     with run.progress(len(rows), "issuing") as advance:
-        result = client.certificates.issue_batch(rows, to=owner, batch_size=batch_size, progress=advance)
-    run.emit(
-        result.to_json(),
+        result = client.certificates.issue_batch(
+            rows,
+            to=owner,
+            batch_size=batch_size,
+            progress=advance,
+            on_issued=ids.append if ids is not None else None,
+        )
+    data = result.to_json()
+    text = (
         f"{len(result.issued):,} certificate(s) issued, {len(result.skipped):,} already "
-        f"issued, in {len(result.transactions)} transaction(s) ({result.to_json()['gasPerCertificate']:,} gas each)",
+        f"issued, in {len(result.transactions)} transaction(s) ({data['gasPerCertificate']:,} gas each)"
     )
+    if ids is not None:
+        ids.complete(client, [serial for serial, _ in rows], result.skipped)
+        data["file"] = str(ids.path)
+        text += f"; serial, certificate and transaction of {len(rows):,} row(s) in {ids.path}"
+    else:
+        data["certificates"] = [r.to_json() for r in result.rows]
+    run.emit(data, text)
+
+
+IDS_HEADER = ("serial", "certificate", "tx")
+
+
+class IdsFile:
+    """The --out file of ``cert issue-batch``: one ``serial,certificate,tx`` row per certificate, appended (and
+    flushed to disk) as each transaction is mined, so an interruption loses at most the rows of the transaction in
+    flight; :meth:`complete` adds those (and any the file lacks) from the chain and rewrites the file whole, in the
+    order of the CSV."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[str, tuple[str, str]] = {}  # serial: (certificate, tx), in file order
+        self.headed = False
+        if not path.exists():
+            check_new_file(path, "out")
+            return
+        if not path.is_file():
+            raise InputError("out", "is not a file", str(path))
+        data = path.read_bytes()
+        complete = data[: data.rfind(b"\n") + 1]  # a line cut by an interruption is dropped, and written again
+        header = (",".join(IDS_HEADER) + "\n").encode()
+        try:
+            lines = list(csv.reader(complete.decode("utf-8").splitlines()))
+        except (UnicodeDecodeError, csv.Error):
+            lines = [[]]
+        if (lines and tuple(lines[0]) != IDS_HEADER) or (not lines and not header.startswith(data)):
+            raise InputError(
+                "out", "exists and is not an ids file of cert issue-batch (header serial,certificate,tx)", str(path)
+            )
+        self.headed = bool(lines)
+        for number, line in enumerate(lines[1:], start=2):
+            if len(line) != 3:
+                raise InputError("out", f"line {number} is not serial,certificate,tx", str(path))
+            self.rows[line[0]] = (line[1], line[2])
+        if len(complete) != len(data):
+            with path.open("r+b") as fh:
+                fh.truncate(len(complete))
+
+    def check_brand(self, brand: int) -> None:
+        """Refuses a file whose certificates are not this brand's ids of their serials (another brand's file)."""
+        for serial, (certificate, _) in self.rows.items():
+            expected = _hex(certs.certificate_id(brand, serial))
+            if certificate != expected:
+                raise InputError(
+                    "out",
+                    f"gives {serial} the certificate {certificate}, not {expected} of your brand {brand}: "
+                    "another brand's file",
+                    str(self.path),
+                )
+
+    def append(self, issued: list[certs.IssuedRow]) -> None:
+        with self.path.open("a", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            if not self.headed:
+                writer.writerow(IDS_HEADER)
+                self.headed = True
+            for row in issued:
+                writer.writerow((row.serial, _hex(row.certificate), row.tx_hash))
+                self.rows[row.serial] = (_hex(row.certificate), row.tx_hash)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def complete(self, client: Client, serials: list[str], skipped: list[int]) -> None:
+        """Adds the rows of certificates issued by an earlier run that the file lacks, then rewrites it whole
+        (atomically) with the CSV's serials first, in its order."""
+        missing = {_hex(t) for t in skipped} - {c for c, _ in self.rows.values()}
+        if missing:
+            brand = client.certificates.my_brand()
+            issued_in = client.certificates.issue_transactions(brand)
+            for serial in serials:
+                certificate = _hex(certs.certificate_id(brand, serial))
+                if certificate in missing:
+                    self.rows[serial] = (certificate, issued_in.get(int(certificate, 16), ""))
+        given = set(serials)
+        ordered = [s for s in serials if s in self.rows] + [s for s in self.rows if s not in given]
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(IDS_HEADER)
+        writer.writerows((s, *self.rows[s]) for s in ordered)
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                os.fchmod(fh.fileno(), stat.S_IMODE(self.path.stat().st_mode) if self.path.exists() else 0o644)
+                fh.write(text.getvalue())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
 
 @command(group, "transfer", chain="send")
@@ -108,14 +232,38 @@ def transfer(run: Run, certificate: str, receiver: str) -> None:
 
 @command(group, "open-claim", chain="send")
 @click.argument("certificate")
-def open_claim(run: Run, certificate: str) -> None:
-    """Open a claim: prints a one-time claim secret to hand over with the item (box card, NFC tag)."""
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the claim secret to this new file (mode 600, whole or not at all, never over an existing file) "
+    "instead of printing it; `cert claim --secret-file` reads it.",
+)
+def open_claim(run: Run, certificate: str, out: Path | None) -> None:
+    """Open a claim: prints a one-time claim secret to hand over with the item (box card, NFC tag), or writes it
+    to --out."""
     token = _token(certificate)
+    if out is not None:
+        check_new_file(out, "out")
     client = run.client()
     secret, receipt = client.certificates.open_claim(token)
+    if out is None:
+        run.emit(
+            {"certificate": _hex(token), "claimSecret": secret, **tx_json(receipt)},
+            f"claim opened on {_hex(token)}; hand this secret over with the item (shown once):\n{secret}\n"
+            f"{tx_text(receipt)}",
+        )
+        return
+    try:
+        write_new_file(out, (secret + "\n").encode(), mode=0o600, field="out")
+    except (InputError, OSError) as exc:  # the claim is open, its secret lost: say how to start again
+        reason = exc.user_message if isinstance(exc, InputError) else exc.strerror
+        raise TradechainError(
+            f"the claim on {_hex(token)} is open ({tx_text(receipt)}), but its secret could not be written to {out} "
+            f"({reason}): cancel it with `tradechain cert cancel-claim {_hex(token)}` and open a new one"
+        ) from None
     run.emit(
-        {"certificate": _hex(token), "claimSecret": secret, **tx_json(receipt)},
-        f"claim opened on {_hex(token)}; hand this secret over with the item (shown once):\n{secret}\n"
+        {"certificate": _hex(token), "secretFile": str(out), **tx_json(receipt)},
+        f"claim opened on {_hex(token)}; its secret is in {out} (mode 600): hand it over with the item; "
         f"{tx_text(receipt)}",
     )
 
@@ -128,6 +276,46 @@ def cancel_claim(run: Run, certificate: str) -> None:
     client = run.client()
     receipt = client.certificates.cancel_claim(token)
     run.sent(receipt, {"certificate": _hex(token)}, f"claim on {_hex(token)} cancelled")
+
+
+def check_new_file(path: Path, field: str) -> None:
+    """Refuses (before anything is sent) an output file that exists already (never overwritten) or whose folder
+    does not exist."""
+    if path.exists() or path.is_symlink():
+        raise InputError(field, "exists already: it is never overwritten (name a new file)", str(path))
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(field, "its folder does not exist", str(path))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(field, "its folder is not writable by you", str(path))
+
+
+def write_new_file(path: Path, data: bytes, *, mode: int, field: str) -> None:
+    """Writes ``data`` to the new file ``path`` whole or not at all: into a temporary file of the same folder
+    (created with ``mode`` from the start), flushed to disk, then linked to ``path``, which is never overwritten
+    (a file created there meanwhile is refused). A crash leaves at most a hidden ``.NAME.*.tmp`` file."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # created 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            try:
+                os.link(tmp, path)  # fails if path exists: no overwrite, even against a race
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: create it exclusively, then move the whole file in
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+                os.replace(tmp, path)
+        except FileExistsError:
+            raise InputError(field, "exists already: it is never overwritten (name a new file)", str(path)) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 CLAIM_SECRET_ENV = "TRADECHAIN_CLAIM_SECRET"

@@ -3,15 +3,23 @@ items."""
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tradechain.cli.common import Run, command, file_digest, org_name
+from tradechain.cli.common import Run, command, echo, file_digest, org_name, tx_json, tx_text
 from tradechain.contracts.product_registry import LotSpec
-from tradechain.errors import InputError
-from tradechain.formats import gs1
+from tradechain.errors import InputError, TradechainError
+from tradechain.formats import gs1, serials
+from tradechain.formats.gs1 import Gs1Identifiers
+
+if TYPE_CHECKING:
+    from tradechain.client import Client
 
 GLN_OPTION = click.option("--gln", "location", metavar="GLN", help="Where it happens (13-digit GLN).")
 
@@ -92,15 +100,33 @@ def lot(run: Run, gtin: str, lot: str, expiry: str, origin: str, data_file: Path
     type=click.Path(dir_okay=False, path_type=Path),
     help="File with one serial (AI 21) per line.",
 )
-@click.option("--count", type=click.IntRange(1, 1_000_000), help="Generate this many serials instead.")
+@click.option("--count", type=click.IntRange(1, 1_000_000), help="Generate this many serials instead (listed).")
 @click.option("--prefix", default="", help="Prefix of generated serials.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV to write (serial, digital_link), a new file: the packs' codes to print on them.",
+)
 @GLN_OPTION
 def commission(
-    run: Run, gtin: str, lot: str, serials_file: Path | None, count: int | None, prefix: str, location: str | None
+    run: Run,
+    gtin: str,
+    lot: str,
+    serials_file: Path | None,
+    count: int | None,
+    prefix: str,
+    out: Path | None,
+    location: str | None,
 ) -> None:
-    """Commission serialized items of GTIN/LOT in one transaction (their Merkle root goes on chain)."""
+    """Commission serialized items of GTIN/LOT in one transaction (their Merkle root goes on chain). Generated
+    serials (--count) are listed with their Digital Link (in --json: "serials"), unless --out writes them to a CSV
+    (serial, digital_link); --out writes given serials (--serials) too."""
+    from tradechain.cli.cert import check_new_file
+
     if (serials_file is None) == (count is None):
         raise InputError("serials", "give --serials FILE or --count N")
+    if out is not None:
+        check_new_file(out, "out")
     if serials_file is not None:
         if not serials_file.is_file():
             raise InputError("serials", "file not found", str(serials_file))
@@ -116,9 +142,54 @@ def commission(
         serial_list = [f"{prefix}{i:0{width}d}" for i in range(1, (count or 0) + 1)]
     client = run.client()
     batch, receipt = client.products.commission(gtin, lot, serial_list, gln=location)
-    run.sent(
-        receipt,
-        {"batch": batch.batch, "count": len(batch.serials), "root": "0x" + batch.tree().root.hex()},
+    listed = out is None and count is not None
+    links = _digital_links(client, batch.gtin, batch.lot, batch.serials) if listed or out is not None else []
+    data: dict[str, Any] = {"batch": batch.batch, "count": len(batch.serials), "root": "0x" + batch.tree().root.hex()}
+    summary = (
         f"commissioned {len(batch.serials):,} items of {batch.gtin}/{batch.lot} as batch {batch.batch} "
-        f"({receipt.gas_used / len(batch.serials):.1f} gas per item)",
+        f"({receipt.gas_used / len(batch.serials):.1f} gas per item)"
     )
+    if out is not None:
+        from tradechain.cli.cert import write_new_file
+
+        rows = io.StringIO()
+        writer = csv.writer(rows, lineterminator="\n")
+        writer.writerow(["serial", "digital_link"])
+        writer.writerows(zip(batch.serials, links, strict=True))
+        try:
+            write_new_file(out, rows.getvalue().encode(), mode=0o666 & ~_umask(), field="out")
+        except (InputError, OSError) as exc:  # after the commissioning: say what happened and where the list is
+            reason = exc.user_message if isinstance(exc, InputError) else exc.strerror
+            raise TradechainError(
+                f"batch {batch.batch} was commissioned ({tx_text(receipt)}), but {out} could not be written "
+                f"({reason}); its serials are in the serial store, {serials.store_dir()}"
+            ) from None
+        data["file"] = str(out)
+        summary += f"; {len(batch.serials):,} serials and their Digital Links written to {out}"
+    if listed:
+        data["serials"] = [{"serial": s, "digitalLink": d} for s, d in zip(batch.serials, links, strict=True)]
+    data.update(tx_json(receipt))
+
+    def show() -> None:
+        echo(f"{summary}; {tx_text(receipt)}")
+        if listed:
+            for s, d in zip(batch.serials, links, strict=True):
+                echo(f"{s}  {d}")
+
+    run.emit(data, show)
+
+
+def _digital_links(client: Client, gtin: str, lot: str, serial_list: tuple[str, ...]) -> list[str]:
+    """The GS1 Digital Link of each commissioned pack: GTIN, lot and serial, and the lot's expiry as registered
+    (what `tradechain verify` checks)."""
+    from tradechain.contracts.product_registry import lot_id
+
+    expires = int(client.products.lot(lot_id(gtin, lot))["expiresAt"])
+    expiry = datetime.fromtimestamp(expires, UTC).date() if expires else None
+    return [Gs1Identifiers(gtin=gtin, serial=s, lot=lot, expiry=expiry).digital_link() for s in serial_list]
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -4,16 +4,18 @@ index's answers about them (history, origin, impact, custody), EPCIS import and 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from tradechain.cli.common import Run, command, echo, file_digest, org_name
 from tradechain.cli.product import GLN_OPTION, expiry_date
 from tradechain.contracts.product_registry import LotSpec, parse_container, parse_unit
-from tradechain.errors import InputError
+from tradechain.errors import InputError, TradechainError
 from tradechain.formats import canonical, epcis, gs1
-from tradechain.formats.epc import to_digital_link
+
+if TYPE_CHECKING:
+    from tradechain.client import Client
 
 
 @click.group("trace")
@@ -148,30 +150,55 @@ def dispense(run: Run, pack_id: str, location: str | None) -> None:
 @command(group, "history", chain="read", index=True, shared_first=True)
 @click.argument("unit")
 def history(run: Run, unit: str) -> None:
-    """Everything that happened to UNIT (its events, its containers' and its lot's), or to an EPC (URN or Digital
-    Link) from imported EPCIS events."""
+    """The life of UNIT in time order (UTC): what happened to it on chain (lot registered, commissioned, packed,
+    shipped, received, inspected, dispensed, recalled, ...) and by which organisation, with the imported EPCIS
+    events naming it.
+
+    UNIT is a unit (lot:GTIN/LOT, sscc:SSCC, a 0x id), or a pack, lot or container by its GS1 Digital Link, EPC URN
+    or element string. A pack's life is its batch's, with its own dispensing only; its batch is found in your
+    serial store, or from its dispensing."""
+    from tradechain.indexer import life
+
+    target = life.parse_target(unit)
     store = run.index()
-    if unit.startswith("urn:") or "://" in unit:
-        events = store.epcis_events_for(to_digital_link(unit, "epc"))
-        run.emit(
-            events,
-            "\n".join(
-                f"{e['eventTime']}  {e['type']:20} {e.get('action', ''):8} {e.get('bizStep', '')}" for e in events
-            )
-            or f"no EPCIS events for {unit}",
-        )
-        return
-    rows = store.history("0x" + parse_unit(unit).hex())
+    found = life.life(store, target)
     client = run.client()
-    run.emit(
-        rows,
-        "\n".join(
-            f"block {r['block']:>6}  {r['name']:18} {org_name(client, r['org']) if r['org'] else '-'}  "
-            f"{_brief(r['args'])}"
-            for r in rows
-        )
-        or f"no events for {unit}",
-    )
+    names: dict[int, str] = {}
+
+    def org(number: int) -> str:
+        if number not in names:
+            names[number] = _org_label(client, number)
+        return names[number]
+
+    def text() -> None:
+        if found.note:
+            echo(f"note: {found.note}")
+        head = life.header(store, found)
+        if head:
+            echo(head)
+        for entry in found.entries:
+            echo(life.describe(store, found, entry, org))
+        if not found.entries:
+            echo(f"no events for {unit}")
+            return
+        now = life.summary(store, found, org)
+        if now:
+            echo(now)
+
+    run.emit(found.entries, text)
+
+
+def _org_label(client: Client, number: int) -> str:
+    """An organisation as the history shows it: its id, roles and country (from the registry)."""
+    if not number:
+        return "-"
+    try:
+        o = client.participants.get(number)
+    except (TradechainError, UnicodeDecodeError, ValueError):
+        return f"org {number}"
+    roles = f"{'+'.join(o.roles) or 'no role'}, {o.country}"
+    name = org_name(client, number)  # "Acme Tuna Co (org 13)" from its verified profile, else "org 13"
+    return f"org {number} ({roles})" if name == f"org {number}" else f"{name}, {roles}"
 
 
 @command(group, "import", chain="read", index=True, shared_first=True)
@@ -275,8 +302,3 @@ def custody(run: Run, unit: str) -> None:
         + (f", in transit to {org_name(client, state['inTransitTo'])}" if state["inTransitTo"] else "")
         + (f"; contains {len(contents)} unit(s)" if contents else ""),
     )
-
-
-def _brief(args: dict[str, Any]) -> str:
-    keep = {k: v for k, v in args.items() if k not in ("unit", "lot", "batch", "container", "dataHash")}
-    return ", ".join(f"{k}={str(v)[:18]}" for k, v in keep.items())

@@ -45,6 +45,8 @@ def _text(client: Client, result: Verification, ids: gs1.Gs1Identifiers) -> str:
             f"the serial list of {result.unavailable_batches} of its commissioning(s) is not in this serial store "
             "(ask the brand for it; $TRADECHAIN_SERIALS names the store)"
         )
+    if result.status == Status.DECOMMISSIONED and result.lot_recalled:
+        return f"{head}\n  dispensed before its lot was recalled: another pack with this code is a clone"
     if result.serial_proven is False and result.status != Status.UNKNOWN:
         return f"{head}\n  the lot's verdict; serial {ids.serial} was not checked (its list is not in this store)"
     return head

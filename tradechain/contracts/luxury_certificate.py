@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
@@ -129,12 +129,25 @@ def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 @dataclass(frozen=True)
+class IssuedRow:
+    """Which certificate a batch row became, and in which transaction."""
+
+    serial: str
+    certificate: int
+    tx_hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"serial": self.serial, "certificate": f"0x{self.certificate:064x}", "tx": self.tx_hash}
+
+
+@dataclass(frozen=True)
 class BatchResult:
     issued: list[int]
     skipped: list[int]  # already issued before (a resumed run)
     transactions: list[str]
     gas_used: int
     max_tx_gas: int = 0
+    rows: list[IssuedRow] = field(default_factory=list)  # the certificates issued in this run, in row order
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -205,9 +218,11 @@ class CertificateClient(ContractClient, name=NAME):
         to: str | None = None,
         batch_size: int = BATCH_SIZE,
         progress: Callable[[int, int], None] | None = None,
+        on_issued: Callable[[list[IssuedRow]], None] | None = None,
     ) -> BatchResult:
         """Issues every (serial, metadata) row, ``batch_size`` per transaction. Rows already issued are skipped,
-        so running it again after an interruption issues the rest and nothing twice."""
+        so running it again after an interruption issues the rest and nothing twice. ``on_issued`` is given the
+        rows of each transaction once it is mined (to record which certificate each serial became as it goes)."""
         brand = self.my_brand()
         owner = parse_address(to, "to") if to else self.client.require_signer().address
         seen: set[bytes] = set()
@@ -217,7 +232,7 @@ class CertificateClient(ContractClient, name=NAME):
             if raw in seen:
                 raise InputError(f"rows[{i}].serial", "appears twice in the batch", serial)
             seen.add(raw)
-            prepared.append((raw, metadata_hash(metadata), certificate_id(brand, serial)))
+            prepared.append((raw, metadata_hash(metadata), certificate_id(brand, serial), serial))
         existing: list[bool] = []
         for start in range(0, len(prepared), 1000):
             existing += list(self._call("existing", [p[2] for p in prepared[start : start + 1000]]))
@@ -225,17 +240,30 @@ class CertificateClient(ContractClient, name=NAME):
         skipped = [p[2] for p, done in zip(prepared, existing, strict=True) if done]
         issued: list[int] = []
         txs: list[str] = []
+        rows_out: list[IssuedRow] = []
         gas = biggest = 0
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             receipt = self._send("issueBatch", brand, owner, [c[0] for c in chunk], [c[1] for c in chunk])
             issued += [c[2] for c in chunk]
             txs.append(receipt.tx_hash)
+            done = [IssuedRow(c[3], c[2], receipt.tx_hash) for c in chunk]
+            rows_out += done
             gas += receipt.gas_used
             biggest = max(biggest, receipt.gas_used)
+            if on_issued:
+                on_issued(done)
             if progress:
                 progress(len(issued), len(todo))
-        return BatchResult(issued, skipped, txs, gas, biggest)
+        return BatchResult(issued, skipped, txs, gas, biggest, rows_out)
+
+    def issue_transactions(self, brand: int) -> dict[int, str]:
+        """The transaction that issued each certificate of ``brand`` (from its CertificateIssued events): for the
+        rows a resumed batch skipped, issued by an earlier run."""
+        return {
+            int(log["args"]["tokenId"]): "0x" + bytes(log["transactionHash"]).hex()
+            for log in self._event_logs("CertificateIssued", {"brand": brand})
+        }
 
     # -------------------------------------------------------------- transfers and claims
 

@@ -86,9 +86,17 @@ class Verification:
     batch: str | None = None
     serial_proven: bool | None = None  # None: an unserialized pack (a lot)
     unavailable_batches: int = 0
+    lot_recalled: bool = False  # the pack's lot is recalled: RECALLED, or DECOMMISSIONED (dispensed before the recall)
 
     def to_json(self) -> dict[str, Any]:
-        out = {"status": self.status.name, "custodian": self.custodian, "batch": self.batch, **self.ids.to_json()}
+        noted = {"lotRecalled": self.lot_recalled} if self.status == Status.DECOMMISSIONED else {}
+        out = {
+            "status": self.status.name,
+            "custodian": self.custodian,
+            "batch": self.batch,
+            **noted,
+            **self.ids.to_json(),
+        }
         if self.serial_proven is False:
             out["serialProven"] = False
             out["unavailableBatches"] = self.unavailable_batches
@@ -308,7 +316,8 @@ class ProductRegistryClient(ContractClient, name=NAME):
         """The verdict on a pack as scanned. Serialized packs are proven against the commissioning that holds
         their serial (from the serial store). A serial in none of the lot's commissionings is UNKNOWN when the
         store holds the serial list of each of them; when it lacks one, the serial cannot be checked here: the
-        verdict is the lot's own when negative (UNKNOWN, MISMATCH, RECALLED, EXPIRED), else PROOF_UNAVAILABLE."""
+        verdict is the lot's own when negative (UNKNOWN, MISMATCH, RECALLED, EXPIRED), else PROOF_UNAVAILABLE. A
+        pack dispensed before its lot's recall stays DECOMMISSIONED (the clone signal), with ``lot_recalled`` set."""
         if ids.gtin is None:
             raise InputError("gtin", "verification needs a GTIN (AI 01)")
         if ids.lot is None:
@@ -317,7 +326,7 @@ class ProductRegistryClient(ContractClient, name=NAME):
         expiry = expires_at(ids.expiry)
         if ids.serial is None:
             status, custodian = self._call("verifyLot", int(ids.gtin), lot_bytes, expiry)
-            return Verification(Status(status), int(custodian), ids)
+            return Verification(Status(status), int(custodian), ids, lot_recalled=status == Status.RECALLED)
         found = serials.find(ids.gtin, ids.serial)
         if found is None:
             return self._unproven(ids, lot_bytes, expiry)
@@ -332,7 +341,10 @@ class ProductRegistryClient(ContractClient, name=NAME):
             index,
             batch.tree().proof(index),
         )
-        return Verification(Status(status), int(custodian), ids, batch.batch, serial_proven=True)
+        recalled = status == Status.RECALLED
+        if status == Status.DECOMMISSIONED:  # a dispensed pack stays DECOMMISSIONED after a recall: say so beside it
+            recalled = bool(self._call("getLot", lot_id(batch.gtin, batch.lot))[3])
+        return Verification(Status(status), int(custodian), ids, batch.batch, serial_proven=True, lot_recalled=recalled)
 
     def _unproven(self, ids: Gs1Identifiers, lot_bytes: bytes, expiry: int) -> Verification:
         """The verdict on a serialized pack whose serial is in no list of the local serial store."""

@@ -380,8 +380,8 @@ class Store:
         return [str(r[0]) for r in rows]
 
     def history(self, unit: str) -> list[dict[str, Any]]:
-        """Everything that happened to ``unit``: its own events, those of its lot (for a batch), and those of
-        every container while it was packed in it, in chain order."""
+        """Everything that happened to ``unit``: its own events, those of its lot (for a batch: its registration,
+        inspections and recall), and those of every container while it was packed in it, in chain order."""
         rows = [
             dict(r)
             for r in self.db.execute(
@@ -397,7 +397,7 @@ class Store:
                 for r in self.db.execute(
                     "SELECT e.block, e.log_index, e.tx_hash, e.name, e.unit, e.org, e.args, b.timestamp FROM events e "
                     "LEFT JOIN blocks b ON b.number = e.block WHERE e.unit = ? AND e.name IN ('LotRegistered', "
-                    "'Recalled')",
+                    "'Inspected', 'Recalled')",
                     (lot[0],),
                 )
             ]
@@ -434,6 +434,30 @@ class Store:
         for r in rows:
             r["args"] = json.loads(r["args"])
         return rows
+
+    def item_history(self, batch: str, index: int) -> list[dict[str, Any]]:
+        """The on-chain life of item ``index`` of ``batch`` (one pack): the batch's :meth:`history` (its lot's
+        registration, inspections and recall, its commissioning, custody and containers) with only this item's
+        dispensing."""
+        return [r for r in self.history(batch) if r["name"] != "Dispensed" or int(r["args"].get("index", -1)) == index]
+
+    def batch_info(self, batch: str) -> dict[str, Any] | None:
+        """A commissioning as recorded: its lot, serial root and count (None if the index has no such batch)."""
+        row = self.db.execute(
+            "SELECT batch, lot, serials_root, count FROM batches WHERE batch = ?", (batch,)
+        ).fetchone()
+        return None if row is None else dict(row)
+
+    def dispensed_items(self, gtin: str, serial: str, lot: str | None = None) -> list[tuple[str, int]]:
+        """The items of GTIN ``gtin`` (and of lot id ``lot``, if given) dispensed with serial ``serial``, as
+        (batch, index), in chain order: a dispensing is the one event that names a serial on chain."""
+        rows = self.db.execute(
+            "SELECT d.batch, d.idx FROM dispensed d JOIN batches b ON b.batch = d.batch JOIN lots l ON l.lot = b.lot "
+            "WHERE l.gtin = ? AND d.serial = ? AND d.serial_hex = 0 AND (? IS NULL OR b.lot = ?) "
+            "ORDER BY d.block, d.log_index",
+            (gtin, serial, lot, lot),
+        ).fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
 
     def _packed_periods(self, unit: str) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
         rows = self.db.execute(
@@ -548,6 +572,20 @@ class Store:
             (epc,),
         ).fetchall()
         return [json.loads(r[0]) for r in rows]
+
+    def epcis_events_timed(self, epcs: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
+        """The stored EPCIS events naming any of ``epcs`` (canonical Digital Links), each once, as (event time in
+        UTC, ISO 8601; event), in time order."""
+        keys = sorted(set(epcs))
+        if not keys:
+            return []
+        marks = ", ".join("?" * len(keys))
+        rows = self.db.execute(
+            "SELECT DISTINCT ev.event_hash, ev.event_time, ev.body FROM epc_events x JOIN epcis_events ev "
+            f"ON ev.event_hash = x.event_hash WHERE x.epc IN ({marks}) ORDER BY ev.event_time, ev.event_hash",
+            keys,
+        ).fetchall()
+        return [(str(r[1]), json.loads(r[2])) for r in rows]
 
     def item_event_count(self, epc: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM epc_events WHERE epc = ?", (epc,)).fetchone()[0])
