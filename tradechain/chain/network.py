@@ -111,11 +111,16 @@ def expand_env(text: str, where: str, allowed: frozenset[str] = frozenset()) -> 
 
 
 def parse_port(value: object, field: str) -> int:
-    """A TCP port: a whole number from 1 to 65535."""
-    text = str(value).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,5}", text) or not 0 < int(text) < 65536:
-        raise InputError(field, "a port is a whole number from 1 to 65535", value)
-    return int(text)
+    """A TCP port: a whole number from 1 to 65535 (a number, or its digits)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InputError(field, "must be a whole number between 1 and 65535", value)
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{1,5}", value.strip()):
+            raise InputError(field, "must be a whole number between 1 and 65535", value)
+        value = int(value.strip())
+    if not 0 < value < 65536:
+        raise InputError(field, "must be between 1 and 65535", value)
+    return value
 
 
 def endpoint_file(folder: Path | None = None) -> Path:

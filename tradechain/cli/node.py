@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from tradechain.chain import network
 from tradechain.chain import node as local_node
 from tradechain.cli.common import Run, command
 
@@ -28,18 +27,18 @@ def group() -> None:
 @command(group, "start")
 @click.option(
     "--port",
-    metavar="PORT",
+    type=int,
     help="Port to listen on, remembered: every later command, script and make target talks to the local chain "
     "there. [default: $TRADECHAIN_PORT, else the port it last ran on, else 8545]",
 )
 @state_dir_option
-def start(run: Run, port: str | None, state_dir: Path | None) -> None:
+def start(run: Run, port: int | None, state_dir: Path | None) -> None:
     """Start the local chain (or report the one already running).
 
     Its port is remembered in the state directory (.tradechain/node/endpoint.json): every other command, the
     scripts (`brownie run ... --network tradechain-local`), `make demo` and `make node-start` follow it.
     """
-    st = local_node.start(None if port is None else network.parse_port(port, "port"), state_dir)
+    st = local_node.start(port, state_dir)
     folder = local_node.node_dir(state_dir)
     followed = local_node.is_local_chain_folder(folder)
     text = (
