@@ -59,17 +59,38 @@ def code_hash(client: Client, address: str) -> str:
     return "0x" + keccak(code).hex() if code else ""
 
 
+KINDS = {  # what keeps a recorded contract from being reused, and whether the record no longer holds on the chain
+    "new": ("not in the record (the suite gained it since)", True),
+    "no code": ("no code at the recorded address (was the node reset?)", True),
+    "other code": ("other code at the recorded address than was deployed there", True),
+    "unknown build": ("recorded without its build (a record of an earlier version)", False),
+    "other build": ("deployed from another build (the contracts changed since)", False),
+}
+
+
 @dataclass(frozen=True)
 class Mismatch:
     """A contract of the suite whose record does not hold on the chain (``gone``: not recorded, no code or other
-    code at its address) or was deployed from another build than this one."""
+    code at its address) or was deployed from another build than this one (``kind``: a key of :data:`KINDS`)."""
 
     name: str
-    reason: str
-    gone: bool
+    kind: str
+    address: str = ""
+
+    @property
+    def gone(self) -> bool:
+        return KINDS[self.kind][1]
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.reason}"
+        return f"{self.name}: {KINDS[self.kind][0]}" + (f" ({self.address})" if self.address else "")
+
+
+def summary(found: list[Mismatch]) -> str:
+    """The mismatches in one line, contracts of one kind together."""
+    kinds: dict[str, list[str]] = {}
+    for m in found:
+        kinds.setdefault(m.kind, []).append(m.name)
+    return "; ".join(f"{', '.join(names)}: {KINDS[kind][0]}" for kind, names in kinds.items())
 
 
 def mismatches(client: Client, dep: Deployment) -> list[Mismatch]:
@@ -80,17 +101,17 @@ def mismatches(client: Client, dep: Deployment) -> list[Mismatch]:
             continue
         recorded = dep.contracts.get(row.name)
         if recorded is None:
-            found.append(Mismatch(row.name, "not in the record (a contract the suite gained since)", True))
+            found.append(Mismatch(row.name, "new"))
             continue
         now = code_hash(client, recorded.address)
         if not now:
-            found.append(Mismatch(row.name, f"no code at {recorded.address} (was the node reset?)", True))
+            found.append(Mismatch(row.name, "no code", recorded.address))
         elif recorded.code_hash and now != recorded.code_hash:
-            found.append(Mismatch(row.name, f"other code at {recorded.address} than was deployed there", True))
+            found.append(Mismatch(row.name, "other code", recorded.address))
         elif not recorded.build_hash:
-            found.append(Mismatch(row.name, "recorded without its build (a record of an earlier version)", False))
+            found.append(Mismatch(row.name, "unknown build"))
         elif recorded.build_hash != build_hash(row.name):
-            found.append(Mismatch(row.name, "deployed from another build (the contracts changed since)", False))
+            found.append(Mismatch(row.name, "other build"))
     return found
 
 
@@ -108,10 +129,10 @@ class SuiteOutcome:
         path = deployments.path_for(self.deployment.chain_id)
         if self.reused:
             text = f"reused the suite recorded in {path} (deployed at block {self.deployment.block})"
-            return text + (f"; note: {'; '.join(map(str, self.why))}" if self.why else "")
+            return text + (f"; note: {summary(self.why)}" if self.why else "")
         text = f"deployed a new suite, recorded in {path}"
         if self.why:
-            text += f" (the recorded one could not be reused: {'; '.join(map(str, self.why))})"
+            text += f" (the recorded one could not be reused: {summary(self.why)})"
         if self.replaced is not None:
             text += f"; the earlier record is kept as {self.replaced}"
         return text

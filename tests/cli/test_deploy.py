@@ -8,6 +8,9 @@ from pathlib import Path
 
 from helpers import run
 
+from tradechain.chain import deployments
+from tradechain.chain.deployments import Deployment
+
 
 def test_deploy_reuses_a_working_deployment(cli_env: Path) -> None:
     result = json.loads(run("deploy", "--json").output)
@@ -44,7 +47,8 @@ def test_deploy_on_a_reset_node_deploys_anew_and_keeps_the_record_that_no_longer
     _record(cli_env).write_text(json.dumps(data))
     result = run("deploy")
     assert result.exit_code == 0, result.stderr
-    assert f"ParticipantRegistry: no code at 0x{'ab' * 20} (was the node reset?)" in result.output
+    why = "ParticipantRegistry: no code at the recorded address (was the node reset?)"
+    assert f"(the recorded suite could not be reused: {why})" in result.output
     kept = cli_env / "deployments" / f"31337.{data['block']}.json"
     assert f"the earlier record is kept as {kept}" in result.output and json.loads(kept.read_text()) == data
 
@@ -61,3 +65,19 @@ def test_deploy_reuses_a_suite_of_another_build_and_says_so(cli_env: Path) -> No
         "note: TradeEscrow: deployed from another build (the contracts changed since); --force deploys this build\n"
     )
     assert sorted(p.name for p in (cli_env / "deployments").iterdir()) == ["31337.json"]
+
+
+def test_a_suite_replayed_at_the_same_addresses_still_keeps_the_earlier_record(
+    cli_env: Path, sdk_deployment: Deployment
+) -> None:
+    """A reset node replays the same deployment (same deployer, same nonces: the same addresses); the record of the
+    earlier chain is another record all the same, and is kept. The same record written again is not copied."""
+    data = json.loads(_record(cli_env).read_text())
+    earlier = {**data, "deployedAt": "2020-01-01T00:00:00+00:00"}
+    _record(cli_env).write_text(json.dumps(earlier))
+    deployments.save(sdk_deployment)
+    kept = cli_env / "deployments" / f"31337.{data['block']}.json"
+    assert sdk_deployment.replaced == kept and json.loads(kept.read_text()) == earlier
+    deployments.save(sdk_deployment)
+    assert sdk_deployment.replaced is None
+    assert sorted(p.name for p in (cli_env / "deployments").iterdir()) == sorted(["31337.json", kept.name])

@@ -113,7 +113,8 @@ def test_make_demo_on_a_record_it_cannot_reuse_keeps_the_record_and_says_so(
     out = " ".join(capsys.readouterr().out.split())
     kept = deployments_dir / "31337.7.json"
     assert result["reused"] is False and result["replaced"] == kept and kept.read_text() == earlier
-    assert f"the earlier record is kept as {kept}" in out and "no code at 0x" in out
+    assert f"the earlier record is kept as {kept}" in out
+    assert "ParticipantRegistry: no code at the recorded address (was the node reset?); ProductRegistry," in out
     assert json.loads((deployments_dir / "31337.json").read_text())["contracts"]["ParticipantRegistry"]["address"] == (
         result["deployment"].address("ParticipantRegistry")
     )

@@ -113,16 +113,17 @@ def archive_path(chain_id: int, block: int | str) -> Path:
 
 
 def _keep_previous(deployment: Deployment, path: Path) -> Path | None:
-    """Moves the record at ``path`` aside when it holds another suite than ``deployment``; where it went."""
+    """Copies the record at ``path`` aside unless it is ``deployment``'s own (the same record written again); where
+    it went. A suite deployed again at the same addresses (a reset node replays the same deployment) is another
+    record all the same: the earlier one is kept."""
     if not path.is_file():
         return None
     try:
         previous: Deployment | None = Deployment.from_json(json.loads(path.read_text()))
     except (ValueError, KeyError, TypeError, AttributeError):
         previous = None  # unreadable: kept too, never overwritten
-    addresses = {k: v.address for k, v in deployment.contracts.items()}
-    if previous is not None and {k: v.address for k, v in previous.contracts.items()} == addresses:
-        return None  # the same suite, recorded again
+    if previous is not None and previous.to_json() == deployment.to_json():
+        return None
     target = archive_path(deployment.chain_id, previous.block if previous is not None else "unreadable")
     shutil.copyfile(path, target)  # a copy: the record stays in place until the new one replaces it
     return target

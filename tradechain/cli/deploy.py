@@ -7,7 +7,7 @@ import click
 from tradechain.chain import deployments
 from tradechain.cli.common import Run, command
 from tradechain.formats.values import parse_address
-from tradechain.suite import Mismatch, deploy_suite, reuse_or_deploy
+from tradechain.suite import Mismatch, deploy_suite, reuse_or_deploy, summary
 
 
 @command(None, "deploy", chain="send")
@@ -32,7 +32,7 @@ def deploy(run: Run, admin: str | None, force: bool) -> None:
         if outcome.reused:
             text = f"already deployed on chain {client.chain_id} ({deployments.path_for(client.chain_id)}); "
             if why:
-                text += f"note: {'; '.join(map(str, why))}; --force deploys this build"
+                text += f"note: {summary(why)}; --force deploys this build"
             else:
                 text += "--force deploys again"
             run.emit({**dep.to_json(), "reused": True, "notes": [str(m) for m in why]}, text)
@@ -41,7 +41,7 @@ def deploy(run: Run, admin: str | None, force: bool) -> None:
     lines += [f"  {name:22} {c.address}  (block {c.block}, tx {c.tx_hash})" for name, c in dep.contracts.items()]
     lines.append(f"recorded in {deployments.path_for(dep.chain_id)}")
     if why:
-        lines.append(f"(the recorded suite could not be reused: {'; '.join(map(str, why))})")
+        lines.append(f"(the recorded suite could not be reused: {summary(why)})")
     if replaced is not None:
         lines.append(f"the earlier record is kept as {replaced}")
     data = {**dep.to_json(), "reused": False, "replaced": str(replaced) if replaced else None}
