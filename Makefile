@@ -68,9 +68,16 @@ coverage: compile  ## branch and statement coverage of our contracts (brownie te
 	$(BROWNIE) test --coverage --ignore=tests/unit $(PYTEST_ARGS)
 	$(BIN)/python -m bench.coverage
 
-demo: compile  ## start the persistent local chain, deploy, run the cross-border scenario
-	$(TRADECHAIN) node start
-	$(BROWNIE) run scripts/demo.py --network tradechain-local
+# The local chain's port: `make demo PORT=8546` (or $TRADECHAIN_PORT) starts it there, and `node start` remembers it
+# for every later command, script and target; without either, the port it last ran on (else 8545). Only a PORT given
+# on the command line counts: a PORT variable other tools export into the environment never moves the chain.
+PORT ?=
+LOCAL_PORT := $(if $(filter command line,$(origin PORT)),TRADECHAIN_PORT=$(PORT))
+
+demo: compile  ## start the persistent local chain (PORT=N), reuse or deploy the suite, run the cross-border scenario
+	$(LOCAL_PORT) $(TRADECHAIN) node start
+	@$(LOCAL_PORT) $(BIN)/python -m tradechain.chain.toolchain brownie-network
+	$(LOCAL_PORT) $(BROWNIE) run scripts/demo.py --network tradechain-local
 
 bench: compile  ## measure gas and throughput, run the invariants 10,000 steps each, write bench/results.json
 	$(BIN)/python -m bench.run
@@ -90,8 +97,9 @@ fmt: install  ## format the contracts (prettier with prettier-plugin-solidity, .
 	$(CURDIR)/node_modules/.bin/prettier --write contracts interfaces
 	$(BIN)/ruff format $(PY_SOURCES)
 
-node-start: install  ## start the persistent local chain (Anvil) on 8545
-	$(TRADECHAIN) node start
+node-start: install  ## start the persistent local chain (Anvil): PORT=N, else the port it last ran on, else 8545
+	$(LOCAL_PORT) $(TRADECHAIN) node start
+	@$(LOCAL_PORT) $(BIN)/python -m tradechain.chain.toolchain brownie-network
 
 node-stop: install  ## stop it (its state is kept in .tradechain/node)
 	$(TRADECHAIN) node stop

@@ -1,7 +1,10 @@
 """The cross-border scenario of ``make demo``, told through the SDK on the local chain.
 
-Each chapter is one story of the product; later features add chapters. The demo deploys a fresh suite each run,
-so it can be run again and again on the persistent local node.
+Each chapter is one story of the product; later features add chapters. The demo can be run again and again on the
+persistent local node: it reuses the suite recorded in deployments/31337.json while its code is still at the
+recorded addresses (else it deploys a new one, and the earlier record is kept as deployments/31337.<block>.json),
+admits the consortium once, and tells every later story with fresh identifiers (GTINs, lots, containers, watch
+serials, trade ids, invoice numbers): run n of the demo on a suite uses the n-th of each (:class:`RunIds`).
 
     brownie run scripts/demo.py --network tradechain-local
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from eth_account import Account
@@ -31,7 +34,7 @@ from tradechain.formats.gs1 import with_check_digit
 from tradechain.formats.identity import lei_with_check_digits
 from tradechain.indexer import Indexer, Store
 from tradechain.scripting import script_client
-from tradechain.suite import deploy_suite
+from tradechain.suite import reuse_or_deploy
 
 console = Console(width=110)
 
@@ -96,17 +99,73 @@ PREFIXES = [
 ]
 
 
-def consortium_chapter(report: Report, admin: Client, as_role: Any) -> dict[str, int]:
+@dataclass(frozen=True)
+class RunIds:
+    """The identifiers of run ``n`` of the demo on one suite, fresh each run: the GTINs (the company prefixes'
+    item reference ``n``) and everything under them, the containers (serial reference ``n``), the watch serials,
+    the escrow trade ids and the invoice number and date."""
+
+    n: int
+
+    def gtin(self, prefix: str) -> str:
+        return with_check_digit(f"0{prefix}{self.n:05d}")  # indicator 0, a 7-digit prefix, 5 digits of item
+
+    def sscc(self, prefix: str, tail: str) -> str:
+        return with_check_digit(f"0{prefix}{self.n:07d}{tail}")  # extension 0, the prefix, 9 digits of serial
+
+    @property
+    def tag(self) -> str:
+        return f"{self.n:04d}"
+
+
+MAX_RUNS = 99_999  # the GTINs' item references of the demo's prefixes
+
+
+def run_number(admin: Client) -> int:
+    """This run's ``n``: 1 + the runs of the demo the suite has seen, told by the chain itself (the first ``n``
+    whose tuna GTIN nobody has claimed: every run claims its own first, before anything else of that ``n``)."""
+
+    def claimed(n: int) -> bool:
+        return n <= MAX_RUNS and admin.products.gtin_owner(tuna_gtin(RunIds(n))) != 0
+
+    low, high = 0, 1  # runs up to `low` have claimed theirs; `high` is unclaimed once the gallop stops
+    while claimed(high):
+        low, high = high, min(high * 2, MAX_RUNS + 1)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if claimed(middle) else (low, middle)
+    if high > MAX_RUNS:
+        raise RuntimeError(f"the demo ran {MAX_RUNS:,} times on this suite: `tradechain deploy --force` for a new one")
+    return high
+
+
+def member(admin: Client, key: str, ident: dict[str, str], country: str, roles: str) -> tuple[int, int | None]:
+    """The organisation the dev account ``key`` manages: admitted now (its id and the gas), or by an earlier run
+    (its id and None)."""
+    manager = accounts.dev_account(key).address
+    org, _ = admin.participants.organisation_of(manager)
+    if org == 0:
+        result = admin.participants.admit(country=country, roles=roles, manager=manager, **ident)
+        return result.organisation, result.receipt.gas_used
+    found = admin.participants.get(org)
+    if (found.lei, found.gln) != (ident.get("lei"), ident.get("gln")):
+        raise RuntimeError(
+            f"dev account {key} already belongs to organisation {org} (LEI {found.lei}, GLN {found.gln}), not to the "
+            "demo's: the demo needs a suite of its own (`tradechain deploy --force`)"
+        )
+    return org, None
+
+
+def consortium_chapter(report: Report, admin: Client, as_role: Any, ids: RunIds) -> tuple[dict[str, int], str]:
     lines = report.chapter("1. The consortium admits its members")
     orgs: dict[str, int] = {}
     for key, ident, country, roles in MEMBERS:
-        manager = accounts.dev_account(key).address
-        result = admin.participants.admit(country=country, roles=roles, manager=manager, **ident)
-        orgs[key] = result.organisation
+        orgs[key], gas = member(admin, key, ident, country, roles)
         report.say(
             lines,
-            f"organisation {result.organisation}: {key:12} {country}  "
-            f"{ident.get('lei') or '-':20} {ident.get('gln') or '-':13}  gas {result.receipt.gas_used:,}",
+            f"organisation {orgs[key]}: {key:12} {country}  "
+            f"{ident.get('lei') or '-':20} {ident.get('gln') or '-':13}  "
+            + (f"gas {gas:,}" if gas is not None else "a member since an earlier run"),
         )
     bad = MEMBERS[0][1]["lei"][:18] + "00"
     try:
@@ -115,21 +174,26 @@ def consortium_chapter(report: Report, admin: Client, as_role: Any) -> dict[str,
         )
     except InputError as exc:
         report.say(lines, f"a mistyped LEI is refused before anything is sent: {exc.user_message}")
+    licensed = admin.participants.company_prefixes()
     for key, prefix in PREFIXES:
+        if licensed.get(prefix) == orgs[key]:
+            report.say(lines, f"GS1 company prefix {prefix} licensed to organisation {orgs[key]} ({key}) since earlier")
+            continue
         licence = admin.participants.assign_company_prefix(prefix, orgs[key])
         report.say(
             lines,
             f"GS1 company prefix {prefix} licensed to organisation {orgs[key]} ({key}), "
             f"gas {licence.receipt.gas_used:,}",
         )
+    cans = cans_gtin(ids)
     try:
-        as_role("manufacturer2").products.claim_gtin(CANS)
+        as_role("manufacturer2").products.claim_gtin(cans)
     except ContractRevert as exc:
-        report.say(lines, f"the fishery cannot claim the cannery's GTIN {CANS}: {exc.error_name}")
+        report.say(lines, f"the fishery cannot claim the cannery's GTIN {cans}: {exc.error_name}")
 
     lines = report.chapter("2. A carrier rotates a key, and is suspended")
     carrier = as_role("carrier")
-    spare, new_key = accounts.dev_account("carrier2").address, accounts.dev_account("customer").address
+    spare, new_key = Account.create().address, Account.create().address  # new keys each run
     carrier.participants.add_account(orgs["carrier"], spare)
     carrier.participants.rotate_account(spare, new_key)
     accts = admin.participants.accounts(orgs["carrier"])
@@ -142,30 +206,40 @@ def consortium_chapter(report: Report, admin: Client, as_role: Any) -> dict[str,
     admin.participants.reinstate(orgs["carrier"])
     ok = admin.participants.is_authorized(new_key, "carrier")
     report.say(lines, f"inquiry closed, carrier reinstated; rotated key acts as carrier again: {ok}")
-    return orgs
+    return orgs, new_key
 
 
-TUNA, CANS = with_check_digit("0899100000001"), with_check_digit("0885200000001")
-MEDICINE = with_check_digit("0890300000001")
-CONTAINER, PALLET = with_check_digit("08852000000000011"), with_check_digit("08903000000000012")
+# The products of run n (RunIds): GTINs and SSCCs under the company prefixes of PREFIXES.
+def tuna_gtin(ids: RunIds) -> str:
+    return ids.gtin("8991000")  # the fishery's
+
+
+def cans_gtin(ids: RunIds) -> str:
+    return ids.gtin("8852000")  # the cannery's
+
+
 EXPIRY = date(2029, 12, 31)
 
 
-def tuna_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int], index: Store) -> dict[str, Any]:
+def tuna_chapter(
+    report: Report, admin: Client, as_role: Any, orgs: dict[str, int], index: Store, ids: RunIds
+) -> dict[str, Any]:
     lines = report.chapter("3. Tuna: caught in Indonesia, canned in Thailand, sold in the Netherlands, recalled")
     fishery, cannery = as_role("manufacturer2"), as_role("brand2")
     carrier, customs, retailer, regulator = (as_role(r) for r in ("carrier", "customs", "retailer", "regulator"))
-    fishery.products.claim_gtin(TUNA)
-    tuna, _ = fishery.products.register_lot(LotSpec(TUNA, "YF-0815", EXPIRY, "ID"))
+    tuna_code, cans_code, container = tuna_gtin(ids), cans_gtin(ids), ids.sscc("8852000", "11")
+    catch, can_a, can_b = f"YF-{ids.tag}", f"C-{ids.tag}-A", f"C-{ids.tag}-B"
+    fishery.products.claim_gtin(tuna_code)  # first of this run: the run's number is told by this claim (run_number)
+    tuna, _ = fishery.products.register_lot(LotSpec(tuna_code, catch, EXPIRY, "ID"))
     fishery.products.ship(tuna, orgs["brand2"])
     cannery.products.receive(tuna)
-    report.say(lines, f"fishery (ID) landed yellowfin lot {TUNA}/YF-0815 and handed it to the cannery (TH)")
-    cannery.products.claim_gtin(CANS)
+    report.say(lines, f"fishery (ID) landed yellowfin lot {tuna_code}/{catch} and handed it to the cannery (TH)")
+    cannery.products.claim_gtin(cans_code)
     cans, receipt = cannery.products.transform(
-        [tuna], [LotSpec(CANS, "C-0815-A", EXPIRY, "TH"), LotSpec(CANS, "C-0815-B", EXPIRY, "TH")]
+        [tuna], [LotSpec(cans_code, can_a, EXPIRY, "TH"), LotSpec(cans_code, can_b, EXPIRY, "TH")]
     )
-    report.say(lines, f"cannery turned it into can lots C-0815-A and C-0815-B (gas {receipt.gas_used:,})")
-    box = sscc_unit(CONTAINER)
+    report.say(lines, f"cannery turned it into can lots {can_a} and {can_b} (gas {receipt.gas_used:,})")
+    box = sscc_unit(container)
     cannery.products.pack(box, cans)
     cannery.products.ship(box, orgs["carrier"])
     handover = carrier.products.receive(box)
@@ -175,10 +249,10 @@ def tuna_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, in
     retailer.products.unpack(box, cans[:1])
     report.say(
         lines,
-        f"container {CONTAINER}: packed, shipped via Singapore (receipt gas {handover.gas_used:,}), "
+        f"container {container}: packed, shipped via Singapore (receipt gas {handover.gas_used:,}), "
         "cleared by Dutch customs, received and half unpacked by the retailer",
     )
-    scan = f"(01){CANS}(17){EXPIRY:%y%m%d}(10)C-0815-A"
+    scan = f"(01){cans_code}(17){EXPIRY:%y%m%d}(10){can_a}"
     before = admin.products.verify(gs1.parse_any(scan)).status.name
     report.say(lines, f"a shopper scans a can: {before}")
     Indexer(admin, index).sync()
@@ -203,20 +277,22 @@ def tuna_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, in
     }
 
 
-def medicine_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int]) -> list[str]:
+def medicine_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int], ids: RunIds) -> list[str]:
     lines = report.chapter("4. Medicine: India to a German wholesaler to a French pharmacy")
     maker, wholesaler, pharmacy, regulator = (as_role(r) for r in ("seller", "buyer", "retailer2", "regulator"))
-    maker.products.claim_gtin(MEDICINE)
-    for lot in ("AMX-2401", "AMX-2402"):
-        maker.products.register_lot(LotSpec(MEDICINE, lot, EXPIRY, "IN"))
-    batch, receipt = maker.products.commission(MEDICINE, "AMX-2401", [f"AX{i:07d}" for i in range(1, 1001)])
-    other, _ = maker.products.commission(MEDICINE, "AMX-2402", [f"BX{i:07d}" for i in range(1, 101)])
+    medicine, pallet_code = ids.gtin("8903000"), ids.sscc("8903000", "12")
+    first_lot, second_lot = f"AMX-{ids.tag}-1", f"AMX-{ids.tag}-2"
+    maker.products.claim_gtin(medicine)
+    for lot in (first_lot, second_lot):
+        maker.products.register_lot(LotSpec(medicine, lot, EXPIRY, "IN"))
+    batch, receipt = maker.products.commission(medicine, first_lot, [f"AX{i:07d}" for i in range(1, 1001)])
+    other, _ = maker.products.commission(medicine, second_lot, [f"BX{i:07d}" for i in range(1, 101)])
     report.say(
         lines,
-        f"1,000 serialized packs of lot AMX-2401 commissioned in one transaction "
+        f"1,000 serialized packs of lot {first_lot} commissioned in one transaction "
         f"({receipt.gas_used:,} gas, {receipt.gas_used / 1000:.0f} per pack)",
     )
-    pallet = sscc_unit(PALLET)
+    pallet = sscc_unit(pallet_code)
     units = [bytes.fromhex(batch.batch[2:]), bytes.fromhex(other.batch[2:])]
     maker.products.pack(pallet, units)
     maker.products.ship(pallet, orgs["buyer"])
@@ -226,34 +302,34 @@ def medicine_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str
         wholesaler.products.ship(unit, orgs["retailer2"])
         pharmacy.products.receive(unit)
     report.say(lines, "pallet shipped to the wholesaler, unpacked, both batches passed on to the pharmacy")
-    link = f"https://id.gs1.org/01/{MEDICINE}/10/AMX-2401/21/AX0000042?17={EXPIRY:%y%m%d}"
+    link = f"https://id.gs1.org/01/{medicine}/10/{first_lot}/21/AX0000042?17={EXPIRY:%y%m%d}"
     verdicts = [pharmacy.products.verify(gs1.parse_any(link)).status.name]
     report.say(lines, f"pharmacist scans pack AX0000042: {verdicts[-1]}")
-    pharmacy.products.dispense(MEDICINE, "AX0000042")
+    pharmacy.products.dispense(medicine, "AX0000042")
     verdicts.append(pharmacy.products.verify(gs1.parse_any(link)).status.name)
     report.say(lines, f"dispensed to a patient; later a second box with the same code turns up: {verdicts[-1]}")
-    fake = f"(01){MEDICINE}(17){EXPIRY:%y%m%d}(10)AMX-2401(21)ZZ9999999"
+    fake = f"(01){medicine}(17){EXPIRY:%y%m%d}(10){first_lot}(21)ZZ9999999"
     verdicts.append(pharmacy.products.verify(gs1.parse_any(fake)).status.name)
     report.say(lines, f"a box with a serial nobody commissioned: {verdicts[-1]}")
-    regulator.products.recall([lot_id(MEDICINE, "AMX-2402")], "out-of-specification dissolution")
-    second = f"(01){MEDICINE}(17){EXPIRY:%y%m%d}(10)AMX-2402(21)BX0000007"
+    regulator.products.recall([lot_id(medicine, second_lot)], "out-of-specification dissolution")
+    second = f"(01){medicine}(17){EXPIRY:%y%m%d}(10){second_lot}(21)BX0000007"
     verdicts.append(pharmacy.products.verify(gs1.parse_any(second)).status.name)
-    report.say(lines, f"lot AMX-2402 recalled by the regulator; a pack from it: {verdicts[-1]}")
+    report.say(lines, f"lot {second_lot} recalled by the regulator; a pack from it: {verdicts[-1]}")
     return verdicts
 
 
-def watch_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int]) -> dict[str, Any]:
+def watch_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int], ids: RunIds) -> dict[str, Any]:
     lines = report.chapter("5. Watches: 1,000 certificates, two resales by claim, a theft, a recovery")
     maison = as_role("brand")
     rows = [
         (
-            f"MC-{i:05d}",
+            f"MC-{ids.tag}-{i:05d}",
             {
                 "model": "Maison Chronograph",
                 "reference": "MC-42",
                 "case": "steel",
                 "origin": "CH",
-                "serial": f"MC-{i:05d}",
+                "serial": f"MC-{ids.tag}-{i:05d}",
             },
         )
         for i in range(1, 1001)
@@ -264,11 +340,12 @@ def watch_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, i
         f"the brand issued {len(result.issued):,} certificates in {len(result.transactions)} "
         f"transactions ({result.to_json()['gasPerCertificate']:,} gas each)",
     )
-    token = certs.certificate_id(orgs["brand"], "MC-00042")
+    serial = f"MC-{ids.tag}-00042"
+    token = certs.certificate_id(orgs["brand"], serial)
     first, second = as_role("customer"), as_role("customer2")
     secret, _ = maison.certificates.open_claim(token)
     first.certificates.claim(token, secret)
-    report.say(lines, "boutique sale: the buyer scans the card in the box and claims certificate MC-00042")
+    report.say(lines, f"boutique sale: the buyer scans the card in the box and claims certificate {serial}")
     secret, _ = first.certificates.open_claim(token)
     second.certificates.claim(token, secret)
     report.say(lines, "resold second hand: the new owner claims it with the seller's one-time secret")
@@ -295,26 +372,18 @@ def watch_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, i
     }
 
 
-def trade_finance_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int]) -> dict[str, Any]:
+def trade_finance_chapter(
+    report: Report, admin: Client, as_role: Any, orgs: dict[str, int], ids: RunIds
+) -> dict[str, Any]:
     lines = report.chapter("6. Machinery from China to Kenya: documents, an escrow, a forgery, a dispute")
-    importer = admin.participants.admit(
-        lei=lei_with_check_digits("5493KEMOMBASAIMP01"),
-        country="KE",
-        roles="retailer",
-        manager=accounts.dev_account("financier2").address,
-    )
-    chamber = admin.participants.admit(
-        lei=lei_with_check_digits("300300CCPITSHENZH1"),
-        country="CN",
-        roles="certifier",
-        manager=accounts.dev_account("carrier2").address,
-    )
+    importer, _ = member(admin, "financier2", {"lei": lei_with_check_digits("5493KEMOMBASAIMP01")}, "KE", "retailer")
+    chamber, _ = member(admin, "carrier2", {"lei": lei_with_check_digits("300300CCPITSHENZH1")}, "CN", "certifier")
     bank, carrier, inspector = as_role("financier"), as_role("carrier"), as_role("inspector")
     usdc = admin.contract("MockUSDC")
     admin.send(usdc, "mint", bank.require_signer().address, 2_000_000 * 10**6)
-    folder = project.state_home() / "demo-documents"
+    trade = f"KE-CN-{ids.tag}-017"
+    folder = project.state_home() / "demo-documents" / trade  # each run's documents and proofs kept apart
     folder.mkdir(parents=True, exist_ok=True)
-    trade = "KE-CN-2026-017"
     deadline = int(datetime.now(UTC).timestamp()) + 60 * 86400
     addr = {r: accounts.dev_account(r).address for r in ("financier2", "seller", "arbiter")}
     terms = Terms(
@@ -348,10 +417,11 @@ def trade_finance_chapter(report: Report, admin: Client, as_role: Any, orgs: dic
         f"{bank.escrow.state(escrow_id)['paidOut'] // 10**6:,} USDC to the exporter",
     )
     origin = folder / "certificate-of-origin.json"
-    origin.write_text(json.dumps({"exporter": "Shenzhen Precision Machinery", "origin": "CN", "hs": "845811"}))
+    coo = {"exporter": "Shenzhen Precision Machinery", "origin": "CN", "hs": "845811", "trade": trade}
+    origin.write_text(json.dumps(coo))
     as_role("carrier2").documents.anchor([origin], "certificate-of-origin", escrow_id)
     forged = folder / "certificate-of-origin-forged.json"
-    forged.write_text(json.dumps({"exporter": "Shenzhen Precision Machinery", "origin": "DE", "hs": "845811"}))
+    forged.write_text(json.dumps({**coo, "origin": "DE"}))
     document_registry.proof_path(forged).write_text(document_registry.proof_path(origin).read_text())
     genuine, fake = bank.documents.verify(origin), bank.documents.verify(forged)
     report.say(
@@ -382,7 +452,7 @@ def trade_finance_chapter(report: Report, admin: Client, as_role: Any, orgs: dic
         usdc.address,
         400_000 * 10**6,
         deadline,
-        "KE-CN-2026-018",
+        f"KE-CN-{ids.tag}-018",
         (Milestone(10_000, ("delivery-attestation",)),),
     )
     second_id, _ = bank.escrow.open(disputed)
@@ -412,25 +482,26 @@ def trade_finance_chapter(report: Report, admin: Client, as_role: Any, orgs: dic
         "genuineValid": genuine.valid,
         "dispute": split["status"],
         "lifecycleGas": lifecycle,
-        "importer": importer.organisation,
-        "chamber": chamber.organisation,
+        "importer": importer,
+        "chamber": chamber,
     }
 
 
-def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str, Any]) -> dict[str, Any]:
+def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str, Any], ids: RunIds) -> dict[str, Any]:
     lines = report.chapter("7. One invoice, two banks: double financing refused, a near-duplicate flagged")
     key = keccak(b"tradechain demo network key (never use outside the demo)")
     bank_b_account = Account.from_key(keccak(b"tradechain demo bank B"))
     admin.require_signer().send(Call(bank_b_account.address, b"", value=10**19, gas=21_000))  # gas money
-    admin.participants.admit(
-        lei=lei_with_check_digits("529900HANSEBANKHAM"), country="DE", roles="financier", manager=bank_b_account.address
-    )
+    bank_b_lei = lei_with_check_digits("529900HANSEBANKHAM")
+    if admin.participants.organisation_of(bank_b_account.address)[0] == 0:  # admitted once, by the first run
+        admin.participants.admit(lei=bank_b_lei, country="DE", roles="financier", manager=bank_b_account.address)
     bank_a, bank_b = as_role("financier"), Client(admin.w3, bank_b_account, deployment=admin.deployment)
+    number, issued = f"SPM-{ids.tag}/0917", date(2026, 11, 12) + timedelta(days=ids.n - 1)  # a new invoice each run
     invoice = {
         "seller": {"scheme": "LEI", "id": lei_with_check_digits("300300SHENZHENPM01")},
         "buyer": {"scheme": "LEI", "id": lei_with_check_digits("5493KEMOMBASAIMP01")},
-        "number": "SPM-2026/0917",
-        "issue_date": "12.11.2026",
+        "number": number,
+        "issue_date": f"{issued:%d.%m.%Y}",
         "date_format": "DD.MM.YYYY",
         "currency": "USD",
         "amount": "1.250.000,00",
@@ -445,15 +516,15 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
     bank_a.invoices.register(original)
     report.say(
         lines,
-        f"the importer signs an EIP-712 acknowledgment of invoice SPM-2026/0917; bank A records it and finances the "
+        f"the importer signs an EIP-712 acknowledgment of invoice {number}; bank A records it and finances the "
         f"invoice (fingerprint {original.to_json()['fingerprint'][:14]}…)",
     )
     reformatted = fingerprint(
         invoice_fingerprints.canonicalise(
             {
                 **invoice,
-                "number": "spm 2026 0917",
-                "issue_date": "2026-11-12",
+                "number": number.lower().replace("-", " ").replace("/", " "),
+                "issue_date": issued.isoformat(),
                 "date_format": "YYYY-MM-DD",
                 "amount": "1250000",
                 "decimal_separator": ".",
@@ -466,7 +537,7 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
     except ContractRevert as exc:
         refused = exc.error_name
         report.say(lines, f"the same invoice, reformatted, at bank B: refused ({exc.error_name})")
-    altered = fingerprint(invoice_fingerprints.canonicalise({**invoice, "number": "SPM-2026/0917-R"}))
+    altered = fingerprint(invoice_fingerprints.canonicalise({**invoice, "number": f"{number}-R"}))
     check = bank_b.invoices.check(altered)
     report.say(
         lines,
@@ -495,25 +566,28 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
 def main() -> dict[str, Any]:
     admin = script_client("admin")
     report = Report()
-    deployment = deploy_suite(admin)
-    console.print(f"[bold]tradechain demo[/] on chain {admin.chain_id} at {admin.rpc_url}; suite deployed:")
+    suite = reuse_or_deploy(admin)
+    deployment = suite.deployment
+    ids = RunIds(run_number(admin))
+    console.print(f"[bold]tradechain demo[/] on chain {admin.chain_id} at {admin.rpc_url}, run {ids.n} on this suite:")
+    console.print(f"  {suite.describe()}")
     for name, c in deployment.contracts.items():
         console.print(f"  {name:22} {c.address}")
 
     def as_role(role: str) -> Client:
         return Client(admin.w3, accounts.dev_account(role), deployment=deployment)
 
-    orgs = consortium_chapter(report, admin, as_role)
+    orgs, rotated = consortium_chapter(report, admin, as_role, ids)
     index_path = project.state_home() / f"demo-index-{admin.chain_id}.db"
     for stale in index_path.parent.glob(index_path.name + "*"):
         stale.unlink()
     index_path.parent.mkdir(parents=True, exist_ok=True)
     index = Store(index_path)
-    tuna = tuna_chapter(report, admin, as_role, orgs, index)
-    medicine = medicine_chapter(report, admin, as_role, orgs)
-    watches = watch_chapter(report, admin, as_role, orgs)
-    trade = trade_finance_chapter(report, admin, as_role, orgs)
-    financing = invoice_chapter(report, admin, as_role, trade)
+    tuna = tuna_chapter(report, admin, as_role, orgs, index, ids)
+    medicine = medicine_chapter(report, admin, as_role, orgs, ids)
+    watches = watch_chapter(report, admin, as_role, orgs, ids)
+    trade = trade_finance_chapter(report, admin, as_role, orgs, ids)
+    financing = invoice_chapter(report, admin, as_role, trade, ids)
 
     table = Table(title="Members", show_lines=False)
     for col in ("id", "LEI", "GLN", "country", "roles", "prefixes", "accounts", "status"):
@@ -543,6 +617,10 @@ def main() -> dict[str, Any]:
     )
     return {
         "deployment": deployment,
+        "reused": suite.reused,
+        "replaced": suite.replaced,
+        "run": ids.n,
+        "rotatedCarrierKey": rotated,
         "organisations": orgs,
         "prefixes": admin.participants.company_prefixes(),
         "tuna": tuna,

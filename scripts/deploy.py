@@ -1,4 +1,5 @@
-"""Deploy the tradechain suite through the SDK and record it in deployments/<chainId>.json.
+"""Deploy the tradechain suite through the SDK and record it in deployments/<chainId>.json (an earlier record is
+kept as deployments/<chainId>.<block>.json, never overwritten).
 
 brownie run scripts/deploy.py --network tradechain-local
 """
@@ -14,4 +15,6 @@ def main(account: str | None = None) -> Deployment:
     for name, contract in deployment.contracts.items():
         print(f"{name:22} {contract.address}  (block {contract.block})")
     print(f"recorded in {path_for(deployment.chain_id)}")
+    if deployment.replaced is not None:
+        print(f"the earlier record is kept as {deployment.replaced}")
     return deployment

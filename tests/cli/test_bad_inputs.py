@@ -1125,6 +1125,26 @@ def test_account_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -
     assert not list((cli_env / "home").glob("keystores/*.json")), "a refused account command wrote a keystore"
 
 
+FUND_CASES = [
+    case("fund-amount-zero", "account fund outsider 0", "amount", "must be positive"),
+    case("fund-amount-negative", ["account", "fund", "outsider", "--", "-1"], "amount", "must be positive"),
+    case("fund-amount-not-a-number", "account fund outsider lots", "amount", "must be a number"),
+    case("fund-amount-too-precise", "account fund outsider 0.0000000000000000001", "amount", "at most 18 decimals"),
+    case("fund-amount-too-large", "account fund outsider 1000.000000000000000001", "amount", "at most 1,000 ETH"),
+    case("fund-unknown-name", "account fund nobody", "name", "not a keystore (see `tradechain account list`)"),
+    case("fund-bad-name", ["account", "fund", "bad name"], "name", "letters, digits"),
+    case("fund-address-eip55", f"account fund {BAD_CHECKSUM}", "name", "bad EIP-55 checksum"),
+    case("fund-address-short", f"account fund {SHORT_ADDRESS}", "name", "an address is 0x followed by 40 hex"),
+    case("fund-unknown-payer", "account fund outsider --account dev99", "account", "unknown dev account"),
+]
+
+
+@pytest.mark.parametrize("c", FUND_CASES)
+def test_account_fund_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env, extra_accounts=(accounts.dev_account("outsider").address,))
+    assert int(web3.eth.get_balance(accounts.dev_account("outsider").address)) == 10_000 * 10**18
+
+
 def test_account_refuses_to_overwrite_a_keystore(cli_env: Path) -> None:
     first = invoke(("account", "import", "alice"), {**PASSWORD, "TRADECHAIN_PRIVATE_KEY": PRIVATE_KEY})
     assert first.exit_code == 0, first.stderr
@@ -1153,6 +1173,8 @@ NODE_CASES = [
     case("port-negative", "node start --port -1 --state-dir {tmp}/node", "port", "must be between 1 and 65535"),
     case("port-overflow", "node start --port 65536 --state-dir {tmp}/node", "port", "must be between 1 and 65535"),
     case("port-garbage", "node start --port http --state-dir {tmp}/node", "port", "is not a valid integer"),
+    case("port-env-garbage", "node start", "TRADECHAIN_PORT", "must be a whole number", env={"TRADECHAIN_PORT": "x"}),
+    case("port-env-range", "node start", "TRADECHAIN_PORT", "between 1 and 65535", env={"TRADECHAIN_PORT": "70000"}),
     case("state-dir-is-a-file", "node status --state-dir {tmp}/file", "state-dir", "is a file", files={"file": "x"}),
 ]
 

@@ -1,11 +1,15 @@
-"""The persistent local chain: a stop/start, or a crash, keeps every record."""
+"""The persistent local chain: a stop/start, or a crash, keeps every record; issue 14: its port is one setting
+($TRADECHAIN_PORT, else the port it last ran on, else 8545) that the CLI, the scripts, make and Brownie follow."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +18,10 @@ from typing import Any
 import pytest
 from helpers import free_port, lei
 
-from tradechain.chain import accounts, node, toolchain
+from tradechain.chain import accounts, network, node, toolchain
 from tradechain.chain.network import Network, connect
 from tradechain.client import Client
+from tradechain.errors import InputError
 from tradechain.suite import deploy_suite
 
 
@@ -147,3 +152,83 @@ def test_start_over_a_stale_pid_file_starts_a_new_node(
     assert st.running and st.pid != bystander.pid and _answers(st.url)
     assert node.stop(state_dir) is True
     assert bystander.poll() is None
+
+
+# ---------------------------------------------------------------------------------------------- issue 14: one URL
+
+
+def test_a_node_folder_remembers_its_port_across_a_stop(local_node: tuple[Path, int]) -> None:
+    state_dir, port = local_node
+    assert node.start(port, state_dir).url == f"http://127.0.0.1:{port}"
+    assert json.loads((state_dir / "endpoint.json").read_text()) == {"port": port, "url": f"http://127.0.0.1:{port}"}
+    assert node.stop(state_dir) is True
+    assert node.status(state_dir).url == f"http://127.0.0.1:{port}"
+    assert node.start(None, state_dir).url == f"http://127.0.0.1:{port}"  # no port given: the remembered one
+
+
+def test_the_local_chains_port_is_the_variable_else_the_remembered_port_else_8545(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADECHAIN_HOME", str(tmp_path))
+    monkeypatch.delenv("TRADECHAIN_PORT", raising=False)
+    assert network.local_url() == "http://127.0.0.1:8545"
+    network.remember_port(8601)
+    assert network.local_url() == "http://127.0.0.1:8601" == network.resolve(network="local").rpc_url
+    monkeypatch.setenv("TRADECHAIN_PORT", "8602")
+    assert network.local_url() == "http://127.0.0.1:8602" == network.resolve().rpc_url
+    (tmp_path / "node" / "endpoint.json").write_text("{")  # a damaged record is an error, never a silent 8545
+    monkeypatch.delenv("TRADECHAIN_PORT")
+    with pytest.raises(InputError, match=re.escape("endpoint.json: not a record of the local node's port")):
+        network.local_url()
+
+
+def _brownie_home(tmp_path: Path) -> dict[str, str]:
+    """An environment whose home holds a copy of Brownie's network list with tradechain-local at 8545 (the real
+    list of this machine is never touched)."""
+    home = tmp_path / "userhome"
+    (home / ".brownie").mkdir(parents=True)
+    shutil.copy(toolchain.brownie_network_config(), home / ".brownie" / "network-config.yaml")
+    env = {**os.environ, "HOME": str(home), "TRADECHAIN_HOME": str(tmp_path / "state")}
+    env.pop("TRADECHAIN_PORT", None)
+    if toolchain.brownie_network_host(home / ".brownie" / "network-config.yaml") is None:
+        subprocess.run(
+            [sys.executable, "-m", "tradechain.chain.toolchain", "brownie-network"], env=env, check=True, timeout=120
+        )
+    return env
+
+
+def test_make_demo_on_another_port_moves_the_brownie_network_there(tmp_path: Path) -> None:
+    """`make demo PORT=8546` (and `make node-start PORT=8546`) point Brownie's tradechain-local at that port."""
+    env = _brownie_home(tmp_path)
+    config = Path(env["HOME"]) / ".brownie" / "network-config.yaml"
+    command = [sys.executable, "-m", "tradechain.chain.toolchain", "brownie-network"]
+    moved = subprocess.run(command, env={**env, "TRADECHAIN_PORT": "8546"}, capture_output=True, text=True, timeout=120)
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.strip() == "brownie network tradechain-local -> http://127.0.0.1:8546 (moved)"
+    assert toolchain.brownie_network_host(config) == "http://127.0.0.1:8546"
+    same = subprocess.run(command, env={**env, "TRADECHAIN_PORT": "8546"}, capture_output=True, text=True, timeout=60)
+    assert same.stdout.strip() == "brownie network tradechain-local -> http://127.0.0.1:8546 (unchanged)"
+    bad = subprocess.run(command, env={**env, "TRADECHAIN_PORT": "x"}, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: TRADECHAIN_PORT: must be a whole number")
+
+
+def test_make_demo_and_node_start_pass_the_port_to_every_step() -> None:
+    """`make demo PORT=8546`: the node, the Brownie network and the demo script all get TRADECHAIN_PORT=8546; a
+    PORT merely exported by another tool changes nothing."""
+    root = Path(__file__).resolve().parents[2]
+
+    def planned(target: str, *args: str, env: dict[str, str] | None = None) -> list[str]:
+        out = subprocess.run(
+            ["make", "-n", target, *args], cwd=root, capture_output=True, text=True, env=env, timeout=60, check=True
+        )
+        return [
+            line
+            for line in out.stdout.splitlines()
+            if "node start" in line or "brownie-network" in line or "scripts/demo.py" in line
+        ]
+
+    demo = planned("demo", "PORT=8546")
+    assert len(demo) == 3 and all(line.startswith("TRADECHAIN_PORT=8546 ") for line in demo)
+    assert [line.startswith("TRADECHAIN_PORT=8546 ") for line in planned("node-start", "PORT=8546")] == [True, True]
+    exported = planned("node-start", env={**os.environ, "PORT": "3000"})
+    assert exported and not any("TRADECHAIN_PORT" in line for line in exported)

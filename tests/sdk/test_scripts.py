@@ -1,20 +1,25 @@
-"""The ``brownie run`` scripts act through the SDK on Brownie's network."""
+"""The ``brownie run`` scripts act through the SDK on Brownie's network; issue 14: ``make demo`` is safe to repeat
+(it reuses the suite, or keeps the earlier record, and its stories take fresh identifiers each run)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tradechain.chain import accounts
+from tradechain.chain.deployments import Deployment
 from tradechain.chain.network import Network, connect
 from tradechain.client import Client
+from tradechain.formats.gs1 import with_check_digit
 
 
 @pytest.fixture
 def deployments_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TRADECHAIN_DEPLOYMENTS", str(tmp_path))
+    monkeypatch.setenv("TRADECHAIN_HOME", str(tmp_path / "home"))  # the demo's documents, index, journals
     monkeypatch.delenv("TRADECHAIN_ACCOUNT", raising=False)
     return tmp_path
 
@@ -29,20 +34,21 @@ def test_deploy_script_records_the_suite(deployments_dir: Path, rpc_url: str) ->
     assert client.participants.count() == 0
 
 
-def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> None:
-    from scripts.demo import MEMBERS, PREFIXES, main
+def assert_demo_stories(result: dict[str, Any], rpc_url: str, run: int) -> None:
+    """What run ``run`` of the demo on one suite must have told: every chapter's outcome."""
+    from scripts.demo import MEMBERS, PREFIXES
 
-    result = main()
+    assert result["run"] == run
     orgs = result["organisations"]
     assert list(orgs) == [m[0] for m in MEMBERS]
     assert result["prefixes"] == {prefix: orgs[key] for key, prefix in PREFIXES}
     client = Client(connect(Network("t", rpc_url)), deployment=result["deployment"])
     carrier = client.participants.get(orgs["carrier"])
-    assert carrier.suspended is False and carrier.active_accounts == 2  # rotated key, then reinstated
-    assert client.participants.is_authorized(accounts.dev_account("customer").address, "carrier") is True
-    # rotated out of the carrier (chapter 2), later the chamber of commerce (chapter 6)
+    assert carrier.suspended is False and carrier.active_accounts == 1 + run  # a new rotated key each run
+    assert client.participants.is_authorized(result["rotatedCarrierKey"], "carrier") is True
+    # the chamber of commerce of chapter 6, never the carrier
     assert client.participants.organisation_of(accounts.dev_account("carrier2").address)[0] not in (0, orgs["carrier"])
-    # the members of chapter 1, then the importer and the chamber of commerce of chapter 6
+    # the members of chapter 1, then the importer and the chamber of commerce of chapter 6 and bank B: admitted once
     assert [o.country for o in client.participants.organisations()] == [*(m[2] for m in MEMBERS), "KE", "CN", "DE"]
     tuna = result["tuna"]
     assert (tuna["before"], tuna["after"], tuna["recalled"]) == ("AUTHENTIC", "RECALLED", 3)
@@ -57,6 +63,72 @@ def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> N
         "refused": "InvoiceAlreadyFinanced",
         "near": ["number"],
         "settled": "InvoiceAlreadySettled",
+    }
+
+
+def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> None:
+    from scripts.demo import main
+
+    result = main()
+    assert (result["reused"], result["replaced"]) == (False, None)
+    assert_demo_stories(result, rpc_url, run=1)
+
+
+def test_make_demo_twice_reuses_the_suite_and_tells_every_story_again(
+    deployments_dir: Path, rpc_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The user runs `make demo`, then `make demo` again on the same chain: the second run reuses the suite, keeps
+    every earlier record, and its stories (new GTINs, lots, containers, serials, trade ids, invoices) pass too."""
+    from scripts.demo import main
+
+    first = main()
+    record = deployments_dir / "31337.json"
+    written = record.read_text()
+    capsys.readouterr()
+    second = main()
+    out = capsys.readouterr().out
+    assert second["reused"] is True and second["deployment"].contracts == first["deployment"].contracts
+    assert f"reused the suite recorded in {record}" in " ".join(out.split())
+    assert record.read_text() == written and sorted(p.name for p in deployments_dir.glob("*.json")) == ["31337.json"]
+    assert second["organisations"] == first["organisations"]  # the consortium is admitted once
+    assert_demo_stories(second, rpc_url, run=2)
+    client = Client(connect(Network("t", rpc_url)), deployment=second["deployment"])
+    first_tuna, second_tuna = (with_check_digit(f"08991000{n:05d}") for n in (1, 2))  # each run its own GTINs
+    fishery = second["organisations"]["manufacturer2"]
+    assert client.products.gtin_owner(first_tuna) == client.products.gtin_owner(second_tuna) == fishery
+
+
+def test_make_demo_on_a_record_it_cannot_reuse_keeps_the_record_and_says_so(
+    deployments_dir: Path, rpc_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The record names a suite whose code is no longer at its addresses (a reset node): `make demo` deploys anew,
+    keeps the earlier record as deployments/31337.<block>.json, and says so."""
+    from scripts.demo import main
+    from tradechain.chain import deployments
+
+    deployments.save(Deployment.from_json(stale_record()))
+    earlier = (deployments_dir / "31337.json").read_text()
+    capsys.readouterr()
+    result = main()
+    out = " ".join(capsys.readouterr().out.split())
+    kept = deployments_dir / "31337.7.json"
+    assert result["reused"] is False and result["replaced"] == kept and kept.read_text() == earlier
+    assert f"the earlier record is kept as {kept}" in out
+    assert "ParticipantRegistry: no code at the recorded address (was the node reset?); ProductRegistry," in out
+    assert json.loads((deployments_dir / "31337.json").read_text())["contracts"]["ParticipantRegistry"]["address"] == (
+        result["deployment"].address("ParticipantRegistry")
+    )
+    assert_demo_stories(result, rpc_url, run=1)
+
+
+def stale_record() -> dict[str, Any]:
+    """A record of chain 31337 at block 7 whose addresses hold no code."""
+    empty = {"address": "0x" + "ab" * 20, "block": 7, "txHash": "0x" + "00" * 32}
+    return {
+        "chainId": 31337,
+        "deployer": accounts.dev_account("admin").address,
+        "block": 7,
+        "contracts": {"ParticipantRegistry": empty},
     }
 
 

@@ -30,6 +30,7 @@ from tradechain.errors import (
     FeeAboveCap,
     InputError,
     NodeUnreachable,
+    TransactionFailed,
     TransactionReorganised,
     TransactionUnresolved,
     UnsettledNonces,
@@ -520,3 +521,25 @@ def test_urls_are_redacted_in_every_error(proxy: FaultProxy, tmp_path: Path, mon
         network.networks()
     clean(scheme.value.user_message)
     assert "must be an http:// or https:// URL" in scheme.value.user_message
+
+
+# ------------------------------------------------------------------ issue 14: insufficient funds, named
+
+
+def test_insufficient_funds_names_the_account_its_balance_and_the_command_that_funds_it(
+    rpc_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADECHAIN_KEYSTORE", str(tmp_path / "keystores"))
+    named, unnamed = accounts.Account.create(), accounts.Account.create()
+    accounts.save_keystore("carol", named, "pw", kdf="pbkdf2")
+    for signer, shown, command in (
+        (named, f"carol ({named.address})", "tradechain account fund carol"),
+        (unnamed, unnamed.address, f"tradechain account fund {unnamed.address}"),
+    ):
+        with pytest.raises(TransactionFailed) as info:
+            Transactor(w3_through(rpc_url), signer, backoff=0.01).send(pay(GWEI))
+        assert info.value.user_message == (
+            f"insufficient funds: account {shown} has 0 ETH, not enough for this transaction's gas and value; "
+            f"fund it on the local chain: `{command}`"
+        )
+    assert balance(named.address, rpc_url) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -18,8 +19,10 @@ from web3 import HTTPProvider, Web3
 from tradechain.chain import project
 from tradechain.errors import InputError, NodeUnreachable, WrongChain
 
-LOCAL_URL = "http://127.0.0.1:8545"
-
+DEFAULT_LOCAL_PORT = 8545
+LOCAL_URL = f"http://127.0.0.1:{DEFAULT_LOCAL_PORT}"  # the local chain's URL unless a port is set (see local_url)
+PORT_ENV = "TRADECHAIN_PORT"
+ENDPOINT_FILE = "endpoint.json"  # in a node folder: the port its node last started on
 
 LOCAL_MAX_FEE_GWEI = Decimal(100)  # the fee cap on the local chain (its base fee starts at 1 gwei)
 DEFAULT_MAX_FEE_GWEI = Decimal(500)  # elsewhere, unless the networks file sets max_fee_gwei
@@ -107,6 +110,76 @@ def expand_env(text: str, where: str, allowed: frozenset[str] = frozenset()) -> 
     return _REFERENCE.sub(value, text)
 
 
+def parse_port(value: object, field: str) -> int:
+    """A TCP port: a whole number from 1 to 65535 (a number, or its digits)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InputError(field, "must be a whole number between 1 and 65535", value)
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{1,5}", value.strip()):
+            raise InputError(field, "must be a whole number between 1 and 65535", value)
+        value = int(value.strip())
+    if not 0 < value < 65536:
+        raise InputError(field, "must be between 1 and 65535", value)
+    return value
+
+
+def endpoint_file(folder: Path | None = None) -> Path:
+    """Where a node folder remembers the port its node last started on (default: the local chain's folder,
+    ``<state home>/node``)."""
+    return (folder or project.state_home() / "node") / ENDPOINT_FILE
+
+
+def remembered_port(folder: Path | None = None) -> int | None:
+    """The port ``tradechain node start`` last started the node of ``folder`` on (default: the local chain's), else
+    the port in the pid file a running node of an earlier version left; None if neither."""
+    path = endpoint_file(folder)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = None
+    except (OSError, ValueError, UnicodeDecodeError):
+        data = {}
+    if data is not None:
+        if not isinstance(data, dict) or "port" not in data:
+            raise InputError(path.name, "not a record of the local node's port: run `tradechain node start`", str(path))
+        return parse_port(data["port"], str(path))
+    try:  # a node started by an earlier version remembered nothing, but its pid file names its port
+        legacy = json.loads(path.with_name("anvil.pid").read_text(encoding="utf-8"))
+        return parse_port(legacy["port"], "anvil.pid")
+    except (OSError, ValueError, UnicodeDecodeError, TypeError, KeyError, InputError):
+        return None
+
+
+def remember_port(port: int, folder: Path | None = None) -> Path:
+    """Records ``port`` as the one the node of ``folder`` (default: the local chain's) runs on, atomically."""
+    path = endpoint_file(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"port": port, "url": f"http://127.0.0.1:{port}"}) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def env_port() -> int | None:
+    """``$TRADECHAIN_PORT`` if set (a bad value is an InputError naming it)."""
+    value = os.environ.get(PORT_ENV)
+    return None if value is None or value == "" else parse_port(value, PORT_ENV)
+
+
+def local_port() -> int:
+    """The one setting of the local chain's port: ``$TRADECHAIN_PORT``, else the port ``tradechain node start`` last
+    used (remembered in ``<state home>/node/endpoint.json``), else 8545."""
+    found = env_port()
+    if found is None:
+        found = remembered_port()
+    return DEFAULT_LOCAL_PORT if found is None else found
+
+
+def local_url() -> str:
+    """The local chain's JSON-RPC URL, on :func:`local_port`: every command, script and ``make`` target uses it."""
+    return f"http://127.0.0.1:{local_port()}"
+
+
 def networks_file() -> Path:
     """``$TRADECHAIN_NETWORKS``, else ``networks.yaml`` of the checkout, else (an installed package used outside
     any checkout) ``networks.yaml`` in the state home."""
@@ -127,7 +200,7 @@ def _fee_cap(value: object, where: str) -> Decimal | None:
 
 def networks() -> dict[str, Network]:
     """Named networks: ``local`` plus those in the networks file (:func:`networks_file`)."""
-    found = {"local": Network("local", LOCAL_URL, project.DEV_CHAIN_ID, LOCAL_MAX_FEE_GWEI)}
+    found = {"local": Network("local", local_url(), project.DEV_CHAIN_ID, LOCAL_MAX_FEE_GWEI)}
     path = networks_file()
     if path.is_file():
         try:
@@ -158,7 +231,8 @@ def networks() -> dict[str, Network]:
 
 
 def resolve(network: str | None = None, rpc_url: str | None = None) -> Network:
-    """``--rpc-url`` wins over ``--network``; default: ``$TRADECHAIN_RPC_URL``, else the local chain."""
+    """``--rpc-url`` wins over ``--network``; default: ``$TRADECHAIN_RPC_URL``, else the local chain (at
+    :func:`local_url`)."""
     if rpc_url:
         if not rpc_url.startswith(("http://", "https://")):
             raise InputError("rpc-url", "must be an http:// or https:// URL", redact_url(rpc_url))

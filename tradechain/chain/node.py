@@ -19,10 +19,10 @@ from typing import Any
 
 import requests
 
-from tradechain.chain import accounts, project, toolchain
+from tradechain.chain import accounts, network, project, toolchain
 from tradechain.errors import InputError, NodeUnreachable, TradechainError
 
-DEFAULT_PORT = 8545
+DEFAULT_PORT = network.DEFAULT_LOCAL_PORT
 STATE_INTERVAL_SECONDS = 1
 GAS_LIMIT = 60_000_000
 
@@ -43,6 +43,21 @@ class NodeStatus:
 
 def node_dir(state_dir: Path | None = None) -> Path:
     return state_dir or project.state_home() / "node"
+
+
+def is_local_chain_folder(folder: Path) -> bool:
+    """Is ``folder`` the local chain's node folder (``<state home>/node``), whose port every command follows?"""
+    return folder.resolve() == node_dir().resolve()
+
+
+def port_of(state_dir: Path | None = None) -> int:
+    """The port the node of a folder starts on when none is given: for the local chain's folder
+    :func:`tradechain.chain.network.local_port` (``$TRADECHAIN_PORT``, else the port it last ran on, else 8545); for
+    another folder the port its node last ran on, else 8545."""
+    folder = node_dir(state_dir)
+    if is_local_chain_folder(folder):
+        return network.local_port()
+    return network.remembered_port(folder) or DEFAULT_PORT
 
 
 def _pid_file(folder: Path) -> Path:
@@ -155,8 +170,8 @@ def status(state_dir: Path | None = None) -> NodeStatus:
     meta = _read_meta(folder)
     state_file = str(folder / "state.json")
     if not isinstance(meta, dict):
-        return NodeStatus(False, f"http://127.0.0.1:{DEFAULT_PORT}", None, state_file)
-    url = str(meta.get("url", f"http://127.0.0.1:{DEFAULT_PORT}"))
+        return NodeStatus(False, _url_of(folder), None, state_file)
+    url = str(meta.get("url") or _url_of(folder))
     pid = _running_pid(folder)
     if pid is None:
         return NodeStatus(False, url, None, state_file, hardfork=str(meta.get("hardfork", "")))
@@ -167,17 +182,63 @@ def status(state_dir: Path | None = None) -> NodeStatus:
     return NodeStatus(True, url, pid, state_file, chain_id, block, str(meta.get("hardfork", "")))
 
 
+def _url_of(folder: Path) -> str:
+    """Where the node of ``folder`` answers when it runs (see :func:`port_of`); a bad setting shows as the default."""
+    try:
+        return f"http://127.0.0.1:{port_of(folder)}"
+    except InputError:
+        return f"http://127.0.0.1:{DEFAULT_PORT}"
+
+
+def _remembered(folder: Path) -> int | None:
+    try:
+        return network.remembered_port(folder)
+    except InputError:
+        return None
+
+
+def _port_from_url(url: str) -> int | None:
+    tail = url.rsplit(":", 1)[-1].rstrip("/")
+    return int(tail) if tail.isdigit() else None
+
+
 def start(
-    port: int = DEFAULT_PORT, state_dir: Path | None = None, *, timeout: float = 30.0, persist: bool = True
+    port: int | None = None, state_dir: Path | None = None, *, timeout: float = 30.0, persist: bool = True
 ) -> NodeStatus:
-    """Starts Anvil in the background (or returns the status of the one already running). ``persist=False``
-    keeps the chain in memory only (benchmarks)."""
-    if not 0 < port < 65536:
-        raise InputError("port", "must be between 1 and 65535", port)
+    """Starts Anvil in the background on ``port`` (default :func:`port_of`), or returns the status of the one
+    already running there. The port is remembered in the node folder: the local chain's folder
+    (``<state home>/node``) is where every command, script and ``make`` target finds the local chain
+    (:func:`tradechain.chain.network.local_url`). ``persist=False`` keeps the chain in memory only (benchmarks).
+
+    Refused (InputError) for the local chain's folder: a ``port`` other than ``$TRADECHAIN_PORT`` (the other
+    commands would follow the variable), and a port other than the one the running node uses."""
     folder = node_dir(state_dir)
+    local = is_local_chain_folder(folder)
+    if port is not None:
+        port = network.parse_port(port, "port")
+        env = network.env_port() if local else None
+        if env is not None and env != port:
+            raise InputError(
+                "port",
+                f"--port {port} differs from ${network.PORT_ENV}={env}, which every other command follows: "
+                f"unset ${network.PORT_ENV} or give the same port",
+                port,
+            )
+    wanted = port if port is not None else (network.env_port() if local else None)
     current = status(folder)
     if current.running:
+        running = _port_from_url(current.url)
+        if wanted is not None and running is not None and running != wanted:
+            raise InputError(
+                "port",
+                f"the node of {folder} already runs at {current.url}: stop it first (`tradechain node stop`) to "
+                f"start it on port {wanted}",
+                wanted,
+            )
+        if running is not None and _remembered(folder) != running:
+            network.remember_port(running, folder)  # a node of an earlier version, or a lost record
         return current
+    port = wanted if wanted is not None else port_of(folder)
     if _port_in_use(port):
         raise TradechainError(f"port {port} is in use by another process: stop it or pass --port")
     folder.mkdir(parents=True, exist_ok=True)
@@ -223,6 +284,7 @@ def start(
             )
         try:
             _rpc(url, "eth_chainId", timeout=0.5)
+            network.remember_port(port, folder)
             return status(folder)
         except (requests.RequestException, KeyError, ValueError):
             time.sleep(0.1)

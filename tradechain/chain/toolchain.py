@@ -10,7 +10,10 @@ prints where it registers solc):
   be downloaded, a small executable that runs ``tools/solc/solcjs-bridge.cjs`` on the pinned npm ``solc``
   (the official wasm build) is registered under that name instead.
 * **Brownie network** ``tradechain-local``: a live network at the persistent local node (``tradechain node``),
-  so ``brownie run scripts/X.py --network tradechain-local`` works on its data.
+  so ``brownie run scripts/X.py --network tradechain-local`` works on its data. Its host follows the local chain's
+  one setting (:func:`tradechain.chain.network.local_url`: ``$TRADECHAIN_PORT``, else the port ``tradechain node
+  start`` last used, else 8545): ``... brownie-network`` (run by ``make demo`` and ``make node-start``) moves it
+  there; the scripts' SDK client follows that setting on its own (:mod:`tradechain.scripting`).
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tradechain.chain import project
+import yaml
+
+from tradechain.chain import network, project
+from tradechain.errors import InputError
 
 BRIDGE_MARKER = "# tradechain solc-js bridge"
 BROWNIE_NETWORK_ID = "tradechain-local"
-LOCAL_RPC_URL = "http://127.0.0.1:8545"
+LOCAL_RPC_URL = network.LOCAL_URL  # where the local chain is unless its port is set (network.local_url)
 
 
 def _platform_tag() -> str:
@@ -148,39 +154,52 @@ def register_solc(root: Path | None = None, version: str | None = None) -> tuple
     return target, "solc-js bridge"
 
 
-def register_brownie_network(rpc_url: str = LOCAL_RPC_URL) -> bool:
-    """Add the live network ``tradechain-local`` to Brownie's network list (once)."""
-    config = Path.home() / ".brownie" / "network-config.yaml"
-    if config.is_file() and f"id: {BROWNIE_NETWORK_ID}" in config.read_text():
-        return False
+def brownie_network_config() -> Path:
+    """Brownie's list of networks, ``~/.brownie/network-config.yaml`` (Brownie's data folder is in the home)."""
+    return Path.home() / ".brownie" / "network-config.yaml"
+
+
+def brownie_network_host(config: Path | None = None) -> str | None:
+    """The host Brownie's ``tradechain-local`` network points at, None if it is not registered."""
+    path = config or brownie_network_config()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    for group in data.get("live") or [] if isinstance(data, dict) else []:
+        for entry in (group or {}).get("networks") or []:
+            if isinstance(entry, dict) and entry.get("id") == BROWNIE_NETWORK_ID:
+                return str(entry.get("host", ""))
+    return None
+
+
+def register_brownie_network(rpc_url: str | None = None) -> str:
+    """Points Brownie's live network ``tradechain-local`` at ``rpc_url`` (default: the local chain,
+    :func:`tradechain.chain.network.local_url`): added if missing, its host changed if it points elsewhere.
+    Returns "added", "moved" or "unchanged"."""
+    url = rpc_url or network.local_url()
+    host = brownie_network_host()
+    if host == url:
+        return "unchanged"
     brownie = Path(sys.executable).parent / "brownie"
-    subprocess.run(
-        [
-            str(brownie),
-            "networks",
-            "add",
-            "Ethereum",
-            BROWNIE_NETWORK_ID,
-            f"host={rpc_url}",
-            f"chainid={project.DEV_CHAIN_ID}",
-            "name=tradechain local node",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        cwd=project.root(),
-    )
-    return True
+    if host is None:
+        args = ["add", "Ethereum", BROWNIE_NETWORK_ID, f"host={url}", f"chainid={project.DEV_CHAIN_ID}"]
+        args.append("name=tradechain local node")
+    else:
+        args = ["modify", BROWNIE_NETWORK_ID, f"host={url}"]
+    subprocess.run([str(brownie), "networks", *args], check=True, stdout=subprocess.DEVNULL, cwd=project.root())
+    return "added" if host is None else "moved"
 
 
 def setup() -> None:
     root = project.root()
     link = link_anvil(root)
     path, kind = register_solc(root)
-    added = register_brownie_network()
+    registered = register_brownie_network()
     print(f"anvil: {link or anvil_command(root)}")
     print(f"solc {project.solc_version()}: {kind} at {path}")
-    if added:
-        print(f"brownie network {BROWNIE_NETWORK_ID} -> {LOCAL_RPC_URL}")
+    if registered != "unchanged":
+        print(f"brownie network {BROWNIE_NETWORK_ID} -> {network.local_url()} ({registered})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,11 +207,18 @@ def main(argv: list[str] | None = None) -> int:
     if args == ["solc-path"]:  # where `setup` registers solc (make lint hands it to Slither)
         print(solc_path(project.solc_version()))
         return 0
-    if args != ["setup"]:
-        print("usage: python -m tradechain.chain.toolchain setup | solc-path", file=sys.stderr)
+    if args not in (["setup"], ["brownie-network"]):
+        print("usage: python -m tradechain.chain.toolchain setup | solc-path | brownie-network", file=sys.stderr)
         return 2
     try:
-        setup()
+        if args == ["brownie-network"]:  # make demo, make node-start: Brownie follows the local chain's port
+            url = network.local_url()
+            print(f"brownie network {BROWNIE_NETWORK_ID} -> {url} ({register_brownie_network(url)})")
+        else:
+            setup()
+    except InputError as exc:
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return 2
     except (RuntimeError, FileNotFoundError, subprocess.CalledProcessError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -56,7 +56,7 @@ from web3 import Web3
 from web3._utils.method_formatters import receipt_formatter
 from web3.datastructures import AttributeDict
 
-from tradechain.chain import project
+from tradechain.chain import accounts, project
 from tradechain.chain.network import DEFAULT_MAX_FEE_GWEI, LOCAL_MAX_FEE_GWEI, redact_url, rpc_with_retry, scrub
 from tradechain.chain.reverts import decode_revert
 from tradechain.chain.signing import Eip1559Signer
@@ -401,6 +401,22 @@ def _gwei(wei: int) -> str:
     return format((Decimal(wei) / 10**9).normalize(), "f")
 
 
+def _eth(wei: int) -> str:
+    return format((Decimal(wei) / 10**18).normalize(), "f")
+
+
+def account_name(address: str, chain_id: int) -> str | None:
+    """The name a user knows ``address`` by: a keystore's name, else (on the local chain) a dev account's role."""
+    for name, known in accounts.list_keystores():
+        if known.lower() == address.lower():
+            return name
+    if chain_id == project.DEV_CHAIN_ID:
+        for role in accounts.DEV_ROLES:
+            if accounts.dev_account(role).address.lower() == address.lower():
+                return role
+    return None
+
+
 def _may_have_reached(exc: BaseException) -> bool:
     """False only when the request surely never reached the node (the connection was refused or not made)."""
     text = f"{type(exc).__name__} {exc}"
@@ -561,7 +577,9 @@ class Transactor:
         data = _revert_data(error)
         if data is not None:
             return decode_revert(data, contract or None)
-        return TransactionFailed(f"node refused {doing}: {error.get('message', error)}")
+        return self._insufficient_funds(error) or TransactionFailed(
+            f"node refused {doing}: {error.get('message', error)}"
+        )
 
     def sign(self, call: Call, nonce: int, gas: int) -> bytes:
         """The raw signed EIP-1559 transaction (see :mod:`tradechain.chain.signing`)."""
@@ -748,7 +766,32 @@ class Transactor:
             delay = min(delay * 2, 1.0)
 
     def _send_error(self, err: dict[str, Any]) -> TransactionFailed:
-        return TransactionFailed(f"node refused the transaction: {scrub(str(err.get('message', err)), self._url)}")
+        return self._insufficient_funds(err) or TransactionFailed(
+            f"node refused the transaction: {scrub(str(err.get('message', err)), self._url)}"
+        )
+
+    def _insufficient_funds(self, err: dict[str, Any]) -> TransactionFailed | None:
+        """The node's "insufficient funds" as the user can act on it: which account (its name and address), its
+        balance in ETH, and how to fund it (``tradechain account fund NAME`` on the local chain, elsewhere from a
+        wallet). None for any other error."""
+        message = str(err.get("message", err))
+        if "insufficient funds" not in message.lower():
+            return None
+        name = account_name(self.address, self.chain_id)
+        who = f"{name} ({self.address})" if name else self.address
+        try:
+            balance = f"has {_eth(int(self._rpc('eth_getBalance', [self.address, 'latest']), 16))} ETH"
+        except (NodeUnreachable, ValueError, TypeError):
+            balance = "has an unknown balance (the node did not say)"
+        wanted = re.search(r"want (\d+)", message)
+        need = f" (it needs {_eth(int(wanted.group(1)))} ETH)" if wanted else ""
+        if self.chain_id == project.DEV_CHAIN_ID:
+            fix = f"fund it on the local chain: `tradechain account fund {name or self.address}`"
+        else:
+            fix = "fund it from your wallet"
+        return TransactionFailed(
+            f"insufficient funds: account {who} {balance}, not enough for this transaction's gas and value{need}; {fix}"
+        )
 
     def _lookup(self, tx_hash: str, attempts: int = 6) -> tuple[str, dict[str, Any] | None] | None:
         """(mined, receipt), (pending, None) or (unknown, None) for a hash; None if the node cannot be reached."""

@@ -25,16 +25,32 @@ def group() -> None:
 
 
 @command(group, "start")
-@click.option("--port", type=int, default=local_node.DEFAULT_PORT, show_default=True)
+@click.option(
+    "--port",
+    type=int,
+    help="Port to listen on, remembered: every later command, script and make target talks to the local chain "
+    "there. [default: $TRADECHAIN_PORT, else the port it last ran on, else 8545]",
+)
 @state_dir_option
-def start(run: Run, port: int, state_dir: Path | None) -> None:
-    """Start the local chain (or report the one already running)."""
+def start(run: Run, port: int | None, state_dir: Path | None) -> None:
+    """Start the local chain (or report the one already running).
+
+    Its port is remembered in the state directory (.tradechain/node/endpoint.json): every other command, the
+    scripts (`brownie run ... --network tradechain-local`), `make demo` and `make node-start` follow it.
+    """
     st = local_node.start(port, state_dir)
-    run.emit(
-        st.to_json(),
+    folder = local_node.node_dir(state_dir)
+    followed = local_node.is_local_chain_folder(folder)
+    text = (
         f"local chain running at {st.url} (pid {st.pid}, chain {st.chain_id}, block {st.block}, "
-        f"hardfork {st.hardfork}); state in {st.state_file}",
+        f"hardfork {st.hardfork}); state in {st.state_file}"
     )
+    if not followed:
+        text += (
+            f"\nnot the local chain's folder ({local_node.node_dir()}): other commands reach this node with "
+            f"--rpc-url {st.url}"
+        )
+    run.emit({**st.to_json(), "localChain": followed}, text)
 
 
 @command(group, "stop")
