@@ -80,7 +80,8 @@ def test_node_start_on_a_port_is_where_every_later_command_goes(home: Path) -> N
 
     # stopped and started again without --port: the same port, the same chain
     assert ok("node", "stop")["stopped"] is True
-    assert ok("node", "status")["url"] == url
+    down = run("node", "status", "--json")
+    assert down.exit_code == 1 and json.loads(down.stdout)["url"] == url  # not running: exit 1, still this port
     again = ok("node", "start")
     assert again["url"] == url and again["localChain"] is True
     assert ok("deploy")["reused"] is True
