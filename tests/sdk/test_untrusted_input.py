@@ -545,10 +545,10 @@ def test_escrow_release_hashes_the_document_given_not_the_proofs_claim(
         bank.escrow.missing(t, 0, [forged])
     seller = int(usdc.functions.balanceOf(addr("seller")).call())
     before = tx_count(addr("outsider"))
-    result = run("escrow", "release", escrow_id, "0", "--doc", str(forged), "--account", "outsider")
+    result = run("escrow", "release", escrow_id, "1", "--doc", str(forged), "--account", "outsider")
     refused(result, "documents: forged.pdf is not the document its proof was issued for", "documentHash")
     assert int(usdc.functions.balanceOf(addr("seller")).call()) == seller and tx_count(addr("outsider")) == before
-    assert run("escrow", "release", escrow_id, "0", "--doc", str(genuine), "--account", "outsider").exit_code == 0
+    assert run("escrow", "release", escrow_id, "1", "--doc", str(genuine), "--account", "outsider").exit_code == 0
     assert int(usdc.functions.balanceOf(addr("seller")).call()) == seller + 10**9
 
 
