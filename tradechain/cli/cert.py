@@ -15,7 +15,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tradechain.chain import accounts
-from tradechain.cli.common import Run, command, file_digest, org_name, synced_index, tx_json, tx_text, when
+from tradechain.cli.common import (
+    Run,
+    check_new_file,
+    command,
+    file_digest,
+    org_name,
+    synced_index,
+    tx_json,
+    tx_text,
+    when,
+    write_new_file,
+)
 from tradechain.client import Client
 from tradechain.contracts import luxury_certificate as certs
 from tradechain.errors import InputError, TradechainError
@@ -276,46 +287,6 @@ def cancel_claim(run: Run, certificate: str) -> None:
     client = run.client()
     receipt = client.certificates.cancel_claim(token)
     run.sent(receipt, {"certificate": _hex(token)}, f"claim on {_hex(token)} cancelled")
-
-
-def check_new_file(path: Path, field: str) -> None:
-    """Refuses (before anything is sent) an output file that exists already (never overwritten) or whose folder
-    does not exist."""
-    if path.exists() or path.is_symlink():
-        raise InputError(field, "exists already: it is never overwritten (name a new file)", str(path))
-    folder = path.parent
-    if not folder.is_dir():
-        raise InputError(field, "its folder does not exist", str(path))
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(field, "its folder is not writable by you", str(path))
-
-
-def write_new_file(path: Path, data: bytes, *, mode: int, field: str) -> None:
-    """Writes ``data`` to the new file ``path`` whole or not at all: into a temporary file of the same folder
-    (created with ``mode`` from the start), flushed to disk, then linked to ``path``, which is never overwritten
-    (a file created there meanwhile is refused). A crash leaves at most a hidden ``.NAME.*.tmp`` file."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # created 0600
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), mode)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            try:
-                os.link(tmp, path)  # fails if path exists: no overwrite, even against a race
-            except FileExistsError:
-                raise
-            except OSError:  # a file system without hard links: create it exclusively, then move the whole file in
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
-                os.replace(tmp, path)
-        except FileExistsError:
-            raise InputError(field, "exists already: it is never overwritten (name a new file)", str(path)) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 CLAIM_SECRET_ENV = "TRADECHAIN_CLAIM_SECRET"

@@ -392,3 +392,46 @@ def org_name(client: Client, organisation: int) -> str:
     """An organisation as outputs name it: ``Acme Tuna Co (org 13)`` from its verified profile, ``org 13 (profile
     unverified)``, ``org 13`` (no profile kept here), ``nobody`` for 0 (``participants.display_name``)."""
     return client.participants.display_name(organisation)
+
+
+# ---------------------------------------------------------------------------------------------- files written
+
+
+def check_new_file(path: Path, field: str) -> None:
+    """Refuses (before anything is sent) an output file that exists already (never overwritten) or whose folder
+    does not exist."""
+    if path.exists() or path.is_symlink():
+        raise InputError(field, "exists already: it is never overwritten (name a new file)", str(path))
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(field, "its folder does not exist", str(path))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(field, "its folder is not writable by you", str(path))
+
+
+def write_new_file(path: Path, data: bytes, *, mode: int, field: str) -> None:
+    """Writes ``data`` to the new file ``path`` whole or not at all: into a temporary file of the same folder
+    (created with ``mode`` from the start), flushed to disk, then linked to ``path``, which is never overwritten
+    (a file created there meanwhile is refused). A crash leaves at most a hidden ``.NAME.*.tmp`` file."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # created 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            try:
+                os.link(tmp, path)  # fails if path exists: no overwrite, even against a race
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: create it exclusively, then move the whole file in
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+                os.replace(tmp, path)
+        except FileExistsError:
+            raise InputError(field, "exists already: it is never overwritten (name a new file)", str(path)) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)

@@ -121,7 +121,7 @@ def commission(
     """Commission serialized items of GTIN/LOT in one transaction (their Merkle root goes on chain). Generated
     serials (--count) are listed with their Digital Link (in --json: "serials"), unless --out writes them to a CSV
     (serial, digital_link); --out writes given serials (--serials) too."""
-    from tradechain.cli.cert import check_new_file
+    from tradechain.cli.common import check_new_file
 
     if (serials_file is None) == (count is None):
         raise InputError("serials", "give --serials FILE or --count N")
@@ -150,7 +150,7 @@ def commission(
         f"({receipt.gas_used / len(batch.serials):.1f} gas per item)"
     )
     if out is not None:
-        from tradechain.cli.cert import write_new_file
+        from tradechain.cli.common import write_new_file
 
         rows = io.StringIO()
         writer = csv.writer(rows, lineterminator="\n")
