@@ -215,7 +215,7 @@ GS1_CASES = [
         "gtin",
         "GTIN check digit is wrong",
     ),
-    case("unknown-ai", f"gs1 parse (01){GTIN}(99)X", "element string", "unknown application identifier (99)"),
+    case("unknown-ai", f"gs1 parse (01){GTIN}(23)X", "element string", "unknown application identifier (23)"),
     case("expiry-month-13", f"gs1 parse (01){GTIN}(17)301301(10)L1", "expiry", "month 13 is not 01-12"),
     case("serial-without-gtin", "gs1 parse (21)S1", "serial", "qualifies a GTIN (AI 01), which is missing"),
     case("serial-too-long", f"gs1 parse (01){GTIN}(21){'S' * 21}", "serial", "at most 20 characters"),

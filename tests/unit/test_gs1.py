@@ -59,7 +59,7 @@ def test_gtin_8_12_13_14_normalise_to_gtin_14(value: str, expected: str) -> None
         (lambda: gs1.parse_yymmdd("261331"), "expiry", "month 13 is not 01-12"),
         (lambda: gs1.parse_yymmdd("260230"), "expiry", "day 30 does not exist in 2026-02"),
         (lambda: gs1.parse_yymmdd("2612"), "expiry", "YYMMDD, 6 digits"),
-        (lambda: gs1.parse_any("(01)09506000134352(99)x"), "element string", "unknown application identifier (99)"),
+        (lambda: gs1.parse_any("(01)09506000134352(23)x"), "element string", "unknown application identifier (23)"),
         (lambda: gs1.parse_any("(21)12345"), "serial", "qualifies a GTIN (AI 01), which is missing"),
         (lambda: gs1.parse_any("(01)0950600013435"), "gtin", "exactly 14 characters, not 13"),
         (lambda: gs1.parse_any("0109506000134352" + "21" + "1" * 21), "serial", "at most 20 characters"),
@@ -83,9 +83,15 @@ def test_expiry_day_00_is_the_last_day_of_the_month_and_century_follows_the_gs1_
 
 
 def test_sscc_and_gln_and_other_ais() -> None:
-    ids = gs1.parse_any("(00)106141411234567897(410)4000001000005(11)260101(37)24", TODAY)
+    # a pallet label: SSCC, the GTIN of its contents and their count (37 requires 02, 11 a trade item's GTIN)
+    ids = gs1.parse_any("(00)106141411234567897(02)09506000134352(37)24(11)260101(410)4000001000005", TODAY)
     assert ids.sscc == "106141411234567897"
-    assert ids.other == {"ship_to_gln": "4000001000005", "production_date": "2026-01-01", "count": "24"}
+    assert ids.other == {
+        "content_gtin": "09506000134352",
+        "count": "24",
+        "production_date": "2026-01-01",
+        "ship_to_gln": "4000001000005",
+    }
     assert gs1.parse_any("https://id.gs1.org/414/4000001000005").gln == "4000001000005"
 
 

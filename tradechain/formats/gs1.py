@@ -12,7 +12,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
+
+from biip import ParseError
+from biip.gs1_application_identifiers import _GS1_APPLICATION_IDENTIFIERS as _BIIP_AIS
+from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+from biip.symbology import SymbologyIdentifier
 
 from tradechain.errors import InputError
 
@@ -25,7 +30,6 @@ GS_RENDERING_RULE = (
 )
 # GS1 AI encodable character set 82 (General Specifications, figure 7.11-1)
 _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
-SYMBOLOGY_PREFIXES = ("]C1", "]e0", "]d2", "]Q3", "]J1")
 
 
 def check_digit(body: str) -> int:
@@ -155,7 +159,9 @@ def format_yymmdd(d: date) -> str:
     return d.strftime("%y%m%d")
 
 
-# Application identifiers understood here: AI -> (fixed length or None for variable, max length, key)
+# Application identifiers given a name of their own here: AI -> (fixed length or None for variable, max length, key).
+# Every other AI of the General Specifications comes from biip's table (format, pattern, title) and is reported
+# in ``Gs1Identifiers.ais``, AI -> value.
 _AIS: dict[str, tuple[int | None, int, str]] = {
     "00": (18, 18, "sscc"),
     "01": (14, 14, "gtin"),
@@ -181,11 +187,126 @@ _AIS: dict[str, tuple[int | None, int, str]] = {
     "417": (13, 13, "party_gln"),
 }
 _DATE_KEYS = {"expiry", "production_date", "packaging_date", "best_before", "sell_by"}
+_TABLE: dict[str, GS1ApplicationIdentifier] = dict(_BIIP_AIS)
+
+
+def _fixed_length(ai: str) -> int | None:
+    """The data length of a predefined-length AI (no FNC1 after it), None for a variable-length one."""
+    if ai in _AIS:
+        return _AIS[ai][0]
+    entry = _TABLE[ai]
+    if entry.separator_required:
+        return None
+    return sum(int(part[1:]) for part in entry.format.split("+")[1:])
+
+
+def ai_title(ai: str) -> str:
+    """The AI's data title in the General Specifications (``NET WEIGHT (kg)`` for 3103)."""
+    return _TABLE[ai].data_title if ai in _TABLE else ai
+
+
+_title = ai_title
+
+
+def _field(ai: str) -> str:
+    return _AIS[ai][2] if ai in _AIS else f"AI {ai}"
+
+
+# AI pairing rules of the GS1 General Specifications (section 4.14; the syntax dictionary's req/ex), the part biip
+# does not check. Keys are AIs or families written with a trailing "n" (3103 -> 310n). A requirement is a list of
+# alternatives, any one of which must be present; every requirement of an AI applies.
+_ANY_ITEM = ("01", "02", "03", "8006", "8026")
+_REQUIRES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "02": (("37",),),
+    "37": (("02", "8026"),),
+    "8026": (("37",),),
+    "10": (_ANY_ITEM,),
+    "11": (_ANY_ITEM,),
+    "12": (_ANY_ITEM,),
+    "13": (_ANY_ITEM,),
+    "15": (_ANY_ITEM,),
+    "16": (_ANY_ITEM,),
+    "17": (_ANY_ITEM,),
+    "20": (_ANY_ITEM,),
+    "21": (("01", "03", "8006"),),
+    "22": (("01",),),
+    "235": (("01",),),
+    "240": (_ANY_ITEM,),
+    "241": (_ANY_ITEM,),
+    "242": (("01", "8006"),),
+    "243": (("01",),),
+    "250": (("01", "8006"), ("21",)),
+    "251": (("01", "8006"),),
+    "254": (("414",),),
+    "30": (("01", "02"),),
+    "415": (("8020",),),
+    "8020": (("415",),),
+    "7040": (("414", "417"),),
+    "8011": (("8010",),),
+    "8019": (("8017", "8018"),),
+}
+for _family in ("31", "32", "35", "36"):  # trade measures (net weight 310n, length 311n, ...)
+    for _d in "0123456789":
+        _REQUIRES.setdefault(f"{_family}{_d}n", (("01", "02"),))
+for _family in ("33", "34"):  # logistic measures: a trade item or a logistic unit
+    for _d in "0123456789":
+        _REQUIRES.setdefault(f"{_family}{_d}n", (("00", "01", "02"),))
+_EXCLUDES: dict[str, tuple[str, ...]] = {
+    "01": ("02", "03", "37", "255", "8006"),
+    "02": ("03", "8006"),
+    "21": ("235",),
+    "30": ("37",),
+}
+_MEASURES = re.compile(r"3[1-6]\d\d")
+
+
+def _rule_key(ai: str) -> str:
+    return ai[:3] + "n" if _MEASURES.fullmatch(ai) else ai
+
+
+def _describe(ais: tuple[str, ...]) -> str:
+    names = [f"AI {a} ({_title(a)})" for a in ais]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _check_pairs(ais: list[str]) -> None:
+    present = set(ais)
+    for ai in ais:
+        for alternatives in _REQUIRES.get(_rule_key(ai), ()):
+            if present.isdisjoint(alternatives):
+                if ai == "21":
+                    raise InputError("serial", "a serial (AI 21) qualifies a GTIN (AI 01), which is missing")
+                if ai == "10":
+                    raise InputError(
+                        "lot", "a lot (AI 10) qualifies a GTIN (AI 01) or a content GTIN (AI 02), which is missing"
+                    )
+                raise InputError(
+                    _field(ai),
+                    f"AI {ai} ({_title(ai)}) requires {_describe(alternatives)} in the same string "
+                    "(GS1 General Specifications, AI pairing rules)",
+                )
+        for other in _EXCLUDES.get(ai, ()):
+            if other in present:
+                raise InputError(
+                    "element string",
+                    f"AI {ai} ({_title(ai)}) and AI {other} ({_title(other)}) may not appear together "
+                    "(GS1 General Specifications, AI pairing rules)",
+                )
+    families = [_rule_key(a) for a in ais if _MEASURES.fullmatch(a)]
+    for family in families:
+        given = [a for a in ais if _rule_key(a) == family]
+        if len(set(given)) > 1:
+            raise InputError(
+                "element string",
+                f"AIs {' and '.join(sorted(set(given)))} are one measure ({_title(given[0])}) given twice "
+                "with different decimal points: one per string",
+            )
 
 
 @dataclass
 class Gs1Identifiers:
-    """What a scan or a URI identifies. Dates are :class:`datetime.date`."""
+    """What a scan or a URI identifies. Dates are :class:`datetime.date`; ``ais`` holds every other AI (of the
+    current General Specifications) as given, AI -> value."""
 
     gtin: str | None = None
     serial: str | None = None
@@ -194,6 +315,7 @@ class Gs1Identifiers:
     sscc: str | None = None
     gln: str | None = None
     other: dict[str, str] = field(default_factory=dict)
+    ais: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -203,6 +325,8 @@ class Gs1Identifiers:
         if self.expiry is not None:
             out["expiry"] = self.expiry.isoformat()
         out.update(self.other)
+        if self.ais:
+            out["ais"] = dict(self.ais)
         return out
 
     def element_string(self) -> str:
@@ -220,6 +344,7 @@ class Gs1Identifiers:
             parts.append(f"(21){self.serial}")
         if self.gln:
             parts.append(f"(414){self.gln}")
+        parts.extend(f"({ai}){value}" for ai, value in self.ais.items())
         return "".join(parts)
 
     def digital_link(self, domain: str = "https://id.gs1.org") -> str:
@@ -238,11 +363,16 @@ class Gs1Identifiers:
             path = f"/414/{self.gln}"
         else:
             raise InputError("identifiers", "a Digital Link needs a GTIN, an SSCC or a GLN")
-        query = f"?17={format_yymmdd(self.expiry)}" if self.expiry and self.gtin else ""
+        attributes = [f"17={format_yymmdd(self.expiry)}"] if self.expiry and self.gtin else []
+        attributes += [f"{ai}={quote(v, safe='')}" for ai, v in self.ais.items()]
+        query = "?" + "&".join(attributes) if attributes else ""
         return domain.rstrip("/") + path + query
 
 
 def _store(ids: Gs1Identifiers, ai: str, value: str, today: date | None) -> None:
+    if ai not in _AIS:
+        ids.ais[ai] = value
+        return
     key = _AIS[ai][2]
     where = f"AI {ai}"
     if key == "gtin":
@@ -265,61 +395,135 @@ def _store(ids: Gs1Identifiers, ai: str, value: str, today: date | None) -> None
         ids.other[key] = value
 
 
-def _check_pairs(ids: Gs1Identifiers) -> Gs1Identifiers:
-    if ids.serial is not None and ids.gtin is None:
-        raise InputError("serial", "a serial (AI 21) qualifies a GTIN (AI 01), which is missing")
-    if ids.lot is not None and ids.gtin is None:
-        raise InputError("lot", "a lot (AI 10) qualifies a GTIN (AI 01), which is missing")
+def _check_value(ai: str, data: str, before_fnc1: bool = False) -> None:
+    """The length rules named in our messages, then the AI's format from biip's table (the General
+    Specifications' table: N6, X..20, ...)."""
+    if ai in _AIS:
+        fixed, maximum, key = _AIS[ai]
+        if fixed is not None and len(data) != fixed:
+            raise InputError(key, f"AI {ai} has exactly {fixed} characters, not {len(data)}", data)
+        if len(data) > maximum:
+            where = " before FNC1" if before_fnc1 else ""
+            raise InputError(key, f"AI {ai} has at most {maximum} characters{where}, not {len(data)}", data)
+        if key in ("lot", "serial", "gtin", "sscc", "gln") or key in _DATE_KEYS or key.endswith("_gln"):
+            return  # the parsers of _store say what is wrong more precisely
+    entry = _TABLE[ai]
+    if not data:
+        raise InputError(_field(ai), f"AI {ai} ({entry.data_title}) must not be empty")
+    if not re.fullmatch(entry.pattern, ai + data):
+        fmt = entry.format.split("+", 1)[1]
+        raise InputError(
+            _field(ai),
+            f"AI {ai} ({entry.data_title}) is {fmt} in GS1 format notation (N digits, X character set 82, "
+            "..n at most n)",
+            data,
+        )
+
+
+def _build(pairs: list[tuple[str, str]], today: date | None, source: str, before_fnc1: bool = False) -> Gs1Identifiers:
+    ids = Gs1Identifiers()
+    seen: dict[str, str] = {}
+    for ai, data in pairs:
+        if ai in seen:
+            if seen[ai] != data:
+                raise InputError(
+                    "element string", f"AI {ai} ({_title(ai)}) is given twice with different values", source
+                )
+            continue
+        _check_value(ai, data, before_fnc1)
+        _store(ids, ai, data, today)
+        seen[ai] = data
+    _check_pairs(list(seen))
     return ids
 
 
 def _match_ai(text: str, pos: int) -> str:
     for n in (2, 3, 4):
-        if text[pos : pos + n] in _AIS:
+        if text[pos : pos + n] in _TABLE:
             return text[pos : pos + n]
     raise InputError("element string", f"unknown application identifier at position {pos}: {text[pos : pos + 4]!r}")
 
 
+# AIM symbology identifiers (ISO/IEC 15424, GS1 General Specifications 5.1.2): what follows each
+_ELEMENT_STRING_SYMBOLOGIES = {
+    "]C1": "GS1-128",
+    "]e0": "GS1 DataBar",
+    "]d2": "GS1 DataMatrix",
+    "]Q3": "GS1 QR Code",
+    "]J1": "GS1 DotCode",
+}
+_PLAIN_SYMBOLOGIES = {"]Q1": "QR Code", "]d1": "Data Matrix"}  # plain data: a GS1 Digital Link URI
+_EAN_SYMBOLOGIES = {"]E0": ("EAN-13 or UPC-A", 13), "]E4": ("EAN-8", 8), "]I1": ("ITF-14", 14)}
+SYMBOLOGY_PREFIXES = tuple(_ELEMENT_STRING_SYMBOLOGIES)
+
+
+def _symbology(text: str) -> tuple[str, str]:
+    """The AIM symbology identifier in front of ``text`` ('' if none) and the data after it."""
+    if not text.startswith("]"):
+        return "", text
+    prefix = text[:3]
+    if prefix in _ELEMENT_STRING_SYMBOLOGIES or prefix in _PLAIN_SYMBOLOGIES or prefix in _EAN_SYMBOLOGIES:
+        return prefix, text[3:]
+    try:
+        name = SymbologyIdentifier.extract(text).iso_symbology.name.replace("_", " ")
+    except ParseError:
+        raise InputError("symbology", f"{prefix!r} is not an AIM symbology identifier (ISO/IEC 15424)") from None
+    raise InputError(
+        "symbology",
+        f"{prefix} ({name}) does not carry GS1 data: GS1 element strings come as ]C1, ]e0, ]d2, ]Q3 or ]J1, "
+        "Digital Links as ]Q1 or ]d1, GTINs as ]E0, ]E4 or ]I1",
+    )
+
+
+def _parse_ean(prefix: str, body: str) -> Gs1Identifiers:
+    name, length = _EAN_SYMBOLOGIES[prefix]
+    if len(body) != length or not body.isdigit():
+        raise InputError("gtin", f"a {prefix} ({name}) scan is {length} digits, not {body!r}")
+    return Gs1Identifiers(gtin=parse_gtin(body, f"gtin ({prefix} {name})"))
+
+
 def parse_element_string(value: str, today: date | None = None) -> Gs1Identifiers:
     """A GS1 element string: bracketed ``(01)...(21)...`` or raw as scanned, with FNC1/GS (``\\x1d``) after
-    each variable-length field (an optional symbology identifier such as ``]d2`` is skipped).
+    each variable-length field, after an optional AIM symbology identifier (``]C1``, ``]e0``, ``]d2``, ``]Q3``,
+    ``]J1``; ``]E0``/``]E4``/``]I1`` give a GTIN, ``]Q1``/``]d1`` a Digital Link).
 
     The text ``<GS>`` is refused, in either form: it is how FNC1 is printed, but GS1 data may hold those four
     characters, so taking it for a separator could misread a value, and taking it for data misreads a scan."""
     text = value.strip()
     if GS_RENDERING in text.upper():
         raise InputError("element string", GS_RENDERING_RULE, value)
-    ids = Gs1Identifiers()
-    if text.startswith("("):
+    prefix, text = _symbology(text)
+    if prefix in _EAN_SYMBOLOGIES:
+        return _parse_ean(prefix, text)
+    if prefix in _PLAIN_SYMBOLOGIES:
+        if "://" not in text:
+            raise InputError(
+                "element string",
+                f"{prefix} ({_PLAIN_SYMBOLOGIES[prefix]}) carries plain data, here not a GS1 Digital Link URI: "
+                "GS1 element strings come as ]d2 (GS1 DataMatrix) or ]Q3 (GS1 QR Code)",
+            )
+        return parse_digital_link(text, today)
+    if text.startswith("(") and not prefix:
         pairs = re.findall(r"\((\d{2,4})\)([^(]*)", text)
         if "".join(f"({a}){v}" for a, v in pairs) != text:
             raise InputError("element string", "malformed: expected (AI)value pairs", value)
-        for ai, data in pairs:
-            if ai not in _AIS:
+        for ai, _data in pairs:
+            if ai not in _TABLE:
                 raise InputError("element string", f"unknown application identifier ({ai})", value)
-            fixed, maximum, _ = _AIS[ai]
-            if fixed is not None and len(data) != fixed:
-                raise InputError(_AIS[ai][2], f"AI {ai} has exactly {fixed} characters, not {len(data)}", data)
-            if len(data) > maximum:
-                raise InputError(_AIS[ai][2], f"AI {ai} has at most {maximum} characters, not {len(data)}", data)
-            _store(ids, ai, data, today)
-        return _check_pairs(ids)
-    for prefix in SYMBOLOGY_PREFIXES:
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-            break
+        return _build(pairs, today, value)
     text = text.lstrip(GS)
     if not text:
         raise InputError("element string", "empty")
     pos = 0
+    pairs = []
     while pos < len(text):
         ai = _match_ai(text, pos)
         pos += len(ai)
-        fixed, maximum, key = _AIS[ai]
+        fixed = _fixed_length(ai)
         if fixed is not None:
             data = text[pos : pos + fixed]
             if len(data) != fixed:
-                raise InputError(key, f"AI {ai} has exactly {fixed} characters, not {len(data)}", data)
+                raise InputError(_field(ai), f"AI {ai} has exactly {fixed} characters, not {len(data)}", data)
             pos += fixed
             if pos < len(text) and text[pos] == GS:
                 pos += 1
@@ -327,11 +531,9 @@ def parse_element_string(value: str, today: date | None = None) -> Gs1Identifier
             end = text.find(GS, pos)
             end = len(text) if end < 0 else end
             data = text[pos:end]
-            if len(data) > maximum:
-                raise InputError(key, f"AI {ai} has at most {maximum} characters before FNC1, not {len(data)}", data)
             pos = end + 1
-        _store(ids, ai, data, today)
-    return _check_pairs(ids)
+        pairs.append((ai, data))
+    return _build(pairs, today, value, before_fnc1=True)
 
 
 @dataclass(frozen=True)
@@ -351,13 +553,13 @@ class Reading:
     @property
     def next_ai(self) -> str:
         tail = self.value[self.at :]
-        return next(a for n in (2, 3, 4) if (a := tail[:n]) in _AIS)
+        return next(a for n in (2, 3, 4) if (a := tail[:n]) in _TABLE)
 
     def rule(self) -> str:
         """Why this reading: the field that ran on, and what the scan reads with the separator."""
         nxt = self.next_ai
         return (
-            f"{self.value!r} runs into AI {nxt} ({_AIS[nxt][2]}) with no FNC1 separator: with one, the scan reads "
+            f"{self.value!r} runs into AI {nxt} ({_field(nxt)}) with no FNC1 separator: with one, the scan reads "
             f"{self.ids.element_string()}. GS1 puts FNC1 (ASCII 29) after every variable-length field but the "
             "last: set the scanner to transmit it, or give the bracketed form"
         )
@@ -384,7 +586,7 @@ def missing_separator_readings(value: str, today: date | None = None) -> list[Re
         while pos < len(body) and len(readings) < MAX_READINGS:
             ai = _match_ai(body, pos)
             pos += len(ai)
-            fixed, _, key = _AIS[ai]
+            fixed, key = _fixed_length(ai), _field(ai)
             if fixed is not None:
                 pos += fixed + (1 if body[pos + fixed : pos + fixed + 1] == GS else 0)
                 continue
@@ -392,7 +594,7 @@ def missing_separator_readings(value: str, today: date | None = None) -> list[Re
             end = len(body) if end < 0 else end
             data = body[pos:end]
             for at in range(1, len(data)):
-                if not any(data[at : at + n] in _AIS for n in (2, 3, 4)):
+                if not any(data[at : at + n] in _TABLE for n in (2, 3, 4)):
                     continue
                 candidate = prefix + body[: pos + at] + GS + body[pos + at :]
                 try:
@@ -418,7 +620,7 @@ def _repeats_an_ai(raw: str) -> bool:
         ai = _match_ai(raw, pos)
         seen.append(ai)
         pos += len(ai)
-        fixed = _AIS[ai][0]
+        fixed = _fixed_length(ai)
         if fixed is not None:
             pos += fixed + (1 if raw[pos + fixed : pos + fixed + 1] == GS else 0)
         else:
@@ -427,41 +629,110 @@ def _repeats_an_ai(raw: str) -> bool:
     return len(seen) != len(set(seen))
 
 
+# GS1 Digital Link 1.4 primary keys and the key qualifiers each may take in the path, in order (alternatives).
+_DL_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "01": (("22", "10", "21"), ("235",)),
+    "00": (),
+    "253": (),
+    "255": (),
+    "401": (),
+    "402": (),
+    "414": (("254",), ("7040",)),
+    "417": (("7040",),),
+    "8003": (),
+    "8004": (),
+    "8006": (("22", "10", "21"),),
+    "8010": (("8011",),),
+    "8013": (),
+    "8017": (("8019",),),
+    "8018": (("8019",),),
+}
+
+
+def _in_order(given: list[str], allowed: tuple[str, ...]) -> bool:
+    rest = iter(allowed)
+    return all(any(a == b for b in rest) for a in given)
+
+
+def _qualifier_rule(key: str) -> str:
+    alternatives = _DL_KEYS[key]
+    if not alternatives:
+        return f"/{key}/ ({_title(key)}) takes no key qualifier in the path"
+
+    def listed(alt: tuple[str, ...]) -> str:
+        names = [f"/{a}/" for a in alt]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    text = f"after /{key}/ the path may hold {listed(alternatives[0])}"
+    text += " in that order" if len(alternatives[0]) > 1 else ""
+    return text + "".join(f", or {listed(alt)} alone" for alt in alternatives[1:])
+
+
 def parse_digital_link(value: str, today: date | None = None) -> Gs1Identifiers:
-    """A GS1 Digital Link URI on any domain (with any path prefix before the primary key)."""
-    parts = urlsplit(value.strip())
+    """A GS1 Digital Link URI (GS1 Digital Link standard 1.4) on any domain, with any path prefix before the
+    primary key, which is the rightmost key element of the path; its key qualifiers follow it in the path, in
+    order; the query holds data attributes, each once, never a key qualifier of the primary key."""
+    raw = value.strip()
+    if raw.lower().startswith(("http://", "https://")) and not raw.startswith(("http://", "https://")):
+        raise InputError("digital link", "the scheme is written lowercase: http:// or https://", value)
+    parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InputError("digital link", "must be an http(s) URI", value)
-    segments = [unquote(s) for s in parts.path.split("/") if s]
-    for start, seg in enumerate(segments):  # the primary key: 01 (GTIN), 00 (SSCC) or 414 (GLN)
-        if seg in ("01", "00", "414") and start + 1 < len(segments):
-            break
-    else:
+    if "%00" in raw:
+        raise InputError("digital link", "holds %00 (NUL), which no GS1 value may contain", value)
+    if parts.path.endswith("/"):
+        raise InputError("digital link", "ends with '/': a Digital Link path ends with a value", value)
+    raw_segments = parts.path.split("/")[1:]
+    if "" in raw_segments:
+        raise InputError("digital link", "has an empty path segment ('//')", value)
+    segments = [unquote(s) for s in raw_segments]
+    start = next(
+        (i for i in range(len(segments) - 2, -1, -1) if segments[i] in _DL_KEYS and (len(segments) - i) % 2 == 0),
+        None,
+    )
+    if start is None:
         raise InputError("digital link", "no primary key (/01/ GTIN, /00/ SSCC or /414/ GLN) in the path", value)
-    ids = Gs1Identifiers()
+    key = segments[start]
     rest = segments[start:]
-    if len(rest) % 2:
-        raise InputError("digital link", "path must alternate AI and value after the primary key", value)
-    seen = []
-    for i in range(0, len(rest), 2):
-        ai, data = rest[i], rest[i + 1]
-        if ai not in _AIS:
+    pairs = [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
+    qualifiers = [ai for ai, _ in pairs[1:]]
+    for ai in qualifiers:
+        if ai not in _TABLE:
             raise InputError("digital link", f"unknown application identifier /{ai}/ in the path", value)
-        seen.append(ai)
-        _store(ids, ai, data, today)
-    if seen[0] == "01" and seen[1:] not in ([], ["10"], ["21"], ["10", "21"], ["22"], ["22", "10"], ["22", "10", "21"]):
-        raise InputError("digital link", "after /01/ the path may hold /22/, /10/ and /21/ in that order", value)
-    for ai, data in parse_qsl(parts.query, keep_blank_values=True):
-        if ai in _AIS and ai not in seen:
-            _store(ids, ai, data, today)
-    return _check_pairs(ids)
+    if not any(_in_order(qualifiers, alt) for alt in _DL_KEYS[key]) and qualifiers:
+        raise InputError("digital link", _qualifier_rule(key), value)
+    in_path = {ai for ai, _ in pairs}
+    if parts.query or raw.endswith("?"):
+        for attribute in parts.query.split("&"):
+            name, eq, data = attribute.partition("=")
+            name, data = unquote(name), unquote(data)
+            if not name:
+                raise InputError("digital link", "empty query attribute (a stray '&' or '=')", value)
+            if not eq or not data:
+                raise InputError("digital link", f"query attribute {name!r} has no value", value)
+            if not name.isdigit():
+                continue  # not a GS1 AI: linkType, context, the site's own parameters
+            if name not in _TABLE:
+                raise InputError("digital link", f"unknown application identifier {name}= in the query", value)
+            if any(name in alt for alt in _DL_KEYS[key]):
+                raise InputError(
+                    "digital link",
+                    f"AI {name} ({_title(name)}) is a key qualifier of /{key}/: it goes in the path, not the query",
+                    value,
+                )
+            if name in in_path:
+                raise InputError("digital link", f"AI {name} ({_title(name)}) is given twice", value)
+            in_path.add(name)
+            pairs.append((name, data))
+    return _build(pairs, today, value)
 
 
 def parse_any(value: str, today: date | None = None) -> Gs1Identifiers:
-    """A Digital Link URI or an element string (bracketed or raw)."""
+    """A Digital Link URI or an element string (bracketed or raw), with or without an AIM symbology
+    identifier."""
     text = value.strip()
     if not text:
         raise InputError("identifier", "empty input")
-    if "://" in text:
+    if "://" in text and not text.startswith("]"):
         return parse_digital_link(text, today)
     return parse_element_string(text, today)
