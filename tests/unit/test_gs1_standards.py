@@ -41,6 +41,7 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     (f"https://id.gs1.org/01/{GTIN}/235/TPX1", {"gtin": GTIN, "ais": {"235": "TPX1"}}),
     (f"https://id.gs1.org/01/{GTIN}?3103=000195", {"gtin": GTIN, "ais": {"3103": "000195"}}),
     (f"https://id.gs1.org/00/{SSCC}", {"sscc": SSCC}),
+    ("https://id.gs1.org/01/9506000134352/21/7", {"gtin": GTIN, "serial": "7"}),  # a GTIN-13 in the URI
     (
         f"https://id.gs1.org/00/{SSCC}?02={GTIN}&37=24&10=L7",  # GS1's pallet example: 10 as a data attribute
         {"sscc": SSCC, "content_gtin": GTIN, "count": "24", "lot": "L7"},

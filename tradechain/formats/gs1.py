@@ -1,6 +1,9 @@
 """GS1 identifiers, strict, pure Python: GTIN, serial, lot, expiry, SSCC, GLN, element strings and Digital Link.
 
 Every parser raises :class:`~tradechain.errors.InputError` naming the field and the GS1 rule broken.
+The AI table (every AI of the current General Specifications: format, pattern, title, predefined length) and
+the AIM symbology names come from biip; ours on top: the one-line errors, the AI pairing rules (req/ex), the
+GS1 Digital Link 1.4 path, query and URI rules, and what each symbology identifier carries.
 References: GS1 General Specifications (AIs, check digits, character set 82, the YYMMDD century rule) and
 GS1 Digital Link URI syntax 1.x.
 """
@@ -695,6 +698,8 @@ def parse_digital_link(value: str, today: date | None = None) -> Gs1Identifiers:
     key = segments[start]
     rest = segments[start:]
     pairs = [(rest[i], rest[i + 1]) for i in range(0, len(rest), 2)]
+    if key == "01" and len(pairs[0][1]) in (8, 12, 13) and pairs[0][1].isdigit():
+        pairs[0] = ("01", pairs[0][1].zfill(14))  # a GTIN-8, -12 or -13 in the URI stands for its GTIN-14
     qualifiers = [ai for ai, _ in pairs[1:]]
     for ai in qualifiers:
         if ai not in _TABLE:
