@@ -124,11 +124,25 @@ def to_digital_link(value: str, field: str = "epc") -> str:
 def _element_string(scheme: Scheme, urn: str) -> str:
     """epcpy's element string of a URN. epcpy 0.1.8 refuses the escape ``%2F`` (``/``), which TDS 2.x allows
     in serials (section 6.3.2): it stands in as a GS3A3 character the URN does not hold, put back after."""
-    slash = re.search(r"%2[Ff]", urn)
-    if not slash:
+    try:
         return str(scheme.cls(urn).gs1_element_string())
+    except _EPCPY_ERRORS:
+        if not re.search(r"%2[Ff]", urn):
+            raise
     stand_in = next(c for c in "_!'()*+,-:;=" + "abcdefghijklmnopqrstuvwxyz" if c not in urn)
     return str(scheme.cls(re.sub(r"%2[Ff]", stand_in, urn)).gs1_element_string()).replace(stand_in, "/")
+
+
+def _from_element_string(scheme: Scheme, element: str, company_prefix_length: int) -> str:
+    """epcpy's URN of an element string, with the same stand-in for a ``/`` as in _element_string."""
+    try:
+        return str(scheme.cls.from_gs1_element_string(element, company_prefix_length).epc_uri)
+    except _EPCPY_ERRORS:
+        if "/" not in element:
+            raise
+    stand_in = next(c for c in "_!'()*+,-:;=" + "abcdefghijklmnopqrstuvwxyz" if c not in element)
+    made = scheme.cls.from_gs1_element_string(element.replace("/", stand_in), company_prefix_length)
+    return str(made.epc_uri).replace(stand_in, "%2F")
 
 
 def _link(element: str, scheme: Scheme) -> str:
@@ -198,6 +212,11 @@ def to_urn(value: str, company_prefix_length: int, field: str = "epc") -> str:
     segments = link[len(DL) + 1 :].split("/")
     pairs = [(segments[i], unquote(segments[i + 1])) for i in range(0, len(segments) - 1, 2)]
     ais = tuple(ai for ai, _ in pairs)
+    given = _DL_KEY.search(value.split("?")[0])
+    if given:  # a Digital Link: every key and qualifier it gives must be in the EPC
+        path = value.split("?")[0][given.start() + 1 :].strip("/").split("/")
+        if tuple(path[0::2]) != ais:
+            raise InputError(field, f"no EPC scheme has the Digital Link keys {'/'.join(path[0::2])}", value)
     pattern = ais == ("01",)
     if pattern:
         pairs, ais = [*pairs, ("21", "0")], ("01", "21")
@@ -209,10 +228,8 @@ def to_urn(value: str, company_prefix_length: int, field: str = "epc") -> str:
     if ais == ("414",):
         pairs.append(("254", "0"))
     element = "".join(f"({ai}){v}" for ai, v in pairs)
-    stand_in = next(c for c in "_!'()*+,-:;=" + "abcdefghijklmnopqrstuvwxyz" if c not in element)
     try:
-        made = SCHEMES[name].cls.from_gs1_element_string(element.replace("/", stand_in), company_prefix_length)
-        urn = str(made.epc_uri).replace(stand_in, "%2F")  # epcpy 0.1.8 refuses "/", as in _element_string
+        urn = _from_element_string(SCHEMES[name], element, company_prefix_length)
     except _EPCPY_ERRORS:
         raise InputError(
             field, f"not a valid {name.upper()} with a {company_prefix_length}-digit company prefix", value

@@ -113,6 +113,8 @@ def _typed(raw: dict[str, Any], key: str, item: str, vocabulary: Vocabulary, at:
             raise _fail(f"{at}.{key}[{i}]", f"must be an object with a {item}")
         if "type" in entry:
             entry = {**entry, "type": _cbv(entry["type"], f"{at}.{key}[{i}].type", vocabulary)}
+        if item != "bizTransaction":  # a party or place: its PGLN or SGLN as a Digital Link, whichever form given
+            entry = {**entry, item: _epc(entry[item], f"{at}.{key}[{i}].{item}")}
         out.append(entry)
     return out
 
