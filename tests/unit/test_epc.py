@@ -117,3 +117,18 @@ def test_a_digital_link_with_no_urn_is_refused_with_one_line(link: str, prefix: 
         to_urn(link, prefix)
     assert info.value.field == field and rule in info.value.rule
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "link"),
+    [
+        ("urn:epc:idpat:sgtin:0614141.812345.*", f"{DL}/01/80614141123458"),
+        ("urn:epc:idpat:sgln:0614141.12345.*", f"{DL}/414/0614141123452"),
+        ("urn:epc:idpat:grai:0614141.12345.*", f"{DL}/8003/00614141123452"),
+        ("urn:epc:idpat:gdti:0614141.12345.*", f"{DL}/253/0614141123452"),
+        ("urn:epc:idpat:sgcn:4012345.67890.*", f"{DL}/255/4012345678901"),
+        ("urn:epc:idpat:cpi:0614141.123ABC.*", f"{DL}/8010/0614141123ABC"),
+    ],
+)
+def test_a_pattern_naming_a_class_is_the_class_digital_link(pattern: str, link: str) -> None:
+    assert to_digital_link(pattern) == link
