@@ -108,3 +108,51 @@ def test_files_that_are_not_epcis(tmp_path: Path) -> None:
         assert info.value.user_message.startswith(message), name
     with pytest.raises(InputError, match="file: not found"):
         epcis.read_document(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(
+    ("urn", "link"),
+    [
+        ("urn:epc:id:grai:0614141.12345.5678", "https://id.gs1.org/8003/006141411234525678"),
+        ("urn:epc:id:giai:0614141.12345400", "https://assets.example/8004/061414112345400"),
+        ("urn:epc:id:gsrn:0614141.1234567890", "https://id.gs1.org/8018/061414112345678902"),
+        ("urn:epc:id:gdti:0614141.12345.006847", "https://id.gs1.org/253/0614141123452006847"),
+        ("urn:epc:id:cpi:0614141.123ABC.123456789", "https://id.gs1.org/8010/0614141123ABC/8011/123456789"),
+        ("urn:epc:id:ginc:0614141.xyz47%2F11", "https://id.gs1.org/401/0614141xyz47%2F11"),
+        ("urn:epc:id:gsin:0614141.123456789", "https://id.gs1.org/402/06141411234567890"),
+        ("urn:epc:id:itip:4012345.012345.01.02.987", "https://id.gs1.org/8006/040123451234560102/21/987"),
+        ("urn:epc:id:sgcn:4012345.67890.04711", "https://id.gs1.org/255/401234567890104711"),
+    ],
+)
+def test_an_asset_named_by_urn_in_one_document_and_by_digital_link_in_another_is_one_item(urn: str, link: str) -> None:
+    by_urn = copy.deepcopy(OBJECT_EVENT)
+    by_urn["epcList"] = [urn]
+    by_link = copy.deepcopy(OBJECT_EVENT)
+    by_link["epcList"] = [link]
+    (a,) = epcis.read_document(document(by_urn))
+    (b,) = epcis.read_document(document(by_link))
+    assert a.epcs == b.epcs and a.epcs[0][0].startswith("https://id.gs1.org/")
+    assert a.event_hash == b.event_hash
+
+
+def test_sources_and_destinations_by_urn_or_digital_link_are_the_same_party() -> None:
+    by_urn = copy.deepcopy(OBJECT_EVENT)
+    by_urn["sourceList"] = [{"type": "owning_party", "source": "urn:epc:id:pgln:1234567.89012"}]
+    by_urn["destinationList"] = [{"type": "location", "destination": "urn:epc:id:sgln:0614141.12345.0"}]
+    by_link = copy.deepcopy(OBJECT_EVENT)
+    by_link["sourceList"] = [{"type": "owning_party", "source": "https://id.gs1.org/417/1234567890128"}]
+    by_link["destinationList"] = [{"type": "location", "destination": "https://id.gs1.org/414/0614141123452"}]
+    (a,) = epcis.read_document(document(by_urn))
+    (b,) = epcis.read_document(document(by_link))
+    assert a.body["destinationList"] == [{"type": "location", "destination": "https://id.gs1.org/414/0614141123452"}]
+    assert a.event_hash == b.event_hash
+
+
+def test_a_bare_word_outside_cbv_2_is_refused_naming_event_and_field() -> None:
+    bad = copy.deepcopy(OBJECT_EVENT)
+    bad["bizStep"] = "transforming"
+    with pytest.raises(InputError) as info:
+        epcis.read_document(document(OBJECT_EVENT, OBJECT_EVENT, bad))
+    assert info.value.user_message == (
+        "eventList[2].bizStep: not a CBV 2.0 business step: use a CBV 2.0 word or a URI (got 'transforming')"
+    )

@@ -26,7 +26,16 @@ from eth_hash.auto import keccak
 
 from tradechain.errors import InputError, TradechainError
 from tradechain.formats import canonical
-from tradechain.formats.epc import gln_of, to_digital_link
+from tradechain.formats.epc import (
+    BIZ_STEP,
+    BIZ_TRANSACTION_TYPE,
+    DISPOSITION,
+    SOURCE_DEST_TYPE,
+    Vocabulary,
+    check_vocabulary,
+    gln_of,
+    to_digital_link,
+)
 
 if TYPE_CHECKING:
     from tradechain.client import Client
@@ -49,13 +58,10 @@ QUANTITY_LISTS = {
     "inputQuantityList": "input",
     "outputQuantityList": "output",
 }
-_CBV_PREFIXES = (
-    "https://ref.gs1.org/cbv/BizStep-",
-    "https://ref.gs1.org/cbv/Disp-",
-    "urn:epcglobal:cbv:bizstep:",
-    "urn:epcglobal:cbv:disp:",
-    "https://gs1.org/voc/BizStep-",
-    "https://gs1.org/voc/Disp-",
+_TYPED_LISTS = (
+    ("bizTransactionList", "bizTransaction", BIZ_TRANSACTION_TYPE),
+    ("sourceList", "source", SOURCE_DEST_TYPE),
+    ("destinationList", "destination", SOURCE_DEST_TYPE),
 )
 _OFFSET = re.compile(r"[+-](0\d|1[0-4]):[0-5]\d")
 MAX_EVENTS = 1_000_000
@@ -90,13 +96,27 @@ def _fail(path: str, rule: str, value: object = None) -> InputError:
     return InputError(path, rule, value)
 
 
-def _cbv(word: object, path: str) -> str:
+def _cbv(word: object, path: str, vocabulary: Vocabulary = BIZ_STEP) -> str:
     if not isinstance(word, str) or not word or _WHITE.search(word) or _CONTROLS.search(word):
         raise _fail(path, "must be a CBV word or URI (no white space or control characters)", word)
-    for prefix in _CBV_PREFIXES:
-        if word.startswith(prefix):
-            return word[len(prefix) :]
-    return word
+    return check_vocabulary(word, vocabulary, path)
+
+
+def _typed(raw: dict[str, Any], key: str, item: str, vocabulary: Vocabulary, at: str) -> list[Any]:
+    """A bizTransactionList, sourceList or destinationList with each entry's type checked against CBV 2.0."""
+    entries = raw[key]
+    if not isinstance(entries, list):
+        raise _fail(f"{at}.{key}", "must be a list")
+    out: list[Any] = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get(item), str):
+            raise _fail(f"{at}.{key}[{i}]", f"must be an object with a {item}")
+        if "type" in entry:
+            entry = {**entry, "type": _cbv(entry["type"], f"{at}.{key}[{i}].type", vocabulary)}
+        if item != "bizTransaction":  # a party or place: its PGLN or SGLN as a Digital Link, whichever form given
+            entry = {**entry, item: _epc(entry[item], f"{at}.{key}[{i}].{item}")}
+        out.append(entry)
+    return out
 
 
 def _time(value: object, path: str) -> datetime:
@@ -241,9 +261,12 @@ def normalise(given: object, index: int) -> EpcisEvent:
                 epcs.append((entry["epcClass"], role))
                 out.append(entry)
             event[key] = out
-    for key in ("bizStep", "disposition"):
+    for key, vocabulary in (("bizStep", BIZ_STEP), ("disposition", DISPOSITION)):
         if key in raw:
-            event[key] = _cbv(raw[key], f"{at}.{key}")
+            event[key] = _cbv(raw[key], f"{at}.{key}", vocabulary)
+    for key, item, vocabulary in _TYPED_LISTS:
+        if key in raw:
+            event[key] = _typed(raw, key, item, vocabulary, at)
     location = 0
     for key in ("readPoint", "bizLocation"):
         if key in raw:
