@@ -12,7 +12,7 @@ from helpers import OBJECT_EVENT, document
 
 from tradechain.errors import InputError
 from tradechain.formats import epcis
-from tradechain.formats.epc import (
+from tradechain.formats.cbv import (
     BIZ_STEP,
     BIZ_TRANSACTION_TYPE,
     DISPOSITION,

@@ -26,16 +26,15 @@ from eth_hash.auto import keccak
 
 from tradechain.errors import InputError, TradechainError
 from tradechain.formats import canonical
-from tradechain.formats.epc import (
+from tradechain.formats.cbv import (
     BIZ_STEP,
     BIZ_TRANSACTION_TYPE,
     DISPOSITION,
     SOURCE_DEST_TYPE,
     Vocabulary,
     check_vocabulary,
-    gln_of,
-    to_digital_link,
 )
+from tradechain.formats.epc import gln_of, to_digital_link
 
 if TYPE_CHECKING:
     from tradechain.client import Client
