@@ -12,12 +12,14 @@ otherwise as ``0x`` hex of its bytes with a flag beside it (``lot_number_hex``, 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 SCHEMA_VERSION = "2"  # 2: parent hashes, hex flags, raw_logs; an index of another version is rebuilt from the chain
 
@@ -72,6 +74,19 @@ CREATE TABLE IF NOT EXISTS epcis_events (event_hash TEXT PRIMARY KEY, event_time
 CREATE TABLE IF NOT EXISTS epc_events (epc TEXT NOT NULL, event_hash TEXT NOT NULL, role TEXT NOT NULL,
     PRIMARY KEY (epc, event_hash, role));
 """
+
+# The EPCIS part of the origin and impact graph is read from ``epc_events`` (an event's EPCs by role: input and
+# output of a TransformationEvent, parent and child of an AggregationEvent); these indexes make it a lookup.
+EPCIS_GRAPH_SCHEMA = """
+CREATE INDEX IF NOT EXISTS epc_events_event ON epc_events (event_hash, role);
+CREATE INDEX IF NOT EXISTS epcis_events_transformation ON epcis_events (json_extract(body, '$.transformationID'));
+"""
+DIGITAL_LINK = "https://id.gs1.org"
+_LGTIN_LINK = re.compile(r"https://id\.gs1\.org/01/(\d{14})/10/([^/]+)")
+_SSCC_LINK = re.compile(r"https://id\.gs1\.org/00/(\d{18})")
+_LINK_FIELDS = re.compile(r"https://id\.gs1\.org/01/(\d{14})(?:/10/([^/]+))?(?:/21/([^/]+))?")
+MAX_DEPTH = 64  # of the origin and impact trees
+_CHUNK = 400  # identifiers per IN (...) list
 
 CHAIN_TABLES = (
     "blocks",
@@ -135,6 +150,7 @@ class Store:
         self.db.execute(META)
         self._migrate()
         self.db.executescript(SCHEMA)
+        self.db.executescript(EPCIS_GRAPH_SCHEMA)
 
     def _migrate(self) -> None:
         """An index of another schema version is rebuilt from the chain: its chain tables are dropped (the next
@@ -486,29 +502,28 @@ class Store:
         return info
 
     def origin(self, lot: str) -> list[dict[str, Any]]:
-        """The upstream tree of ``lot`` through transformations: every lot it was made from, with depth."""
-        rows = self.db.execute(
-            "WITH RECURSIVE up(lot, depth, via) AS (SELECT ?, 0, NULL UNION SELECT e.input, up.depth + 1, e.output "
-            "FROM edges e JOIN up ON e.output = up.lot WHERE up.depth < 64) "
-            "SELECT up.lot, MIN(up.depth) AS depth, up.via, l.gtin, l.lot_number, l.lot_number_hex, l.owner, "
-            "l.origin, l.origin_hex FROM up LEFT JOIN lots l ON l.lot = up.lot GROUP BY up.lot ORDER BY depth, up.lot",
-            (lot,),
-        ).fetchall()
-        return [_flags(dict(r), "lot_number_hex", "origin_hex") for r in rows]
+        """The upstream tree of ``lot`` through transformations: every lot (or EPCIS item or class) it was made
+        from, with depth. ``lot`` is a 0x lot id or a Digital Link. The graph is the chain's transformations merged
+        with the imported EPCIS TransformationEvents (outputs from inputs, by EPC and by class) and
+        AggregationEvents (children from their parent): a lot both on chain and in EPCIS is one node, its 0x id.
+        ``link`` says what reached a row first (``chain``, ``transformation`` or ``aggregation`` in EPCIS),
+        ``epc`` names it as a Digital Link (None for a lot whose number is not safe text), ``onChain`` whether the
+        index knows it as a lot."""
+        rows = []
+        for node, depth, via, link in self._walk(lot, downstream=False):
+            row = self._node_row(node, "origin, origin_hex")
+            rows.append({"lot": node, "depth": depth, "via": via, **row, "link": link})
+        return [_flags(r, "lot_number_hex", "origin_hex") for r in rows]
 
     def impact(self, lot: str) -> dict[str, Any]:
-        """The downstream blast radius of ``lot``: every lot made from it, every batch of those lots, and who
-        holds each now."""
-        lots = [
-            dict(r)
-            for r in self.db.execute(
-                "WITH RECURSIVE down(lot, depth) AS (SELECT ?, 0 UNION SELECT e.output, down.depth + 1 FROM edges e "
-                "JOIN down ON e.input = down.lot WHERE down.depth < 64) "
-                "SELECT down.lot, MIN(down.depth) AS depth, l.gtin, l.lot_number, l.lot_number_hex, l.owner FROM down "
-                "LEFT JOIN lots l ON l.lot = down.lot GROUP BY down.lot ORDER BY depth, down.lot",
-                (lot,),
-            )
-        ]
+        """The downstream blast radius of ``lot``: every lot (or EPCIS item or class) made from it, every batch of
+        those lots, and who holds each now. The graph is :meth:`origin`'s, followed the other way (outputs of the
+        EPCIS transformations an item went into, children of an EPCIS aggregation whose parent is reached); an
+        EPCIS-only entry has no owner, holder or batch (the chain does not know it)."""
+        lots = []
+        for node, depth, _, link in self._walk(lot, downstream=True):
+            row = self._node_row(node, "")
+            lots.append({"lot": node, "depth": depth, **row, "link": link})
         for entry in lots:
             _flags(entry, "lot_number_hex")
         affected = []
@@ -543,6 +558,152 @@ class Store:
             }
         )
         return {"lot": lot, "lots": affected, "serializedItems": items, "holders": holders}
+
+    # -------------------------------------------------------------- the origin and impact graph
+
+    def _walk(self, start: str, *, downstream: bool) -> list[tuple[str, int, str | None, str | None]]:
+        """Breadth first from ``start`` (a 0x id or a Digital Link): (node, depth, the node it was reached from,
+        the kind of link), each node once at its least depth, sorted by depth and node."""
+        first = self._canonical_nodes([start])[start]
+        seen: dict[str, tuple[int, str | None, str | None]] = {first: (0, None, None)}
+        frontier = [first]
+        for depth in range(1, MAX_DEPTH + 1):
+            found: dict[str, tuple[str, str]] = {}
+            for source, target, link in self._graph_step(frontier, downstream):
+                if target not in seen and target not in found:
+                    found[target] = (source, link)
+            for node, (source, link) in found.items():
+                seen[node] = (depth, source, link)
+            frontier = sorted(found)
+            if not frontier:
+                break
+        return sorted(((n, d, v, k) for n, (d, v, k) in seen.items()), key=lambda r: (r[1], r[0]))
+
+    def _graph_step(self, nodes: list[str], downstream: bool) -> list[tuple[str, str, str]]:
+        """One step of the merged graph from ``nodes``: (node, neighbour, link kind), neighbours canonical."""
+        near, far = ("input", "output") if downstream else ("output", "input")
+        out: list[tuple[str, str, str]] = []
+        for chunk in _chunks([n for n in nodes if n.startswith("0x")]):
+            marks = ", ".join("?" * len(chunk))
+            out += [
+                (str(r[0]), str(r[1]), "chain")
+                for r in self.db.execute(
+                    f"SELECT DISTINCT {near}, {far} FROM edges WHERE {near} IN ({marks}) ORDER BY {near}, {far}", chunk
+                )
+            ]
+        names = self._epc_names(nodes)  # epc -> node
+        if not names:
+            return out
+        links: list[tuple[str, str, str]] = []
+        keys = sorted(names)
+        for chunk in _chunks(keys):
+            marks = ", ".join("?" * len(chunk))
+            # the transformations each EPC went into (or came out of), and the others of the same transformationID
+            hits = self.db.execute(
+                "SELECT DISTINCT x.epc, ev.event_hash, json_extract(ev.body, '$.transformationID') FROM epc_events x "
+                f"JOIN epcis_events ev ON ev.event_hash = x.event_hash WHERE x.epc IN ({marks}) AND x.role = ? "
+                "AND json_extract(ev.body, '$.type') = 'TransformationEvent'",
+                (*chunk, near),
+            ).fetchall()
+            for epc, event_hash, transformation in hits:
+                events = {str(event_hash)}
+                if transformation is not None:
+                    events |= {
+                        str(r[0])
+                        for r in self.db.execute(
+                            "SELECT event_hash FROM epcis_events WHERE json_extract(body, '$.transformationID') = ? "
+                            "AND json_extract(body, '$.type') = 'TransformationEvent'",
+                            (transformation,),
+                        )
+                    }
+                for e in sorted(events):
+                    links += [
+                        (str(epc), str(r[0]), "transformation")
+                        for r in self.db.execute(
+                            "SELECT epc FROM epc_events WHERE event_hash = ? AND role = ? ORDER BY epc", (e, far)
+                        )
+                    ]
+            # an aggregation: children follow their parent (ADD and OBSERVE; a DELETE takes them out)
+            here, there = ("parent", "child") if downstream else ("child", "parent")
+            links += [
+                (str(r[0]), str(r[1]), "aggregation")
+                for r in self.db.execute(
+                    "SELECT DISTINCT x.epc, y.epc FROM epc_events x "
+                    "JOIN epcis_events ev ON ev.event_hash = x.event_hash "
+                    "JOIN epc_events y ON y.event_hash = x.event_hash AND y.role = ? "
+                    f"WHERE x.epc IN ({marks}) AND x.role = ? AND json_extract(ev.body, '$.type') = 'AggregationEvent' "
+                    "AND json_extract(ev.body, '$.action') IN ('ADD', 'OBSERVE') ORDER BY x.epc, y.epc",
+                    (there, *chunk, here),
+                )
+            ]
+        canonical = self._canonical_nodes([t for _, t, _ in links])
+        out += [(names[s], canonical[t], kind) for s, t, kind in links]
+        return out
+
+    def _epc_names(self, nodes: list[str]) -> dict[str, str]:
+        """The Digital Links naming ``nodes`` in EPCIS, to the node: a lot on chain by its LGTIN, a container by
+        its SSCC; any other node is its own Digital Link (or URI)."""
+        names: dict[str, str] = {}
+        for node in nodes:
+            if not node.startswith("0x"):
+                names[node] = node
+                continue
+            try:
+                unit = bytes.fromhex(node[2:])
+            except ValueError:
+                continue
+            info = self.db.execute(
+                "SELECT gtin, lot_number, lot_number_hex FROM lots WHERE lot = ?", (node,)
+            ).fetchone()
+            if info is not None and not info[2]:
+                names[f"{DIGITAL_LINK}/01/{info[0]}/10/{quote(str(info[1]), safe='')}"] = node
+            value = int.from_bytes(unit, "big")
+            if len(unit) == 32 and 0 < value < 10**18:
+                names[f"{DIGITAL_LINK}/00/{value:018d}"] = node
+        return names
+
+    def _canonical_nodes(self, names: list[str]) -> dict[str, str]:
+        """Each name (a 0x id or a Digital Link) to its node: the 0x id of the lot or container on chain that a
+        Digital Link names, else the name itself."""
+        out: dict[str, str] = {}
+        for name in names:
+            if name in out:
+                continue
+            node = name
+            lgtin = _LGTIN_LINK.fullmatch(name)
+            sscc = _SSCC_LINK.fullmatch(name)
+            if lgtin:
+                row = self.db.execute(
+                    "SELECT lot FROM lots WHERE gtin = ? AND lot_number = ? AND lot_number_hex = 0",
+                    (lgtin.group(1), unquote(lgtin.group(2))),
+                ).fetchone()
+                if row is not None:
+                    node = str(row[0])
+            elif sscc:
+                unit = f"0x{int(sscc.group(1)):064x}"
+                if self.db.execute("SELECT 1 FROM custody WHERE unit = ? LIMIT 1", (unit,)).fetchone() is not None:
+                    node = unit
+            out[name] = node
+        return out
+
+    def _node_row(self, node: str, extra: str) -> dict[str, Any]:
+        """What a tree row shows of ``node``: the lot as registered, or what its Digital Link says."""
+        columns = "gtin, lot_number, lot_number_hex, owner" + (f", {extra}" if extra else "")
+        row = None
+        if node.startswith("0x"):
+            row = self.db.execute(f"SELECT {columns} FROM lots WHERE lot = ?", (node,)).fetchone()
+        if row is not None:
+            found = dict(row)
+            names = [n for n in self._epc_names([node]) if "/01/" in n]
+            return {**found, "epc": names[0] if names else None, "serial": None, "onChain": True}
+        empty: dict[str, Any] = {c.strip(): None for c in columns.split(",")}
+        fields = _LINK_FIELDS.fullmatch(node)
+        epc = None if node.startswith("0x") else node
+        if fields:
+            gtin, lot_number, serial = fields.groups()
+            empty.update(gtin=gtin, lot_number=unquote(lot_number) if lot_number else None, lot_number_hex=False)
+            return {**empty, "epc": epc, "serial": unquote(serial) if serial else None, "onChain": False}
+        return {**empty, "epc": epc, "serial": None, "onChain": False}
 
     def certificate_history(self, token: str) -> dict[str, Any]:
         """Owners of a certificate in order (from its transfers) and every event about it."""
@@ -589,6 +750,11 @@ class Store:
 
     def item_event_count(self, epc: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM epc_events WHERE epc = ?", (epc,)).fetchone()[0])
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
 
 
 def _hexed(value: Any) -> Any:
