@@ -509,10 +509,18 @@ class Store:
         ``link`` says what reached a row first (``chain``, ``transformation`` or ``aggregation`` in EPCIS),
         ``epc`` names it as a Digital Link (None for a lot whose number is not safe text), ``onChain`` whether the
         index knows it as a lot."""
-        rows = []
-        for node, depth, via, link in self._walk(lot, downstream=False):
-            row = self._node_row(node, "origin, origin_hex")
-            rows.append({"lot": node, "depth": depth, "via": via, **row, "link": link})
+        walk = self._walk(lot, downstream=False)
+        found = self._lot_rows(node for node, *_ in walk)
+        rows = [
+            {
+                "lot": node,
+                "depth": depth,
+                "via": via,
+                **self._node_row(node, found.get(node), origin=True),
+                "link": link,
+            }
+            for node, depth, via, link in walk
+        ]
         return [_flags(r, "lot_number_hex", "origin_hex") for r in rows]
 
     def impact(self, lot: str) -> dict[str, Any]:
@@ -520,10 +528,12 @@ class Store:
         those lots, and who holds each now. The graph is :meth:`origin`'s, followed the other way (outputs of the
         EPCIS transformations an item went into, children of an EPCIS aggregation whose parent is reached); an
         EPCIS-only entry has no owner, holder or batch (the chain does not know it)."""
-        lots = []
-        for node, depth, _, link in self._walk(lot, downstream=True):
-            row = self._node_row(node, "")
-            lots.append({"lot": node, "depth": depth, **row, "link": link})
+        walk = self._walk(lot, downstream=True)
+        found = self._lot_rows(node for node, *_ in walk)
+        lots = [
+            {"lot": node, "depth": depth, **self._node_row(node, found.get(node), origin=False), "link": link}
+            for node, depth, _, link in walk
+        ]
         for entry in lots:
             _flags(entry, "lot_number_hex")
         affected = []
@@ -640,23 +650,36 @@ class Store:
         out += [(names[s], canonical[t], kind) for s, t, kind in links]
         return out
 
+    def _lot_rows(self, nodes: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """The registered lots among ``nodes``, by id."""
+        keys = sorted({n for n in nodes if n.startswith("0x")})
+        found: dict[str, sqlite3.Row] = {}
+        for chunk in _chunks(keys):
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.execute(
+                "SELECT lot, gtin, lot_number, lot_number_hex, owner, origin, origin_hex FROM lots "
+                f"WHERE lot IN ({marks})",
+                chunk,
+            ):
+                found[str(row["lot"])] = row
+        return found
+
     def _epc_names(self, nodes: list[str]) -> dict[str, str]:
         """The Digital Links naming ``nodes`` in EPCIS, to the node: a lot on chain by its LGTIN, a container by
         its SSCC; any other node is its own Digital Link (or URI)."""
         names: dict[str, str] = {}
+        lots = self._lot_rows(nodes)
         for node in nodes:
             if not node.startswith("0x"):
                 names[node] = node
                 continue
+            info = lots.get(node)
+            if info is not None and not info["lot_number_hex"]:
+                names[_lgtin_link(info)] = node
             try:
                 unit = bytes.fromhex(node[2:])
             except ValueError:
                 continue
-            info = self.db.execute(
-                "SELECT gtin, lot_number, lot_number_hex FROM lots WHERE lot = ?", (node,)
-            ).fetchone()
-            if info is not None and not info[2]:
-                names[f"{DIGITAL_LINK}/01/{info[0]}/10/{quote(str(info[1]), safe='')}"] = node
             value = int.from_bytes(unit, "big")
             if len(unit) == 32 and 0 < value < 10**18:
                 names[f"{DIGITAL_LINK}/00/{value:018d}"] = node
@@ -686,24 +709,20 @@ class Store:
             out[name] = node
         return out
 
-    def _node_row(self, node: str, extra: str) -> dict[str, Any]:
-        """What a tree row shows of ``node``: the lot as registered, or what its Digital Link says."""
-        columns = "gtin, lot_number, lot_number_hex, owner" + (f", {extra}" if extra else "")
-        row = None
-        if node.startswith("0x"):
-            row = self.db.execute(f"SELECT {columns} FROM lots WHERE lot = ?", (node,)).fetchone()
-        if row is not None:
-            found = dict(row)
-            names = [n for n in self._epc_names([node]) if "/01/" in n]
-            return {**found, "epc": names[0] if names else None, "serial": None, "onChain": True}
-        empty: dict[str, Any] = {c.strip(): None for c in columns.split(",")}
+    def _node_row(self, node: str, lot: sqlite3.Row | None, *, origin: bool) -> dict[str, Any]:
+        """What a tree row shows of ``node``: the lot as registered (``lot``), or what its Digital Link says."""
+        columns = ["gtin", "lot_number", "lot_number_hex", "owner"] + (["origin", "origin_hex"] if origin else [])
+        if lot is not None:
+            epc = None if lot["lot_number_hex"] else _lgtin_link(lot)
+            return {**{c: lot[c] for c in columns}, "epc": epc, "serial": None, "onChain": True}
+        row: dict[str, Any] = dict.fromkeys(columns)
+        row.update(epc=None if node.startswith("0x") else node, serial=None, onChain=False)
         fields = _LINK_FIELDS.fullmatch(node)
-        epc = None if node.startswith("0x") else node
         if fields:
             gtin, lot_number, serial = fields.groups()
-            empty.update(gtin=gtin, lot_number=unquote(lot_number) if lot_number else None, lot_number_hex=False)
-            return {**empty, "epc": epc, "serial": unquote(serial) if serial else None, "onChain": False}
-        return {**empty, "epc": epc, "serial": None, "onChain": False}
+            row.update(gtin=gtin, lot_number=unquote(lot_number) if lot_number else None, lot_number_hex=False)
+            row["serial"] = unquote(serial) if serial else None
+        return row
 
     def certificate_history(self, token: str) -> dict[str, Any]:
         """Owners of a certificate in order (from its transfers) and every event about it."""
@@ -750,6 +769,11 @@ class Store:
 
     def item_event_count(self, epc: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM epc_events WHERE epc = ?", (epc,)).fetchone()[0])
+
+
+def _lgtin_link(lot: sqlite3.Row) -> str:
+    """The canonical Digital Link of a registered lot (its number safe text)."""
+    return f"{DIGITAL_LINK}/01/{lot['gtin']}/10/{quote(str(lot['lot_number']), safe='')}"
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
