@@ -75,10 +75,10 @@ CREATE TABLE IF NOT EXISTS epc_events (epc TEXT NOT NULL, event_hash TEXT NOT NU
     PRIMARY KEY (epc, event_hash, role));
 """
 
-# The EPCIS part of the origin and impact graph is read from ``epc_events`` (an event's EPCs by role: input and
-# output of a TransformationEvent, parent and child of an AggregationEvent); these indexes make it a lookup.
+# The EPCIS part of the origin and impact graph: ``epc_events`` finds the events naming an EPC as input or output
+# of a TransformationEvent, parent or child of an AggregationEvent; their bodies say what they link it to, and
+# this index finds the other events of a transformationID.
 EPCIS_GRAPH_SCHEMA = """
-CREATE INDEX IF NOT EXISTS epc_events_event ON epc_events (event_hash, role);
 CREATE INDEX IF NOT EXISTS epcis_events_transformation ON epcis_events (json_extract(body, '$.transformationID'));
 """
 DIGITAL_LINK = "https://id.gs1.org"
@@ -604,48 +604,42 @@ class Store:
         names = self._epc_names(nodes)  # epc -> node
         if not names:
             return out
-        links: list[tuple[str, str, str]] = []
-        keys = sorted(names)
-        for chunk in _chunks(keys):
+        here, there = ("parent", "child") if downstream else ("child", "parent")
+        hits: dict[str, set[str]] = {}  # event hash -> the EPCs of ``names`` it links from
+        for chunk in _chunks(sorted(names)):
             marks = ", ".join("?" * len(chunk))
-            # the transformations each EPC went into (or came out of), and the others of the same transformationID
-            hits = self.db.execute(
-                "SELECT DISTINCT x.epc, ev.event_hash, json_extract(ev.body, '$.transformationID') FROM epc_events x "
-                f"JOIN epcis_events ev ON ev.event_hash = x.event_hash WHERE x.epc IN ({marks}) AND x.role = ? "
-                "AND json_extract(ev.body, '$.type') = 'TransformationEvent'",
-                (*chunk, near),
-            ).fetchall()
-            for epc, event_hash, transformation in hits:
-                events = {str(event_hash)}
-                if transformation is not None:
-                    events |= {
-                        str(r[0])
+            for epc, event_hash in self.db.execute(
+                f"SELECT epc, event_hash FROM epc_events WHERE epc IN ({marks}) AND role IN (?, ?)",
+                (*chunk, near, here),
+            ):
+                hits.setdefault(str(event_hash), set()).add(str(epc))
+        links: list[tuple[str, str, str]] = []
+        for event_hash in sorted(hits):
+            event = self._epcis_body(event_hash)
+            if event.get("type") == "TransformationEvent":
+                # the EPCs it went into (came out of), also through the other events of its transformationID
+                if not hits[event_hash] & set(_epcs_of(event, near)):
+                    continue
+                events = [event]
+                if isinstance(event.get("transformationID"), str):
+                    events += [
+                        self._epcis_body(str(r[0]))
                         for r in self.db.execute(
                             "SELECT event_hash FROM epcis_events WHERE json_extract(body, '$.transformationID') = ? "
-                            "AND json_extract(body, '$.type') = 'TransformationEvent'",
-                            (transformation,),
-                        )
-                    }
-                for e in sorted(events):
-                    links += [
-                        (str(epc), str(r[0]), "transformation")
-                        for r in self.db.execute(
-                            "SELECT epc FROM epc_events WHERE event_hash = ? AND role = ? ORDER BY epc", (e, far)
+                            "AND event_hash != ? ORDER BY event_hash",
+                            (event["transformationID"], event_hash),
                         )
                     ]
-            # an aggregation: children follow their parent (ADD and OBSERVE; a DELETE takes them out)
-            here, there = ("parent", "child") if downstream else ("child", "parent")
-            links += [
-                (str(r[0]), str(r[1]), "aggregation")
-                for r in self.db.execute(
-                    "SELECT DISTINCT x.epc, y.epc FROM epc_events x "
-                    "JOIN epcis_events ev ON ev.event_hash = x.event_hash "
-                    "JOIN epc_events y ON y.event_hash = x.event_hash AND y.role = ? "
-                    f"WHERE x.epc IN ({marks}) AND x.role = ? AND json_extract(ev.body, '$.type') = 'AggregationEvent' "
-                    "AND json_extract(ev.body, '$.action') IN ('ADD', 'OBSERVE') ORDER BY x.epc, y.epc",
-                    (there, *chunk, here),
-                )
-            ]
+                targets = [t for e in events if e.get("type") == "TransformationEvent" for t in _epcs_of(e, far)]
+                kind = "transformation"
+            elif event.get("type") == "AggregationEvent" and event.get("action") in ("ADD", "OBSERVE"):
+                # children follow their parent (a DELETE takes them out: no link)
+                if not hits[event_hash] & set(_epcs_of(event, here)):
+                    continue
+                targets, kind = _epcs_of(event, there), "aggregation"
+            else:
+                continue
+            links += [(epc, t, kind) for epc in sorted(hits[event_hash]) for t in dict.fromkeys(targets)]
         canonical = self._canonical_nodes([t for _, t, _ in links])
         out += [(names[s], canonical[t], kind) for s, t, kind in links]
         return out
@@ -663,6 +657,11 @@ class Store:
             ):
                 found[str(row["lot"])] = row
         return found
+
+    def _epcis_body(self, event_hash: str) -> dict[str, Any]:
+        row = self.db.execute("SELECT body FROM epcis_events WHERE event_hash = ?", (event_hash,)).fetchone()
+        body = json.loads(row[0]) if row is not None else {}
+        return body if isinstance(body, dict) else {}
 
     def _epc_names(self, nodes: list[str]) -> dict[str, str]:
         """The Digital Links naming ``nodes`` in EPCIS, to the node: a lot on chain by its LGTIN, a container by
@@ -774,6 +773,26 @@ class Store:
 def _lgtin_link(lot: sqlite3.Row) -> str:
     """The canonical Digital Link of a registered lot (its number safe text)."""
     return f"{DIGITAL_LINK}/01/{lot['gtin']}/10/{quote(str(lot['lot_number']), safe='')}"
+
+
+_GRAPH_LISTS = {  # role: the lists of EPCs and of quantity elements (by class) of a stored event in that role
+    "input": ("inputEPCList", "inputQuantityList"),
+    "output": ("outputEPCList", "outputQuantityList"),
+    "child": ("childEPCs", "childQuantityList"),
+}
+
+
+def _epcs_of(event: dict[str, Any], role: str) -> list[str]:
+    """The canonical EPCs a stored (normalised) event names in ``role``: its EPCs, then its classes."""
+    if role == "parent":
+        parent = event.get("parentID")
+        return [parent] if isinstance(parent, str) else []
+    epcs, quantities = _GRAPH_LISTS[role]
+    out = [e for e in event.get(epcs) or [] if isinstance(e, str)]
+    out += [
+        q["epcClass"] for q in event.get(quantities) or [] if isinstance(q, dict) and isinstance(q.get("epcClass"), str)
+    ]
+    return out
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
