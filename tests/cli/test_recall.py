@@ -54,7 +54,7 @@ def test_recall_downstream_crosses_a_transformation_recorded_only_in_epcis(
     lines = result.output.splitlines()
     assert lines[0].startswith("recalled 2 lot(s); ")
     assert lines[1:] == [
-        f"not on chain (made from it in EPCIS only): https://id.gs1.org/01/{loins}/10/SCRAP-5: tell its holder"
+        f"not a lot on chain (made from it in EPCIS): https://id.gs1.org/01/{loins}/10/SCRAP-5: tell its holder"
     ]
     assert ok("trace", "impact", f"lot:{TUNA}/TUNA-5")["lots"][1]["lot"] == "0x" + lot_id(loins, "LOIN-5").hex()
     for lot in (f"(01){TUNA}(17)300630(10)TUNA-5", f"(01){loins}(17)300630(10)LOIN-5"):

@@ -30,9 +30,10 @@ def recall(run: Run, lots: tuple[str, ...], reason: str, downstream: bool) -> No
         regulator = client.participants.is_authorized(signer, "regulator")
         for entry in (e for k in keys for e in store.impact("0x" + k.hex())["lots"][1:]):
             if not entry["onChain"]:  # made from it in EPCIS only: the chain has no such lot to recall
-                if entry["epc"] not in {o["epc"] for o in off_chain}:
+                if entry["lot"] not in {o["lot"] for o in off_chain}:
                     off_chain.append(
                         {
+                            "lot": entry["lot"],
                             "epc": entry["epc"],
                             "gtin": entry["gtin"],
                             "lotNumber": entry["lot_number"],
@@ -61,7 +62,7 @@ def recall(run: Run, lots: tuple[str, ...], reason: str, downstream: bool) -> No
         f"not yours to recall: {o['gtin']}/{o['lotNumber']} (owner org {o['owner']}): ask it or a regulator"
         for o in others
     ]
-    lines += [f"not on chain (made from it in EPCIS only): {o['epc']}: tell its holder" for o in off_chain]
+    lines += [f"not a lot on chain (made from it in EPCIS): {o['epc'] or o['lot']}: tell its holder" for o in off_chain]
     run.emit(
         {"recalled": ["0x" + k.hex() for k in keys], "notRecalled": others, "epcisOnly": off_chain, **tx_json(receipt)},
         "\n".join(lines),

@@ -508,7 +508,7 @@ class Store:
         AggregationEvents (children from their parent): a lot both on chain and in EPCIS is one node, its 0x id.
         ``link`` says what reached a row first (``chain``, ``transformation`` or ``aggregation`` in EPCIS),
         ``epc`` names it as a Digital Link (None for a lot whose number is not safe text), ``onChain`` whether the
-        index knows it as a lot."""
+        index knows it as a lot (a container on chain is not one: its 0x id, ``onChain`` false)."""
         walk = self._walk(lot, downstream=False)
         found = self._lot_rows(node for node, *_ in walk)
         rows = [
@@ -715,7 +715,8 @@ class Store:
             epc = None if lot["lot_number_hex"] else _lgtin_link(lot)
             return {**{c: lot[c] for c in columns}, "epc": epc, "serial": None, "onChain": True}
         row: dict[str, Any] = dict.fromkeys(columns)
-        row.update(epc=None if node.startswith("0x") else node, serial=None, onChain=False)
+        epc = node if not node.startswith("0x") else next(iter(self._epc_names([node])), None)  # a container's SSCC
+        row.update(epc=epc, serial=None, onChain=False)
         fields = _LINK_FIELDS.fullmatch(node)
         if fields:
             gtin, lot_number, serial = fields.groups()
