@@ -179,3 +179,17 @@ def test_gs1_transformation_imported_then_impact_and_origin_cross_it(
     lines = run("trace", "origin", "urn:epc:id:sgtin:4012345.077889.25").output.splitlines()
     assert "  04012345111118/4444  (EPCIS only)" in lines and "  04012345666663 (any lot)  (EPCIS only)" in lines
     assert len(lines) == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["trace", "impact", "urn:epc:id:sgtin:4012345.011122"], "error: lot: expected 3 dot-separated parts"),
+        (["trace", "origin", "https://id.gs1.org/01/04012345111225/10/L1"], "error: lot: GTIN check digit is wrong"),
+        (["trace", "origin", "nonsense"], "error: unit: name a unit as lot:GTIN/LOT"),
+    ],
+)
+def test_origin_and_impact_of_a_bad_epc_are_exit_2_with_field_and_rule(
+    cli_env: Path, args: list[str], message: str
+) -> None:
+    assert_bad_input(args, message)
