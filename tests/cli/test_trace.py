@@ -149,3 +149,47 @@ def test_the_life_of_a_dispensed_then_recalled_pack_from_its_digital_link(
     assert note.endswith("the life of its lot AMX-9 follows") and other.stderr == ""
     assert [line.split("  ")[1].strip() for line in lot_life[:-1]] == ["lot registered", "recalled"]
     assert lot_life[-1].startswith("now: its lot recalled ")  # who holds this pack is not known here
+
+
+def test_gs1_transformation_imported_then_impact_and_origin_cross_it(
+    cli_env: Path, sdk_members: dict[str, int], shared_dir: Path
+) -> None:
+    """GS1's TransformationEvent example (EPCIS 2.0, 9.6.4) imported: the impact of an input (named by its EPC
+    URN) lists the four outputs, the origin of an output (by its Digital Link) lists the inputs."""
+    example = shared_dir / "epcis-examples" / "Example_9.6.4-TransformationEvent.jsonld"
+    assert ok("trace", "import", str(example), "--account", "carrier")["anchored"] == 1
+    outputs = [f"https://id.gs1.org/01/04012345778892/21/{s}" for s in (25, 26, 27, 28)]
+    impact = ok("trace", "impact", "urn:epc:id:sgtin:4012345.011122.25")
+    assert [(e["lot"], e["depth"], e["onChain"]) for e in impact["lots"][1:]] == [(o, 1, False) for o in outputs]
+    text = run("trace", "impact", "urn:epc:class:lgtin:4012345.011111.4444")
+    assert text.exit_code == 0
+    assert text.output.splitlines() == [f"  04012345778892 serial {s}  (EPCIS only)" for s in (25, 26, 27, 28)] + [
+        "0 serialized items; holders: -"
+    ]
+    origin = ok("trace", "origin", outputs[0])
+    assert sorted(o["lot"] for o in origin if o["depth"] == 1) == sorted(
+        [
+            "https://id.gs1.org/01/04012345111224/21/25",
+            "https://id.gs1.org/01/04000001654321/21/99886655",
+            "https://id.gs1.org/01/04012345111118/10/4444",
+            "https://id.gs1.org/01/00614141777778/10/987",
+            "https://id.gs1.org/01/04012345666663",
+        ]
+    )
+    lines = run("trace", "origin", "urn:epc:id:sgtin:4012345.077889.25").output.splitlines()
+    assert "  04012345111118/4444  (EPCIS only)" in lines and "  04012345666663 (any lot)  (EPCIS only)" in lines
+    assert len(lines) == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["trace", "impact", "urn:epc:id:sgtin:4012345.011122"], "error: lot: expected 3 dot-separated parts"),
+        (["trace", "origin", "https://id.gs1.org/01/04012345111225/10/L1"], "error: lot: GTIN check digit is wrong"),
+        (["trace", "origin", "nonsense"], "error: unit: name a unit as lot:GTIN/LOT"),
+    ],
+)
+def test_origin_and_impact_of_a_bad_epc_are_exit_2_with_field_and_rule(
+    cli_env: Path, args: list[str], message: str
+) -> None:
+    assert_bad_input(args, message)

@@ -34,6 +34,7 @@ from tradechain.cli.main import cli
 from tradechain.client import Client
 from tradechain.contracts.product_registry import LotSpec, expires_at, sscc_unit
 from tradechain.errors import revert_class
+from tradechain.formats import epcis
 from tradechain.formats.merkle import MerkleTree
 from tradechain.indexer import Indexer, Store
 from tradechain.indexer.store import readable
@@ -640,3 +641,48 @@ def test_the_life_of_a_container_and_of_a_pack_from_the_index(
     assert life.summary(store, life.life(store, life.parse_target(f"(01){MED}(10)LIFE-1(21)L6")), str) == (
         f"now: held by {m['retailer']}"
     )
+
+
+# ---------------------------------------------------------------------------------------------- EPCIS in the graph
+
+
+def test_epcis_links_join_the_chains_nodes_and_skip_a_lot_without_a_digital_link(
+    chain_of_custody: dict[str, Any], poisoned: dict[str, Any], sdk: Client, tmp_path: Path
+) -> None:
+    """An EPCIS aggregation whose parent is the chain's container (by its SSCC) and a transformation from the cans
+    (by their LGTIN) join the chain's nodes; the 0xff lot, which no Digital Link names, stays in the chain's tree."""
+    m, cans = chain_of_custody["members"], _hex(chain_of_custody["cans"])
+    container, pallet = _hex(sscc_unit(SSCC)), f"https://id.gs1.org/00/{SSCC}"
+    tins = [f"https://id.gs1.org/01/{CANS}/21/{s}" for s in ("T1", "T2")]
+    store = Store(tmp_path / "index.db")
+    Indexer(sdk, store).sync()
+    at = {"eventTime": "2026-04-03T10:00:00Z", "eventTimeZoneOffset": "+00:00"}
+    for event in (
+        {"type": "AggregationEvent", "action": "OBSERVE", "parentID": pallet, "childEPCs": tins, **at},
+        {
+            "type": "TransformationEvent",
+            "inputQuantityList": [{"epcClass": f"https://id.gs1.org/01/{CANS}/10/CAN-7"}],
+            "outputEPCList": [tins[0]],
+            **at,
+        },
+    ):
+        (e,) = epcis.read_document(document(event))
+        with store.transaction():
+            store.put_epcis_events([(e.event_hash, e.time.isoformat(), e.body, list(e.epcs))])
+    impact = store.impact(container)
+    assert [(x["lot"], x["depth"], x["link"], x["epc"]) for x in impact["lots"]] == [
+        (container, 0, None, pallet),
+        (tins[0], 1, "aggregation", tins[0]),
+        (tins[1], 1, "aggregation", tins[1]),
+    ]
+    assert impact["lots"][0]["holder"] == m["retailer"] and not impact["lots"][0]["onChain"]
+    assert [(o["lot"], o["depth"], o["link"]) for o in store.origin(tins[0])] == [
+        (tins[0], 0, None),
+        *sorted([(container, 1, "aggregation"), (cans, 1, "transformation")]),
+        (_hex(chain_of_custody["tuna"]), 2, "chain"),
+    ]
+    made = store.origin(poisoned["made"])
+    assert [(o["lot"], o["epc"], o["lot_number_hex"]) for o in made] == [
+        (poisoned["made"], f"https://id.gs1.org/01/{TUNA}/10/FROM-POISON", False),
+        (poisoned["lots"]["ff"], None, True),
+    ]

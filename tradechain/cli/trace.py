@@ -4,7 +4,7 @@ index's answers about them (history, origin, impact, custody), EPCIS import and 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -237,11 +237,34 @@ def export(run: Run, epc: str, out: Path | None) -> None:
     run.emit({"file": str(out), "events": count}, f"wrote {count} event(s) to {out}")
 
 
+def _graph_node(lot: str) -> str:
+    """What ``trace origin``/``impact`` start from: a unit (lot:GTIN/LOT, sscc:SSCC, 0x id) as its 0x id, or an
+    item, lot or container named in EPCIS (EPC URN or GS1 Digital Link) as its canonical Digital Link."""
+    from tradechain.formats.epc import to_digital_link
+
+    text = lot.strip()
+    if text.startswith(("urn:", "http://", "https://")):
+        return to_digital_link(text, "lot")
+    return "0x" + parse_unit(lot).hex()
+
+
+def _node_label(row: dict[str, Any]) -> str:
+    """A tree row as the text output shows it: GTIN/LOT, GTIN serial S, GTIN (a class of any lot), or its EPC."""
+    if row["gtin"] and row["lot_number"] is not None:
+        return f"{row['gtin']}/{row['lot_number']}"
+    if row["gtin"] and row.get("serial") is not None:
+        return f"{row['gtin']} serial {row['serial']}"
+    if row["gtin"]:
+        return f"{row['gtin']} (any lot)"
+    return str(row.get("epc") or row["lot"])
+
+
 @command(group, "origin", chain="read", index=True, shared_first=True)
 @click.argument("lot")
 def origin(run: Run, lot: str) -> None:
-    """The upstream tree of LOT through transformations, to its raw materials."""
-    key = "0x" + parse_unit(lot).hex()
+    """The upstream tree of LOT through transformations (on chain, and in the imported EPCIS documents), to its raw
+    materials. LOT is lot:GTIN/LOT, a 0x id, or an EPC URN or GS1 Digital Link."""
+    key = _graph_node(lot)
     store = run.index()
     rows = store.origin(key)
     client = run.client()
@@ -250,8 +273,10 @@ def origin(run: Run, lot: str) -> None:
         "\n".join(
             f"{'  ' * r['depth']}{r['gtin']}/{r['lot_number']}  origin {r['origin']}  "
             f"owner {org_name(client, r['owner'])}"
+            if r["onChain"]
+            else f"{'  ' * r['depth']}{_node_label(r)}  (EPCIS only)"
             for r in rows
-            if r["gtin"]
+            if r["onChain"] or r["depth"]
         )
         or f"unknown lot {lot}",
     )
@@ -260,15 +285,18 @@ def origin(run: Run, lot: str) -> None:
 @command(group, "impact", chain="read", index=True, shared_first=True)
 @click.argument("lot")
 def impact(run: Run, lot: str) -> None:
-    """The downstream blast radius of LOT: every lot and item made from it, and who holds each."""
-    key = "0x" + parse_unit(lot).hex()
+    """The downstream blast radius of LOT: every lot and item made from it (on chain, and in the imported EPCIS
+    documents), and who holds each. LOT is lot:GTIN/LOT, a 0x id, or an EPC URN or GS1 Digital Link."""
+    key = _graph_node(lot)
     store = run.index()
     result = store.impact(key)
     client = run.client()
 
     def text() -> None:
         for entry in result["lots"]:
-            if not entry["gtin"]:
+            if not entry["onChain"]:
+                if entry["depth"]:
+                    echo(f"{'  ' * entry['depth']}{_node_label(entry)}  (EPCIS only)")
                 continue
             state = "consumed" if entry["consumed"] else f"held by {org_name(client, entry['holder'])}"
             echo(f"{'  ' * entry['depth']}{entry['gtin']}/{entry['lot_number']}  {state}")

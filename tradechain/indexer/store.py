@@ -12,12 +12,14 @@ otherwise as ``0x`` hex of its bytes with a flag beside it (``lot_number_hex``, 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 SCHEMA_VERSION = "2"  # 2: parent hashes, hex flags, raw_logs; an index of another version is rebuilt from the chain
 
@@ -72,6 +74,19 @@ CREATE TABLE IF NOT EXISTS epcis_events (event_hash TEXT PRIMARY KEY, event_time
 CREATE TABLE IF NOT EXISTS epc_events (epc TEXT NOT NULL, event_hash TEXT NOT NULL, role TEXT NOT NULL,
     PRIMARY KEY (epc, event_hash, role));
 """
+
+# The EPCIS part of the origin and impact graph: ``epc_events`` finds the events naming an EPC as input or output
+# of a TransformationEvent, parent or child of an AggregationEvent; their bodies say what they link it to, and
+# this index finds the other events of a transformationID.
+EPCIS_GRAPH_SCHEMA = """
+CREATE INDEX IF NOT EXISTS epcis_events_transformation ON epcis_events (json_extract(body, '$.transformationID'));
+"""
+DIGITAL_LINK = "https://id.gs1.org"
+_LGTIN_LINK = re.compile(r"https://id\.gs1\.org/01/(\d{14})/10/([^/]+)")
+_SSCC_LINK = re.compile(r"https://id\.gs1\.org/00/(\d{18})")
+_LINK_FIELDS = re.compile(r"https://id\.gs1\.org/01/(\d{14})(?:/10/([^/]+))?(?:/21/([^/]+))?")
+MAX_DEPTH = 64  # of the origin and impact trees
+_CHUNK = 400  # identifiers per IN (...) list
 
 CHAIN_TABLES = (
     "blocks",
@@ -135,6 +150,7 @@ class Store:
         self.db.execute(META)
         self._migrate()
         self.db.executescript(SCHEMA)
+        self.db.executescript(EPCIS_GRAPH_SCHEMA)
 
     def _migrate(self) -> None:
         """An index of another schema version is rebuilt from the chain: its chain tables are dropped (the next
@@ -486,28 +502,37 @@ class Store:
         return info
 
     def origin(self, lot: str) -> list[dict[str, Any]]:
-        """The upstream tree of ``lot`` through transformations: every lot it was made from, with depth."""
-        rows = self.db.execute(
-            "WITH RECURSIVE up(lot, depth, via) AS (SELECT ?, 0, NULL UNION SELECT e.input, up.depth + 1, e.output "
-            "FROM edges e JOIN up ON e.output = up.lot WHERE up.depth < 64) "
-            "SELECT up.lot, MIN(up.depth) AS depth, up.via, l.gtin, l.lot_number, l.lot_number_hex, l.owner, "
-            "l.origin, l.origin_hex FROM up LEFT JOIN lots l ON l.lot = up.lot GROUP BY up.lot ORDER BY depth, up.lot",
-            (lot,),
-        ).fetchall()
-        return [_flags(dict(r), "lot_number_hex", "origin_hex") for r in rows]
+        """The upstream tree of ``lot`` through transformations: every lot (or EPCIS item or class) it was made
+        from, with depth. ``lot`` is a 0x lot id or a Digital Link. The graph is the chain's transformations merged
+        with the imported EPCIS TransformationEvents (outputs from inputs, by EPC and by class) and
+        AggregationEvents (children from their parent): a lot both on chain and in EPCIS is one node, its 0x id.
+        ``link`` says what reached a row first (``chain``, ``transformation`` or ``aggregation`` in EPCIS),
+        ``epc`` names it as a Digital Link (None for a lot whose number is not safe text), ``onChain`` whether the
+        index knows it as a lot (a container on chain is not one: its 0x id, ``onChain`` false)."""
+        walk = self._walk(lot, downstream=False)
+        found = self._lot_rows(node for node, *_ in walk)
+        rows = [
+            {
+                "lot": node,
+                "depth": depth,
+                "via": via,
+                **self._node_row(node, found.get(node), origin=True),
+                "link": link,
+            }
+            for node, depth, via, link in walk
+        ]
+        return [_flags(r, "lot_number_hex", "origin_hex") for r in rows]
 
     def impact(self, lot: str) -> dict[str, Any]:
-        """The downstream blast radius of ``lot``: every lot made from it, every batch of those lots, and who
-        holds each now."""
+        """The downstream blast radius of ``lot``: every lot (or EPCIS item or class) made from it, every batch of
+        those lots, and who holds each now. The graph is :meth:`origin`'s, followed the other way (outputs of the
+        EPCIS transformations an item went into, children of an EPCIS aggregation whose parent is reached); an
+        EPCIS-only entry has no owner, holder or batch (the chain does not know it)."""
+        walk = self._walk(lot, downstream=True)
+        found = self._lot_rows(node for node, *_ in walk)
         lots = [
-            dict(r)
-            for r in self.db.execute(
-                "WITH RECURSIVE down(lot, depth) AS (SELECT ?, 0 UNION SELECT e.output, down.depth + 1 FROM edges e "
-                "JOIN down ON e.input = down.lot WHERE down.depth < 64) "
-                "SELECT down.lot, MIN(down.depth) AS depth, l.gtin, l.lot_number, l.lot_number_hex, l.owner FROM down "
-                "LEFT JOIN lots l ON l.lot = down.lot GROUP BY down.lot ORDER BY depth, down.lot",
-                (lot,),
-            )
+            {"lot": node, "depth": depth, **self._node_row(node, found.get(node), origin=False), "link": link}
+            for node, depth, _, link in walk
         ]
         for entry in lots:
             _flags(entry, "lot_number_hex")
@@ -543,6 +568,161 @@ class Store:
             }
         )
         return {"lot": lot, "lots": affected, "serializedItems": items, "holders": holders}
+
+    # -------------------------------------------------------------- the origin and impact graph
+
+    def _walk(self, start: str, *, downstream: bool) -> list[tuple[str, int, str | None, str | None]]:
+        """Breadth first from ``start`` (a 0x id or a Digital Link): (node, depth, the node it was reached from,
+        the kind of link), each node once at its least depth, sorted by depth and node."""
+        first = self._canonical_nodes([start])[start]
+        seen: dict[str, tuple[int, str | None, str | None]] = {first: (0, None, None)}
+        frontier = [first]
+        for depth in range(1, MAX_DEPTH + 1):
+            found: dict[str, tuple[str, str]] = {}
+            for source, target, link in self._graph_step(frontier, downstream):
+                if target not in seen and target not in found:
+                    found[target] = (source, link)
+            for node, (source, link) in found.items():
+                seen[node] = (depth, source, link)
+            frontier = sorted(found)
+            if not frontier:
+                break
+        return sorted(((n, d, v, k) for n, (d, v, k) in seen.items()), key=lambda r: (r[1], r[0]))
+
+    def _graph_step(self, nodes: list[str], downstream: bool) -> list[tuple[str, str, str]]:
+        """One step of the merged graph from ``nodes``: (node, neighbour, link kind), neighbours canonical."""
+        near, far = ("input", "output") if downstream else ("output", "input")
+        out: list[tuple[str, str, str]] = []
+        for chunk in _chunks([n for n in nodes if n.startswith("0x")]):
+            marks = ", ".join("?" * len(chunk))
+            out += [
+                (str(r[0]), str(r[1]), "chain")
+                for r in self.db.execute(
+                    f"SELECT DISTINCT {near}, {far} FROM edges WHERE {near} IN ({marks}) ORDER BY {near}, {far}", chunk
+                )
+            ]
+        names = self._epc_names(nodes)  # epc -> node
+        if not names:
+            return out
+        here, there = ("parent", "child") if downstream else ("child", "parent")
+        hits: dict[str, set[str]] = {}  # event hash -> the EPCs of ``names`` it links from
+        for chunk in _chunks(sorted(names)):
+            marks = ", ".join("?" * len(chunk))
+            for epc, event_hash in self.db.execute(
+                f"SELECT epc, event_hash FROM epc_events WHERE epc IN ({marks}) AND role IN (?, ?)",
+                (*chunk, near, here),
+            ):
+                hits.setdefault(str(event_hash), set()).add(str(epc))
+        links: list[tuple[str, str, str]] = []
+        for event_hash in sorted(hits):
+            event = self._epcis_body(event_hash)
+            if event.get("type") == "TransformationEvent":
+                # the EPCs it went into (came out of), also through the other events of its transformationID
+                if not hits[event_hash] & set(_epcs_of(event, near)):
+                    continue
+                events = [event]
+                if isinstance(event.get("transformationID"), str):
+                    events += [
+                        self._epcis_body(str(r[0]))
+                        for r in self.db.execute(
+                            "SELECT event_hash FROM epcis_events WHERE json_extract(body, '$.transformationID') = ? "
+                            "AND event_hash != ? ORDER BY event_hash",
+                            (event["transformationID"], event_hash),
+                        )
+                    ]
+                targets = [t for e in events if e.get("type") == "TransformationEvent" for t in _epcs_of(e, far)]
+                kind = "transformation"
+            elif event.get("type") == "AggregationEvent" and event.get("action") in ("ADD", "OBSERVE"):
+                # children follow their parent (a DELETE takes them out: no link)
+                if not hits[event_hash] & set(_epcs_of(event, here)):
+                    continue
+                targets, kind = _epcs_of(event, there), "aggregation"
+            else:
+                continue
+            links += [(epc, t, kind) for epc in sorted(hits[event_hash]) for t in dict.fromkeys(targets)]
+        canonical = self._canonical_nodes([t for _, t, _ in links])
+        out += [(names[s], canonical[t], kind) for s, t, kind in links]
+        return out
+
+    def _lot_rows(self, nodes: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """The registered lots among ``nodes``, by id."""
+        keys = sorted({n for n in nodes if n.startswith("0x")})
+        found: dict[str, sqlite3.Row] = {}
+        for chunk in _chunks(keys):
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.execute(
+                "SELECT lot, gtin, lot_number, lot_number_hex, owner, origin, origin_hex FROM lots "
+                f"WHERE lot IN ({marks})",
+                chunk,
+            ):
+                found[str(row["lot"])] = row
+        return found
+
+    def _epcis_body(self, event_hash: str) -> dict[str, Any]:
+        row = self.db.execute("SELECT body FROM epcis_events WHERE event_hash = ?", (event_hash,)).fetchone()
+        body = json.loads(row[0]) if row is not None else {}
+        return body if isinstance(body, dict) else {}
+
+    def _epc_names(self, nodes: list[str]) -> dict[str, str]:
+        """The Digital Links naming ``nodes`` in EPCIS, to the node: a lot on chain by its LGTIN, a container by
+        its SSCC; any other node is its own Digital Link (or URI)."""
+        names: dict[str, str] = {}
+        lots = self._lot_rows(nodes)
+        for node in nodes:
+            if not node.startswith("0x"):
+                names[node] = node
+                continue
+            info = lots.get(node)
+            if info is not None and not info["lot_number_hex"]:
+                names[_lgtin_link(info)] = node
+            try:
+                unit = bytes.fromhex(node[2:])
+            except ValueError:
+                continue
+            value = int.from_bytes(unit, "big")
+            if len(unit) == 32 and 0 < value < 10**18:
+                names[f"{DIGITAL_LINK}/00/{value:018d}"] = node
+        return names
+
+    def _canonical_nodes(self, names: list[str]) -> dict[str, str]:
+        """Each name (a 0x id or a Digital Link) to its node: the 0x id of the lot or container on chain that a
+        Digital Link names, else the name itself."""
+        out: dict[str, str] = {}
+        for name in names:
+            if name in out:
+                continue
+            node = name
+            lgtin = _LGTIN_LINK.fullmatch(name)
+            sscc = _SSCC_LINK.fullmatch(name)
+            if lgtin:
+                row = self.db.execute(
+                    "SELECT lot FROM lots WHERE gtin = ? AND lot_number = ? AND lot_number_hex = 0",
+                    (lgtin.group(1), unquote(lgtin.group(2))),
+                ).fetchone()
+                if row is not None:
+                    node = str(row[0])
+            elif sscc:
+                unit = f"0x{int(sscc.group(1)):064x}"
+                if self.db.execute("SELECT 1 FROM custody WHERE unit = ? LIMIT 1", (unit,)).fetchone() is not None:
+                    node = unit
+            out[name] = node
+        return out
+
+    def _node_row(self, node: str, lot: sqlite3.Row | None, *, origin: bool) -> dict[str, Any]:
+        """What a tree row shows of ``node``: the lot as registered (``lot``), or what its Digital Link says."""
+        columns = ["gtin", "lot_number", "lot_number_hex", "owner"] + (["origin", "origin_hex"] if origin else [])
+        if lot is not None:
+            epc = None if lot["lot_number_hex"] else _lgtin_link(lot)
+            return {**{c: lot[c] for c in columns}, "epc": epc, "serial": None, "onChain": True}
+        row: dict[str, Any] = dict.fromkeys(columns)
+        epc = node if not node.startswith("0x") else next(iter(self._epc_names([node])), None)  # a container's SSCC
+        row.update(epc=epc, serial=None, onChain=False)
+        fields = _LINK_FIELDS.fullmatch(node)
+        if fields:
+            gtin, lot_number, serial = fields.groups()
+            row.update(gtin=gtin, lot_number=unquote(lot_number) if lot_number else None, lot_number_hex=False)
+            row["serial"] = unquote(serial) if serial else None
+        return row
 
     def certificate_history(self, token: str) -> dict[str, Any]:
         """Owners of a certificate in order (from its transfers) and every event about it."""
@@ -589,6 +769,36 @@ class Store:
 
     def item_event_count(self, epc: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM epc_events WHERE epc = ?", (epc,)).fetchone()[0])
+
+
+def _lgtin_link(lot: sqlite3.Row) -> str:
+    """The canonical Digital Link of a registered lot (its number safe text)."""
+    return f"{DIGITAL_LINK}/01/{lot['gtin']}/10/{quote(str(lot['lot_number']), safe='')}"
+
+
+_GRAPH_LISTS = {  # role: the lists of EPCs and of quantity elements (by class) of a stored event in that role
+    "input": ("inputEPCList", "inputQuantityList"),
+    "output": ("outputEPCList", "outputQuantityList"),
+    "child": ("childEPCs", "childQuantityList"),
+}
+
+
+def _epcs_of(event: dict[str, Any], role: str) -> list[str]:
+    """The canonical EPCs a stored (normalised) event names in ``role``: its EPCs, then its classes."""
+    if role == "parent":
+        parent = event.get("parentID")
+        return [parent] if isinstance(parent, str) else []
+    epcs, quantities = _GRAPH_LISTS[role]
+    out = [e for e in event.get(epcs) or [] if isinstance(e, str)]
+    out += [
+        q["epcClass"] for q in event.get(quantities) or [] if isinstance(q, dict) and isinstance(q.get("epcClass"), str)
+    ]
+    return out
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
 
 
 def _hexed(value: Any) -> Any:
