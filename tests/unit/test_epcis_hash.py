@@ -104,3 +104,12 @@ def test_an_index_written_before_the_hash_gains_its_column_keeping_its_events(tm
     assert store.cbv_hash_of("0xabc") == "ni:///sha-256;" + "0" * 64 + "?ver=CBV2.0"
     store.close()
     assert Store(path).cbv_hash_of("0xabc") is not None  # opened again: nothing migrated twice
+
+
+def test_a_prefix_defined_by_one_document_does_not_change_the_next_ones_hashes(shared_dir: Path) -> None:
+    path = shared_dir / EXAMPLES / "Example_9.6.2-ObjectEvent.jsonld"
+    given = json.loads(path.read_text())
+    epcis.read_document(path)  # defines the prefix "example:" its extension fields use
+    defined = epcis.cbv_hashes(given["epcisBody"]["eventList"], given["@context"])
+    undefined = epcis.cbv_hashes(given["epcisBody"]["eventList"])  # "example:..." is then a name of its own
+    assert defined != undefined

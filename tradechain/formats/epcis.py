@@ -347,6 +347,7 @@ def _floats(value: Any) -> Any:
 def _reference_hashes(events: list[Any], context: list[Any]) -> list[str]:
     document = {"@context": context, "type": "EPCISDocument", "epcisBody": {"eventList": events}}
     hash_generator.JOIN_BY = ""
+    json_to_py._namespaces.clear()  # the reference keeps the prefixes of every document it read: only this one's
     simple = json_to_py.event_list_from_epcis_document_json(document)
     out: list[str] = []
     for event in simple[2]:
