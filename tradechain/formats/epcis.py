@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -348,12 +349,17 @@ def _reference_hashes(events: list[Any], context: list[Any]) -> list[str]:
     document = {"@context": context, "type": "EPCISDocument", "epcisBody": {"eventList": events}}
     hash_generator.JOIN_BY = ""
     json_to_py._namespaces.clear()  # the reference keeps the prefixes of every document it read: only this one's
-    simple = json_to_py.event_list_from_epcis_document_json(document)
-    out: list[str] = []
-    for event in simple[2]:
-        pre = hash_generator.derive_prehashes_from_events(("EventList", "", [event]), "")
-        out += hash_generator.calculate_hashes_from_pre_hashes(pre, "sha256") if len(pre) == 1 else [""]
-    return out
+    quiet = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)  # its warnings go to the root logger, i.e. stderr: errors are ours, one line
+    try:
+        simple = json_to_py.event_list_from_epcis_document_json(document)
+        out: list[str] = []
+        for event in simple[2]:
+            pre = hash_generator.derive_prehashes_from_events(("EventList", "", [event]), "")
+            out += hash_generator.calculate_hashes_from_pre_hashes(pre, "sha256") if len(pre) == 1 else [""]
+        return out
+    finally:
+        logging.disable(quiet)
 
 
 def cbv_hashes(events: list[Any], context: object = None) -> list[str]:
