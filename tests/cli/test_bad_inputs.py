@@ -506,6 +506,50 @@ def test_trace_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> 
     check(c, cli_env)
 
 
+# ---------------------------------------------------------------------------------------------- epcis
+
+HASH = "epcis hash {tmp}/events.jsonld"
+
+EPCIS_CASES = [
+    case("hash-not-json", HASH, "file", "not JSON", files={"events.jsonld": "eventTime,type\n1,2\n"}),
+    case("hash-empty-file", HASH, "file", "is empty", files={"events.jsonld": ""}),
+    case("hash-missing-file", HASH, "file", "not found"),
+    case(
+        "hash-not-an-epcis-document",
+        HASH,
+        "type",
+        "must be EPCISDocument or EPCISQueryDocument",
+        files={"events.jsonld": json.dumps({"type": "Invoice", "epcisBody": {"eventList": [EPCIS_EVENT]}})},
+    ),
+    case(
+        "hash-event-time-without-offset",
+        HASH,
+        "eventList[0].eventTime",
+        "needs a time-zone offset",
+        files={"events.jsonld": epcis([{**EPCIS_EVENT, "eventTime": "2024-03-05T10:00:00"}])},
+    ),
+    case(
+        "hash-query-document-bad-action",
+        HASH,
+        "eventList[0].action",
+        "must be ADD, OBSERVE or DELETE",
+        files={
+            "events.jsonld": json.dumps(
+                {
+                    "type": "EPCISQueryDocument",
+                    "epcisBody": {"queryResults": {"resultsBody": {"eventList": [{**EPCIS_EVENT, "action": "X"}]}}},
+                }
+            )
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("c", EPCIS_CASES)
+def test_epcis_refuses_bad_documents_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
 # ---------------------------------------------------------------------------------------------- cert
 
 META = {"model": "Tank", "reference": "W123"}
@@ -1302,6 +1346,7 @@ def test_the_catalogue_covers_every_command_group() -> None:
         "gs1": GS1_CASES,
         "product": PRODUCT_CASES,
         "trace": TRACE_CASES,
+        "epcis": EPCIS_CASES,
         "cert": CERT_CASES,
         "doc": DOC_CASES,
         "escrow": ESCROW_CASES,

@@ -257,10 +257,10 @@ def test_quantities_are_exported_as_json_and_reimport_to_the_same_events(
     assert [q["quantity"] for q in strict["epcisBody"]["eventList"][0]["quantityList"]][:2] == [200.5, 100000.0]
     again = tmp_path / "again.jsonld"
     again.write_text(exported)
-    assert [e.event_hash for e in epcis.read_document(again)] == [read.event_hash]
-    assert [e.event_hash for e in epcis.read_document(epcis.export_document(store, GTIN_EPC.format(n=1)))] == [
-        read.event_hash
-    ]
+    # the same event, numbers as written, now with its CBV 2.0 event hash ID as eventID (issue 15)
+    for events in (epcis.read_document(again), epcis.read_document(epcis.export_document(store, GTIN_EPC.format(n=1)))):
+        assert [e.cbv_hash for e in events] == [read.cbv_hash] and events[0].body["eventID"] == read.cbv_hash
+        assert [{k: v for k, v in e.body.items() if k != "eventID"} for e in events] == [read.body]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from tradechain.cli import (
     cert,
     deploy,
     doc,
+    epcis,
     escrow,
     gs1,
     invoice,
@@ -26,7 +27,7 @@ from tradechain.cli import (
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Consortium admin and members": ("participant",),
-    "Producers, carriers, inspectors, pharmacies": ("product", "trace", "recall"),
+    "Producers, carriers, inspectors, pharmacies": ("product", "trace", "recall", "epcis"),
     "Brands, owners and buyers of luxury goods": ("cert",),
     "Trade documents and finance": ("doc", "escrow", "invoice"),
     "Everyone": ("verify", "gs1"),
@@ -108,6 +109,7 @@ for command in (
     gs1.group,
     product.group,
     trace.group,
+    epcis.group,
     recall.recall,
     verify.verify,
     cert.group,

@@ -9,20 +9,29 @@
 * **Import** keeps each normalised event off chain (the index database) and anchors its hash, type, time and
   location on chain in batches; events already anchored are skipped, so an interrupted import resumes without
   recording anything twice.
+* **CBV 2.0 event hash** (``ni:///sha-256;...?ver=CBV2.0``, CBV 2.0 section 8.9), computed by GS1's reference
+  implementation (``epcis-event-hash-generator``) for every event read, offline: it leaves out ``eventID``,
+  ``recordTime``, comments and layout, so two events it treats as one are recorded once on import, and an export
+  gives it as ``eventID`` where the event has none.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import epcis_event_hash_generator  # noqa: F401  (sets pyld's document loader, replaced below)
+from epcis_event_hash_generator import hash_generator, json_to_py
 from eth_hash.auto import keccak
+from pyld import jsonld
 
 from tradechain.errors import InputError, TradechainError
 from tradechain.formats import canonical
@@ -86,6 +95,8 @@ class EpcisEvent:
     body: dict[str, Any]  # normalised
     epcs: tuple[tuple[str, str], ...]  # (canonical EPC, role)
     text: str = ""  # the canonical JSON of ``body``, whose keccak-256 is ``event_hash``
+    cbv_hash: str = ""  # the CBV 2.0 event hash ID, ni:///sha-256;<hex>?ver=CBV2.0
+    namespaces: str = ""  # the JSON-LD prefixes its document defined, as a JSON object ("" if none)
 
     def anchor(self) -> tuple[bytes, int, int, int]:
         return (bytes.fromhex(self.event_hash[2:]), EVENT_TYPES[self.type], int(self.time.timestamp()), self.location)
@@ -288,8 +299,112 @@ def normalise(given: object, index: int) -> EpcisEvent:
     return EpcisEvent(index, event_hash, kind, when, location, event, tuple(dict.fromkeys(epcs)), text)
 
 
+# --------------------------------------------------------------------------- CBV 2.0 event hash
+CBV_HASH = re.compile(r"ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0")
+_CONTEXT_FILES = {  # the JSON-LD contexts the reference implementation ships (read offline, never fetched)
+    CONTEXT: "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld",
+    "https://gs1.github.io/EPCIS/epcis-context.jsonld": (
+        "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld"
+    ),
+}
+
+
+def _offline_loader(url: str, options: object = None) -> dict[str, Any]:
+    """pyld's document loader: the EPCIS contexts from the reference implementation's files; nothing fetched."""
+    import importlib.resources
+
+    name = _CONTEXT_FILES.get(url)
+    if name is None:
+        raise jsonld.JsonLdError(f"{url} is not an EPCIS context known offline", "jsonld.LoadDocumentError")
+    text = importlib.resources.files("epcis_event_hash_generator").joinpath(name).read_text()
+    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": json.loads(text)}
+
+
+jsonld.set_document_loader(_offline_loader)
+
+
+def _hash_context(context: object) -> list[Any]:
+    """The document's @context as the reference implementation can read it offline: a context URL it does not
+    ship (``epcis-context-simple.jsonld``, a vendor's) is read as the EPCIS 2.0 context, and of the inline
+    definitions only the namespace prefixes (term to URI) are kept (the reference reads no other kind)."""
+    given = context if isinstance(context, list) else [context]
+    out: list[Any] = [CONTEXT]
+    out += [item for item in given if isinstance(item, str) and item in _CONTEXT_FILES and item != CONTEXT]
+    prefixes = _prefixes(context)
+    return [*out, prefixes] if prefixes else out
+
+
+def _prefixes(context: object) -> dict[str, str]:
+    """The namespace prefixes (term to URI) a document's @context defines inline."""
+    given = context if isinstance(context, list) else [context]
+    return {k: v for item in given if isinstance(item, dict) for k, v in item.items() if isinstance(v, str)}
+
+
+def _type_first(event: Any) -> Any:
+    """The event with ``type`` first in each of its business transactions, sources and destinations, as EPCIS
+    documents write them: the reference implementation hashes these objects in their key order, and the index
+    keeps bodies with sorted keys."""
+    if not isinstance(event, dict):
+        return event
+    out = dict(event)
+    for key in ("bizTransactionList", "sourceList", "destinationList"):
+        if isinstance(out.get(key), list):
+            out[key] = [
+                {k: entry[k] for k in sorted(entry, key=lambda k: k != "type")} if isinstance(entry, dict) else entry
+                for entry in out[key]
+            ]
+    return out
+
+
+def _floats(value: Any) -> Any:
+    """Numbers as ``json.loads`` gives them (what the reference implementation reads)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    return value
+
+
+def _reference_hashes(events: list[Any], context: list[Any]) -> list[str]:
+    document = {"@context": context, "type": "EPCISDocument", "epcisBody": {"eventList": events}}
+    hash_generator.JOIN_BY = ""
+    json_to_py._namespaces.clear()  # the reference keeps the prefixes of every document it read: only this one's
+    quiet = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)  # its warnings go to the root logger, i.e. stderr: errors are ours, one line
+    try:
+        simple = json_to_py.event_list_from_epcis_document_json(document)
+        out: list[str] = []
+        for event in simple[2]:
+            pre = hash_generator.derive_prehashes_from_events(("EventList", "", [event]), "")
+            out += hash_generator.calculate_hashes_from_pre_hashes(pre, "sha256") if len(pre) == 1 else [""]
+        return out
+    finally:
+        logging.disable(quiet)
+
+
+def cbv_hashes(events: list[Any], context: object = None) -> list[str]:
+    """The CBV 2.0 event hash ID of each event (raw, as in a document's eventList, whose ``@context`` is
+    ``context``), by GS1's reference implementation; ``""`` for an event it cannot hash (it fails, for one, on a
+    bizTransaction without a type)."""
+    given = [_floats(e) for e in events]
+    ctx = _hash_context(context)
+    try:
+        return _reference_hashes(given, ctx)
+    except Exception:  # the reference raises anything on what it cannot read: event by event
+        out = []
+        for event in given:
+            try:
+                out += _reference_hashes([event], ctx)
+            except Exception:
+                out.append("")
+        return out
+
+
 def read_document(source: Path | str | dict[str, Any]) -> list[EpcisEvent]:
-    """Every event of a document, validated and normalised; the first bad event rejects the whole."""
+    """Every event of a document, validated and normalised, with its CBV 2.0 event hash; the first bad event
+    rejects the whole."""
     if isinstance(source, dict):
         document: object = source
     else:
@@ -301,7 +416,13 @@ def read_document(source: Path | str | dict[str, Any]) -> list[EpcisEvent]:
             document = canonical.loads(data, "")
         except canonical.JsonSyntaxError as exc:
             raise InputError("file", f"not JSON ({exc.detail})", str(path)) from None
-    return [normalise(raw, i) for i, raw in enumerate(events_of(document))]
+    raws = events_of(document)
+    events = [normalise(raw, i) for i, raw in enumerate(raws)]
+    context = document.get("@context") if isinstance(document, dict) else None
+    prefixes = _prefixes(context)
+    namespaces = canonical.dumps(prefixes) if prefixes else ""
+    hashes = cbv_hashes(raws, context)
+    return [replace(e, cbv_hash=h, namespaces=namespaces) for e, h in zip(events, hashes, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -357,12 +478,44 @@ class ImportInterrupted(TradechainError):
         self.cause = cause
 
 
+def _backfill(store: Store) -> None:
+    """Events kept by an index older than CBV 2.0 event hashes get theirs (from their normalised body, which
+    hashes as the event did)."""
+    rows = store.epcis_events_without_cbv_hash()
+    if not rows:
+        return
+    limits = canonical.JsonLimits(max_bytes=2**31)
+    bodies = [_type_first(canonical.loads(body, f"index event {h}", limits=limits)) for h, body in rows]
+    hashes = [cbv_hashes([body])[0] for body in bodies]  # one by one: their documents' contexts are not kept
+    with store.transaction():
+        store.set_cbv_hashes(zip((h for h, _ in rows), hashes, strict=True))
+
+
+def distinct_events(store: Store, events: list[EpcisEvent]) -> list[EpcisEvent]:
+    """The events that are not the same event, by the CBV 2.0 event hash, as one kept already or one earlier in
+    the list under another hash of ours (another ``eventID``, comment, recordTime, layout or identifier form)."""
+    _backfill(store)
+    known = store.cbv_hashes_known(e.cbv_hash for e in events)
+    out = []
+    for e in events:
+        twin = known.get(e.cbv_hash) if e.cbv_hash else None
+        if twin is None or twin == e.event_hash:
+            out.append(e)
+            if e.cbv_hash:
+                known[e.cbv_hash] = e.event_hash
+    return out
+
+
 def _keep(store: Store, events: list[EpcisEvent]) -> None:
     """Keeps the events in the index database, each body as its canonical JSON (numbers as written)."""
     with store.transaction():
         store.db.executemany(
-            "INSERT OR IGNORE INTO epcis_events VALUES (?, ?, ?)",
-            [(e.event_hash, e.time.isoformat(), e.text or canonical.dumps(e.body)) for e in events],
+            "INSERT OR IGNORE INTO epcis_events (event_hash, event_time, body, cbv_hash, namespaces) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (e.event_hash, e.time.isoformat(), e.text or canonical.dumps(e.body), e.cbv_hash, e.namespaces or None)
+                for e in events
+            ],
         )
         store.db.executemany(
             "INSERT OR IGNORE INTO epc_events VALUES (?, ?, ?)",
@@ -380,10 +533,13 @@ def import_events(
 ) -> ImportResult:
     """Keeps the events in the store and anchors those not yet on chain (the store must be synced). If a batch
     fails after others were anchored, :class:`ImportInterrupted` says exactly which events were (a re-run records
-    the rest); if the first batch fails, its own error is raised (nothing else was sent)."""
-    _keep(store, events)
+    the rest); if the first batch fails, its own error is raised (nothing else was sent). An event that is, by
+    its CBV 2.0 event hash, one kept already or one earlier in ``events`` is neither kept nor anchored again
+    (counted as already anchored)."""
+    distinct = distinct_events(store, events)
+    _keep(store, distinct)
     anchored = {str(r[0]) for r in store.db.execute("SELECT event_hash FROM epcis_anchors")}
-    todo = list({e.event_hash: e for e in events if e.event_hash not in anchored}.values())
+    todo = list({e.event_hash: e for e in distinct if e.event_hash not in anchored}.values())
     txs: list[str] = []
     done: list[int] = []
     for start in range(0, len(todo), batch):
@@ -404,20 +560,28 @@ def import_events(
 
 def export_document(store: Store, epc: str) -> dict[str, Any]:
     """An EPCIS 2.0 document of every stored event naming ``epc`` (URN or Digital Link), in time order, its
+    each with its CBV 2.0 event hash ID as ``eventID`` where it has none,
     numbers as normalised on import (a number no float holds exactly is a
     :class:`~tradechain.formats.canonical.JsonNumber`:
     write the document with :func:`export_text` or :func:`tradechain.formats.canonical.dumps`)."""
     if ":" not in epc:
         raise InputError("epc", "must be an EPC URN or a GS1 Digital Link URI", epc)
     rows = store.db.execute(
-        "SELECT DISTINCT ev.body, ev.event_time, ev.event_hash FROM epc_events x "
+        "SELECT DISTINCT ev.body, ev.event_time, ev.event_hash, ev.cbv_hash, ev.namespaces FROM epc_events x "
         "JOIN epcis_events ev ON ev.event_hash = x.event_hash WHERE x.epc = ? ORDER BY ev.event_time, ev.event_hash",
         (to_digital_link(epc, "epc"),),
     ).fetchall()
     limits = canonical.JsonLimits(max_bytes=2**31)
-    events = [_plain(canonical.loads(str(r[0]), f"index event {r[2]}", limits=limits)) for r in rows]
+    events = [_type_first(_plain(canonical.loads(str(r[0]), f"index event {r[2]}", limits=limits))) for r in rows]
+    for event, row in zip(events, rows, strict=True):
+        if "eventID" not in event and row[3]:  # the CBV 2.0 event hash ID, which any system can recompute
+            event["eventID"] = str(row[3])
+    prefixes: dict[str, str] = {}  # the namespaces the events' extension fields use (the first wins on a clash)
+    for row in rows:
+        if row[4]:
+            prefixes = {**json.loads(str(row[4])), **prefixes}
     return {
-        "@context": [CONTEXT],
+        "@context": [CONTEXT, prefixes] if prefixes else [CONTEXT],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),

@@ -70,7 +70,11 @@ CREATE TABLE IF NOT EXISTS raw_logs (
     block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL, address TEXT NOT NULL,
     topics TEXT NOT NULL, data TEXT NOT NULL, error TEXT NOT NULL, PRIMARY KEY (block, log_index));
 -- Off chain: the EPCIS documents' events (kept by whoever imported them) and which EPCs each one names.
-CREATE TABLE IF NOT EXISTS epcis_events (event_hash TEXT PRIMARY KEY, event_time TEXT NOT NULL, body TEXT NOT NULL);
+-- cbv_hash: the CBV 2.0 event hash ID (ni:///sha-256;...?ver=CBV2.0), NULL if not computed (an older index,
+-- filled in on the next import) or "" if GS1's reference implementation cannot hash the event; namespaces: the
+-- JSON-LD prefixes its document defined (a JSON object, NULL if none), which its extension fields use.
+CREATE TABLE IF NOT EXISTS epcis_events (event_hash TEXT PRIMARY KEY, event_time TEXT NOT NULL, body TEXT NOT NULL,
+    cbv_hash TEXT, namespaces TEXT);
 CREATE TABLE IF NOT EXISTS epc_events (epc TEXT NOT NULL, event_hash TEXT NOT NULL, role TEXT NOT NULL,
     PRIMARY KEY (epc, event_hash, role));
 """
@@ -151,6 +155,20 @@ class Store:
         self._migrate()
         self.db.executescript(SCHEMA)
         self.db.executescript(EPCIS_GRAPH_SCHEMA)
+        self._add_cbv_hash()
+
+    def _add_cbv_hash(self) -> None:
+        """An index written before CBV 2.0 event hashes gains the columns (NULL: the hash filled in on the next
+        import)."""
+        added = ("cbv_hash", "namespaces")
+        columns = {str(r[1]) for r in self.db.execute("PRAGMA table_info(epcis_events)")}
+        if not columns.issuperset(added):
+            with self.transaction():
+                columns = {str(r[1]) for r in self.db.execute("PRAGMA table_info(epcis_events)")}
+                for column in added:  # again, under the write lock; names from the constant above
+                    if column not in columns:
+                        self.db.execute(f"ALTER TABLE epcis_events ADD COLUMN {column} TEXT")
+        self.db.execute("CREATE INDEX IF NOT EXISTS epcis_events_cbv ON epcis_events (cbv_hash)")
 
     def _migrate(self) -> None:
         """An index of another schema version is rebuilt from the chain: its chain tables are dropped (the next
@@ -351,12 +369,38 @@ class Store:
         """(event hash, event time, normalised event, [(epc, role)]) for each event; idempotent."""
         for event_hash, event_time, body, epcs in events:
             self.db.execute(
-                "INSERT OR IGNORE INTO epcis_events VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO epcis_events (event_hash, event_time, body) VALUES (?, ?, ?)",
                 (event_hash, event_time, json.dumps(body, sort_keys=True, separators=(",", ":"))),
             )
             self.db.executemany(
                 "INSERT OR IGNORE INTO epc_events VALUES (?, ?, ?)", [(epc, event_hash, role) for epc, role in epcs]
             )
+
+    def cbv_hashes_known(self, hashes: Iterable[str]) -> dict[str, str]:
+        """Of the CBV 2.0 event hashes given, those of events already kept: {cbv hash: our event hash}."""
+        wanted = [h for h in set(hashes) if h]
+        known: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT cbv_hash, event_hash FROM epcis_events WHERE cbv_hash IN ({', '.join('?' * len(part))})",
+                part,
+            )
+            known.update({str(r[0]): str(r[1]) for r in rows})
+        return known
+
+    def epcis_events_without_cbv_hash(self) -> list[tuple[str, str]]:
+        """(event hash, body) of the events kept before CBV 2.0 event hashes were computed."""
+        rows = self.db.execute("SELECT event_hash, body FROM epcis_events WHERE cbv_hash IS NULL")
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def set_cbv_hashes(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """(event hash, CBV 2.0 event hash) for events already kept."""
+        self.db.executemany("UPDATE epcis_events SET cbv_hash = ? WHERE event_hash = ?", [(c, e) for e, c in pairs])
+
+    def cbv_hash_of(self, event_hash: str) -> str | None:
+        row = self.db.execute("SELECT cbv_hash FROM epcis_events WHERE event_hash = ?", (event_hash,)).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     # -------------------------------------------------------------- queries
 
