@@ -62,6 +62,10 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     (f"]d1https://id.gs1.org/01/{GTIN}/10/ABC123/21/12345?17=301231", PACK),  # ... in a Data Matrix
     ("]E05901234123457", {"gtin": "05901234123457"}),  # EAN-13
     ("]E496385074", {"gtin": "00000096385074"}),  # EAN-8
+    ("]E0042100005264", {"gtin": "00042100005264"}),  # UPC-A, 12 digits as the scanner sends them
+    ("]E004252614", {"gtin": "00042100005264"}),  # UPC-E 0425261-4, expanded to its UPC-A
+    ("]E3590123412345712", {"gtin": "05901234123457"}),  # EAN-13 with a 2-digit add-on (dropped)
+    ("]E304210000526453999", {"gtin": "00042100005264"}),  # UPC-A with a 5-digit add-on
     (f"]I1{GTIN}", {"gtin": GTIN}),  # ITF-14
 ]
 
@@ -115,8 +119,15 @@ INVALID: list[tuple[str, str, str]] = [
     ("]A0ABC123", "symbology", "]A0 (CODE 39) does not carry GS1 data"),
     ("]?9123", "symbology", "not an AIM symbology identifier"),
     (f"]d1{RAW}", "element string", "]d1 (Data Matrix) carries plain data, here not a GS1 Digital Link"),
-    ("]E0590123412345", "gtin", "a ]E0 (EAN-13 or UPC-A) scan is 13 digits"),
-    ("]E05901234123458", "gtin (]E0 EAN-13 or UPC-A)", "GTIN check digit is wrong"),
+    ("]E059012341234", "gtin", "a ]E0 (EAN-13, UPC-A or UPC-E) scan is 13 digits"),  # 11 digits
+    ("]E05901234123458", "gtin (]E0 EAN-13, UPC-A or UPC-E)", "GTIN check digit is wrong"),
+    ("]E004252615", "gtin", "a ]E0 scan of 8 digits is a UPC-E"),  # a UPC-E with a wrong check digit
+    ("]E30421000052645", "gtin", "12 or 13 digits and 2 or 5 more"),  # 13 digits: no add-on length fits
+    (
+        "https://id.gs1.org/01/09506000134352?00=106141412345678908",
+        "digital link",
+        "AI 00 (SSCC) is a primary key: a Digital Link has one",
+    ),  # a second primary key in the query
 ]
 
 

@@ -456,7 +456,12 @@ _ELEMENT_STRING_SYMBOLOGIES = {
     "]J1": "GS1 DotCode",
 }
 _PLAIN_SYMBOLOGIES = {"]Q1": "QR Code", "]d1": "Data Matrix"}  # plain data: a GS1 Digital Link URI
-_EAN_SYMBOLOGIES = {"]E0": ("EAN-13 or UPC-A", 13), "]E4": ("EAN-8", 8), "]I1": ("ITF-14", 14)}
+_EAN_SYMBOLOGIES = {
+    "]E0": ("EAN-13, UPC-A or UPC-E", 13),
+    "]E3": ("EAN-13 or UPC-A with its 2- or 5-digit add-on", 13),
+    "]E4": ("EAN-8", 8),
+    "]I1": ("ITF-14", 14),
+}
 SYMBOLOGY_PREFIXES = tuple(_ELEMENT_STRING_SYMBOLOGIES)
 
 
@@ -474,21 +479,40 @@ def _symbology(text: str) -> tuple[str, str]:
     raise InputError(
         "symbology",
         f"{prefix} ({name}) does not carry GS1 data: GS1 element strings come as ]C1, ]e0, ]d2, ]Q3 or ]J1, "
-        "Digital Links as ]Q1 or ]d1, GTINs as ]E0, ]E4 or ]I1",
+        "Digital Links as ]Q1 or ]d1, GTINs as ]E0, ]E3, ]E4 or ]I1",
     )
 
 
 def _parse_ean(prefix: str, body: str) -> Gs1Identifiers:
+    """The GTIN of a linear scan. ``]E0`` comes as 13 digits (EAN-13, or UPC-A with its leading 0), 12 (UPC-A as
+    many scanners send it) or 8 (UPC-E, expanded to its UPC-A by biip); ``]E3`` is an EAN-13 or UPC-A followed by
+    its 2- or 5-digit add-on (a price or an issue number, not part of the GTIN: it is dropped)."""
     name, length = _EAN_SYMBOLOGIES[prefix]
-    if len(body) != length or not body.isdigit():
+    field = f"gtin ({prefix} {name})"
+    if not body.isdigit():
+        raise InputError("gtin", f"a {prefix} ({name}) scan is digits only, not {body!r}")
+    if prefix == "]E0" and len(body) == 8:
+        from biip.upc import Upc
+
+        try:
+            body = Upc.parse(body).as_upc_a()
+        except ParseError as exc:
+            raise InputError("gtin", f"a {prefix} scan of 8 digits is a UPC-E: {exc}", body) from None
+    if prefix == "]E3":
+        if len(body) not in (12 + 2, 12 + 5, 13 + 2, 13 + 5):
+            raise InputError("gtin", f"a {prefix} ({name}) scan is 12 or 13 digits and 2 or 5 more, not {body!r}")
+        body = body[:13] if len(body) in (15, 18) else body[:12]
+    if prefix in ("]E0", "]E3") and len(body) == 12:
+        body = "0" + body  # UPC-A: GTIN-12
+    if len(body) != length:
         raise InputError("gtin", f"a {prefix} ({name}) scan is {length} digits, not {body!r}")
-    return Gs1Identifiers(gtin=parse_gtin(body, f"gtin ({prefix} {name})"))
+    return Gs1Identifiers(gtin=parse_gtin(body, field))
 
 
 def parse_element_string(value: str, today: date | None = None) -> Gs1Identifiers:
     """A GS1 element string: bracketed ``(01)...(21)...`` or raw as scanned, with FNC1/GS (``\\x1d``) after
     each variable-length field, after an optional AIM symbology identifier (``]C1``, ``]e0``, ``]d2``, ``]Q3``,
-    ``]J1``; ``]E0``/``]E4``/``]I1`` give a GTIN, ``]Q1``/``]d1`` a Digital Link).
+    ``]J1``; ``]E0``/``]E3``/``]E4``/``]I1`` give a GTIN, ``]Q1``/``]d1`` a Digital Link).
 
     The text ``<GS>`` is refused, in either form: it is how FNC1 is printed, but GS1 data may hold those four
     characters, so taking it for a separator could misread a value, and taking it for data misreads a scan."""
@@ -723,6 +747,13 @@ def parse_digital_link(value: str, today: date | None = None) -> Gs1Identifiers:
                 raise InputError(
                     "digital link",
                     f"AI {name} ({_title(name)}) is a key qualifier of /{key}/: it goes in the path, not the query",
+                    value,
+                )
+            if name in _DL_KEYS:
+                raise InputError(
+                    "digital link",
+                    f"AI {name} ({_title(name)}) is a primary key: a Digital Link has one, the last key of its path "
+                    f"(here /{key}/), never one in the query",
                     value,
                 )
             if name in in_path:
