@@ -7,11 +7,13 @@ tables are our own."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers import ok, refused, run
+from tradechain.formats import gs1
 
 GTIN = "09506000134352"
 SSCC = "106141411234567897"
@@ -82,9 +84,15 @@ INVALID: list[tuple[str, str, str]] = [
     (f"(01){GTIN}(91)", "AI 91", "must not be empty"),
     (f"(02){GTIN}(37)1A", "count", "AI 37 (COUNT) is N..8"),
     # pairing rules (General Specifications 4.14)
-    ("(37)24", "count", "AI 37 (COUNT) requires AI 02 (CONTENT) or AI 8026"),
+    (f"(01){GTIN}(250)ABC", "AI 250", "AI 250 (SECONDARY SERIAL) requires AI 01 (GTIN) with AI 21 (SERIAL)"),
+    (f"(01){GTIN}(12)261231", "AI 12", "AI 12 (DUE DATE) requires AI 8020 (REF No.)"),  # from the dictionary only
+    ("(37)24", "count", "AI 37 (COUNT) requires AI 00 (SSCC) with AI 02 (CONTENT) or AI 00 (SSCC) with AI 8026"),
     (f"(02){GTIN}", "content_gtin", "AI 02 (CONTENT) requires AI 37 (COUNT)"),
-    (f"(01){GTIN}(02){GTIN}(37)1", "element string", "AI 01 (GTIN) and AI 02 (CONTENT) may not appear together"),
+    (
+        f"(00)106141412345678908(02){GTIN}(37)1(01){GTIN}",
+        "element string",
+        "AI 02 (CONTENT) and AI 01 (GTIN) may not appear together",
+    ),  # a content GTIN and a GTIN: the syntax dictionary's ex=01 of AI 02
     (f"(01){GTIN}(37)5", "element string", "AI 01 (GTIN) and AI 37 (COUNT) may not appear together"),
     (f"(01){GTIN}(21)1(235)X", "element string", "AI 21 (SERIAL) and AI 235 (TPX) may not appear together"),
     (f"(00){SSCC}(10)L7", "lot", "a lot (AI 10) qualifies a GTIN (AI 01) or a content GTIN (AI 02)"),
@@ -142,3 +150,16 @@ def test_the_text_output_lists_every_other_ai_by_its_title() -> None:
     assert "ai 3103  000189 (NET WEIGHT (kg))\n" in result.output
     assert "ai 91    INT-7 (INTERNAL)\n" in result.output
     assert f"(01){GTIN}(3103)000189(91)INT-7" in result.output
+
+
+def test_the_pairing_rules_are_read_from_gs1s_syntax_dictionary() -> None:
+    """Every AI of the dictionary has its rules, read from the shipped file: an AI with a req= or ex= attribute in
+    the file has them in the table, and a serial's secondary serial needs its GTIN and serial together."""
+    from tradechain.formats.gs1 import SYNTAX_DICTIONARY, _pairing_rules
+
+    requires, excludes = _pairing_rules()
+    text = (Path(gs1.__file__).parent / SYNTAX_DICTIONARY).read_text()
+    listed = [line.split()[0] for line in text.splitlines() if line[:1].isdigit()]
+    assert len(listed) > 200 and all(ai.split("-")[0] in requires for ai in listed)  # 224 entries (AIs, ranges)
+    assert requires["250"] == [[("01", "21"), ("03", "21"), ("8006", "21")]]
+    assert excludes["01"] == ["255", "37"] and "310n" in excludes["3103"]

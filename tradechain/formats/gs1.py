@@ -11,6 +11,7 @@ GS1 Digital Link URI syntax 1.x.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -215,51 +216,49 @@ def _field(ai: str) -> str:
     return _AIS[ai][2] if ai in _AIS else f"AI {ai}"
 
 
-# AI pairing rules of the GS1 General Specifications (section 4.14; the syntax dictionary's req/ex), the part biip
-# does not check. Keys are AIs or families written with a trailing "n" (3103 -> 310n). A requirement is a list of
-# alternatives, any one of which must be present; every requirement of an AI applies.
-_ANY_ITEM = ("01", "02", "03", "8006", "8026")
-_REQUIRES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "02": (("37",),),
-    "37": (("02", "8026"),),
-    "8026": (("37",),),
-    "10": (_ANY_ITEM,),
-    "11": (_ANY_ITEM,),
-    "12": (_ANY_ITEM,),
-    "13": (_ANY_ITEM,),
-    "15": (_ANY_ITEM,),
-    "16": (_ANY_ITEM,),
-    "17": (_ANY_ITEM,),
-    "20": (_ANY_ITEM,),
-    "21": (("01", "03", "8006"),),
-    "22": (("01",),),
-    "235": (("01",),),
-    "240": (_ANY_ITEM,),
-    "241": (_ANY_ITEM,),
-    "242": (("01", "8006"),),
-    "243": (("01",),),
-    "250": (("01", "8006"), ("21",)),
-    "251": (("01", "8006"),),
-    "254": (("414",),),
-    "30": (("01", "02"),),
-    "415": (("8020",),),
-    "8020": (("415",),),
-    "7040": (("414", "417"),),
-    "8011": (("8010",),),
-    "8019": (("8017", "8018"),),
-}
-for _family in ("31", "32", "35", "36"):  # trade measures (net weight 310n, length 311n, ...)
-    for _d in "0123456789":
-        _REQUIRES.setdefault(f"{_family}{_d}n", (("01", "02"),))
-for _family in ("33", "34"):  # logistic measures: a trade item or a logistic unit
-    for _d in "0123456789":
-        _REQUIRES.setdefault(f"{_family}{_d}n", (("00", "01", "02"),))
-_EXCLUDES: dict[str, tuple[str, ...]] = {
-    "01": ("02", "03", "37", "255", "8006"),
-    "02": ("03", "8006"),
-    "21": ("235",),
-    "30": ("37",),
-}
+# AI pairing rules of the GS1 General Specifications (section 4.14), the part biip does not check: read from GS1's
+# Barcode Syntax Dictionary (formats/data/gs1-syntax-dictionary.txt, Apache-2.0, github.com/gs1/gs1-syntax-dictionary
+# at ff2eb4b), its ``req=`` and ``ex=`` attributes. A requirement is a list of alternatives, any one of which must be
+# present, an alternative a group of AIs or patterns that must all be present (``01+21``); every ``req=`` of an AI
+# applies. A pattern's ``n`` stands for any digit (``310n``, ``35nn``). An AI never excludes itself.
+SYNTAX_DICTIONARY = "data/gs1-syntax-dictionary.txt"
+
+
+def _ai_range(text: str) -> list[str]:
+    if "-" not in text:
+        return [text]
+    first, last = text.split("-")
+    return [str(n).zfill(len(first)) for n in range(int(first), int(last) + 1)]
+
+
+@functools.cache
+def _pairing_rules() -> tuple[dict[str, list[list[tuple[str, ...]]]], dict[str, list[str]]]:
+    from importlib import resources
+
+    text = resources.files("tradechain.formats").joinpath(SYNTAX_DICTIONARY).read_text(encoding="utf-8")
+    requires: dict[str, list[list[tuple[str, ...]]]] = {}
+    excludes: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        reqs = [[tuple(alt.split("+")) for alt in tok[4:].split(",")] for tok in fields[1:] if tok.startswith("req=")]
+        exs = [pattern for tok in fields[1:] if tok.startswith("ex=") for pattern in tok[3:].split(",")]
+        for ai in _ai_range(fields[0]):
+            requires[ai], excludes[ai] = reqs, exs
+    return requires, excludes
+
+
+def _matches(pattern: str, ai: str) -> bool:
+    return len(pattern) == len(ai) and all(
+        p == a or (p == "n" and a.isdigit()) for p, a in zip(pattern, ai, strict=True)
+    )
+
+
+def _present(pattern: str, ais: set[str]) -> bool:
+    return any(_matches(pattern, ai) for ai in ais)
+
+
 _MEASURES = re.compile(r"3[1-6]\d\d")
 
 
@@ -267,16 +266,30 @@ def _rule_key(ai: str) -> str:
     return ai[:3] + "n" if _MEASURES.fullmatch(ai) else ai
 
 
-def _describe(ais: tuple[str, ...]) -> str:
-    names = [f"AI {a} ({_title(a)})" for a in ais]
+def _name(pattern: str) -> str:
+    return f"AI {pattern} ({_title(pattern)})" if "n" not in pattern else f"an AI {pattern}"
+
+
+def _describe(alternatives: list[tuple[str, ...]]) -> str:
+    names = [" with ".join(_name(p) for p in group) for group in alternatives]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _check_pairs(ais: list[str]) -> None:
     present = set(ais)
+    families = [_rule_key(a) for a in ais if _MEASURES.fullmatch(a)]
+    for family in families:
+        given = [a for a in ais if _rule_key(a) == family]
+        if len(set(given)) > 1:
+            raise InputError(
+                "element string",
+                f"AIs {' and '.join(sorted(set(given)))} are one measure ({_title(given[0])}) given twice "
+                "with different decimal points: one per string",
+            )
+    requires, excludes = _pairing_rules()
     for ai in ais:
-        for alternatives in _REQUIRES.get(_rule_key(ai), ()):
-            if present.isdisjoint(alternatives):
+        for alternatives in requires.get(ai, []):
+            if not any(all(_present(p, present) for p in group) for group in alternatives):
                 if ai == "21":
                     raise InputError("serial", "a serial (AI 21) qualifies a GTIN (AI 01), which is missing")
                 if ai == "10":
@@ -288,22 +301,14 @@ def _check_pairs(ais: list[str]) -> None:
                     f"AI {ai} ({_title(ai)}) requires {_describe(alternatives)} in the same string "
                     "(GS1 General Specifications, AI pairing rules)",
                 )
-        for other in _EXCLUDES.get(ai, ()):
-            if other in present:
-                raise InputError(
-                    "element string",
-                    f"AI {ai} ({_title(ai)}) and AI {other} ({_title(other)}) may not appear together "
-                    "(GS1 General Specifications, AI pairing rules)",
-                )
-    families = [_rule_key(a) for a in ais if _MEASURES.fullmatch(a)]
-    for family in families:
-        given = [a for a in ais if _rule_key(a) == family]
-        if len(set(given)) > 1:
-            raise InputError(
-                "element string",
-                f"AIs {' and '.join(sorted(set(given)))} are one measure ({_title(given[0])}) given twice "
-                "with different decimal points: one per string",
-            )
+        for pattern in excludes.get(ai, []):
+            for other in sorted(present - {ai}):
+                if _matches(pattern, other):
+                    raise InputError(
+                        "element string",
+                        f"AI {ai} ({_title(ai)}) and AI {other} ({_title(other)}) may not appear together "
+                        "(GS1 General Specifications, AI pairing rules)",
+                    )
 
 
 @dataclass
