@@ -5,6 +5,7 @@ the word as it was; the layout is the one documented in the library (bits 0-31, 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import brownie
@@ -29,7 +30,10 @@ LAYOUT = {
 }
 STATUSES = st.integers(0, 2)  # IInvoiceRegistry.Status: None, Financed, Settled
 # The function-scoped fixture is conftest's autouse snapshot, taken once for all the (stateless) examples.
-FUZZ = settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Under `make coverage` every call is step-traced, a hundred times slower: fewer examples there (coverage of the
+# library's branches needs only a few), all 200 in `make test`.
+TRACED = "--coverage" in sys.argv or "-C" in sys.argv
+FUZZ = settings(max_examples=10 if TRACED else 200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def field(word: int, name: str) -> int:
@@ -95,7 +99,7 @@ def test_each_setter_writes_its_field_only(harness: Any, word: int, data: Any) -
         assert field(written, name) == value
 
 
-@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5 if TRACED else 30, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(word=words(), status=st.integers(3, 255))
 def test_a_status_byte_out_of_range_panics(harness: Any, word: int, status: int) -> None:
     with brownie.reverts(revert_msg="Conversion to enum out of bounds"):
