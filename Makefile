@@ -35,7 +35,14 @@ $(LINT_VENV)/.installed: requirements-lint.lock
 	$(LINT_BIN)/pip install --disable-pip-version-check -q -r requirements-lint.lock
 	@touch $@
 
-install: $(VENV)/.installed node_modules/.installed  ## install Python (.venv) and Node (node_modules) deps, register the compiler
+# The portal's browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+BROWSER_PACKAGES := chromium chromium-driver
+.tools/.browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); }
+	@mkdir -p .tools && touch $@
+
+install: $(VENV)/.installed node_modules/.installed .tools/.browser  ## install Python (.venv), Node (node_modules) and browser (Debian chromium) deps, register the compiler
 	@$(BIN)/python -m tradechain.chain.toolchain setup
 
 compile: install  ## compile the contracts with Brownie, export the SDK's package data (tradechain/_compiled) from the build
