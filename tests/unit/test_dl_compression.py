@@ -336,5 +336,18 @@ def test_compress_refuses_what_the_digital_link_parser_refuses() -> None:
 
 
 def test_compress_refuses_an_ai_whose_format_has_no_compressed_form() -> None:
-    with pytest.raises(InputError, match=r"AI 4330 \(MAX TEMP F\.\) has a format with no compressed form here"):
+    with pytest.raises(InputError, match=r"AI 4330 \(MAX TEMP F\) has a format with no compressed form here"):
         dlc.compress(f"{DOMAIN}/00/106141412345678908?4330=012345")
+
+
+def test_ai_formats_are_read_as_gs1s_compression_prototype_encodes_them() -> None:
+    part = dlc.Part
+    assert dlc.parts("01") == (part(True, 14, False),)
+    assert dlc.parts("8006") == (part(True, 18, False),)  # N14+N2+N2: one fixed numeric component
+    assert dlc.parts("8003") == (part(True, 14, False), part(False, 16, True, True))  # N14[+X..16]
+    assert dlc.parts("7230") == (part(False, 30, True),)  # X2+X..28
+    assert dlc.parts("7007") == (part(True, 6, False), part(True, 6, True, True))  # N6[+N6]
+    assert dlc.parts("7040") == (part(True, 1, False), part(False, 3, False))  # N1+X3
+    assert dlc.parts("8010") == (part(False, 30, True),)  # Y..30 (CSET 39)
+    assert dlc.parts("4330") is None and dlc.parts("9999") is None
+    assert [dlc.value_bits(n) for n in (1, 2, 6, 13, 14, 18)] == [4, 7, 20, 44, 47, 60]
