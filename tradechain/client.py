@@ -100,10 +100,10 @@ class Client(SuiteContracts):
         name = self._names.get(contract.address, "")
         return self.require_signer().send(Call(contract.address, data, value, label or fn, gas, name))
 
-    def call(self, contract: Contract, fn: str, *args: Any) -> Any:
-        """A view call; a revert becomes the decoded custom error."""
+    def call(self, contract: Contract, fn: str, *args: Any, block: int | str = "latest") -> Any:
+        """A view call (at ``block``); a revert becomes the decoded custom error."""
         try:
-            return contract.functions[fn](*args).call()
+            return contract.functions[fn](*args).call(block_identifier=block)  # type: ignore[arg-type]
         except ContractLogicError as exc:
             data = exc.data if isinstance(exc.data, str) else None
             raise decode_revert(data, self._names.get(contract.address)) from None

@@ -1229,6 +1229,25 @@ def test_node_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> N
     assert not (cli_env / "node").exists(), "a refused node command created its state folder"
 
 
+SERVE_CASES = [
+    case("port-zero", "serve --port 0", "port", "is not in the range 1<=x<=65535"),
+    case("public-url-not-http", "serve --public-url ftp://example.org", "public-url", "is an http(s) URL"),
+    case(
+        "tls-cert-without-key",
+        "serve --tls-cert {tmp}/cert.pem",
+        "tls-cert",
+        "HTTPS needs both --tls-cert and --tls-key",
+        files={"cert.pem": "x"},
+    ),
+    case("proof-rate-zero", "serve --proof-rate 0", "proof-rate", "is not in the range 1<=x<=100000"),
+]
+
+
+@pytest.mark.parametrize("c", SERVE_CASES)
+def test_serve_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
 TX_CASES = [
     case("hash-short", "tx status 0x12", "tx_hash", "a transaction hash is 0x and 64 hex digits"),
     case("hash-not-hex", ["tx", "status", "0x" + "zz" * 32], "tx_hash", "a transaction hash is 0x and 64 hex digits"),
@@ -1355,6 +1374,7 @@ def test_the_catalogue_covers_every_command_group() -> None:
         "deploy": DEPLOY_CASES,
         "node": NODE_CASES,
         "tx": TX_CASES,
+        "serve": SERVE_CASES,
     }
     assert set(groups) | {"recall", "verify"} == set(cli.commands)
     for name, cases in groups.items():

@@ -26,7 +26,7 @@ def test_every_path_of_the_layout_exists() -> None:
 
 def test_every_module_of_the_sdk_packages_is_named() -> None:
     rows = {cells[0].strip("`"): cells[1] for cells in _rows()}
-    for package in ("chain", "formats"):
+    for package in ("chain", "formats", "portal"):
         row = rows[f"tradechain/{package}/"]
         for module in sorted((ROOT / "tradechain" / package).glob("*.py")):
             if module.stem != "__init__":

@@ -20,6 +20,7 @@ from tradechain.cli import (
     participant,
     product,
     recall,
+    serve,
     trace,
     tx,
     verify,
@@ -30,7 +31,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "Producers, carriers, inspectors, pharmacies": ("product", "trace", "recall", "epcis"),
     "Brands, owners and buyers of luxury goods": ("cert",),
     "Trade documents and finance": ("doc", "escrow", "invoice"),
-    "Everyone": ("verify", "gs1"),
+    "Everyone": ("verify", "gs1", "serve"),
     "Set-up and operations": ("node", "deploy", "account", "tx"),
 }
 
@@ -112,6 +113,7 @@ for command in (
     epcis.group,
     recall.recall,
     verify.verify,
+    serve.serve,
     cert.group,
     doc.group,
     escrow.group,

@@ -42,9 +42,9 @@ class ContractClient:
         """Sends ``fn(*args)`` with the client's signer, labelled ``<NAME>.<fn>`` unless ``label`` is given."""
         return self.client.send(self.contract, fn, *args, label=label or f"{self.NAME}.{fn}")
 
-    def _call(self, fn: str, *args: Any) -> Any:
-        """A view call; a revert becomes the decoded custom error."""
-        return self.client.call(self.contract, fn, *args)
+    def _call(self, fn: str, *args: Any, block: int | str = "latest") -> Any:
+        """A view call (at ``block``); a revert becomes the decoded custom error."""
+        return self.client.call(self.contract, fn, *args, block=block)
 
     def _events(self, receipt: Receipt, event: str) -> list[dict[str, Any]]:
         """The decoded ``event`` logs of this contract in ``receipt``, as plain dicts of their arguments."""

@@ -89,15 +89,20 @@ def document_hash(path: Path) -> bytes:
         raise InputError("file", "not found", str(path))
     is_json = path.suffix.lower() == ".json"
     data = canonical.read_bytes(path, "file") if is_json else path.read_bytes()
+    return content_hash(data, is_json=is_json, shown=str(path))
+
+
+def content_hash(data: bytes, *, is_json: bool, shown: str = "") -> bytes:
+    """The document hash of a file's content (:func:`document_hash`), for content held in memory (an upload)."""
     if not data:
-        raise InputError("file", "is empty", str(path))
+        raise InputError("file", "is empty", shown)
     if is_json:
         try:
-            value = canonical.loads(data, "file", shown=str(path))
+            value = canonical.loads(data, "file", shown=shown)
         except canonical.JsonSyntaxError as exc:
-            raise InputError("file", f"a .json document must be JSON ({exc.detail})", str(path)) from None
+            raise InputError("file", f"a .json document must be JSON ({exc.detail})", shown) from None
         if not isinstance(value, dict):
-            raise InputError("file", "a .json document must be a JSON object", str(path))
+            raise InputError("file", "a .json document must be a JSON object", shown)
         return canonical.json_hash(value, "file")
     return keccak(data)
 
@@ -533,11 +538,15 @@ class DocumentClient(ContractClient, name=NAME):
         if not path.is_file():
             raise InputError("file", "not found", str(path))
         proof = read_proof(path) if proof_file is None else read_proof_file(proof_file, "proof")
-        actual = "0x" + document_hash(path).hex()
+        return self.check(document_hash(path), proof)
+
+    def check(self, actual_hash: bytes, proof: DocumentProof, *, block: int | str = "latest") -> DocumentCheck:
+        """The verdict on a document whose content hashes to ``actual_hash``, with its ``proof`` (at ``block``)."""
+        actual = "0x" + actual_hash.hex()
         args = proof.call_args()
         if actual != proof.document_hash:
-            args = (bytes.fromhex(actual[2:]), *args[1:])
-        valid, issuer, roles, anchored, revoked = self._call("verify", *args)
+            args = (actual_hash, *args[1:])
+        valid, issuer, roles, anchored, revoked = self._call("verify", *args, block=block)
         from tradechain.formats.identity import role_names
 
         return DocumentCheck(

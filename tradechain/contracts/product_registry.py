@@ -3,9 +3,8 @@ inspections, dispensing, recalls, EPCIS anchors and verification. Inputs are val
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
@@ -87,6 +86,7 @@ class Verification:
     serial_proven: bool | None = None  # None: an unserialized pack (a lot)
     unavailable_batches: int = 0
     lot_recalled: bool = False  # the pack's lot is recalled: RECALLED, or DECOMMISSIONED (dispensed before the recall)
+    contract_status: int | None = None  # what the contract's view returned, before the serial store's reading
 
     def to_json(self) -> dict[str, Any]:
         noted = {"lotRecalled": self.lot_recalled} if self.status == Status.DECOMMISSIONED else {}
@@ -103,16 +103,16 @@ class Verification:
         return out
 
 
-def _stored_batches(gtin: str) -> set[str]:
-    """The ids (0x hex, lower case) of the commissionings of ``gtin`` whose serial list is in the local store."""
-    folder = serials.store_dir()
-    found: set[str] = set()
-    for path in sorted(folder.glob(f"{gtin}-*.json")) if folder.is_dir() else []:
-        try:
-            found.add(str(json.loads(path.read_text())["batch"]).lower())
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # an unreadable list proves nothing: its batch counts as unavailable
-    return found
+@dataclass(frozen=True)
+class VerificationCall:
+    """The contract call a verdict comes from: anyone can run ``function(args)`` on the registry at a block of any
+    node and read the same status (the proof bundle of :mod:`tradechain.portal.verdicts`)."""
+
+    ids: Gs1Identifiers
+    function: str  # "verify" or "verifyLot"
+    args: tuple[Any, ...]
+    proof: serials.SerialProof | None
+    source: serials.ProofSource
 
 
 def expires_at(expiry: date | None) -> int:
@@ -312,48 +312,58 @@ class ProductRegistryClient(ContractClient, name=NAME):
 
     # -------------------------------------------------------------- reads
 
-    def verify(self, ids: Gs1Identifiers) -> Verification:
-        """The verdict on a pack as scanned. Serialized packs are proven against the commissioning that holds
-        their serial (from the serial store). A serial in none of the lot's commissionings is UNKNOWN when the
-        store holds the serial list of each of them; when it lacks one, the serial cannot be checked here: the
-        verdict is the lot's own when negative (UNKNOWN, MISMATCH, RECALLED, EXPIRED), else PROOF_UNAVAILABLE. A
-        pack dispensed before its lot's recall stays DECOMMISSIONED (the clone signal), with ``lot_recalled`` set."""
+    def verify(
+        self, ids: Gs1Identifiers, proofs: serials.ProofSource | None = None, *, block: int | str = "latest"
+    ) -> Verification:
+        """The verdict on a pack as scanned, from the contract's own ``verify`` (at ``block``). Serialized packs are
+        proven against the commissioning that holds their serial, whose proof comes from ``proofs`` (this machine's
+        serial store by default). A serial in none of the lot's commissionings is UNKNOWN when ``proofs`` holds the
+        serial list of each of them; when it lacks one, the serial cannot be checked here: the verdict is the lot's
+        own when negative (UNKNOWN, MISMATCH, RECALLED, EXPIRED), else PROOF_UNAVAILABLE. A pack dispensed before
+        its lot's recall stays DECOMMISSIONED (the clone signal), with ``lot_recalled`` set."""
+        call = self.verification_call(ids, proofs)
+        return self.run_verification(call, block)
+
+    def verification_call(self, ids: Gs1Identifiers, proofs: serials.ProofSource | None = None) -> VerificationCall:
+        """The view call that decides the verdict on ``ids``: ``verify`` with the serial's proof, or ``verifyLot``
+        (a lot, or a serial whose proof ``proofs`` lacks)."""
         if ids.gtin is None:
             raise InputError("gtin", "verification needs a GTIN (AI 01)")
         if ids.lot is None:
             raise InputError("lot", "verification needs the lot (AI 10)")
         lot_bytes = ids.lot.encode().ljust(20, b"\0")
         expiry = expires_at(ids.expiry)
-        if ids.serial is None:
-            status, custodian = self._call("verifyLot", int(ids.gtin), lot_bytes, expiry)
-            return Verification(Status(status), int(custodian), ids, lot_recalled=status == Status.RECALLED)
-        found = serials.find(ids.gtin, ids.serial)
+        source = proofs if proofs is not None else serials.LocalStore()
+        found = source.proof(ids.gtin, ids.serial) if ids.serial is not None else None
         if found is None:
-            return self._unproven(ids, lot_bytes, expiry)
-        batch, index = found
-        status, custodian = self._call(
-            "verify",
-            int(ids.gtin),
-            ids.serial.encode().ljust(20, b"\0"),
-            lot_bytes,
-            expiry,
-            bytes.fromhex(batch.batch[2:]),
-            index,
-            batch.tree().proof(index),
-        )
-        recalled = status == Status.RECALLED
-        if status == Status.DECOMMISSIONED:  # a dispensed pack stays DECOMMISSIONED after a recall: say so beside it
-            recalled = bool(self._call("getLot", lot_id(batch.gtin, batch.lot))[3])
-        return Verification(Status(status), int(custodian), ids, batch.batch, serial_proven=True, lot_recalled=recalled)
+            args: tuple[Any, ...] = (int(ids.gtin), lot_bytes, expiry)
+            return VerificationCall(ids, "verifyLot", args, None, source)
+        serial = ids.serial.encode().ljust(20, b"\0") if ids.serial else b""
+        args = (int(ids.gtin), serial, lot_bytes, expiry, bytes.fromhex(found.batch[2:]), found.index, list(found.path))
+        return VerificationCall(ids, "verify", args, found, source)
 
-    def _unproven(self, ids: Gs1Identifiers, lot_bytes: bytes, expiry: int) -> Verification:
-        """The verdict on a serialized pack whose serial is in no list of the local serial store."""
-        status, custodian = self._call("verifyLot", int(str(ids.gtin)), lot_bytes, expiry)
+    def run_verification(self, call: VerificationCall, block: int | str = "latest") -> Verification:
+        """Runs ``call`` at ``block`` (a number or a block hash) and reads its verdict (with the reads a verdict
+        needs beside it); ``contract_status`` is what the view itself returned."""
+        status, custodian = self._call(call.function, *call.args, block=block)
+        return replace(self._reading(call, int(status), int(custodian), block), contract_status=int(status))
+
+    def _reading(self, call: VerificationCall, status: int, custodian: int, block: int | str) -> Verification:
+        ids = call.ids
+        if call.proof is not None:
+            recalled = status == Status.RECALLED
+            if status == Status.DECOMMISSIONED:  # a dispensed pack stays DECOMMISSIONED after a recall: say so
+                recalled = bool(self._call("getLot", lot_id(str(ids.gtin), call.proof.lot), block=block)[3])
+            return Verification(
+                Status(status), int(custodian), ids, call.proof.batch, serial_proven=True, lot_recalled=recalled
+            )
+        if ids.serial is None:
+            return Verification(Status(status), int(custodian), ids, lot_recalled=status == Status.RECALLED)
         if Status(status) != Status.AUTHENTIC:
             return Verification(Status(status), int(custodian), ids, serial_proven=False)
         lot = lot_id(str(ids.gtin), str(ids.lot))
         on_chain = {"0x" + bytes(log["args"]["batch"]).hex() for log in self._event_logs("Commissioned", {"lot": lot})}
-        unavailable = on_chain - _stored_batches(str(ids.gtin))
+        unavailable = on_chain - call.source.batches(str(ids.gtin))
         if not unavailable:  # every commissioning of the lot is known here, and none holds the serial
             return Verification(Status.UNKNOWN, 0, ids, serial_proven=False)
         return Verification(

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tradechain.errors import InputError
-from tradechain.formats import gs1, serials
+from tradechain.formats import gs1, merkle, serials
 from tradechain.formats.epc import DL, to_digital_link
 from tradechain.formats.gs1 import Gs1Identifiers
 from tradechain.indexer.store import Store, readable
@@ -139,19 +139,19 @@ def _epcis_utc(event_time: str) -> str:
     return text + "Z"
 
 
-def _find_pack(store: Store, ids: Gs1Identifiers) -> tuple[str, int] | str:
+def _find_pack(store: Store, ids: Gs1Identifiers, proofs: serials.ProofSource) -> tuple[str, int] | str:
     """(batch, index) of a pack, or why it cannot be found here."""
     from tradechain.contracts.product_registry import lot_id
 
     assert ids.gtin is not None and ids.serial is not None
     lot = _hex(lot_id(ids.gtin, ids.lot)) if ids.lot else None
-    found = serials.find(ids.gtin, ids.serial)
+    found = proofs.proof(ids.gtin, ids.serial)
     if found is not None:
-        batch, index = found
-        info = store.batch_info(batch.batch)
-        root = "0x" + batch.tree().root.hex()
-        if info is not None and info["serials_root"] == root and (lot is None or info["lot"] == lot):
-            return batch.batch, index
+        info = store.batch_info(found.batch)
+        leaf = merkle.serial_leaf(int(ids.gtin), ids.serial, found.index)
+        proven = info is not None and merkle.verify(found.path, bytes.fromhex(str(info["serials_root"])[2:]), leaf)
+        if info is not None and proven and (lot is None or info["lot"] == lot):
+            return found.batch, found.index
     dispensed = store.dispensed_items(ids.gtin, ids.serial, lot)
     if len(dispensed) == 1:
         return dispensed[0]
@@ -164,13 +164,14 @@ def _find_pack(store: Store, ids: Gs1Identifiers) -> tuple[str, int] | str:
     )
 
 
-def life(store: Store, target: Target) -> Life:
-    """The life of ``target`` from ``store``."""
+def life(store: Store, target: Target, proofs: serials.ProofSource | None = None) -> Life:
+    """The life of ``target`` from ``store``; a pack's commissioning is found through ``proofs`` (this machine's
+    serial store by default) or, once dispensed, by its serial."""
     result = Life(target, target.unit)
     rows: list[dict[str, Any]] = []
     if target.is_pack:
         assert target.ids is not None
-        where = _find_pack(store, target.ids)
+        where = _find_pack(store, target.ids, proofs if proofs is not None else serials.LocalStore())
         if isinstance(where, tuple):
             result.batch, result.index = where
             result.unit = result.batch

@@ -1,0 +1,347 @@
+"""What the portal's pages say, and why anyone can check it without trusting the portal.
+
+Every verdict is the contracts' own view, run at one block: its *proof bundle* names the chain, the contract, the
+block, the function, its arguments (with the pack's Merkle proof) and the result, so ``tradechain verify --bundle``
+or a bare ``eth_call`` on any node gives the same answer. Verdicts are cached per block: a new block (a recall is
+one) is a new key, so a cached verdict is never older than the chain head the request saw.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tradechain.client import Client
+from tradechain.contracts import luxury_certificate as certs
+from tradechain.contracts.document_registry import DocumentCheck, DocumentProof
+from tradechain.contracts.product_registry import Status, Verification, VerificationCall, lot_id
+from tradechain.formats import serials
+from tradechain.formats.gs1 import Gs1Identifiers
+from tradechain.indexer.store import readable
+
+
+@dataclass(frozen=True)
+class Word:
+    """A verdict as a page shows it: the word, its icon (never colour alone), its tone, what it means and what
+    to do, in plain words."""
+
+    word: str
+    icon: str
+    tone: str  # good | bad | warn
+    meaning: str
+    advice: str = ""
+
+
+PACK_WORDS: dict[Status, Word] = {
+    Status.AUTHENTIC: Word("AUTHENTIC", "✓", "good", "This product is registered by its maker and is not recalled."),
+    Status.RECALLED: Word(
+        "RECALLED",
+        "✗",
+        "bad",
+        "This product has been recalled.",
+        "Do not use it. Return it to where you bought it, or ask your pharmacist or the shop what to do.",
+    ),
+    Status.EXPIRED: Word(
+        "EXPIRED", "✗", "bad", "This product is past its expiry date.", "Do not use it. Dispose of it safely."
+    ),
+    Status.DECOMMISSIONED: Word(
+        "DISPENSED ALREADY",
+        "⚠",
+        "bad",
+        "A pack with this code was already handed out to a patient or customer.",
+        "The pack in your hand may be a copy. Do not use it; show it to your pharmacist or the shop.",
+    ),
+    Status.UNKNOWN: Word(
+        "UNKNOWN",
+        "✗",
+        "bad",
+        "No product with this code was registered by a maker on tradechain.",
+        "Do not trust this pack. Ask the shop where it came from.",
+    ),
+    Status.MISMATCH: Word(
+        "MISMATCH",
+        "✗",
+        "bad",
+        "The code on this pack does not match what its maker registered (the expiry date differs).",
+        "Do not trust this pack. Ask the shop where it came from.",
+    ),
+    Status.PROOF_UNAVAILABLE: Word(
+        "PROOF UNAVAILABLE",
+        "⚠",
+        "warn",
+        "The lot is registered and not recalled, but this pack's serial number cannot be checked here: the maker "
+        "has not published its serial list to this portal.",
+        "Ask the pharmacy or shop to check it with the maker.",
+    ),
+}
+
+CERTIFICATE_WORDS: dict[str, Word] = {
+    "VALID": Word("VALID", "✓", "good", "This certificate was issued by the brand and is not reported stolen or lost."),
+    "STOLEN": Word(
+        "STOLEN",
+        "✗",
+        "bad",
+        "This watch has been reported stolen by its owner.",
+        "Do not buy it. Tell the brand or the police where you saw it.",
+    ),
+    "LOST": Word(
+        "LOST",
+        "⚠",
+        "bad",
+        "This watch has been reported lost by its owner.",
+        "Do not buy it before the brand confirms.",
+    ),
+    "NOT ISSUED": Word(
+        "NOT ISSUED", "✗", "bad", "No brand issued a certificate with this number.", "Do not trust this certificate."
+    ),
+}
+
+DOCUMENT_WORDS: dict[str, Word] = {
+    "VALID": Word("VALID", "✓", "good", "This document was issued as it is, and it has not been revoked."),
+    "REVOKED": Word("REVOKED", "✗", "bad", "This document was issued, but its issuer has revoked it."),
+    "INVALID": Word(
+        "INVALID",
+        "✗",
+        "bad",
+        "This document is not one that was issued: a byte differs, it was never anchored on this chain, or its "
+        "issuer may not issue documents of its type.",
+    ),
+}
+
+
+def iso_utc(timestamp: int) -> str | None:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC") if timestamp else None
+
+
+@dataclass(frozen=True)
+class Head:
+    """The chain head a request saw: every call of its answer runs at this block (by hash: a reorganisation
+    between two calls cannot mix two chains into one verdict)."""
+
+    number: int
+    hash: str
+
+
+def bundle(
+    client: Client, contract: str, function: str, args: tuple[Any, ...], head: Head, result: Any
+) -> dict[str, Any]:
+    """The proof bundle of one view call: enough to run it again on any node and compare."""
+    bound = client.contract(contract)
+    calldata = bound.encode_abi(function, args=list(args))
+    fn = bound.get_function_by_name(function)
+    inputs = [i["name"] or f"arg{n}" for n, i in enumerate(fn.abi["inputs"])]
+    signature = f"{function}({','.join(i['type'] for i in fn.abi['inputs'])})"
+    return {
+        "chainId": client.chain_id,
+        "contractName": contract,
+        "contract": bound.address,
+        "block": head.number,
+        "blockHash": head.hash,
+        "function": signature,
+        "arguments": {name: _jsonable(value) for name, value in zip(inputs, args, strict=True)},
+        "calldata": calldata,
+        "result": _jsonable(result),
+        "recheck": "tradechain verify --bundle FILE [--rpc URL], or eth_call {to: contract, data: calldata} at block",
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+# --------------------------------------------------------------------------------------------- packs
+
+
+@dataclass
+class PackVerdict:
+    ids: Gs1Identifiers
+    verification: Verification
+    word: Word
+    head: Head
+    bundle: dict[str, Any]
+    recall_reason: str | None = None
+    recalled_at: str | None = None
+    dispensed_at: str | None = None
+    product: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.word.word,
+            "meaning": self.word.meaning,
+            "advice": self.word.advice,
+            "recallReason": self.recall_reason,
+            "recalledAt": self.recalled_at,
+            "dispensedAt": self.dispensed_at,
+            "product": self.product,
+            "verification": self.verification.to_json(),
+            "bundle": self.bundle,
+        }
+
+
+def pack_verdict(client: Client, ids: Gs1Identifiers, proofs: serials.ProofSource, head: Head) -> PackVerdict:
+    """The verdict on a pack or lot as scanned, from ``ProductRegistry.verify`` (or ``verifyLot``) at ``head``.
+    The bundle's ``result`` is what the view returned; ``verdict`` is the page's reading of it (a lot-level
+    AUTHENTIC for a serial whose list is not published reads PROOF UNAVAILABLE)."""
+    products = client.products
+    call: VerificationCall = products.verification_call(ids, proofs)
+    result = products.run_verification(call, head.hash)
+    word = PACK_WORDS[result.status]
+    raw = Status(result.contract_status if result.contract_status is not None else result.status)
+    returned = {"status": raw.name, "statusCode": int(raw), "custodian": result.custodian}
+    proof = bundle(client, "ProductRegistry", call.function, call.args, head, returned)
+    proof["verdict"] = word.word
+    out = PackVerdict(ids, result, word, head, proof)
+    lot = lot_id(str(ids.gtin), str(ids.lot))
+    if result.status != Status.UNKNOWN:
+        info = products.lot(lot)
+        owner = info["owner"]
+        out.product = {
+            "gtin": ids.gtin,
+            "lot": ids.lot,
+            "serial": ids.serial,
+            "expiry": datetime.fromtimestamp(info["expiresAt"], UTC).date().isoformat() if info["expiresAt"] else None,
+            "origin": info["origin"],
+            "brand": client.participants.display_name(int(owner)),
+            "holder": client.participants.display_name(result.custodian) if result.custodian else None,
+        }
+    if result.lot_recalled or result.status == Status.RECALLED:
+        logs = products._event_logs("Recalled", {"lot": lot})
+        if logs:
+            last = logs[-1]
+            out.recall_reason = readable(bytes(last["args"]["reason"]))[0]
+            out.recalled_at = iso_utc(int(client.w3.eth.get_block(last["blockNumber"])["timestamp"]))
+    if result.status == Status.DECOMMISSIONED and call.proof is not None:
+        logs = products._event_logs("Dispensed", {"batch": bytes.fromhex(call.proof.batch[2:])})
+        mine = [log for log in logs if int(log["args"]["index"]) == call.proof.index]
+        if mine:
+            out.dispensed_at = iso_utc(int(client.w3.eth.get_block(mine[-1]["blockNumber"])["timestamp"]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- certificates
+
+
+@dataclass
+class CertificateVerdict:
+    token_id: int
+    verification: certs.Verification
+    word: Word
+    head: Head
+    bundle: dict[str, Any]
+    metadata: dict[str, Any] | None = None  # the brand's published metadata, only when it matches the chain
+    metadata_note: str = ""
+    services: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.verification
+        return {
+            "verdict": self.word.word,
+            "meaning": self.word.meaning,
+            "advice": self.word.advice,
+            "certificate": f"0x{self.token_id:064x}",
+            "brand": v.brand,
+            "previousOwners": v.previous_owners,
+            "reportedAt": iso_utc(v.reported_at),
+            "metadata": self.metadata,
+            "metadataNote": self.metadata_note,
+            "services": self.services,
+            "bundle": self.bundle,
+        }
+
+
+def certificate_verdict(
+    client: Client, token_id: int, published: Callable[[int], dict[str, Any] | None], head: Head
+) -> CertificateVerdict:
+    """The verdict on a certificate (``LuxuryCertificate.getCertificate`` at ``head``), with the brand's published
+    metadata shown only when its hash is the one on chain."""
+    c = client.certificates
+    v = c.verify(token_id)
+    word = CERTIFICATE_WORDS["NOT ISSUED" if not v.authentic else ("VALID" if v.verdict == "AUTHENTIC" else v.verdict)]
+    if v.authentic:
+        record = c._call("getCertificate", token_id, block=head.hash)
+        proof = bundle(client, "LuxuryCertificate", "getCertificate", (token_id,), head, list(record))
+    else:
+        proof = bundle(client, "LuxuryCertificate", "existing", ([token_id],), head, [False])
+    proof["verdict"] = word.word
+    out = CertificateVerdict(token_id, v, word, head, proof)
+    if v.authentic:
+        metadata = published(token_id)
+        if metadata is None:
+            out.metadata_note = "The brand has not published this watch's description to this portal."
+        elif "0x" + certs.metadata_hash(metadata).hex() == v.metadata_hash:
+            out.metadata = metadata
+            out.metadata_note = "Checked: this description is the one whose fingerprint the brand put on chain."
+        else:
+            out.metadata_note = "The description published here does NOT match the brand's on-chain fingerprint."
+        for log in c._logs("ServiceRecorded", token_id):
+            kind = readable(bytes(log["args"]["kind"]))[0]
+            when = iso_utc(int(client.w3.eth.get_block(log["blockNumber"])["timestamp"]))
+            out.services.append({"kind": kind, "at": when})
+    return out
+
+
+# --------------------------------------------------------------------------------------------- documents
+
+
+@dataclass
+class DocumentVerdict:
+    check: DocumentCheck
+    word: Word
+    issuer: str
+    bundle: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.check.to_json(), "meaning": self.word.meaning, "issuerName": self.issuer, "bundle": self.bundle}
+
+
+def document_verdict(client: Client, content_hash: bytes, proof: DocumentProof, head: Head) -> DocumentVerdict:
+    check = client.documents.check(content_hash, proof, block=head.hash)
+    args = proof.call_args()
+    if "0x" + content_hash.hex() != proof.document_hash:
+        args = (content_hash, *args[1:])
+    result = [check.valid, check.issuer, check.anchored_at, check.revoked_at]
+    return DocumentVerdict(
+        check,
+        DOCUMENT_WORDS[check.verdict],
+        client.participants.display_name(check.issuer) if check.issuer else "unknown issuer",
+        bundle(client, "DocumentRegistry", "verify", args, head, result),
+    )
+
+
+# --------------------------------------------------------------------------------------------- the cache
+
+
+class VerdictCache:
+    """Answers kept per (request, chain head, published-proofs version): a new block or a new publication is a
+    new key, so a recall shows at the next request after its block. Bounded (least recently used first out)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_make(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self.misses += 1
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
