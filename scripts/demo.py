@@ -12,6 +12,7 @@ serials, trade ids, invoice numbers): run n of the demo on a suite uses the n-th
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from tradechain.formats import gs1, invoice_fingerprints
 from tradechain.formats.gs1 import with_check_digit
 from tradechain.formats.identity import lei_with_check_digits
 from tradechain.indexer import Indexer, Store
+from tradechain.portal import remote, server
 from tradechain.scripting import script_client
 from tradechain.suite import reuse_or_deploy
 
@@ -277,7 +279,9 @@ def tuna_chapter(
     }
 
 
-def medicine_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int], ids: RunIds) -> list[str]:
+def medicine_chapter(
+    report: Report, admin: Client, as_role: Any, orgs: dict[str, int], ids: RunIds, links: dict[str, Any]
+) -> list[str]:
     lines = report.chapter("4. Medicine: India to a German wholesaler to a French pharmacy")
     maker, wholesaler, pharmacy, regulator = (as_role(r) for r in ("seller", "buyer", "retailer2", "regulator"))
     medicine, pallet_code = ids.gtin("8903000"), ids.sscc("8903000", "12")
@@ -315,10 +319,19 @@ def medicine_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str
     second = f"(01){medicine}(17){EXPIRY:%y%m%d}(10){second_lot}(21)BX0000007"
     verdicts.append(pharmacy.products.verify(gs1.parse_any(second)).status.name)
     report.say(lines, f"lot {second_lot} recalled by the regulator; a pack from it: {verdicts[-1]}")
+    query = f"?17={EXPIRY:%y%m%d}"
+    links["packs"] = {
+        "pack_authentic": f"/01/{medicine}/10/{first_lot}/21/AX0000043{query}",
+        "pack_clone": f"/01/{medicine}/10/{first_lot}/21/AX0000042{query}",
+        "pack_recalled": f"/01/{medicine}/10/{second_lot}/21/BX0000007{query}",
+    }
+    links["batches"] = [batch, other]
     return verdicts
 
 
-def watch_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int], ids: RunIds) -> dict[str, Any]:
+def watch_chapter(
+    report: Report, admin: Client, as_role: Any, orgs: dict[str, int], ids: RunIds, links: dict[str, Any]
+) -> dict[str, Any]:
     lines = report.chapter("5. Watches: 1,000 certificates, two resales by claim, a theft, a recovery")
     maison = as_role("brand")
     rows = [
@@ -364,6 +377,14 @@ def watch_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, i
     maison.certificates.clear_report(token)
     recovered = thief.certificates.verify(token)
     report.say(lines, f"the police return it, the brand clears the report: {recovered.status.name}")
+    window = certs.certificate_id(orgs["brand"], f"MC-{ids.tag}-00043")
+    maison.certificates.report(window, stolen=True)
+    report.say(lines, f"another watch, MC-{ids.tag}-00043, is stolen from the boutique's window: reported STOLEN")
+    links["certificates"] = {
+        "certificate_valid": f"/certificate/0x{token:064x}",
+        "certificate_stolen": f"/certificate/0x{window:064x}",
+    }
+    links["metadata"] = [(certs.certificate_id(orgs["brand"], serial), meta) for serial, meta in rows[41:43]]
     return {
         "issued": len(result.issued),
         "stolen": check.status.name,
@@ -563,6 +584,31 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
     }
 
 
+def portal_chapter(report: Report, admin: Client, as_role: Any, links: dict[str, Any]) -> dict[str, Any]:
+    """Last: the public portal starts (or the running one is kept), the medicine maker publishes its serial lists
+    and the brand its watches' descriptions to it, and the links of the stories are printed and written to
+    ``<state home>/demo-links.json``. ``$TRADECHAIN_PORTAL_PORT`` moves it from 8700."""
+    port = int(os.environ.get("TRADECHAIN_PORTAL_PORT", server.DEFAULT_PORT))
+    args = ["--port", str(port), "--rpc-url", admin.rpc_url]
+    endpoint = server.start_detached(args, server.DEFAULT_HOST, port)
+    maker = as_role("seller")
+    published = [remote.publish_serials(endpoint.url, maker, batch) for batch in links["batches"]]
+    remote.publish_metadata(endpoint.url, links["metadata"])
+    urls = {name: endpoint.url + path for name, path in {**links["packs"], **links["certificates"]}.items()}
+    path = project.state_home() / "demo-links.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(urls, indent=2) + "\n")
+    os.replace(tmp, path)
+    lines = report.chapter(f"7. The public portal at {endpoint.url}: scan a pack or open a link")
+    report.say(lines, f"the maker published {len(published)} serial lists, the brand its watches' descriptions")
+    width = max(len(n) for n in urls)
+    for name, url in urls.items():
+        report.say(lines, f"{name:{width}}  {url}")
+    report.say(lines, f"(written to {path}; `tradechain serve --stop` stops the portal, pid {endpoint.pid})")
+    return {"url": endpoint.url, "links": urls, "published": [p["batch"] for p in published], "file": path}
+
+
 def main() -> dict[str, Any]:
     admin = script_client("admin")
     report = Report()
@@ -584,8 +630,9 @@ def main() -> dict[str, Any]:
     index_path.parent.mkdir(parents=True, exist_ok=True)
     index = Store(index_path)
     tuna = tuna_chapter(report, admin, as_role, orgs, index, ids)
-    medicine = medicine_chapter(report, admin, as_role, orgs, ids)
-    watches = watch_chapter(report, admin, as_role, orgs, ids)
+    links: dict[str, Any] = {}
+    medicine = medicine_chapter(report, admin, as_role, orgs, ids, links)
+    watches = watch_chapter(report, admin, as_role, orgs, ids, links)
     trade = trade_finance_chapter(report, admin, as_role, orgs, ids)
     financing = invoice_chapter(report, admin, as_role, trade, ids)
 
@@ -611,6 +658,7 @@ def main() -> dict[str, Any]:
     console.print(
         "gas per operation (admin): " + ", ".join(f"{k} {sum(v) // len(v):,}" for k, v in sorted(gas.items()))
     )
+    portal = portal_chapter(report, admin, as_role, links)
     console.print(
         f"[green]demo complete[/]: {admin.participants.count()} organisations on chain {admin.chain_id}. Try: "
         "tradechain participant list"
@@ -628,4 +676,5 @@ def main() -> dict[str, Any]:
         "watches": watches,
         "trade": trade,
         "invoices": financing,
+        "portal": portal,
     }

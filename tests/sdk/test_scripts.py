@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import free_port
 
 from tradechain.chain import accounts
 from tradechain.chain.deployments import Deployment
@@ -17,11 +19,16 @@ from tradechain.formats.gs1 import with_check_digit
 
 
 @pytest.fixture
-def deployments_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def deployments_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The demo's records in a folder of the test's; its portal on a free port, stopped after the test."""
+    from tradechain.portal import server
+
     monkeypatch.setenv("TRADECHAIN_DEPLOYMENTS", str(tmp_path))
-    monkeypatch.setenv("TRADECHAIN_HOME", str(tmp_path / "home"))  # the demo's documents, index, journals
+    monkeypatch.setenv("TRADECHAIN_HOME", str(tmp_path / "home"))  # the demo's documents, index, journals, portal
+    monkeypatch.setenv("TRADECHAIN_PORTAL_PORT", str(free_port()))
     monkeypatch.delenv("TRADECHAIN_ACCOUNT", raising=False)
-    return tmp_path
+    yield tmp_path
+    server.stop()
 
 
 def test_deploy_script_records_the_suite(deployments_dir: Path, rpc_url: str) -> None:
@@ -66,12 +73,36 @@ def assert_demo_stories(result: dict[str, Any], rpc_url: str, run: int) -> None:
     }
 
 
+def assert_portal_links(result: dict[str, Any]) -> None:
+    """`make demo` ends with the portal running and the links of its stories written: each answers its verdict."""
+    import httpx
+
+    links = json.loads(Path(result["portal"]["file"]).read_text())
+    assert set(links) == {"pack_authentic", "pack_recalled", "pack_clone", "certificate_valid", "certificate_stolen"}
+    assert all(url.startswith(result["portal"]["url"] + "/") for url in links.values())
+    expected = {
+        "pack_authentic": "AUTHENTIC",
+        "pack_recalled": "RECALLED",
+        "pack_clone": "DISPENSED ALREADY",
+        "certificate_valid": "VALID",
+        "certificate_stolen": "STOLEN",
+    }
+    for name, url in links.items():
+        answer = httpx.get(url, headers={"Accept": "application/json"}, follow_redirects=True, timeout=30)
+        assert answer.status_code == 200 and answer.json()["verdict"] == expected[name], name
+    recalled = httpx.get(links["pack_recalled"], headers={"Accept": "application/json"}, follow_redirects=True)
+    assert recalled.json()["recallReason"] == "out-of-specification dissolution"
+    valid = httpx.get(links["certificate_valid"], headers={"Accept": "application/json"}).json()
+    assert valid["metadata"]["model"] == "Maison Chronograph" and valid["previousOwners"] == 2
+
+
 def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> None:
     from scripts.demo import main
 
     result = main()
     assert (result["reused"], result["replaced"]) == (False, None)
     assert_demo_stories(result, rpc_url, run=1)
+    assert_portal_links(result)
 
 
 def test_make_demo_twice_reuses_the_suite_and_tells_every_story_again(
@@ -92,6 +123,8 @@ def test_make_demo_twice_reuses_the_suite_and_tells_every_story_again(
     assert record.read_text() == written and sorted(p.name for p in deployments_dir.glob("*.json")) == ["31337.json"]
     assert second["organisations"] == first["organisations"]  # the consortium is admitted once
     assert_demo_stories(second, rpc_url, run=2)
+    assert second["portal"]["url"] == first["portal"]["url"]  # the running portal is kept
+    assert_portal_links(second)
     client = Client(connect(Network("t", rpc_url)), deployment=second["deployment"])
     first_tuna, second_tuna = (with_check_digit(f"08991000{n:05d}") for n in (1, 2))  # each run its own GTINs
     fishery = second["organisations"]["manufacturer2"]

@@ -8,10 +8,11 @@ machines), never 200 and never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,29 @@ class Portal:
 
 def create_app(client: Client, config: PortalConfig) -> FastAPI:
     portal = Portal(client, config, PublishedStore(config.published), limiter=RateLimiter(config.proof_rate))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Keeps the index in step with the chain from the start (unless ``follow``): a page's inline sync then
+        only ever catches up a block or two."""
+        stop = threading.Event()
+
+        def follow_the_chain() -> None:
+            while True:
+                try:
+                    portal.sync()
+                except Exception as exc:  # a node that is down now is retried at the next tick
+                    log.warning("index sync failed: %s", exc)
+                if stop.wait(config.sync_interval):
+                    return
+
+        if not config.follow:
+            threading.Thread(target=follow_the_chain, name="portal-sync", daemon=True).start()
+        yield
+        stop.set()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="tradechain verification portal",
         description="GS1-Conformant Digital Link resolver and verification pages; every verdict from the chain.",
         version="1",
