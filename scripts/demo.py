@@ -11,6 +11,7 @@ serials, trade ids, invoice numbers): run n of the demo on a suite uses the n-th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from rich.table import Table
 from tradechain.chain import accounts, project
 from tradechain.chain.tx import Call
 from tradechain.client import Client
-from tradechain.contracts import document_registry
+from tradechain.contracts import document_registry, profiles
 from tradechain.contracts import luxury_certificate as certs
 from tradechain.contracts.product_registry import LotSpec, lot_id, sscc_unit
 from tradechain.contracts.trade_escrow import Milestone, Terms, missing_names
@@ -92,6 +93,28 @@ MEMBERS = [
 ]
 
 
+# The names the members publish in their profiles (kept off chain, their hash on chain): pages and outputs show
+# "Pune Pharma Ltd (org 11)" where they would show "org 11".
+NAMES = {
+    "brand": "Maison Milano",
+    "manufacturer": "Viet Roast Co",
+    "carrier": "Lion City Shipping",
+    "customs": "Douane Nederland",
+    "inspector": "Inspecta AG",
+    "financier": "Trade Bank AG",
+    "regulator": "Belgian Food Safety Agency",
+    "retailer": "Versmarkt B.V.",
+    "manufacturer2": "Nusa Tuna Fishery",
+    "brand2": "Siam Cannery",
+    "seller": "Pune Pharma Ltd",
+    "buyer": "Grosshandel Pharma GmbH",
+    "retailer2": "Pharmacie du Centre",
+    "arbiter": "Chambre d'arbitrage de Paris",
+    "financier2": "Mombasa Importers Ltd",
+    "carrier2": "CCPIT Shenzhen",
+}
+
+
 # The GS1 company prefixes the admin licenses: only their licensee claims the GTINs and packs the SSCCs carrying
 # them (a GTIN-14 carries its prefix after the indicator digit, an SSCC after the extension digit).
 PREFIXES = [
@@ -146,9 +169,14 @@ def member(admin: Client, key: str, ident: dict[str, str], country: str, roles: 
     (its id and None)."""
     manager = accounts.dev_account(key).address
     org, _ = admin.participants.organisation_of(manager)
+    profile = {"name": NAMES[key], "country": country}
     if org == 0:
-        result = admin.participants.admit(country=country, roles=roles, manager=manager, **ident)
+        digest = profiles.profile_hash(profile)
+        result = admin.participants.admit(country=country, roles=roles, manager=manager, profile_hash=digest, **ident)
+        admin.participants.store_profile(result.organisation, profile)
         return result.organisation, result.receipt.gas_used
+    with contextlib.suppress(InputError):  # a suite of an earlier demo, admitted without profiles
+        admin.participants.store_profile(org, profile)
     found = admin.participants.get(org)
     if (found.lei, found.gln) != (ident.get("lei"), ident.get("gln")):
         raise RuntimeError(
@@ -604,7 +632,8 @@ def portal_chapter(report: Report, admin: Client, as_role: Any, links: dict[str,
     report.say(lines, f"the maker published {len(published)} serial lists, the brand its watches' descriptions")
     width = max(len(n) for n in urls)
     for name, url in urls.items():
-        report.say(lines, f"{name:{width}}  {url}")
+        lines.append(f"{name:{width}}  {url}")
+        console.print(f"  {name:{width}}  {url}", soft_wrap=True)  # a link is never broken across lines
     report.say(lines, f"(written to {path}; `tradechain serve --stop` stops the portal, pid {endpoint.pid})")
     return {"url": endpoint.url, "links": urls, "published": [p["batch"] for p in published], "file": path}
 
@@ -661,7 +690,8 @@ def main() -> dict[str, Any]:
     portal = portal_chapter(report, admin, as_role, links)
     console.print(
         f"[green]demo complete[/]: {admin.participants.count()} organisations on chain {admin.chain_id}. Try: "
-        "tradechain participant list"
+        f"tradechain participant list, or open {portal['links']['pack_recalled']}",
+        soft_wrap=True,
     )
     return {
         "deployment": deployment,

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import run
+from helpers import free_port, run
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -185,14 +185,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory, rpc_url: str) -> Iterator[Pat
     """``make demo`` on the test chain: ``scripts/demo.py`` (its suite, members, prefixes and stories), its
     deployment recorded in a folder of this module's, its off-chain state kept apart from the checkout's."""
     from scripts.demo import main
+    from tradechain.portal import server
 
     home = tmp_path_factory.mktemp("demo")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("TRADECHAIN_DEPLOYMENTS", str(home / "deployments"))
         env.setenv("TRADECHAIN_HOME", str(home / "home"))
         env.setenv("TRADECHAIN_SERIALS", str(home / "serials"))
+        env.setenv("TRADECHAIN_PORTAL_PORT", str(free_port()))
         env.delenv("TRADECHAIN_ACCOUNT", raising=False)
         main()
+        server.stop()  # the demo's portal, told and checked in tests/sdk/test_scripts.py
     yield home / "deployments"
 
 

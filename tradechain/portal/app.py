@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -224,6 +225,7 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
     def health() -> dict[str, Any]:
         head = portal.head()
         return {
+            "pid": os.getpid(),
             "chainId": client.chain_id,
             "block": head.number,
             "blockHash": head.hash,

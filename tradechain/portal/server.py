@@ -80,6 +80,8 @@ def start_detached(args: list[str], host: str, port: int, *, timeout: float = 60
         if found.port == port:
             return found
         raise InputError("port", f"a portal of this checkout already runs at {found.url}: `tradechain serve --stop`")
+    if _port_in_use(host, port):
+        raise TradechainError(f"port {port} is in use by another process: stop it or pass --port")
     folder = portal_dir()
     folder.mkdir(parents=True, exist_ok=True)
     log = open(folder / "portal.log", "ab")  # noqa: SIM115  (handed to the child)
@@ -97,8 +99,9 @@ def start_detached(args: list[str], host: str, port: int, *, timeout: float = 60
         if proc.poll() is not None:
             tail = (folder / "portal.log").read_text(errors="replace").strip().splitlines()
             raise TradechainError(f"the portal exited at start: {tail[-1] if tail else 'no output'}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            answer = httpx.get(f"{url}/healthz", timeout=1.0)
+            if answer.status_code == 200 and answer.json().get("pid") == proc.pid:
                 endpoint = Endpoint(url, proc.pid, host, port)
                 tmp = endpoint_file().with_suffix(".tmp")
                 tmp.write_text(json.dumps(endpoint.to_json()))
@@ -107,6 +110,14 @@ def start_detached(args: list[str], host: str, port: int, *, timeout: float = 60
         time.sleep(0.2)
     proc.terminate()
     raise TradechainError(f"the portal did not answer at {url} within {timeout:.0f} s (see {folder / 'portal.log'})")
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1" if host in ("0.0.0.0", "::") else host, port)) == 0
 
 
 def stop(timeout: float = 15.0) -> bool:
