@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from tradechain.portal.proofs import PublishedStore, PublishRefused, RateLimiter
 
 log = logging.getLogger("tradechain.portal")
 
+ORG_NAME_SECONDS = 60.0
 MAX_UPLOAD = 20 * 1024 * 1024  # bytes of a document to verify
 MAX_JSON = 64 * 1024 * 1024  # bytes of a publication
 CSP = (
@@ -69,6 +71,7 @@ class Portal:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(60))
     _local: threading.local = field(default_factory=threading.local)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock)
+    _names: dict[int, tuple[str, float]] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -98,17 +101,19 @@ class Portal:
             Indexer(self.client, store).sync()
 
     def org(self, number: int) -> str:
+        """An organisation as pages name it: "Pune Pharma Ltd (org 11), IN" (its verified profile and country);
+        kept a minute (a name is not a verdict: a profile changed on chain shows within a minute)."""
         if not number:
             return "nobody"
+        now = time.monotonic()
+        known = self._names.get(number)
+        if known is not None and now - known[1] < ORG_NAME_SECONDS:
+            return known[0]
         name = self.client.participants.display_name(number)
-        try:
-            country = self.client.participants.get(number).country
-        except TradechainError:
-            return name
-        return f"{name}, {country}"
-
-
-# --------------------------------------------------------------------------------------------- the app
+        with contextlib.suppress(TradechainError):
+            name = f"{name}, {self.client.participants.get(number).country}"
+        self._names[number] = (name, now)
+        return name
 
 
 def create_app(client: Client, config: PortalConfig) -> FastAPI:

@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from tradechain.formats import gs1, serials
 from tradechain.formats.merkle import MerkleTree, serial_leaf
 
 MAX_SERIALS = 1_000_000  # per published batch
+TREES_KEPT = 32  # Merkle trees of published batches kept built
 
 
 class PublishRefused(Exception):
@@ -92,6 +94,8 @@ class PublishedStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
+        self._trees: OrderedDict[str, tuple[str, MerkleTree]] = OrderedDict()
+        self._trees_lock = threading.Lock()
         db = self._db()
         db.executescript(
             """
@@ -139,9 +143,25 @@ class PublishedStore:
         if row is None:
             return None
         batch, index = str(row[0]), int(row[1])
-        lot, listed = db.execute("SELECT lot, serials FROM batches WHERE batch = ?", (batch,)).fetchone()
-        tree = serials.SerialBatch(batch, gtin, str(lot), tuple(json.loads(listed))).tree()
-        return serials.SerialProof(batch, str(lot), index, tuple(tree.proof(index)))
+        lot, tree = self._tree(batch)
+        return serials.SerialProof(batch, lot, index, tuple(tree.proof(index)))
+
+    def _tree(self, batch: str) -> tuple[str, MerkleTree]:
+        """A published batch's lot and Merkle tree, built once (a batch never changes once published)."""
+        with self._trees_lock:
+            known = self._trees.get(batch)
+            if known is not None:
+                self._trees.move_to_end(batch)
+                return known
+        gtin, lot, listed = (
+            self._db().execute("SELECT gtin, lot, serials FROM batches WHERE batch = ?", (batch,)).fetchone()
+        )
+        tree = MerkleTree.build([serial_leaf(int(gtin), s, i) for i, s in enumerate(json.loads(listed))])
+        with self._trees_lock:
+            self._trees[batch] = (str(lot), tree)
+            while len(self._trees) > TREES_KEPT:
+                self._trees.popitem(last=False)
+        return str(lot), tree
 
     def batches(self, gtin: str) -> set[str]:
         return {str(r[0]) for r in self._db().execute("SELECT batch FROM batches WHERE gtin = ?", (gtin,))}
