@@ -79,6 +79,8 @@ def _chosen(client: Client, named: list[str], gtin: str | None) -> list[serials.
         if not chosen:
             raise InputError("gtin", f"no serial list of GTIN {gtin} in this serial store ({where})", gtin)
         return chosen
+    if not held:
+        raise InputError("batch", f"this machine's serial store ({where}) holds no serial list ($TRADECHAIN_SERIALS)")
     from tradechain.contracts.product_registry import lot_id
 
     signer = client.require_signer().address
