@@ -220,6 +220,28 @@ def test_a_certificate_bundle_and_a_lot_level_bundle_are_rechecked(
     assert "a lot-level verdict" in exits(0, "verify", "--bundle", str(lot)).output
 
 
+def test_a_document_bundle_is_rechecked_valid_then_revoked(
+    cli_env: Path, portal: RunningPortal, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    bl = tmp_path / "bl.pdf"
+    bl.write_bytes(b"%PDF-1.4 bill of lading KE-P")
+    ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--trade", "KE-P", "--account", "carrier")
+    proof = bl.with_name("bl.pdf.tcproof.json")
+
+    def bundle(name: str) -> Path:
+        files = {"file": ("bl.pdf", bl.read_bytes()), "proof": ("p.json", proof.read_bytes())}
+        answer = httpx.post(f"{portal.url}/api/document", files=files, timeout=30)
+        assert answer.status_code == 200, answer.text
+        out = tmp_path / name
+        out.write_text(answer.text)
+        return out
+
+    valid = bundle("valid.json")
+    assert exits(0, "verify", "--bundle", str(valid)).output.startswith("VALID  the chain returns")
+    ok("doc", "revoke", str(bl), "--reason", "reissued", "--account", "carrier")
+    assert exits(4, "verify", "--bundle", str(bundle("revoked.json"))).output.startswith("REVOKED")
+
+
 # ------------------------------------------------------------------ QR codes on the portal's domain
 
 
