@@ -18,7 +18,7 @@ from tradechain.formats import gs1, serials
 
 
 @command(None, "verify", chain="read")
-@click.argument("pack_id", metavar="PACK", required=False)
+@click.argument("pack_id", metavar="[PACK]", required=False)
 @click.option(
     "--resolver",
     metavar="URL",
