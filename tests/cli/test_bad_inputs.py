@@ -1261,6 +1261,116 @@ def test_tx_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> Non
     check(c, cli_env)
 
 
+# ---------------------------------------------------------------------------------------------- serials and the portal
+
+NO_PORTAL = "--portal http://127.0.0.1:9"  # nothing listens there: every case is refused before it is asked
+BATCH_ID = "0x" + "ab" * 32
+
+SERIALS_CASES = [
+    case("batch-short", f"serials publish 0x12 {NO_PORTAL} --account manufacturer", "batch", "0x and 64 hex digits"),
+    case(
+        "batch-not-here",
+        f"serials publish {BATCH_ID} {NO_PORTAL} --account manufacturer",
+        "batch",
+        "not in this serial store",
+    ),
+    case("gtin-check-digit", f"serials publish --gtin {BAD_GTIN} {NO_PORTAL}", "gtin", "check digit"),
+    case("batch-and-gtin", f"serials publish {BATCH_ID} --gtin {GTIN} {NO_PORTAL}", "gtin", "not both"),
+    case(
+        "gtin-nothing-here",
+        f"serials publish --gtin {GTIN} {NO_PORTAL} --account manufacturer",
+        "gtin",
+        "no serial list of GTIN",
+    ),
+    case("nothing-of-mine", f"serials publish {NO_PORTAL} --account manufacturer", "batch", "holds no serial list"),
+    case("portal-not-http", "serials publish --portal ftp://example.org", "portal", "is the portal's http(s) URL"),
+    case("no-portal", "serials publish --account manufacturer", "portal", "no portal runs here"),
+    case("delegate-gtin", f"serials delegate {BAD_GTIN} --to 3 {NO_PORTAL}", "gtin", "check digit"),
+    case("delegate-to-zero", f"serials delegate {GTIN} --to 0 {NO_PORTAL}", "to", "is not in the range"),
+    case("delegate-to-missing", f"serials delegate {GTIN} {NO_PORTAL}", "to", "is required"),
+    case("delegate-portal", f"serials delegate {GTIN} --to 3 --portal example.org", "portal", "http(s) URL"),
+]
+
+
+@pytest.mark.parametrize("c", SERIALS_CASES)
+def test_serials_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+
+
+PACK = f"(01){GTIN}(10)L1(21)S1"
+BUNDLE = {
+    "chainId": 31337,
+    "contractName": "ProductRegistry",
+    "contract": ADDRESS,
+    "block": 1,
+    "blockHash": "0x" + "00" * 32,
+    "calldata": "0x12345678",
+    "result": {},
+}
+
+PORTAL_CLIENT_CASES = [
+    case("verify-nothing", "verify", "pack", "is required"),
+    case("verify-pack-and-bundle", f"verify {PACK} --bundle {{tmp}}/b.json", "bundle", "not both"),
+    case("verify-resolver-not-http", f"verify {PACK} --resolver ftp://example.org", "resolver", "http(s) URL"),
+    case("bundle-missing", "verify --bundle {tmp}/none.json", "bundle", "not found"),
+    case("bundle-not-json", "verify --bundle {tmp}/b.json", "bundle", "not JSON", files={"b.json": "{"}),
+    case("bundle-no-chain", "verify --bundle {tmp}/b.json", "chainId", "is the chain id", files={"b.json": "{}"}),
+    case(
+        "bundle-other-chain",
+        "verify --bundle {tmp}/b.json",
+        "chainId",
+        "the bundle is for chain 1",
+        files={"b.json": json.dumps({**BUNDLE, "chainId": 1})},
+    ),
+    case(
+        "bundle-contract-name",
+        "verify --bundle {tmp}/b.json",
+        "contractName",
+        "is one of ProductRegistry",
+        files={"b.json": json.dumps({**BUNDLE, "contractName": "Evil"})},
+    ),
+    case(
+        "bundle-block-hash",
+        "verify --bundle {tmp}/b.json",
+        "blockHash",
+        "0x 32-byte hash",
+        files={"b.json": json.dumps({**BUNDLE, "blockHash": "0x12"})},
+    ),
+    case(
+        "bundle-no-result",
+        "verify --bundle {tmp}/b.json",
+        "result",
+        "is what the call returned",
+        files={"b.json": json.dumps({k: v for k, v in BUNDLE.items() if k != "result"})},
+    ),
+    case("qr-pack", "product qr (01)123 --out {tmp}/q.png", "gtin", "exactly 14 characters"),
+    case("qr-not-png", f"product qr {PACK} --out {{tmp}}/q.jpg", "out", "written as PNG"),
+    case("qr-base-url", f"product qr {PACK} --out {{tmp}}/q.png --base-url ftp://x", "base-url", "http(s) URL"),
+    case("qr-exists", f"product qr {PACK} --out {{tmp}}/q.png", "out", "exists already", files={"q.png": "x"}),
+    case(
+        "cert-publish-brand",
+        f"cert publish {{tmp}}/rows.csv {NO_PORTAL}",
+        "brand",
+        "give --brand ORG",
+        files={"rows.csv": "serial,model\nW-1,M\n"},
+    ),
+    case("cert-publish-file", f"cert publish {{tmp}}/none.csv --brand 1 {NO_PORTAL}", "file", "not found"),
+    case(
+        "cert-publish-portal",
+        "cert publish {tmp}/rows.csv --brand 1 --portal x",
+        "portal",
+        "http(s) URL",
+        files={"rows.csv": "serial,model\nW-1,M\n"},
+    ),
+]
+
+
+@pytest.mark.parametrize("c", PORTAL_CLIENT_CASES)
+def test_verify_qr_and_cert_publish_refuse_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+    assert not (cli_env / "q.png").exists() or (cli_env / "q.png").read_text() == "x", "a refused qr wrote its file"
+
+
 # ---------------------------------------------------------------------------------------------- across groups
 
 SIGNING_COMMANDS = [
@@ -1375,6 +1485,7 @@ def test_the_catalogue_covers_every_command_group() -> None:
         "node": NODE_CASES,
         "tx": TX_CASES,
         "serve": SERVE_CASES,
+        "serials": SERIALS_CASES,
     }
     assert set(groups) | {"recall", "verify"} == set(cli.commands)
     for name, cases in groups.items():

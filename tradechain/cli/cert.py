@@ -477,13 +477,27 @@ def _verify_url_token(url: str) -> int:
     return int(last, 16)
 
 
+DEFAULT_VERIFY_URL = "http://127.0.0.1:8700/certificate"
+
+
+def default_verify_url() -> str:
+    """Where a certificate's QR code points: the certificate page of the portal this checkout runs (`tradechain
+    serve --detach`), else ``$TRADECHAIN_VERIFY_URL``, else the local portal's default address."""
+    from tradechain.portal import server
+
+    found = server.running()
+    if found is not None:
+        return f"{found.url}/certificate"
+    return os.environ.get("TRADECHAIN_VERIFY_URL") or DEFAULT_VERIFY_URL
+
+
 @command(group, "qr", chain="read")
 @click.argument("certificate")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG file to write.")
 @click.option(
     "--base-url",
-    default=lambda: os.environ.get("TRADECHAIN_VERIFY_URL", "https://verify.tradechain.example/cert"),
-    show_default="$TRADECHAIN_VERIFY_URL or https://verify.tradechain.example/cert",
+    default=lambda: default_verify_url(),
+    show_default="the running portal's /certificate, else $TRADECHAIN_VERIFY_URL, else http://127.0.0.1:8700/certificate",
     help="Verification site; the certificate id is appended.",
 )
 def qr(run: Run, certificate: str, out: Path, base_url: str) -> None:
@@ -501,6 +515,41 @@ def qr(run: Run, certificate: str, out: Path, base_url: str) -> None:
         )
     url = certs.write_qr(token, out, base_url)
     run.emit({"certificate": _hex(token), "url": url, "file": str(out)}, f"wrote {out} ({url})")
+
+
+@command(group, "publish", chain="read")
+@click.argument("file", type=click.Path(path_type=Path), metavar="ROWS_FILE")
+@click.option("--brand", type=click.IntRange(1, 2**32 - 1), metavar="ORG", help="The brand's organisation number.")
+@click.option("--account", "account", metavar="NAME", envvar="TRADECHAIN_ACCOUNT", help="Or: an account of the brand.")
+@click.option(
+    "--portal",
+    "portal_url",
+    metavar="URL",
+    help="The portal to publish to. [default: the portal `tradechain serve --detach` runs here, else "
+    "$TRADECHAIN_RESOLVER]",
+)
+def publish(run: Run, file: Path, brand: int | None, account: str | None, portal_url: str | None) -> None:
+    """Publish the descriptions of the brand's certificates (ROWS_FILE: the CSV of `cert issue-batch`, column
+    'serial', the others the metadata) to a portal, whose certificate pages then show brand, model and reference.
+    The portal keeps each one only if it hashes to its certificate's on-chain metadata hash (so no signature is
+    needed: none can be forged); a row of a certificate not issued is refused. The brand is --brand ORG, or the
+    organisation of --account."""
+    from tradechain.cli.serials import portal_option
+    from tradechain.portal import remote
+
+    rows = certs.read_rows(file)
+    url = portal_option(portal_url)
+    if brand is None:
+        if account is None:
+            raise InputError("brand", "give --brand ORG (the brand's organisation number) or --account NAME")
+        client = run.client_signing_as(account)
+        brand = client.certificates.my_brand()
+    published = remote.publish_metadata(url, [(certs.certificate_id(brand, s), m) for s, m in rows])
+    count = int(published.get("published", 0))
+    run.emit(
+        {"portal": url, "brand": brand, **published},
+        f"{count:,} certificate description(s) of brand {brand} published to {url}",
+    )
 
 
 @command(group, "history", chain="read")

@@ -20,6 +20,7 @@ from tradechain.cli import (
     participant,
     product,
     recall,
+    serials,
     serve,
     trace,
     tx,
@@ -28,7 +29,7 @@ from tradechain.cli import (
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Consortium admin and members": ("participant",),
-    "Producers, carriers, inspectors, pharmacies": ("product", "trace", "recall", "epcis"),
+    "Producers, carriers, inspectors, pharmacies": ("product", "trace", "recall", "epcis", "serials"),
     "Brands, owners and buyers of luxury goods": ("cert",),
     "Trade documents and finance": ("doc", "escrow", "invoice"),
     "Everyone": ("verify", "gs1", "serve"),
@@ -112,6 +113,7 @@ for command in (
     trace.group,
     epcis.group,
     recall.recall,
+    serials.group,
     verify.verify,
     serve.serve,
     cert.group,

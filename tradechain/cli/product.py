@@ -193,3 +193,47 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+DEFAULT_DL_DOMAIN = "https://id.gs1.org"
+
+
+def default_link_base() -> str:
+    """Where a pack's QR code points: the portal this checkout runs, else ``$TRADECHAIN_RESOLVER``, else GS1's
+    global resolver (https://id.gs1.org)."""
+    from tradechain.portal import server
+
+    return server.portal_url() or DEFAULT_DL_DOMAIN
+
+
+@command(group, "qr")
+@click.argument("pack_id", metavar="PACK")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG file to write.")
+@click.option(
+    "--base-url",
+    default=default_link_base,
+    show_default="the running portal, else $TRADECHAIN_RESOLVER, else https://id.gs1.org",
+    help="The Digital Link's domain (a verification portal: scanning the code opens its page for the pack).",
+)
+def qr(run: Run, pack_id: str, out: Path, base_url: str) -> None:
+    """Write a QR code (PNG) of the pack's GS1 Digital Link (PACK: a Digital Link or an element string) on the
+    portal's domain: a phone that scans it opens the pack's verification page; `tradechain verify` takes the URL."""
+    import re
+
+    import segno
+
+    from tradechain.cli.common import check_new_file, write_new_file
+
+    ids = gs1.parse_any(pack_id)
+    if ids.gtin is None and ids.sscc is None and ids.gln is None:
+        raise InputError("pack", "holds no GTIN (01), SSCC (00) or GLN (414)", pack_id)
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", base_url):
+        raise InputError("base-url", "is an http(s) URL with no query", base_url)
+    if out.suffix.lower() != ".png":
+        raise InputError("out", "the QR code is written as PNG: name the file *.png", str(out))
+    check_new_file(out, "out")
+    url = ids.digital_link(base_url)
+    png = io.BytesIO()
+    segno.make(url, error="m").save(png, kind="png", scale=6, border=4)
+    write_new_file(out, png.getvalue(), mode=0o666 & ~_umask(), field="out")
+    run.emit({"url": url, "file": str(out)}, f"wrote {out} ({url})")

@@ -54,10 +54,17 @@ def publish_message(chain_id: int, registry: str, batch: str, serial_list: Seque
     )
 
 
-def delegate_message(chain_id: int, registry: str, gtin: str, organisation: int, revoke: bool) -> str:
+DELEGATION_WINDOW = 600  # seconds: a delegation signed longer ago (or ahead of the portal's clock) is refused
+
+
+def delegate_message(chain_id: int, registry: str, gtin: str, organisation: int, revoke: bool, signed_at: int) -> str:
+    """What the GTIN's owner signs to delegate (or revoke), with the time it signs (Unix milliseconds): a signature
+    seen once (an old "allow" after a revocation) cannot be replayed, since the portal takes only a delegation
+    later than the last one it applied for that GTIN and organisation, and signed within
+    :data:`DELEGATION_WINDOW`."""
     verb = "revoke" if revoke else "allow"
     head = f"tradechain serials delegate\nchain {chain_id}\nregistry {registry.lower()}"
-    return f"{head}\ngtin {gtin}\n{verb} org {organisation}"
+    return f"{head}\ngtin {gtin}\n{verb} org {organisation}\nsigned at {signed_at}"
 
 
 def _recover(message: str, signature: str) -> str:
@@ -106,6 +113,8 @@ class PublishedStore:
                 idx INTEGER NOT NULL, PRIMARY KEY (gtin, serial, batch)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS delegates (gtin TEXT NOT NULL, organisation INTEGER NOT NULL,
                 PRIMARY KEY (gtin, organisation)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS delegations (gtin TEXT NOT NULL, organisation INTEGER NOT NULL,
+                signed_at INTEGER NOT NULL, PRIMARY KEY (gtin, organisation)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS metadata (token TEXT PRIMARY KEY, body TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """
@@ -196,17 +205,10 @@ class PublishedStore:
         on_lot, root = products._call("batchOf", bytes.fromhex(batch[2:]))
         if bytes(on_lot) != lot_id(gtin, lot):
             raise PublishRefused(409, "batch", f"is not a commissioning of lot {lot} of GTIN {gtin} on this chain")
+        self.require_publisher(client, organisation, gtin, lot)
         tree = MerkleTree.build([serial_leaf(int(gtin), s, i) for i, s in enumerate(listed)])
         if tree.root != bytes(root) or batch_id(bytes(on_lot), tree.root) != bytes.fromhex(batch[2:]):
             raise PublishRefused(409, "serials", "are not the list whose Merkle root the commissioning holds")
-        owner = int(products.lot(lot_id(gtin, lot))["owner"])
-        allowed = {owner, products.gtin_owner(gtin)} | self.delegates(gtin)
-        if organisation not in allowed:
-            raise PublishRefused(
-                403,
-                "signature",
-                f"org {organisation} neither owns lot {lot} or GTIN {gtin} nor was delegated by its owner",
-            )
         db = self._db()
         with db:
             new = db.execute(
@@ -220,6 +222,20 @@ class PublishedStore:
                 )
                 self._bump(db)
         return Published(batch, gtin, lot, len(listed), organisation, bool(new))
+
+    def require_publisher(self, client: Client, organisation: int, gtin: str, lot: str) -> None:
+        """Only the lot's owner, the GTIN's owner (now: after a takeover, the new licensee) or an organisation the
+        GTIN's owner delegated to (and did not revoke) publishes a lot's lists; not the consortium's admin, whose
+        role is the registry, nor any other member. Refused with 403."""
+        products = client.products
+        owner = int(products.lot(lot_id(gtin, lot))["owner"])
+        allowed = {owner, products.gtin_owner(gtin)} | self.delegates(gtin)
+        if organisation not in allowed:
+            raise PublishRefused(
+                403,
+                "signature",
+                f"org {organisation} neither owns lot {lot} or GTIN {gtin} nor was delegated by its owner",
+            )
 
     def _member(self, client: Client, signer: str) -> int:
         try:
@@ -245,13 +261,38 @@ class PublishedStore:
             raise PublishRefused(400, "organisation", "is the delegate's organisation number")
         if not isinstance(signature, str):
             raise PublishRefused(400, "signature", "is the GTIN owner's EIP-191 signature (0x hex)")
+        signed_at = body.get("signedAt")
+        if not isinstance(signed_at, int) or isinstance(signed_at, bool) or not 0 < signed_at < 2**53:
+            raise PublishRefused(400, "signedAt", "is the time of the signature (Unix milliseconds)")
         signer = _recover(
-            delegate_message(client.chain_id, client.products.address, gtin, organisation, revoke), signature
+            delegate_message(client.chain_id, client.products.address, gtin, organisation, revoke, signed_at),
+            signature,
         )
         if self._member(client, signer) != client.products.gtin_owner(gtin):
             raise PublishRefused(403, "signature", f"only an account of the owner of GTIN {gtin} delegates it")
+        if abs(time.time() * 1000 - signed_at) > DELEGATION_WINDOW * 1000:
+            raise PublishRefused(
+                403,
+                "signedAt",
+                f"the delegation was signed more than {DELEGATION_WINDOW // 60} minutes from now: sign it again",
+            )
+        try:
+            client.participants.get(organisation)
+        except Exception:  # the registry's revert: no such organisation
+            raise PublishRefused(400, "organisation", f"org {organisation} is not a member") from None
         db = self._db()
         with db:
+            last = db.execute(
+                "SELECT signed_at FROM delegations WHERE gtin = ? AND organisation = ?", (gtin, organisation)
+            ).fetchone()
+            if last is not None and signed_at <= int(last[0]):
+                raise PublishRefused(
+                    409,
+                    "signedAt",
+                    f"is not later than the last delegation of org {organisation} for GTIN {gtin} applied here "
+                    "(a replayed signature)",
+                )
+            db.execute("INSERT OR REPLACE INTO delegations VALUES (?, ?, ?)", (gtin, organisation, signed_at))
             if revoke:
                 db.execute("DELETE FROM delegates WHERE gtin = ? AND organisation = ?", (gtin, organisation))
             else:

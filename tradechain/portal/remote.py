@@ -65,9 +65,18 @@ def publish_serials(url: str, client: Client, batch: serials.SerialBatch) -> dic
 
 def delegate(url: str, client: Client, gtin: str, organisation: int, *, revoke: bool = False) -> dict[str, Any]:
     """Lets (``revoke``: stops) ``organisation`` publish the serial lists of ``gtin`` on the portal; signed by an
-    account of the GTIN's owner."""
-    message = delegate_message(client.chain_id, client.products.address, gtin, organisation, revoke)
-    body = {"gtin": gtin, "organisation": organisation, "revoke": revoke, "signature": _sign(client, message)}
+    account of the GTIN's owner, with the time it signs (the portal refuses a replayed or stale delegation)."""
+    import time
+
+    signed_at = time.time_ns() // 1_000_000
+    message = delegate_message(client.chain_id, client.products.address, gtin, organisation, revoke, signed_at)
+    body = {
+        "gtin": gtin,
+        "organisation": organisation,
+        "revoke": revoke,
+        "signedAt": signed_at,
+        "signature": _sign(client, message),
+    }
     result: dict[str, Any] = _post(url, "/api/serials/delegates", body)
     return result
 
