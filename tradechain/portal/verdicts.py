@@ -117,6 +117,9 @@ def iso_utc(timestamp: int) -> str | None:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC") if timestamp else None
 
 
+RECHECK = "tradechain verify --bundle FILE [--rpc-url URL], or eth_call {to: contract, data: calldata} at blockHash"
+
+
 @dataclass(frozen=True)
 class Head:
     """The chain head a request saw: every call of its answer runs at this block (by hash: a reorganisation
@@ -145,7 +148,7 @@ def bundle(
         "arguments": {name: _jsonable(value) for name, value in zip(inputs, args, strict=True)},
         "calldata": calldata,
         "result": _jsonable(result),
-        "recheck": "tradechain verify --bundle FILE [--rpc URL], or eth_call {to: contract, data: calldata} at block",
+        "recheck": RECHECK,
     }
 
 
