@@ -346,18 +346,29 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
             wants_linkset=links.LINKSET_TYPE in accept,
         )
         uncompressed = portal.base + dl.path
-        header_links = [f'<{uncompressed}?linkType=linkset>; rel="linkset"; type="{links.LINKSET_TYPE}"']
+        header_links = [
+            f'<{uncompressed}?linkType=linkset>; rel="linkset"; type="{links.LINKSET_TYPE}"; '
+            'title="The links of this identifier (RFC 9264 linkset)"'
+        ]
         if dl.compressed:
             query = dl.query_string()
-            header_links.append(f'<{uncompressed}{"?" + query if query else ""}>; rel="owl:sameAs"')
+            header_links.append(
+                f'<{uncompressed}{"?" + query if query else ""}>; rel="owl:sameAs"; '
+                'title="The uncompressed GS1 Digital Link URI of this request"'
+            )
         if choice.linkset:
             header_links.append(
-                f'<{portal.base}/context/linkset.jsonld>; rel="{links.JSON_LD_CONTEXT_REL}"; type="application/ld+json"'
+                f'<{portal.base}/context/linkset.jsonld>; rel="{links.JSON_LD_CONTEXT_REL}"; '
+                'type="application/ld+json"; title="JSON-LD context of the linkset"'
             )
+            wanted = links.LINKSET_TYPE in accept
+            if wants_html(request) and not wanted:
+                listing = page("links.html", dl=dl, levels=links.levels(dl, portal.base), headers_links=header_links)
+                listing.headers["Link"] = ", ".join(header_links)
+                return listing
+            plain_json = not wanted and "application/json" in accept
+            media = "application/json" if plain_json else links.LINKSET_TYPE
             body = links.linkset(dl, portal.base)
-            media = links.LINKSET_TYPE if links.LINKSET_TYPE in accept or "json" in accept else "application/json"
-            if wants_html(request) and links.LINKSET_TYPE not in accept:
-                return page("links.html", dl=dl, levels=links.levels(dl, portal.base), headers_links=header_links)
             return Response(json.dumps(body), media_type=media, headers={"Link": ", ".join(header_links)})
         if not choice.links:
             asked = f"gs1:{choice.link_type}" if choice.link_type else "default"
@@ -366,13 +377,16 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
             return response
         query = dl.query_string()
         if len(choice.links) > 1:
-            listed = [{**link.to_json(), "href": _with_query(link.href, query)} for link in choice.links]
+            listed = [
+                {"rel": link.rel_iri, **link.to_json(), "href": _with_query(link.href, query)} for link in choice.links
+            ]
+            choices: Response
             if wants_html(request):
-                response = page("choices.html", 300, dl=dl, choices=choice.links, query=query)
+                choices = page("choices.html", 300, dl=dl, choices=choice.links, query=query)
             else:
-                response = JSONResponse({"linkType": f"gs1:{choice.link_type}", "links": listed}, status_code=300)
-            response.headers["Link"] = ", ".join(header_links)
-            return response
+                choices = JSONResponse({"linkType": f"gs1:{choice.link_type}", "links": listed}, status_code=300)
+            choices.headers["Link"] = ", ".join(header_links)
+            return choices
         target = _with_query(choice.links[0].href, query)
         return Response(status_code=307, headers={"Location": target, "Link": ", ".join(header_links)})
 
