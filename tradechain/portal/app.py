@@ -322,15 +322,21 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
     @app.api_route("/{path:path}", methods=["GET", "HEAD", "OPTIONS"], summary="GS1 Digital Link resolver")
     def resolve(request: Request, path: str) -> Response:
         if request.method == "OPTIONS":
-            return Response(
-                status_code=204,
-                headers={
-                    "Allow": "GET, HEAD, OPTIONS",
-                    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-                    "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type",
-                    "Access-Control-Max-Age": "86400",
-                },
+            allowed = {
+                "Allow": "GET, HEAD, OPTIONS",
+                "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+                "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type",
+                "Access-Control-Max-Age": "86400",
+            }
+            try:  # a Digital Link's preflight names its linkset too (GS1's suite reads it there)
+                preflight = links.read("/" + path, "", portal.base)
+            except InputError:
+                return Response(status_code=204, headers=allowed)
+            linkset_link = (
+                f'<{portal.base}{preflight.path}?linkType=linkset>; rel="linkset"; type="{links.LINKSET_TYPE}"; '
+                'title="The links of this identifier (RFC 9264 linkset)"'
             )
+            return Response(status_code=204, headers={**allowed, "Link": linkset_link})
         first = path.split("/", 1)[0]
         if first not in links.PRIMARY_KEYS and not _maybe_compressed(path):
             return problem(

@@ -180,7 +180,7 @@ def _links(key: str, ais: list[str], path: str, base: str) -> list[Link]:
             Link("defaultLink", verify, f"Verify this {what}"),
             Link("verificationService", verify, f"Is this {what} genuine, recalled or expired?"),
             Link("recallStatus", f"{base}/api/verify{path}", "Verdict and recall status (JSON)", "application/json"),
-            Link("traceability", f"{verify}#journey", f"Journey of this {what}"),
+            Link("traceability", verify, f"Journey of this {what}"),
             Link(
                 "traceability",
                 f"{base}/api/journey{path}",
@@ -188,7 +188,7 @@ def _links(key: str, ais: list[str], path: str, base: str) -> list[Link]:
                 "application/json",
                 context=("api",),
             ),
-            Link("certificationInfo", f"{verify}#inspections", "Inspections on its way"),
+            Link("certificationInfo", verify, "Inspections on its way"),
         ]
     if key == "01":
         page = f"{base}/product{path}"
