@@ -1024,6 +1024,7 @@ def test_the_resolver_description_file_is_at_well_known(web: TestClient, portal:
     found = response.json()
     assert found["resolverRoot"] == portal.url and found["name"]
     assert set(found["supportedLinkType"]) == {f"gs1:{t}" for t in links.LINK_TYPES}
+    assert found["supportedContextValuesEnumerated"] == ["api"]  # the JSON traceability link's
 
 
 def test_the_resolver_description_lists_the_supported_primary_keys(web: TestClient) -> None:

@@ -175,24 +175,27 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
                 "supportedLinkType": [f"gs1:{t}" for t in links.LINK_TYPES],
                 "linkTypeDefaultCanBeLinkset": False,
                 "jsonLdContextLocation": f"{portal.base}/context/linkset.jsonld",
-                "supportedContextValuesEnumerated": [],
+                "supportedContextValuesEnumerated": list(links.CONTEXTS),
                 "contact": f"{portal.base}/",
             }
         )
 
     @app.get("/context/linkset.jsonld", summary="JSON-LD context of the linkset")
     def context() -> Response:
+        dcterms = "http://purl.org/dc/terms/"
         body = {
             "@context": {
-                "@vocab": links.GS1_VOC,
+                "@vocab": "http://www.iana.org/assignments/relation/",
                 "gs1": links.GS1_VOC,
+                "dcterms": dcterms,
                 "linkset": "@graph",
                 "anchor": "@id",
                 "href": "@id",
-                "title": "gs1:title",
-                "type": "gs1:mediaType",
-                "hreflang": "gs1:hreflang",
-                "itemDescription": "gs1:elementStringDescription",
+                "title": {"@id": dcterms + "title"},
+                "type": {"@id": dcterms + "format"},
+                "hreflang": {"@id": dcterms + "language", "@container": "@set"},
+                "context": {"@id": links.GS1_VOC + "context", "@container": "@set"},
+                "itemDescription": {"@id": links.GS1_VOC + "elementStringDescription"},
             }
         }
         return Response(json.dumps(body), media_type="application/ld+json")

@@ -35,6 +35,8 @@ LINK_TYPES = (
     "pip",
     "locationInfo",
 )
+# Values of the ``context`` query keyword that some link carries (the resolver description lists them).
+CONTEXTS = ("api",)
 _COMPACT = re.compile(r"gs1:([A-Za-z][A-Za-z0-9]{0,63})")
 _FULL = re.compile(re.escape(GS1_VOC) + r"([A-Za-z][A-Za-z0-9]{0,63})")
 
