@@ -204,24 +204,27 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
                 "supportedLinkType": [f"gs1:{t}" for t in links.LINK_TYPES],
                 "linkTypeDefaultCanBeLinkset": False,
                 "jsonLdContextLocation": f"{portal.base}/context/linkset.jsonld",
-                "supportedContextValuesEnumerated": [],
+                "supportedContextValuesEnumerated": list(links.CONTEXTS),
                 "contact": f"{portal.base}/",
             }
         )
 
     @app.get("/context/linkset.jsonld", summary="JSON-LD context of the linkset")
     def context() -> Response:
+        dcterms = "http://purl.org/dc/terms/"
         body = {
             "@context": {
-                "@vocab": links.GS1_VOC,
+                "@vocab": "http://www.iana.org/assignments/relation/",
                 "gs1": links.GS1_VOC,
+                "dcterms": dcterms,
                 "linkset": "@graph",
                 "anchor": "@id",
                 "href": "@id",
-                "title": "gs1:title",
-                "type": "gs1:mediaType",
-                "hreflang": "gs1:hreflang",
-                "itemDescription": "gs1:elementStringDescription",
+                "title": {"@id": dcterms + "title"},
+                "type": {"@id": dcterms + "format"},
+                "hreflang": {"@id": dcterms + "language", "@container": "@set"},
+                "context": {"@id": links.GS1_VOC + "context", "@container": "@set"},
+                "itemDescription": {"@id": links.GS1_VOC + "elementStringDescription"},
             }
         }
         return Response(json.dumps(body), media_type="application/ld+json")
@@ -352,15 +355,21 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
     @app.api_route("/{path:path}", methods=["GET", "HEAD", "OPTIONS"], summary="GS1 Digital Link resolver")
     def resolve(request: Request, path: str) -> Response:
         if request.method == "OPTIONS":
-            return Response(
-                status_code=204,
-                headers={
-                    "Allow": "GET, HEAD, OPTIONS",
-                    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-                    "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type",
-                    "Access-Control-Max-Age": "86400",
-                },
+            allowed = {
+                "Allow": "GET, HEAD, OPTIONS",
+                "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+                "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Type",
+                "Access-Control-Max-Age": "86400",
+            }
+            try:  # a Digital Link's preflight names its linkset too (GS1's suite reads it there)
+                preflight = links.read("/" + path, "", portal.base)
+            except InputError:
+                return Response(status_code=204, headers=allowed)
+            linkset_link = (
+                f'<{portal.base}{preflight.path}?linkType=linkset>; rel="linkset"; type="{links.LINKSET_TYPE}"; '
+                'title="The links of this identifier (RFC 9264 linkset)"'
             )
+            return Response(status_code=204, headers={**allowed, "Link": linkset_link})
         first = path.split("/", 1)[0]
         if first not in links.PRIMARY_KEYS and not _maybe_compressed(path):
             return problem(
@@ -376,18 +385,29 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
             wants_linkset=links.LINKSET_TYPE in accept,
         )
         uncompressed = portal.base + dl.path
-        header_links = [f'<{uncompressed}?linkType=linkset>; rel="linkset"; type="{links.LINKSET_TYPE}"']
+        header_links = [
+            f'<{uncompressed}?linkType=linkset>; rel="linkset"; type="{links.LINKSET_TYPE}"; '
+            'title="The links of this identifier (RFC 9264 linkset)"'
+        ]
         if dl.compressed:
             query = dl.query_string()
-            header_links.append(f'<{uncompressed}{"?" + query if query else ""}>; rel="owl:sameAs"')
+            header_links.append(
+                f'<{uncompressed}{"?" + query if query else ""}>; rel="owl:sameAs"; '
+                'title="The uncompressed GS1 Digital Link URI of this request"'
+            )
         if choice.linkset:
             header_links.append(
-                f'<{portal.base}/context/linkset.jsonld>; rel="{links.JSON_LD_CONTEXT_REL}"; type="application/ld+json"'
+                f'<{portal.base}/context/linkset.jsonld>; rel="{links.JSON_LD_CONTEXT_REL}"; '
+                'type="application/ld+json"; title="JSON-LD context of the linkset"'
             )
+            wanted = links.LINKSET_TYPE in accept
+            if wants_html(request) and not wanted:
+                listing = page("links.html", dl=dl, levels=links.levels(dl, portal.base), headers_links=header_links)
+                listing.headers["Link"] = ", ".join(header_links)
+                return listing
+            plain_json = not wanted and "application/json" in accept
+            media = "application/json" if plain_json else links.LINKSET_TYPE
             body = links.linkset(dl, portal.base)
-            media = links.LINKSET_TYPE if links.LINKSET_TYPE in accept or "json" in accept else "application/json"
-            if wants_html(request) and links.LINKSET_TYPE not in accept:
-                return page("links.html", dl=dl, levels=links.levels(dl, portal.base), headers_links=header_links)
             return Response(json.dumps(body), media_type=media, headers={"Link": ", ".join(header_links)})
         if not choice.links:
             asked = f"gs1:{choice.link_type}" if choice.link_type else "default"
@@ -396,13 +416,16 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
             return response
         query = dl.query_string()
         if len(choice.links) > 1:
-            listed = [{**link.to_json(), "href": _with_query(link.href, query)} for link in choice.links]
+            listed = [
+                {"rel": link.rel_iri, **link.to_json(), "href": _with_query(link.href, query)} for link in choice.links
+            ]
+            choices: Response
             if wants_html(request):
-                response = page("choices.html", 300, dl=dl, choices=choice.links, query=query)
+                choices = page("choices.html", 300, dl=dl, choices=choice.links, query=query)
             else:
-                response = JSONResponse({"linkType": f"gs1:{choice.link_type}", "links": listed}, status_code=300)
-            response.headers["Link"] = ", ".join(header_links)
-            return response
+                choices = JSONResponse({"linkType": f"gs1:{choice.link_type}", "links": listed}, status_code=300)
+            choices.headers["Link"] = ", ".join(header_links)
+            return choices
         target = _with_query(choice.links[0].href, query)
         return Response(status_code=307, headers={"Location": target, "Link": ", ".join(header_links)})
 

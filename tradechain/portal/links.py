@@ -35,6 +35,8 @@ LINK_TYPES = (
     "pip",
     "locationInfo",
 )
+# Values of the ``context`` query keyword that some link carries (the resolver description lists them).
+CONTEXTS = ("api",)
 _COMPACT = re.compile(r"gs1:([A-Za-z][A-Za-z0-9]{0,63})")
 _FULL = re.compile(re.escape(GS1_VOC) + r"([A-Za-z][A-Za-z0-9]{0,63})")
 
@@ -48,13 +50,22 @@ class Link:
     title: str
     type: str = "text/html"
     hreflang: tuple[str, ...] = ("en",)
+    context: tuple[str, ...] = ()
 
     @property
     def rel_iri(self) -> str:
         return GS1_VOC + self.rel
 
     def to_json(self) -> dict[str, Any]:
-        return {"href": self.href, "title": self.title, "type": self.type, "hreflang": list(self.hreflang)}
+        """The link object of the linkset. The default link has no optional attribute (GS1-Conformant Resolver
+        1.0: a target and a title only); the link of a descriptive type to the same target has them."""
+        if self.rel == "defaultLink":
+            return {"href": self.href, "title": self.title}
+        out: dict[str, Any] = {"href": self.href, "title": self.title, "type": self.type}
+        out["hreflang"] = list(self.hreflang)
+        if self.context:
+            out["context"] = list(self.context)
+        return out
 
 
 @dataclass(frozen=True)
@@ -171,9 +182,15 @@ def _links(key: str, ais: list[str], path: str, base: str) -> list[Link]:
             Link("defaultLink", verify, f"Verify this {what}"),
             Link("verificationService", verify, f"Is this {what} genuine, recalled or expired?"),
             Link("recallStatus", f"{base}/api/verify{path}", "Verdict and recall status (JSON)", "application/json"),
-            Link("traceability", f"{verify}#journey", f"Journey of this {what}"),
-            Link("traceability", f"{base}/api/journey{path}", f"Journey of this {what} (JSON)", "application/json"),
-            Link("certificationInfo", f"{verify}#inspections", "Inspections on its way"),
+            Link("traceability", verify, f"Journey of this {what}"),
+            Link(
+                "traceability",
+                f"{base}/api/journey{path}",
+                f"Journey of this {what} (JSON)",
+                "application/json",
+                context=("api",),
+            ),
+            Link("certificationInfo", verify, "Inspections on its way"),
         ]
     if key == "01":
         page = f"{base}/product{path}"
@@ -182,7 +199,13 @@ def _links(key: str, ais: list[str], path: str, base: str) -> list[Link]:
         return [
             Link("defaultLink", verify, "Where is this shipment?"),
             Link("verificationService", verify, "Custody and contents of this logistic unit"),
-            Link("traceability", f"{base}/api/journey{path}", "Journey of this unit (JSON)", "application/json"),
+            Link(
+                "traceability",
+                f"{base}/api/journey{path}",
+                "Journey of this unit (JSON)",
+                "application/json",
+                context=("api",),
+            ),
         ]
     if key == "414":
         return [
@@ -234,11 +257,13 @@ def link_type_name(value: str) -> str:
 def choose(
     dl: DigitalLink, base: str, *, accept: str = "", accept_language: str = "", wants_linkset: bool = False
 ) -> Choice:
-    """The link(s) for a request: the default link unless a ``linkType`` is asked for; for a link type, its
-    links at the most specific level that has any, narrowed by ``context``, ``Accept`` and ``Accept-Language``."""
+    """The link(s) for a request: the linkset when ``linkType`` is linkset or all (or, with no linkType, when the
+    client accepts application/linkset+json: ``wants_linkset``); else the default link unless a ``linkType`` is
+    asked for; for a link type, its links at the most specific level that has any (walking up the tree),
+    narrowed by ``context``, ``Accept`` and ``Accept-Language``."""
     asked = dl.link_type
     name = link_type_name(asked) if asked is not None else None
-    if wants_linkset or name in ("linkset", "all"):
+    if (wants_linkset and name is None) or name in ("linkset", "all"):
         return Choice(linkset=True, link_type=name)
     found: list[Link] = []
     for level in reversed(levels(dl, base)):
@@ -246,17 +271,59 @@ def choose(
         if found:
             break
     if len(found) > 1:
-        found = _narrow(found, accept, accept_language)
+        found = narrow(found, dl, accept, accept_language)
     return Choice(found, link_type=name)
 
 
-def _narrow(links: list[Link], accept: str, accept_language: str) -> list[Link]:
-    types = [t.split(";")[0].strip() for t in accept.split(",") if t.strip()]
-    by_type = [link for link in links if link.type in types]
-    if by_type and len(by_type) < len(links):
-        links = by_type
-    langs = [t.split(";")[0].strip().lower() for t in accept_language.split(",") if t.strip()]
-    by_lang = [link for link in links if any(lang.split("-")[0] in link.hreflang for lang in langs)]
-    if by_lang and len(by_lang) < len(links):
-        links = by_lang
+def _preferences(header: str) -> list[str]:
+    """The values of an Accept or Accept-Language header, most preferred first (q=0 dropped, ``*`` kept)."""
+    ranked = []
+    for position, item in enumerate(header.split(",")):
+        value, *params = [p.strip() for p in item.split(";")]
+        if not value:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, number = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(number)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            ranked.append((-q, position, value.lower()))
+    return [value for _, _, value in sorted(ranked)]
+
+
+def _media_match(wanted: str, media: str) -> bool:
+    if wanted == "*/*":
+        return False  # no preference: tells no link from another
+    if wanted.endswith("/*"):
+        return media.startswith(wanted[:-1])
+    return media == wanted
+
+
+def narrow(links: list[Link], dl: DigitalLink, accept: str, accept_language: str) -> list[Link]:
+    """Several links of one type narrowed by the request (GS1-Conformant Resolver 1.0: ``context`` in the
+    query, then ``Accept``, then ``Accept-Language``, each by preference): each step keeps the links of the
+    most preferred value that any link matches, and changes nothing when none does."""
+    if dl.context is not None:
+        by_context = [link for link in links if dl.context in link.context]
+        links = by_context or links
+    for wanted in _preferences(accept):
+        by_type = [link for link in links if _media_match(wanted, link.type.lower())]
+        if by_type:
+            links = by_type
+            break
+    for wanted in _preferences(accept_language):
+        if wanted == "*":
+            break
+        by_lang = [link for link in links if any(_lang_match(wanted, lang.lower()) for lang in link.hreflang)]
+        if by_lang:
+            links = by_lang
+            break
     return links
+
+
+def _lang_match(wanted: str, lang: str) -> bool:
+    return wanted == lang or wanted.split("-")[0] == lang.split("-")[0]
