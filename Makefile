@@ -30,6 +30,13 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# What GS1's own resolver test suite loads in its page (tests/portal/test_gs1_suite.py), in a folder of its own so
+# that the project's pins stay as they are.
+GS1_SUITE_DEPS := tests/portal/gs1-suite-deps
+$(GS1_SUITE_DEPS)/node_modules/.installed: $(GS1_SUITE_DEPS)/package-lock.json
+	npm ci --prefix $(GS1_SUITE_DEPS) --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
 $(LINT_VENV)/.installed: requirements-lint.lock
 	@test -x $(LINT_BIN)/python || $(PYTHON) -m venv $(LINT_VENV)
 	$(LINT_BIN)/pip install --disable-pip-version-check -q -r requirements-lint.lock
@@ -42,7 +49,7 @@ BROWSER_PACKAGES := chromium chromium-driver
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); }
 	@mkdir -p .tools && touch $@
 
-install: $(VENV)/.installed node_modules/.installed .tools/.browser  ## install Python (.venv), Node (node_modules) and browser (Debian chromium) deps, register the compiler
+install: $(VENV)/.installed node_modules/.installed $(GS1_SUITE_DEPS)/node_modules/.installed .tools/.browser  ## install Python (.venv), Node (node_modules) and browser (Debian chromium) deps, register the compiler
 	@$(BIN)/python -m tradechain.chain.toolchain setup
 
 compile: install  ## compile the contracts with Brownie, export the SDK's package data (tradechain/_compiled) from the build
