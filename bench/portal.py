@@ -314,6 +314,14 @@ async def _load(plan: dict[str, Any]) -> dict[str, Any]:
         await asyncio.gather(*(runner(k) for k in range(10)))
         out["eth_call"]["c10"] = {**_percentiles(par), "calls_per_s": round(len(par) / (time.perf_counter() - t), 1)}
         out["eth_call"]["sequential"]["calls_per_s"] = round(1000 / statistics.mean(seq), 1)
+        head: list[float] = []  # the one request a cached verdict still needs: the chain head
+        for i in range(plan["eth_call_n"]):
+            body = {"jsonrpc": "2.0", "id": i, "method": "eth_getBlockByNumber", "params": ["latest", False]}
+            t = time.perf_counter()
+            r = await rpc.post(plan["rpc_url"], json=body)
+            assert "result" in r.json(), r.text
+            head.append((time.perf_counter() - t) * 1000)
+        out["eth_getBlockByNumber"] = {"sequential": _percentiles(head)}
     return out
 
 
@@ -335,7 +343,7 @@ def _profile_uncached(client: Any, config: Any, paths: list[str]) -> dict[str, A
     from tradechain.portal import app as portal_app
     from tradechain.portal import links
 
-    portal = portal_app.create_app(client, config).state.portal
+    portals = [portal_app.create_app(client, config).state.portal for _ in range(2)]  # profiled, plain
     manager = client.w3.provider._request_session_manager
     original = manager.make_post_request
     rpc: dict[str, Any] = {"n": 0, "s": 0.0, "methods": {}}
@@ -351,7 +359,16 @@ def _profile_uncached(client: Any, config: Any, paths: list[str]) -> dict[str, A
             for one in body if isinstance(body, list) else [body]:
                 rpc["methods"][one["method"]] = rpc["methods"].get(one["method"], 0) + 1
 
+    def plain(targets: list[str]) -> float:
+        portal = portals[1]
+        t = time.perf_counter()
+        for target in targets:
+            parts = urlsplit(target)
+            portal_app._verification(portal, links.read(parts.path, parts.query, portal.base))
+        return round(len(targets) / (time.perf_counter() - t), 1)
+
     def run(targets: list[str]) -> dict[str, Any]:
+        portal = portals[0]
         rpc.update(n=0, s=0.0, methods={})
         profile = cProfile.Profile()
         t = time.perf_counter()
@@ -371,9 +388,16 @@ def _profile_uncached(client: Any, config: Any, paths: list[str]) -> dict[str, A
             ),
             reverse=True,
         )[:12]
+        index_s = sum(
+            v[3]
+            for k, v in rows.items()
+            if (k[0].endswith("indexer/life.py") and k[2] == "life")
+            or (k[0].endswith("indexer/store.py") and k[2] in ("origin", "batch_info"))
+        )
         return {
             "verifications": n,
             "ms_per_verification": round(wall / n * 1000, 2),
+            "index_queries_ms_per_verification": round(index_s / n * 1000, 2),  # life(), origin, batch_info
             "json_rpc_requests_per_verification": round(rpc["n"] / n, 1),
             "json_rpc_by_method_per_verification": {m: round(c / n, 2) for m, c in sorted(rpc["methods"].items())},
             "json_rpc_ms_per_verification": round(rpc["s"] / n * 1000, 2),
@@ -381,14 +405,21 @@ def _profile_uncached(client: Any, config: Any, paths: list[str]) -> dict[str, A
             "top_cumulative_ms_per_verification": {name: round(cum / n * 1000, 2) for cum, name in top},
         }
 
+    for portal in portals:  # warm-up: contracts bound, profiles read
+        portal_app._verification(portal, links.read(urlsplit(paths[0]).path, "", portal.base))
     manager.make_post_request = counted
     try:
-        portal_app._verification(portal, links.read(urlsplit(paths[0]).path, "", portal.base))  # warm-up
         uncached = run(paths[1:])
         cached = run([paths[1]] * len(paths[1:]))
     finally:
         manager.make_post_request = original
-    return {"uncached": uncached, "cached": cached}
+    uncached["per_s_one_thread_without_profiler"] = plain(paths[1:])
+    cached["per_s_one_thread_without_profiler"] = plain([paths[1]] * len(paths[1:]))
+    return {
+        "method": "Portal and _verification in the bench process, no HTTP: one thread, sequential",
+        "uncached": uncached,
+        "cached": cached,
+    }
 
 
 # --------------------------------------------------------------------------------------------- main
@@ -414,6 +445,7 @@ def _run(tmp: Path, *, quick: bool, n_events: int) -> int:
     from tradechain.portal import remote
     from tradechain.portal.app import PortalConfig
 
+    load_start = tuple(round(x, 2) for x in os.getloadavg())
     anvil_port = _port(ANVIL_PORTS)
     status = node.start(anvil_port, tmp / "node", persist=False)
     try:
@@ -480,7 +512,8 @@ def _run(tmp: Path, *, quick: bool, n_events: int) -> int:
         solc = project.solc_version()
     finally:
         node.stop(tmp / "node")
-    section = _section(load, index_info, profile, quick, setup_seconds, load_seconds, anvil_line, solc)
+    load_avg = (load_start, tuple(round(x, 2) for x in os.getloadavg()))
+    section = _section(load, index_info, profile, quick, setup_seconds, load_seconds, anvil_line, solc, load_avg)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["portal"] = section  # the other sections are other benchmarks': kept
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
@@ -538,6 +571,7 @@ def _section(
     load_seconds: float,
     anvil: str,
     solc: str,
+    load_avg: tuple[tuple[float, ...], tuple[float, ...]],
 ) -> dict[str, Any]:
     cpu = "?"
     with contextlib.suppress(OSError):
@@ -546,6 +580,7 @@ def _section(
                 cpu = line.split(":", 1)[1].strip()
                 break
     lat, ver, chain_call = load["latency"], load["verifications"], load["eth_call"]
+    head_p50 = load["eth_getBlockByNumber"]["sequential"]["p50_ms"]
     uncached_c1 = ver["uncached"]["c1"]["p50_ms"]
     eth_p50 = chain_call["sequential"]["p50_ms"]
     best_uncached = max(v["requests_per_s"] for v in ver["uncached"].values())
@@ -557,7 +592,10 @@ def _section(
             "python": platform.python_version(),
             "anvil": anvil,
             "solc": solc,
-            "note": "portal (uvicorn, 1 process), load generator (1 process) and Anvil share the same cores",
+            "note": "portal (uvicorn, 1 process), load generator (1 process) and Anvil share the same cores, "
+            "and with whatever else runs on the machine: see load_average",
+            "load_average_1_5_15_at_start": load_avg[0],
+            "load_average_1_5_15_at_end": load_avg[1],
         },
         "quick": quick,
         "method": {
@@ -586,9 +624,12 @@ def _section(
             "uncached_detail": ver["uncached"],
         },
         "eth_call_verify": chain_call,
+        "eth_getBlockByNumber_latest": load["eth_getBlockByNumber"],
         "profile_uncached": profile,
         "ratios": {
             "eth_call_share_of_uncached_request_c1": round(eth_p50 / uncached_c1, 3),
+            "head_rpc_share_of_cached_pack_page_c1": round(head_p50 / lat["pack_page"]["c1"]["p50_ms"], 3),
+            "head_rpc_share_of_cached_verification_c1": round(head_p50 / ver["cached"]["c1"]["p50_ms"], 3),
             "cached_vs_uncached_throughput": round(best_cached / best_uncached, 1),
             "pack_page_p95_c50_vs_aim_20ms": round(lat["pack_page"]["c50"]["p95_ms"] / 20, 2),
             "best_verifications_per_s_vs_aim_500": round(best_cached / 500, 2),
@@ -613,6 +654,8 @@ def _print(s: dict[str, Any]) -> None:
         print(f"  {name:14} {cells}")
     print("verifications/s:", json.dumps({k: s["verifications_per_s"][k] for k in ("cached", "uncached")}))
     print("eth_call verify:", json.dumps(s["eth_call_verify"]))
+    print("eth_getBlockByNumber:", json.dumps(s["eth_getBlockByNumber_latest"]))
+    print("ratios:", json.dumps(s["ratios"]))
     print("profile:", json.dumps(s["profile_uncached"]))
     print("aims:", json.dumps(s["aims"]))
 
