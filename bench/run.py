@@ -241,8 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         "indexer_queries": queries,
         "invoice_fingerprints": fingerprint_rates,
     }
-    if RESULTS.exists():  # the invariant step counts are bench/invariants.py's: keep them
-        results.update({k: v for k, v in json.loads(RESULTS.read_text()).items() if k == "invariants"})
+    if RESULTS.exists():  # the invariant step counts are bench/invariants.py's, the portal's bench/portal.py's
+        results.update({k: v for k, v in json.loads(RESULTS.read_text()).items() if k in ("invariants", "portal")})
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     width = max(len(k) for k in operations)
     print("gas per operation:")
