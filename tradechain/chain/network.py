@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 import yaml
 from web3 import HTTPProvider, Web3
+from web3.types import RPCEndpoint
 
 from tradechain.chain import project
 from tradechain.errors import InputError, NodeUnreachable, WrongChain
@@ -253,6 +254,10 @@ def connect(network: Network, *, attempts: int = 4, backoff: float = 0.25, timeo
     then raises :class:`NodeUnreachable` naming the URL (redacted). ``timeout`` bounds every HTTP request (a
     transaction's receipt is waited for by polling, never inside one request: see :mod:`tradechain.chain.tx`)."""
     w3 = Web3(HTTPProvider(network.rpc_url, request_kwargs={"timeout": timeout}))
+    # eth_chainId asked once per connection, not twice per contract call; nothing else is cached (a cached block or
+    # call would be a stale verdict)
+    w3.provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
+    w3.provider.cache_allowed_requests = True
     chain_id = rpc_with_retry(w3, "eth_chainId", [], attempts=attempts, backoff=backoff)
     actual = int(chain_id, 16)
     if network.chain_id is not None and actual != network.chain_id:

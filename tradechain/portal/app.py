@@ -69,6 +69,7 @@ class Portal:
     config: PortalConfig
     published: PublishedStore
     cache: verdicts.VerdictCache = field(default_factory=verdicts.VerdictCache)
+    rendered: verdicts.VerdictCache = field(default_factory=verdicts.VerdictCache)  # pages and JSON, same keys
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(60))
     _local: threading.local = field(default_factory=threading.local)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -270,20 +271,23 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
     @app.get("/verify/{path:path}", summary="the verification page of a Digital Link")
     def verify_page(request: Request, path: str) -> Response:
         dl = links.read("/" + path, request.url.query, portal.base)
-        data = _verification(portal, dl)
+        key, data = _verification(portal, dl)
         if not wants_html(request):
-            return JSONResponse(data["json"])
-        return page(data["template"], **data)
+            return _json_of(portal, key, data)
+        html = portal.rendered.get_or_make(
+            (*key, "html"), lambda: env.get_template(data["template"]).render(base=portal.base, **data)
+        )
+        return HTMLResponse(html)
 
     @app.get("/api/verify/{path:path}", summary="verdict and proof bundle of a Digital Link (JSON)")
-    def verify_api(request: Request, path: str) -> JSONResponse:
+    def verify_api(request: Request, path: str) -> Response:
         dl = links.read("/" + path, request.url.query, portal.base)
-        return JSONResponse(_verification(portal, dl)["json"])
+        return _json_of(portal, *_verification(portal, dl))
 
     @app.get("/api/journey/{path:path}", summary="journey of a Digital Link (JSON)")
     def journey_api(request: Request, path: str) -> JSONResponse:
         dl = links.read("/" + path, request.url.query, portal.base)
-        data = _verification(portal, dl)
+        _key, data = _verification(portal, dl)
         return JSONResponse({"anchor": portal.base + dl.path, "journey": data.get("journey", [])})
 
     @app.get("/product/01/{gtin}", summary="product page of a GTIN")
@@ -474,15 +478,21 @@ async def _json_body(request: Request) -> Any:
 # --------------------------------------------------------------------------------------------- what pages show
 
 
-def _verification(portal: Portal, dl: links.DigitalLink) -> dict[str, Any]:
+def _verification(portal: Portal, dl: links.DigitalLink) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The page of a Digital Link: a pack or lot, a logistic unit, a location, or an identifier we hold nothing
-    of; cached per chain head, index and publications."""
+    of; cached per chain head, index and publications (the key, and what the page shows)."""
     head = portal.head()
     portal.sync(head)
     attributes = tuple(sorted((k, v) for k, v in dl.query if k.isdigit()))
     key = ("verify", dl.path, attributes, head.hash, portal.published.version)
     result: dict[str, Any] = portal.cache.get_or_make(key, lambda: _make_verification(portal, dl, head))
-    return result
+    return key, result
+
+
+def _json_of(portal: Portal, key: tuple[Any, ...], data: dict[str, Any]) -> Response:
+    """The JSON of a cached answer, serialised once per key."""
+    body: bytes = portal.rendered.get_or_make((*key, "json"), lambda: json.dumps(data["json"]).encode())
+    return Response(body, media_type="application/json")
 
 
 def _make_verification(portal: Portal, dl: links.DigitalLink, head: verdicts.Head) -> dict[str, Any]:
