@@ -11,14 +11,19 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from tradechain.client import Client
@@ -119,6 +124,18 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
         redoc_url=None,
     )
     app.state.portal = portal
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            with warnings.catch_warnings():  # the resolver's one route serves GET, HEAD and OPTIONS: ids given below
+                warnings.simplefilter("ignore")
+                schema = get_openapi(
+                    title=app.title, version=app.version, description=app.description, routes=app.routes
+                )
+            app.openapi_schema = describe_api(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     env = Environment(loader=PackageLoader("tradechain.portal", "templates"), autoescape=select_autoescape())
     app.mount("/static", StaticFiles(packages=[("tradechain.portal", "static")]), name="static")
 
@@ -158,6 +175,25 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
     async def refused(request: Request, exc: PublishRefused) -> Response:
         title = {403: "Forbidden", 409: "Conflict"}.get(exc.status, "Bad request")
         return problem(request, exc.status, title, f"{exc.field}: {exc.rule}", field=exc.field, rule=exc.rule)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+        detail = {
+            404: f"no page at {_shown(request.url.path)}",
+            405: f"{request.method} is not allowed at {_shown(request.url.path)}",
+        }.get(exc.status_code, str(exc.detail))
+        response = problem(request, exc.status_code, title, detail)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body")) or "request"
+        rule = str(first.get("msg", "is malformed"))
+        return problem(request, 400, "Bad request", f"{where}: {rule}", field=where, rule=rule)
 
     @app.exception_handler(ConnectionError)
     async def chain_down(request: Request, exc: ConnectionError) -> Response:
@@ -385,6 +421,12 @@ def _maybe_compressed(path: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9_-]{4,}/?", path))
 
 
+def _shown(path: str, limit: int = 80) -> str:
+    """A request path as an error message may quote it: printable, and short."""
+    text = "".join(c if c.isprintable() else "\ufffd" for c in path)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _with_query(href: str, query: str) -> str:
     if not query:
         return href
@@ -514,3 +556,200 @@ async def _document(portal: Portal, request: Request) -> verdicts.DocumentVerdic
     if proof.chain_id != portal.client.chain_id:
         raise InputError("proof", f"is for chain {proof.chain_id}; this portal reads chain {portal.client.chain_id}")
     return verdicts.document_verdict(portal.client, digest, proof, portal.head())
+
+
+# --------------------------------------------------------------------------------------------- the OpenAPI description
+
+# What each path parameter holds (the routes take text and check it themselves: a bad value is a 400 naming the
+# rule, never FastAPI's 422), so that a client, or a fuzzer, knows what a meaningful value is.
+_GTIN = {
+    "type": "string",
+    "pattern": "^([0-9]{8}|[0-9]{12,14})$",
+    "description": "GTIN-8, -12, -13 or -14 with its check digit",
+    "example": "09506000134352",
+}
+_SERIAL = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 20,
+    "description": "serial number (AI 21), GS1 character set 82",
+    "example": "AB0000001",
+}
+_DIGITAL_LINK = {
+    "type": "string",
+    "pattern": "^(01/[0-9]{14}(/10/[A-Za-z0-9-]{1,20})?(/21/[A-Za-z0-9-]{1,20})?|00/[0-9]{18}|414/[0-9]{13})$",
+    "description": "a GS1 Digital Link path from its primary key: 01/GTIN[/10/lot][/21/serial], 00/SSCC, 414/GLN, ...",
+    "example": "01/09506000134352/10/ABC123/21/12345",
+}
+_CERTIFICATE = {
+    "type": "string",
+    "pattern": "^(0x[0-9a-fA-F]{1,64}|[0-9]{1,77})$",
+    "description": "certificate id: decimal or 0x hex",
+    "example": "1",
+}
+_PARAMETERS = {"gtin": _GTIN, "serial": _SERIAL, "certificate": _CERTIFICATE}
+_RESOLVER_PATH = {
+    "type": "string",
+    "minLength": 1,
+    "description": "a GS1 Digital Link path (01/GTIN/10/lot/21/serial, 00/SSCC, 414/GLN, ...) or a compressed one",
+    "example": "01/09506000134352/10/ABC123",
+}
+_PROBLEM = {
+    "application/problem+json": {
+        "schema": {
+            "type": "object",
+            "required": ["title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string", "description": "one line: the field and the rule it breaks"},
+                "field": {"type": "string"},
+                "rule": {"type": "string"},
+            },
+        }
+    },
+    "text/html": {"schema": {"type": "string"}},
+}
+_WHY = {
+    "300": "several links of the asked type: the list",
+    "303": "see the code's verification page",
+    "307": "redirect to the link asked for (the verification page by default)",
+    "400": "malformed or check-digit-invalid input: one line naming the field and the rule",
+    "403": "the signer may not publish this",
+    "404": "nothing at this address, or no link of the asked type",
+    "405": "method not allowed",
+    "409": "not what the chain holds",
+    "413": "too large",
+    "429": "too many requests: wait Retry-After seconds",
+    "503": "the chain node is unreachable",
+}
+_PAGE_OR_JSON = {"application/json": {"schema": {}}, "text/html": {"schema": {"type": "string"}}}
+_JSON_BODIES: dict[str, dict[str, Any]] = {
+    "/api/serials": {
+        "type": "object",
+        "required": ["batch", "gtin", "lot", "serials", "signature"],
+        "properties": {
+            "batch": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"},
+            "gtin": _GTIN,
+            "lot": {"type": "string", "minLength": 1, "maxLength": 20},
+            "serials": {"type": "array", "minItems": 1, "items": _SERIAL},
+            "signature": {"type": "string", "pattern": "^0x[0-9a-fA-F]{130}$"},
+        },
+    },
+    "/api/serials/delegates": {
+        "type": "object",
+        "required": ["gtin", "organisation", "signature"],
+        "properties": {
+            "gtin": _GTIN,
+            "organisation": {"type": "integer", "minimum": 1},
+            "revoke": {"type": "boolean"},
+            "signature": {"type": "string", "pattern": "^0x[0-9a-fA-F]{130}$"},
+        },
+    },
+    "/api/certificates/metadata": {
+        "type": "object",
+        "required": ["certificates"],
+        "properties": {
+            "certificates": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 10_000,
+                "items": {
+                    "type": "object",
+                    "required": ["certificate", "metadata"],
+                    "properties": {"certificate": _CERTIFICATE, "metadata": {"type": "object"}},
+                },
+            }
+        },
+    },
+}
+_UPLOAD = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file", "proof"],
+            "properties": {
+                "file": {"type": "string", "format": "binary", "description": f"at most {MAX_UPLOAD >> 20} MB"},
+                "proof": {"type": "string", "format": "binary", "description": "the document's .tcproof.json"},
+            },
+        }
+    }
+}
+
+
+def _statuses(method: str, path: str) -> list[str]:
+    if path == "/{path}":
+        return ["400", "404", "503"] + (["300", "307"] if method == "get" else ["307"] if method == "head" else [])
+    if path.startswith("/api/serials") or path == "/api/certificates/metadata":
+        return ["400", "403", "409", "413", "503"]
+    if path.endswith("document") and method == "post":
+        return ["400", "413", "503"]
+    if path.startswith("/api/proofs/"):
+        return ["400", "404", "429", "503"]
+    if path == "/lookup":
+        return ["303", "400"]
+    if "{" in path:
+        return ["400", "404", "503"]  # 404: a path the router matches no route to (a line break in it)
+    return ["503"] if path == "/healthz" else []
+
+
+def describe_api(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI's description of the routes, completed: typed path parameters, the bodies the POST routes read,
+    every status a route answers (a problem JSON, or a page for ``Accept: text/html``), and the resolver's
+    catch-all (GET, HEAD, OPTIONS of any Digital Link path), each operation with an id of its own."""
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if path == "/{path}":
+                operation["operationId"] = f"resolve_{method}"
+                operation["description"] = (
+                    "GS1-Conformant resolver: a Digital Link path (uncompressed or compressed) answers 307 to its "
+                    "default link or to the link of ?linkType=gs1:<type>, 300 when several match, 404 when none, "
+                    "the RFC 9264 linkset for ?linkType=linkset or Accept: application/linkset+json, 400 for a "
+                    "malformed or check-digit-invalid URI."
+                )
+                operation["parameters"] = [
+                    {"name": "path", "in": "path", "required": True, "schema": _RESOLVER_PATH},
+                    {
+                        "name": "linkType",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "example": "gs1:pip"},
+                        "description": "gs1:<type>, https://ref.gs1.org/voc/<type>, linkset or all",
+                    },
+                    {"name": "context", "in": "query", "required": False, "schema": {"type": "string"}},
+                ]
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and path != "/{path}":
+                    parameter["schema"] = _PARAMETERS.get(parameter["name"], _DIGITAL_LINK)
+            responses = operation["responses"]
+            responses.pop("422", None)  # the routes check their input themselves: a 400 naming the rule
+            ok = responses.setdefault("200", {"description": "Successful Response"})
+            if path == "/{path}":
+                responses.pop("200")
+                if method == "options":
+                    responses["204"] = {"description": "the methods and headers the resolver allows (CORS)"}
+                else:
+                    responses["200"] = {
+                        "description": "the linkset (RFC 9264), or the page listing it",
+                        "content": {links.LINKSET_TYPE: {"schema": {"type": "object"}}, **_PAGE_OR_JSON},
+                    }
+            elif path == "/context/linkset.jsonld":
+                ok["content"] = {"application/ld+json": {"schema": {"type": "object"}}}
+            elif path not in ("/", "/.well-known/gs1resolver", "/healthz") and not path.startswith("/api/"):
+                ok["content"] = {**ok.get("content", {}), **_PAGE_OR_JSON}
+            for status in _statuses(method, path):
+                if status in ("303", "307"):
+                    responses[status] = {"description": _WHY[status], "headers": {"Location": {"schema": {}}}}
+                elif status == "300":
+                    responses[status] = {"description": _WHY[status], "content": _PAGE_OR_JSON}
+                else:
+                    responses[status] = {"description": _WHY[status], "content": _PROBLEM}
+            if method == "post":
+                content = _UPLOAD if path.endswith("document") else {"application/json": {"schema": _JSON_BODIES[path]}}
+                operation["requestBody"] = {"required": True, "content": content}
+    schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+    schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+    if not schema.get("components", {}).get("schemas"):
+        schema.pop("components", None)
+    return schema
