@@ -39,6 +39,9 @@ log = logging.getLogger("tradechain.portal")
 
 MAX_UPLOAD = 20 * 1024 * 1024  # bytes of a document to verify
 MAX_JSON = 64 * 1024 * 1024  # bytes of a publication
+MAX_PROOF = 1024 * 1024  # bytes of a document's proof file
+MAX_PATH = 4096  # bytes of a request's path (percent-encoded): a Digital Link is far shorter
+MAX_QUERY = 8192  # bytes of its query string
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'"
@@ -155,6 +158,13 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        query = request.scope.get("query_string", b"")
+        if len(raw_path) > MAX_PATH or len(query) > MAX_QUERY:
+            where, limit = ("path", MAX_PATH) if len(raw_path) > MAX_PATH else ("query", MAX_QUERY)
+            response = problem(request, 414, "URI too long", f"{where}: is at most {limit >> 10} kB")
+            response.headers.update(CORS)
+            return response
         try:
             response = await call_next(request)
         except Exception:  # never a traceback to the client; the log has it
@@ -179,11 +189,11 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
-        detail = {
-            404: f"no page at {_shown(request.url.path)}",
-            405: f"{request.method} is not allowed at {_shown(request.url.path)}",
-        }.get(exc.status_code, str(exc.detail))
-        response = problem(request, exc.status_code, title, detail)
+        field, rule = {
+            404: ("path", f"no page at {_shown(request.url.path)}"),
+            405: ("method", f"{_shown(request.method, 16)} is not allowed at {_shown(request.url.path)}"),
+        }.get(exc.status_code, ("request", _shown(str(exc.detail), 200)))
+        response = problem(request, exc.status_code, title, f"{field}: {rule}", field=field, rule=rule)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
@@ -330,7 +340,7 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
                     "type": "about:blank",
                     "title": "Not found",
                     "status": 404,
-                    "detail": "no published proof for it",
+                    "detail": "serial: no proof of it is published here",
                     "batches": held,
                 },
                 status_code=404,
@@ -435,17 +445,39 @@ def _with_query(href: str, query: str) -> str:
     return joined + (hash_mark + fragment if hash_mark else "")
 
 
+async def _capped_body(request: Request, limit: int, field: str) -> bytes:
+    """The request's body, refused (413, nothing kept) as soon as it is over ``limit`` bytes: by its Content-Length
+    before a byte is read, else by counting what arrives (a chunked upload has none)."""
+    too_large = PublishRefused(413, field, f"is at most {limit >> 20} MB")
+    declared = request.headers.get("content-length", "")
+    if declared and not declared.isdigit():
+        raise PublishRefused(400, "content-length", "is a number of bytes")
+    if int(declared or 0) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # what request.form() parses from now on
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 async def _json_body(request: Request) -> Any:
-    size = int(request.headers.get("content-length") or 0)
-    if size > MAX_JSON:
-        raise PublishRefused(413, "body", f"is at most {MAX_JSON // 1024 // 1024} MB")
-    raw = await request.body()
-    if len(raw) > MAX_JSON:
-        raise PublishRefused(413, "body", f"is at most {MAX_JSON // 1024 // 1024} MB")
+    """The JSON of a publication: strict JSON (UTF-8, no NaN or Infinity) of at most ``MAX_JSON`` bytes."""
+    raw = await _capped_body(request, MAX_JSON, "body")
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
-        raise PublishRefused(400, "body", "is JSON") from None
+        raise PublishRefused(400, "body", "is JSON (UTF-8, RFC 8259)") from None
+    except RecursionError:
+        raise PublishRefused(400, "body", "is JSON nested at most a few hundred levels deep") from None
 
 
 # --------------------------------------------------------------------------------------------- what pages show
@@ -533,19 +565,24 @@ def _certificate(portal: Portal, certificate: str) -> verdicts.CertificateVerdic
 
 
 async def _document(portal: Portal, request: Request) -> verdicts.DocumentVerdict:
-    size = int(request.headers.get("content-length") or 0)
-    if size > MAX_UPLOAD + 1024 * 1024:
-        raise PublishRefused(413, "file", f"is at most {MAX_UPLOAD // 1024 // 1024} MB")
-    form = await request.form(max_files=2, max_fields=4, max_part_size=MAX_UPLOAD)
+    await _capped_body(request, MAX_UPLOAD + MAX_PROOF + 64 * 1024, "file")
+    if not request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form")):
+        raise InputError("file", "send the document and its proof as multipart/form-data (fields file, proof)")
+    try:
+        form = await request.form(max_files=2, max_fields=4, max_part_size=MAX_PROOF)
+    except StarletteHTTPException as exc:  # Starlette's word on a malformed form: kept, under our field
+        raise InputError("file", f"a multipart/form-data upload of file and proof ({exc.detail})") from None
     upload, proof_upload = form.get("file"), form.get("proof")
     if upload is None or isinstance(upload, str):
         raise InputError("file", "choose the document to verify")
-    if proof_upload is None or isinstance(proof_upload, str):
-        raise InputError("proof", "choose the document's proof file (.tcproof.json), given with the document")
     data = await upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise PublishRefused(413, "file", f"is at most {MAX_UPLOAD // 1024 // 1024} MB")
-    proof_bytes = await proof_upload.read(1024 * 1024)
+        raise PublishRefused(413, "file", f"is at most {MAX_UPLOAD >> 20} MB")
+    if proof_upload is None or isinstance(proof_upload, str):
+        raise InputError("proof", "choose the document's proof file (.tcproof.json), given with the document")
+    proof_bytes = await proof_upload.read(MAX_PROOF + 1)
+    if len(proof_bytes) > MAX_PROOF:
+        raise PublishRefused(413, "proof", f"is at most {MAX_PROOF >> 10} kB")
     name = upload.filename or "document"
     digest = content_hash(data, is_json=name.lower().endswith(".json"), shown=name)
     del data  # hashed, never stored
@@ -553,6 +590,8 @@ async def _document(portal: Portal, request: Request) -> verdicts.DocumentVerdic
         proof = DocumentProof.from_json(canonical.loads(proof_bytes, "proof"))
     except InputError as exc:
         raise InputError("proof", f"not a document proof ({exc.field}: {exc.rule})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InputError("proof", "not a document proof (a .tcproof.json is a JSON object)") from None
     if proof.chain_id != portal.client.chain_id:
         raise InputError("proof", f"is for chain {proof.chain_id}; this portal reads chain {portal.client.chain_id}")
     return verdicts.document_verdict(portal.client, digest, proof, portal.head())
@@ -621,6 +660,7 @@ _WHY = {
     "405": "method not allowed",
     "409": "not what the chain holds",
     "413": "too large",
+    "414": "the path or the query is too long",
     "429": "too many requests: wait Retry-After seconds",
     "503": "the chain node is unreachable",
 }
@@ -738,7 +778,7 @@ def describe_api(schema: dict[str, Any]) -> dict[str, Any]:
                 ok["content"] = {"application/ld+json": {"schema": {"type": "object"}}}
             elif path not in ("/", "/.well-known/gs1resolver", "/healthz") and not path.startswith("/api/"):
                 ok["content"] = {**ok.get("content", {}), **_PAGE_OR_JSON}
-            for status in _statuses(method, path):
+            for status in [*_statuses(method, path), "414"]:
                 if status in ("303", "307"):
                     responses[status] = {"description": _WHY[status], "headers": {"Location": {"schema": {}}}}
                 elif status == "300":
