@@ -323,3 +323,33 @@ def test_a_member_s_hostile_lot_bytes_never_stop_another_page_and_are_shown_esca
     assert product.status_code == 200 and "<script" not in product.text
     health = portal.get("/healthz").json()
     assert health["indexedBlock"] == health["block"]  # the index went past the hostile events
+
+
+def test_a_member_s_signed_but_malformed_publication_is_one_400(portal: RunningPortal, medicine: Medicine) -> None:
+    """Signed by a real member (so no signature check stops it first): the malformed field is named."""
+    from tradechain.portal.proofs import delegate_message
+
+    maker = medicine.maker
+    key = maker.signer.key  # type: ignore[union-attr]
+    state = published(portal)
+    not_hex = "0x" + "zz" * 32
+    message = publish_message(maker.chain_id, maker.products.address, not_hex, list(medicine.batch.serials))
+    body = {
+        "batch": not_hex,
+        "gtin": medicine.gtin,
+        "lot": medicine.lot,
+        "serials": list(medicine.batch.serials),
+        "signature": sign(key, message),
+    }
+    one_message(portal.request("POST", "/api/serials", json=body), 400, "batch", "0x 32-byte id")
+    one_message(portal.request("POST", "/api/serials", json={**body, "lot": "A B\x00"}), 400)
+    for organisation, revoke, field in ((2**70, False, "organisation"), (5, "no", "revoke")):
+        message = delegate_message(maker.chain_id, maker.products.address, medicine.gtin, organisation, bool(revoke))
+        request = {
+            "gtin": medicine.gtin,
+            "organisation": organisation,
+            "revoke": revoke,
+            "signature": sign(key, message),
+        }
+        one_message(portal.request("POST", "/api/serials/delegates", json=request), 400, field)
+    assert published(portal) == state and portal.app.state.portal.published.delegates(medicine.gtin) == set()

@@ -9,6 +9,7 @@ is the one on chain). Publishing is idempotent: the same list twice is one list.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -29,6 +30,7 @@ from tradechain.formats import gs1, serials
 from tradechain.formats.merkle import MerkleTree, serial_leaf
 
 MAX_SERIALS = 1_000_000  # per published batch
+_HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 class PublishRefused(Exception):
@@ -159,7 +161,7 @@ class PublishedStore:
             gtin = gs1.parse_gtin(str(body.get("gtin", "")))
         except InputError as exc:
             raise PublishRefused(400, "gtin", exc.rule) from None
-        if not (isinstance(batch, str) and batch.startswith("0x") and len(batch) == 66):
+        if not (isinstance(batch, str) and _HEX32.fullmatch(batch)):
             raise PublishRefused(400, "batch", "is the commissioning's 0x 32-byte id")
         if not isinstance(lot, str) or not lot:
             raise PublishRefused(400, "lot", "is the lot number as text")
@@ -216,13 +218,11 @@ class PublishedStore:
             gtin = gs1.parse_gtin(str(body.get("gtin", "")))
         except InputError as exc:
             raise PublishRefused(400, "gtin", exc.rule) from None
-        organisation, revoke, signature = (
-            body.get("organisation"),
-            bool(body.get("revoke", False)),
-            body.get("signature"),
-        )
-        if not isinstance(organisation, int) or isinstance(organisation, bool) or organisation <= 0:
+        organisation, revoke, signature = body.get("organisation"), body.get("revoke", False), body.get("signature")
+        if not isinstance(organisation, int) or isinstance(organisation, bool) or not 0 < organisation < 2**32:
             raise PublishRefused(400, "organisation", "is the delegate's organisation number")
+        if not isinstance(revoke, bool):
+            raise PublishRefused(400, "revoke", "is true or false")
         if not isinstance(signature, str):
             raise PublishRefused(400, "signature", "is the GTIN owner's EIP-191 signature (0x hex)")
         signer = _recover(
