@@ -232,6 +232,18 @@ def test_an_upload_that_is_not_a_form_is_one_400(portal: RunningPortal) -> None:
     one_message(portal.request("POST", "/api/document", content=b"--x\r\ngarbage", headers=bad_form), 400)
     many = {f"f{i}": (f"{i}.txt", b"x") for i in range(5)}
     one_message(portal.request("POST", "/api/document", files=many), 400)
+    no_boundary = {"Content-Type": "multipart/form-data"}
+    one_message(portal.request("POST", "/api/document", content=b"--x--", headers=no_boundary), 400, "file")
+
+
+def test_an_uploaded_document_is_hashed_in_memory_never_written_to_disk(
+    portal: RunningPortal, tmp_path: Path, monkeypatch: Any
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))  # a file spooled to disk would fail
+    files = {"file": ("scan.pdf", b"%PDF" * (1024 * 1024), "application/pdf"), "proof": ("p.json", b"[]")}
+    one_message(portal.request("POST", "/api/document", files=files), 400, "proof", "not a document proof")
 
 
 NOT_OBJECTS = (b"[1, 2]", b'"serials"', b"null", b"42", b"{", b"\xff\xfe", b"[" * 100_000, b'{"gtin": NaN}', b"")

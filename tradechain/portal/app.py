@@ -24,6 +24,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.staticfiles import StaticFiles
 
 from tradechain.client import Client
@@ -564,14 +565,22 @@ def _certificate(portal: Portal, certificate: str) -> verdicts.CertificateVerdic
     return result
 
 
+class _InMemoryParts(MultiPartParser):
+    """Starlette's multipart parser, every part kept in memory: an uploaded document is hashed, never written to
+    disk (the body is capped before it is parsed)."""
+
+    spool_max_size = MAX_UPLOAD + MAX_PROOF + 64 * 1024
+
+
 async def _document(portal: Portal, request: Request) -> verdicts.DocumentVerdict:
-    await _capped_body(request, MAX_UPLOAD + MAX_PROOF + 64 * 1024, "file")
-    if not request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form")):
+    await _capped_body(request, _InMemoryParts.spool_max_size, "file")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InputError("file", "send the document and its proof as multipart/form-data (fields file, proof)")
+    parser = _InMemoryParts(request.headers, request.stream(), max_files=2, max_fields=4, max_part_size=MAX_PROOF)
     try:
-        form = await request.form(max_files=2, max_fields=4, max_part_size=MAX_PROOF)
-    except StarletteHTTPException as exc:  # Starlette's word on a malformed form: kept, under our field
-        raise InputError("file", f"a multipart/form-data upload of file and proof ({exc.detail})") from None
+        form = await parser.parse()
+    except MultiPartException as exc:  # python-multipart's word on a malformed form, under our field
+        raise InputError("file", f"a multipart/form-data upload of file and proof ({exc.message})") from None
     upload, proof_upload = form.get("file"), form.get("proof")
     if upload is None or isinstance(upload, str):
         raise InputError("file", "choose the document to verify")
