@@ -14,10 +14,13 @@ from typing import Any
 import httpx
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from helpers import free_port
+from web3 import Web3
 
-from portal.conftest import MED_EXPIRY, Medicine, RunningPortal
+from portal.conftest import MED_EXPIRY, Medicine, RunningPortal, serve
 from tradechain.client import Client
 from tradechain.portal import remote
+from tradechain.portal.app import PortalConfig, create_app
 from tradechain.portal.proofs import publish_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -365,3 +368,32 @@ def test_a_member_s_signed_but_malformed_publication_is_one_400(portal: RunningP
         }
         one_message(portal.request("POST", "/api/serials/delegates", json=request), 400, field)
     assert published(portal) == state and portal.app.state.portal.published.delegates(medicine.gtin) == set()
+
+
+# ------------------------------------------------------------------ the chain down
+
+
+def test_a_portal_whose_chain_node_is_down_answers_503_with_one_message(sdk_deployment: Any, tmp_path: Path) -> None:
+    dead = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{free_port()}", request_kwargs={"timeout": 5}))
+    dead.tradechain_chain_id = sdk_deployment.chain_id  # type: ignore[attr-defined]
+    port = free_port()
+    down = RunningPortal(f"http://127.0.0.1:{port}", None, None)  # type: ignore[arg-type]
+    config = PortalConfig(down.url, tmp_path / "index.db", tmp_path / "published.db")
+    for _ in serve(create_app(Client(dead, deployment=sdk_deployment), config), port):
+        one_message(down.get(f"/verify/01/{GTIN}/10/ABC"), 503, "chain", "cannot reach its chain node")
+        one_message(down.get("/certificate/1"), 503, "chain")
+        message = publish_message(
+            sdk_deployment.chain_id, sdk_deployment.address("ProductRegistry"), "0x" + "11" * 32, ["A"]
+        )
+        body = {
+            "batch": "0x" + "11" * 32,
+            "gtin": GTIN,
+            "lot": "L1",
+            "serials": ["A"],
+            "signature": sign(Account.create().key, message),
+        }
+        response = down.request("POST", "/api/serials", json=body)
+        one_message(response, 503, "chain")  # not a 403: nobody was refused, the chain did not answer
+        assert response.headers["retry-after"] == "10"
+        page = down.get("/healthz", headers={"Accept": "text/html"})
+        assert page.status_code == 503 and page.text.count('id="detail"') == 1

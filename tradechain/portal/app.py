@@ -34,7 +34,7 @@ from tradechain.errors import InputError, TradechainError
 from tradechain.formats import canonical, gs1
 from tradechain.indexer import Indexer, Store
 from tradechain.portal import links, verdicts
-from tradechain.portal.proofs import PublishedStore, PublishRefused, RateLimiter
+from tradechain.portal.proofs import CHAIN_UNREACHABLE, PublishedStore, PublishRefused, RateLimiter
 
 log = logging.getLogger("tradechain.portal")
 
@@ -206,9 +206,15 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
         rule = str(first.get("msg", "is malformed"))
         return problem(request, 400, "Bad request", f"{where}: {rule}", field=where, rule=rule)
 
-    @app.exception_handler(ConnectionError)
-    async def chain_down(request: Request, exc: ConnectionError) -> Response:
-        return problem(request, 503, "Chain unreachable", "the portal cannot reach its chain node; try again soon")
+    async def chain_down(request: Request, exc: Exception) -> Response:
+        log.warning("chain node unreachable on %s: %s", request.url.path, exc)
+        detail = "chain: the portal cannot reach its chain node; try again soon"
+        response = problem(request, 503, "Chain unreachable", detail, field="chain", rule="is unreachable")
+        response.headers["Retry-After"] = "10"
+        return response
+
+    for unreachable in CHAIN_UNREACHABLE:
+        app.add_exception_handler(unreachable, chain_down)
 
     # ------------------------------------------------------------------ resolver description, context
 

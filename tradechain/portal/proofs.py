@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_hash.auto import keccak
@@ -30,6 +31,14 @@ from tradechain.formats import gs1, serials
 from tradechain.formats.merkle import MerkleTree, serial_leaf
 
 MAX_SERIALS = 1_000_000  # per published batch
+# What a call to the chain node raises when the node is down or too slow (web3's HTTP provider runs on requests):
+# the portal answers 503, never a refusal.
+CHAIN_UNREACHABLE: tuple[type[Exception], ...] = (
+    ConnectionError,
+    TimeoutError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+)
 _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
@@ -206,6 +215,8 @@ class PublishedStore:
     def _member(self, client: Client, signer: str) -> int:
         try:
             return client.participants.require_role_any(signer)
+        except CHAIN_UNREACHABLE:
+            raise  # the portal's 503, not a refusal
         except Exception:  # the registry's revert: not an active account of an active member
             raise PublishRefused(403, "signature", f"{signer} is not an active account of a member") from None
 
