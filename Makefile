@@ -8,6 +8,9 @@ BIN := $(CURDIR)/$(VENV)/bin
 # Slither lives in a venv of its own (pinned by requirements-lint.lock), so its dependencies never move Brownie's.
 LINT_VENV := .venv-lint
 LINT_BIN := $(CURDIR)/$(LINT_VENV)/bin
+# Schemathesis (the portal's fuzz test) too, pinned by requirements-fuzz.lock: its Hypothesis is far newer than Brownie's.
+FUZZ_VENV := .venv-fuzz
+FUZZ_BIN := $(CURDIR)/$(FUZZ_VENV)/bin
 PY_SOURCES := tradechain scripts tests bench tools
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
@@ -42,6 +45,11 @@ $(LINT_VENV)/.installed: requirements-lint.lock
 	$(LINT_BIN)/pip install --disable-pip-version-check -q -r requirements-lint.lock
 	@touch $@
 
+$(FUZZ_VENV)/.installed: requirements-fuzz.lock
+	@test -x $(FUZZ_BIN)/python || $(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_BIN)/pip install --disable-pip-version-check -q -r requirements-fuzz.lock
+	@touch $@
+
 # The portal's browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 BROWSER_PACKAGES := chromium chromium-driver
 .tools/.browser:
@@ -70,7 +78,7 @@ wheel: compile  ## build dist/tradechain-<version>-py3-none-any.whl: the SDK, th
 wheel-check: wheel  ## install dist's wheel into an empty venv, deploy the suite from outside the checkout (PyPI)
 	TRADECHAIN_WHEEL="$$(ls dist/tradechain-*.whl)" $(BROWNIE) test tests/sdk/test_wheel.py -q
 
-test: compile lint test-unit  ## run every test (after the static checks)
+test: compile lint test-unit $(FUZZ_VENV)/.installed  ## run every test (after the static checks)
 	$(BROWNIE) test --ignore=tests/unit $(PYTEST_ARGS)
 
 test-unit: install  ## the unit tests alone: plain pytest, no chain, Brownie not loaded (seconds)

@@ -14,14 +14,20 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.staticfiles import StaticFiles
 from web3.types import RPCEndpoint
 
@@ -32,13 +38,16 @@ from tradechain.errors import InputError, TradechainError
 from tradechain.formats import canonical, gs1
 from tradechain.indexer import Indexer, Store
 from tradechain.portal import links, verdicts
-from tradechain.portal.proofs import PublishedStore, PublishRefused, RateLimiter
+from tradechain.portal.proofs import CHAIN_UNREACHABLE, PublishedStore, PublishRefused, RateLimiter
 
 log = logging.getLogger("tradechain.portal")
 
 ORG_NAME_SECONDS = 60.0
 MAX_UPLOAD = 20 * 1024 * 1024  # bytes of a document to verify
 MAX_JSON = 64 * 1024 * 1024  # bytes of a publication
+MAX_PROOF = 1024 * 1024  # bytes of a document's proof file
+MAX_PATH = 4096  # bytes of a request's path (percent-encoded): a Digital Link is far shorter
+MAX_QUERY = 8192  # bytes of its query string
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'"
@@ -161,6 +170,18 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
         redoc_url=None,
     )
     app.state.portal = portal
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            with warnings.catch_warnings():  # the resolver's one route serves GET, HEAD and OPTIONS: ids given below
+                warnings.simplefilter("ignore")
+                schema = get_openapi(
+                    title=app.title, version=app.version, description=app.description, routes=app.routes
+                )
+            app.openapi_schema = describe_api(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     env = Environment(loader=PackageLoader("tradechain.portal", "templates"), autoescape=select_autoescape())
     app.mount("/static", StaticFiles(packages=[("tradechain.portal", "static")]), name="static")
 
@@ -180,6 +201,13 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        query = request.scope.get("query_string", b"")
+        if len(raw_path) > MAX_PATH or len(query) > MAX_QUERY:
+            where, limit = ("path", MAX_PATH) if len(raw_path) > MAX_PATH else ("query", MAX_QUERY)
+            response = problem(request, 414, "URI too long", f"{where}: is at most {limit >> 10} kB")
+            response.headers.update(CORS)
+            return response
         try:
             response = await call_next(request)
         except Exception:  # never a traceback to the client; the log has it
@@ -201,9 +229,34 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
         title = {403: "Forbidden", 409: "Conflict"}.get(exc.status, "Bad request")
         return problem(request, exc.status, title, f"{exc.field}: {exc.rule}", field=exc.field, rule=exc.rule)
 
-    @app.exception_handler(ConnectionError)
-    async def chain_down(request: Request, exc: ConnectionError) -> Response:
-        return problem(request, 503, "Chain unreachable", "the portal cannot reach its chain node; try again soon")
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+        field, rule = {
+            404: ("path", f"no page at {_shown(request.url.path)}"),
+            405: ("method", f"{_shown(request.method, 16)} is not allowed at {_shown(request.url.path)}"),
+        }.get(exc.status_code, ("request", _shown(str(exc.detail), 200)))
+        response = problem(request, exc.status_code, title, f"{field}: {rule}", field=field, rule=rule)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body")) or "request"
+        rule = str(first.get("msg", "is malformed"))
+        return problem(request, 400, "Bad request", f"{where}: {rule}", field=where, rule=rule)
+
+    async def chain_down(request: Request, exc: Exception) -> Response:
+        log.warning("chain node unreachable on %s: %s", request.url.path, exc)
+        detail = "chain: the portal cannot reach its chain node; try again soon"
+        response = problem(request, 503, "Chain unreachable", detail, field="chain", rule="is unreachable")
+        response.headers["Retry-After"] = "10"
+        return response
+
+    for unreachable in CHAIN_UNREACHABLE:
+        app.add_exception_handler(unreachable, chain_down)
 
     # ------------------------------------------------------------------ resolver description, context
 
@@ -343,7 +396,7 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
                     "type": "about:blank",
                     "title": "Not found",
                     "status": 404,
-                    "detail": "no published proof for it",
+                    "detail": "serial: no proof of it is published here",
                     "batches": held,
                 },
                 status_code=404,
@@ -454,6 +507,12 @@ def _maybe_compressed(path: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9_-]{4,}/?", path))
 
 
+def _shown(path: str, limit: int = 80) -> str:
+    """A request path as an error message may quote it: printable, and short."""
+    text = "".join(c if c.isprintable() else "\ufffd" for c in path)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _with_query(href: str, query: str) -> str:
     if not query:
         return href
@@ -462,17 +521,39 @@ def _with_query(href: str, query: str) -> str:
     return joined + (hash_mark + fragment if hash_mark else "")
 
 
+async def _capped_body(request: Request, limit: int, field: str) -> bytes:
+    """The request's body, refused (413, nothing kept) as soon as it is over ``limit`` bytes: by its Content-Length
+    before a byte is read, else by counting what arrives (a chunked upload has none)."""
+    too_large = PublishRefused(413, field, f"is at most {limit >> 20} MB")
+    declared = request.headers.get("content-length", "")
+    if declared and not declared.isdigit():
+        raise PublishRefused(400, "content-length", "is a number of bytes")
+    if int(declared or 0) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # what request.form() parses from now on
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 async def _json_body(request: Request) -> Any:
-    size = int(request.headers.get("content-length") or 0)
-    if size > MAX_JSON:
-        raise PublishRefused(413, "body", f"is at most {MAX_JSON // 1024 // 1024} MB")
-    raw = await request.body()
-    if len(raw) > MAX_JSON:
-        raise PublishRefused(413, "body", f"is at most {MAX_JSON // 1024 // 1024} MB")
+    """The JSON of a publication: strict JSON (UTF-8, no NaN or Infinity) of at most ``MAX_JSON`` bytes."""
+    raw = await _capped_body(request, MAX_JSON, "body")
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError):
-        raise PublishRefused(400, "body", "is JSON") from None
+        raise PublishRefused(400, "body", "is JSON (UTF-8, RFC 8259)") from None
+    except RecursionError:
+        raise PublishRefused(400, "body", "is JSON nested at most a few hundred levels deep") from None
 
 
 # --------------------------------------------------------------------------------------------- what pages show
@@ -565,20 +646,33 @@ def _certificate(portal: Portal, certificate: str) -> verdicts.CertificateVerdic
     return result
 
 
+class _InMemoryParts(MultiPartParser):
+    """Starlette's multipart parser, every part kept in memory: an uploaded document is hashed, never written to
+    disk (the body is capped before it is parsed)."""
+
+    spool_max_size = MAX_UPLOAD + MAX_PROOF + 64 * 1024
+
+
 async def _document(portal: Portal, request: Request) -> verdicts.DocumentVerdict:
-    size = int(request.headers.get("content-length") or 0)
-    if size > MAX_UPLOAD + 1024 * 1024:
-        raise PublishRefused(413, "file", f"is at most {MAX_UPLOAD // 1024 // 1024} MB")
-    form = await request.form(max_files=2, max_fields=4, max_part_size=MAX_UPLOAD)
+    await _capped_body(request, _InMemoryParts.spool_max_size, "file")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InputError("file", "send the document and its proof as multipart/form-data (fields file, proof)")
+    parser = _InMemoryParts(request.headers, request.stream(), max_files=2, max_fields=4, max_part_size=MAX_PROOF)
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:  # python-multipart's word on a malformed form, under our field
+        raise InputError("file", f"a multipart/form-data upload of file and proof ({exc.message})") from None
     upload, proof_upload = form.get("file"), form.get("proof")
     if upload is None or isinstance(upload, str):
         raise InputError("file", "choose the document to verify")
-    if proof_upload is None or isinstance(proof_upload, str):
-        raise InputError("proof", "choose the document's proof file (.tcproof.json), given with the document")
     data = await upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise PublishRefused(413, "file", f"is at most {MAX_UPLOAD // 1024 // 1024} MB")
-    proof_bytes = await proof_upload.read(1024 * 1024)
+        raise PublishRefused(413, "file", f"is at most {MAX_UPLOAD >> 20} MB")
+    if proof_upload is None or isinstance(proof_upload, str):
+        raise InputError("proof", "choose the document's proof file (.tcproof.json), given with the document")
+    proof_bytes = await proof_upload.read(MAX_PROOF + 1)
+    if len(proof_bytes) > MAX_PROOF:
+        raise PublishRefused(413, "proof", f"is at most {MAX_PROOF >> 10} kB")
     name = upload.filename or "document"
     digest = content_hash(data, is_json=name.lower().endswith(".json"), shown=name)
     del data  # hashed, never stored
@@ -586,6 +680,206 @@ async def _document(portal: Portal, request: Request) -> verdicts.DocumentVerdic
         proof = DocumentProof.from_json(canonical.loads(proof_bytes, "proof"))
     except InputError as exc:
         raise InputError("proof", f"not a document proof ({exc.field}: {exc.rule})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InputError("proof", "not a document proof (a .tcproof.json is a JSON object)") from None
     if proof.chain_id != portal.client.chain_id:
         raise InputError("proof", f"is for chain {proof.chain_id}; this portal reads chain {portal.client.chain_id}")
     return verdicts.document_verdict(portal.client, digest, proof, portal.head())
+
+
+# --------------------------------------------------------------------------------------------- the OpenAPI description
+
+# What each path parameter holds (the routes take text and check it themselves: a bad value is a 400 naming the
+# rule, never FastAPI's 422), so that a client, or a fuzzer, knows what a meaningful value is.
+_GTIN = {
+    "type": "string",
+    "pattern": "^([0-9]{8}|[0-9]{12,14})$",
+    "description": "GTIN-8, -12, -13 or -14 with its check digit",
+    "example": "09506000134352",
+}
+_SERIAL = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 20,
+    "description": "serial number (AI 21), GS1 character set 82",
+    "example": "AB0000001",
+}
+_DIGITAL_LINK = {
+    "type": "string",
+    "pattern": "^(01/[0-9]{14}(/10/[A-Za-z0-9-]{1,20})?(/21/[A-Za-z0-9-]{1,20})?|00/[0-9]{18}|414/[0-9]{13})$",
+    "description": "a GS1 Digital Link path from its primary key: 01/GTIN[/10/lot][/21/serial], 00/SSCC, 414/GLN, ...",
+    "example": "01/09506000134352/10/ABC123/21/12345",
+}
+_CERTIFICATE = {
+    "type": "string",
+    "pattern": "^(0x[0-9a-fA-F]{1,64}|[0-9]{1,77})$",
+    "description": "certificate id: decimal or 0x hex",
+    "example": "1",
+}
+_PARAMETERS = {"gtin": _GTIN, "serial": _SERIAL, "certificate": _CERTIFICATE}
+_RESOLVER_PATH = {
+    "type": "string",
+    "minLength": 1,
+    "description": "a GS1 Digital Link path (01/GTIN/10/lot/21/serial, 00/SSCC, 414/GLN, ...) or a compressed one",
+    "example": "01/09506000134352/10/ABC123",
+}
+_PROBLEM = {
+    "application/problem+json": {
+        "schema": {
+            "type": "object",
+            "required": ["title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string", "description": "one line: the field and the rule it breaks"},
+                "field": {"type": "string"},
+                "rule": {"type": "string"},
+            },
+        }
+    },
+    "text/html": {"schema": {"type": "string"}},
+}
+_WHY = {
+    "300": "several links of the asked type: the list",
+    "303": "see the code's verification page",
+    "307": "redirect to the link asked for (the verification page by default)",
+    "400": "malformed or check-digit-invalid input: one line naming the field and the rule",
+    "403": "the signer may not publish this",
+    "404": "nothing at this address, or no link of the asked type",
+    "405": "method not allowed",
+    "409": "not what the chain holds",
+    "413": "too large",
+    "414": "the path or the query is too long",
+    "429": "too many requests: wait Retry-After seconds",
+    "503": "the chain node is unreachable",
+}
+_PAGE_OR_JSON = {"application/json": {"schema": {}}, "text/html": {"schema": {"type": "string"}}}
+_JSON_BODIES: dict[str, dict[str, Any]] = {
+    "/api/serials": {
+        "type": "object",
+        "required": ["batch", "gtin", "lot", "serials", "signature"],
+        "properties": {
+            "batch": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"},
+            "gtin": _GTIN,
+            "lot": {"type": "string", "minLength": 1, "maxLength": 20},
+            "serials": {"type": "array", "minItems": 1, "items": _SERIAL},
+            "signature": {"type": "string", "pattern": "^0x[0-9a-fA-F]{130}$"},
+        },
+    },
+    "/api/serials/delegates": {
+        "type": "object",
+        "required": ["gtin", "organisation", "signature"],
+        "properties": {
+            "gtin": _GTIN,
+            "organisation": {"type": "integer", "minimum": 1},
+            "revoke": {"type": "boolean"},
+            "signature": {"type": "string", "pattern": "^0x[0-9a-fA-F]{130}$"},
+        },
+    },
+    "/api/certificates/metadata": {
+        "type": "object",
+        "required": ["certificates"],
+        "properties": {
+            "certificates": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 10_000,
+                "items": {
+                    "type": "object",
+                    "required": ["certificate", "metadata"],
+                    "properties": {"certificate": _CERTIFICATE, "metadata": {"type": "object"}},
+                },
+            }
+        },
+    },
+}
+_UPLOAD = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file", "proof"],
+            "properties": {
+                "file": {"type": "string", "format": "binary", "description": f"at most {MAX_UPLOAD >> 20} MB"},
+                "proof": {"type": "string", "format": "binary", "description": "the document's .tcproof.json"},
+            },
+        }
+    }
+}
+
+
+def _statuses(method: str, path: str) -> list[str]:
+    if path == "/{path}":
+        return ["400", "404", "503"] + (["300", "307"] if method == "get" else ["307"] if method == "head" else [])
+    if path.startswith("/api/serials") or path == "/api/certificates/metadata":
+        return ["400", "403", "409", "413", "503"]
+    if path.endswith("document") and method == "post":
+        return ["400", "413", "503"]
+    if path.startswith("/api/proofs/"):
+        return ["400", "404", "429", "503"]
+    if path == "/lookup":
+        return ["303", "400"]
+    if "{" in path:
+        return ["400", "404", "503"]  # 404: a path the router matches no route to (a line break in it)
+    return ["503"] if path == "/healthz" else []
+
+
+def describe_api(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI's description of the routes, completed: typed path parameters, the bodies the POST routes read,
+    every status a route answers (a problem JSON, or a page for ``Accept: text/html``), and the resolver's
+    catch-all (GET, HEAD, OPTIONS of any Digital Link path), each operation with an id of its own."""
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if path == "/{path}":
+                operation["operationId"] = f"resolve_{method}"
+                operation["description"] = (
+                    "GS1-Conformant resolver: a Digital Link path (uncompressed or compressed) answers 307 to its "
+                    "default link or to the link of ?linkType=gs1:<type>, 300 when several match, 404 when none, "
+                    "the RFC 9264 linkset for ?linkType=linkset or Accept: application/linkset+json, 400 for a "
+                    "malformed or check-digit-invalid URI."
+                )
+                operation["parameters"] = [
+                    {"name": "path", "in": "path", "required": True, "schema": _RESOLVER_PATH},
+                    {
+                        "name": "linkType",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "example": "gs1:pip"},
+                        "description": "gs1:<type>, https://ref.gs1.org/voc/<type>, linkset or all",
+                    },
+                    {"name": "context", "in": "query", "required": False, "schema": {"type": "string"}},
+                ]
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and path != "/{path}":
+                    parameter["schema"] = _PARAMETERS.get(parameter["name"], _DIGITAL_LINK)
+            responses = operation["responses"]
+            responses.pop("422", None)  # the routes check their input themselves: a 400 naming the rule
+            ok = responses.setdefault("200", {"description": "Successful Response"})
+            if path == "/{path}":
+                responses.pop("200")
+                if method == "options":
+                    responses["204"] = {"description": "the methods and headers the resolver allows (CORS)"}
+                else:
+                    responses["200"] = {
+                        "description": "the linkset (RFC 9264), or the page listing it",
+                        "content": {links.LINKSET_TYPE: {"schema": {"type": "object"}}, **_PAGE_OR_JSON},
+                    }
+            elif path == "/context/linkset.jsonld":
+                ok["content"] = {"application/ld+json": {"schema": {"type": "object"}}}
+            elif path not in ("/", "/.well-known/gs1resolver", "/healthz") and not path.startswith("/api/"):
+                ok["content"] = {**ok.get("content", {}), **_PAGE_OR_JSON}
+            for status in [*_statuses(method, path), "414"]:
+                if status in ("303", "307"):
+                    responses[status] = {"description": _WHY[status], "headers": {"Location": {"schema": {}}}}
+                elif status == "300":
+                    responses[status] = {"description": _WHY[status], "content": _PAGE_OR_JSON}
+                else:
+                    responses[status] = {"description": _WHY[status], "content": _PROBLEM}
+            if method == "post":
+                content = _UPLOAD if path.endswith("document") else {"application/json": {"schema": _JSON_BODIES[path]}}
+                operation["requestBody"] = {"required": True, "content": content}
+    schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+    schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+    if not schema.get("components", {}).get("schemas"):
+        schema.pop("components", None)
+    return schema

@@ -9,6 +9,7 @@ is the one on chain). Publishing is idempotent: the same list twice is one list.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_hash.auto import keccak
@@ -31,6 +33,15 @@ from tradechain.formats.merkle import MerkleTree, serial_leaf
 
 MAX_SERIALS = 1_000_000  # per published batch
 TREES_KEPT = 32  # Merkle trees of published batches kept built
+# What a call to the chain node raises when the node is down or too slow (web3's HTTP provider runs on requests):
+# the portal answers 503, never a refusal.
+CHAIN_UNREACHABLE: tuple[type[Exception], ...] = (
+    ConnectionError,
+    TimeoutError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+)
+_HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 class PublishRefused(Exception):
@@ -188,7 +199,7 @@ class PublishedStore:
             gtin = gs1.parse_gtin(str(body.get("gtin", "")))
         except InputError as exc:
             raise PublishRefused(400, "gtin", exc.rule) from None
-        if not (isinstance(batch, str) and batch.startswith("0x") and len(batch) == 66):
+        if not (isinstance(batch, str) and _HEX32.fullmatch(batch)):
             raise PublishRefused(400, "batch", "is the commissioning's 0x 32-byte id")
         if not isinstance(lot, str) or not lot:
             raise PublishRefused(400, "lot", "is the lot number as text")
@@ -240,6 +251,8 @@ class PublishedStore:
     def _member(self, client: Client, signer: str) -> int:
         try:
             return client.participants.require_role_any(signer)
+        except CHAIN_UNREACHABLE:
+            raise  # the portal's 503, not a refusal
         except Exception:  # the registry's revert: not an active account of an active member
             raise PublishRefused(403, "signature", f"{signer} is not an active account of a member") from None
 
@@ -252,13 +265,11 @@ class PublishedStore:
             gtin = gs1.parse_gtin(str(body.get("gtin", "")))
         except InputError as exc:
             raise PublishRefused(400, "gtin", exc.rule) from None
-        organisation, revoke, signature = (
-            body.get("organisation"),
-            bool(body.get("revoke", False)),
-            body.get("signature"),
-        )
-        if not isinstance(organisation, int) or isinstance(organisation, bool) or organisation <= 0:
+        organisation, revoke, signature = body.get("organisation"), body.get("revoke", False), body.get("signature")
+        if not isinstance(organisation, int) or isinstance(organisation, bool) or not 0 < organisation < 2**32:
             raise PublishRefused(400, "organisation", "is the delegate's organisation number")
+        if not isinstance(revoke, bool):
+            raise PublishRefused(400, "revoke", "is true or false")
         if not isinstance(signature, str):
             raise PublishRefused(400, "signature", "is the GTIN owner's EIP-191 signature (0x hex)")
         signed_at = body.get("signedAt")
