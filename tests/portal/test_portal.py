@@ -43,3 +43,22 @@ def test_a_recall_shows_on_the_same_page_at_the_next_load(
     sdk_as("regulator").products.recall([lot_id(medicine.gtin, "MED-1")], "sterility failure")
     second = portal.get(path, headers={"Accept": "text/html"})
     assert ">RECALLED<" in second.text and "sterility failure" in second.text
+
+
+def test_a_lot_number_with_a_slash_resolves_and_verifies(portal: RunningPortal, sdk_as: Any) -> None:
+    """GS1 allows '/' in a lot number; a Digital Link sends it as %2F, which must stay one path segment."""
+    from datetime import date
+
+    from portal.conftest import MEDICINE
+    from tradechain.contracts.product_registry import LotSpec
+
+    maker = sdk_as("manufacturer")
+    maker.products.claim_gtin(MEDICINE)
+    maker.products.register_lot(LotSpec(MEDICINE, "B/7", date(2030, 6, 30), "IN"))
+    redirect = portal.get(f"/01/{MEDICINE}/10/B%2F7?17=300630")
+    assert redirect.status_code == 307
+    assert redirect.headers["location"] == f"{portal.url}/verify/01/{MEDICINE}/10/B%2F7?17=300630"
+    page = portal.get(f"/verify/01/{MEDICINE}/10/B%2F7?17=300630", headers={"Accept": "application/json"}).json()
+    assert page["verdict"] == "AUTHENTIC" and page["product"]["lot"] == "B/7"
+    split = portal.get(f"/verify/01/{MEDICINE}/10/B/7?17=300630", headers={"Accept": "application/json"})
+    assert split.status_code == 400  # B and 7 as two segments is another (malformed) path

@@ -323,7 +323,7 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
 
     @app.get("/verify/{path:path}", summary="the verification page of a Digital Link")
     def verify_page(request: Request, path: str) -> Response:
-        dl = links.read("/" + path, request.url.query, portal.base)
+        dl = links.read(_raw_path(request, path), request.url.query, portal.base)
         key, data = _verification(portal, dl)
         if not wants_html(request):
             return _json_of(portal, key, data)
@@ -334,12 +334,12 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
 
     @app.get("/api/verify/{path:path}", summary="verdict and proof bundle of a Digital Link (JSON)")
     def verify_api(request: Request, path: str) -> Response:
-        dl = links.read("/" + path, request.url.query, portal.base)
+        dl = links.read(_raw_path(request, path), request.url.query, portal.base)
         return _json_of(portal, *_verification(portal, dl))
 
     @app.get("/api/journey/{path:path}", summary="journey of a Digital Link (JSON)")
     def journey_api(request: Request, path: str) -> JSONResponse:
-        dl = links.read("/" + path, request.url.query, portal.base)
+        dl = links.read(_raw_path(request, path), request.url.query, portal.base)
         _key, data = _verification(portal, dl)
         return JSONResponse({"anchor": portal.base + dl.path, "journey": data.get("journey", [])})
 
@@ -431,7 +431,7 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
                 "Access-Control-Max-Age": "86400",
             }
             try:  # a Digital Link's preflight names its linkset too (GS1's suite reads it there)
-                preflight = links.read("/" + path, "", portal.base)
+                preflight = links.read(_raw_path(request, path), "", portal.base)
             except InputError:
                 return Response(status_code=204, headers=allowed)
             linkset_link = (
@@ -442,9 +442,9 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
         first = path.split("/", 1)[0]
         if first not in links.PRIMARY_KEYS and not _maybe_compressed(path):
             return problem(
-                request, 404, "Not found", f"no page at /{path}: a Digital Link starts /01/, /00/, /414/, ..."
+                request, 404, "Not found", f"path: no page at /{path}; a Digital Link starts /01/, /00/, /414/, ..."
             )
-        dl = links.read("/" + path, request.url.query, portal.base)
+        dl = links.read(_raw_path(request, path), request.url.query, portal.base)
         accept = request.headers.get("accept", "")
         choice = links.choose(
             dl,
@@ -499,6 +499,19 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
         return Response(status_code=307, headers={"Location": target, "Link": ", ".join(header_links)})
 
     return app
+
+
+def _raw_path(request: Request, path: str) -> str:
+    """The request's path after its route's prefix, as sent (percent-encoded): a lot or serial may hold a ``/``,
+    sent as ``%2F``, which the decoded ``path`` would split into two segments."""
+    raw = request.scope.get("raw_path")
+    route = request.scope.get("route")
+    prefix = str(getattr(route, "path", "")).split("{", 1)[0].rstrip("/")
+    if isinstance(raw, bytes):
+        text = raw.decode("latin-1").split("?", 1)[0]
+        if text.startswith(prefix + "/"):
+            return text[len(prefix) :]
+    return "/" + path
 
 
 def _maybe_compressed(path: str) -> bool:
