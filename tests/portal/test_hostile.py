@@ -90,7 +90,12 @@ def test_path_traversal_never_leaves_the_static_folder(portal: RunningPortal) ->
 
 def test_traversal_in_a_digital_link_is_a_malformed_link(portal: RunningPortal) -> None:
     one_message(portal.get("/verify/..%2f..%2fetc%2fpasswd"), 400, "digital link")
-    one_message(portal.get(f"/01/{GTIN}/10/..%2f..%2fetc%2fpasswd"), 400)
+    # GS1 allows '.' and '/' in a lot: "../../etc/passwd" sent as one segment is a lot number, never a file path
+    redirect = portal.get(f"/01/{GTIN}/10/..%2f..%2fetc%2fpasswd")
+    assert redirect.status_code == 307
+    assert redirect.headers["location"] == f"{portal.url}/verify/01/{GTIN}/10/..%2F..%2Fetc%2Fpasswd"
+    page = portal.get(f"/verify/01/{GTIN}/10/..%2F..%2Fetc%2Fpasswd", headers={"Accept": "application/json"})
+    assert page.status_code == 200 and page.json()["verdict"] == "UNKNOWN" and "root:" not in page.text
     assert portal.get("/static/portal.css").status_code == 200  # what the folder holds is served
 
 
