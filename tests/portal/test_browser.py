@@ -49,14 +49,21 @@ def test_a_scanned_pack_reads_authentic_and_a_recall_on_chain_shows_at_the_next_
         assert p.verdict() == ("RECALLED", "✗")
         assert p.page.inner_text("#recall-reason") == "sterility failure"
         assert "What to do: Do not use it." in p.text()
+        journey = p.page.locator("#journey li")
+        assert journey.count() == 3 and "recalled" in journey.nth(2).inner_text()
+        assert journey.nth(2).locator("time").inner_text().endswith(" UTC")
         p.audit("pack-recalled")
 
 
 def test_a_watch_certificate_reads_valid_then_stolen_after_its_owner_reports_it(
     browser: Browser, portal: RunningPortal, cli_env: Path, sdk_as: Any, tmp_path: Path
 ) -> None:
-    owner = accounts.dev_account("buyer").address
-    token, _ = sdk_as("brand").certificates.issue("W-1", WATCH, to=owner)
+    brand, buyer = sdk_as("brand"), sdk_as("buyer")
+    token, _ = brand.certificates.issue("W-1", WATCH)
+    secret, _ = brand.certificates.open_claim(token)
+    buyer.certificates.claim(token, secret)  # sold: the brand is its one previous owner
+    brand.certificates.record_service(token, "REVISION")
+    addresses = [accounts.dev_account(role).address.lower() for role in ("brand", "buyer")]
     remote.publish_metadata(portal.url, [(token, WATCH)])
     png = tmp_path / "watch.png"
     qr = ok("cert", "qr", f"0x{token:064x}", "--out", str(png), "--base-url", f"{portal.url}/certificate")
@@ -66,17 +73,17 @@ def test_a_watch_certificate_reads_valid_then_stolen_after_its_owner_reports_it(
         assert p.open(scanned).status == 200
         assert p.verdict() == ("VALID", "✓")
         assert p.page.inner_text("#model") == "Chronograph 42"
-        assert p.page.inner_text("#previous-owners") == "0"
+        assert p.page.inner_text("#previous-owners") == "1"
         text = p.text()
-        assert "CH-42-STEEL" in text and "Checked: this description is the one" in text
-        assert owner.lower() not in p.page.content().lower()  # no owner address on the page
+        assert "CH-42-STEEL" in text and "Checked: this description is the one" in text and "REVISION" in text
+        assert not [a for a in addresses if a in p.page.content().lower()]  # no owner address on the page
         p.audit("certificate-valid")
 
-        sdk_as("buyer").certificates.report(token, stolen=True)
+        buyer.certificates.report(token, stolen=True)
         p.reload()
         assert p.verdict() == ("STOLEN", "✗")
         assert "Do not buy it." in p.text()
-        assert owner.lower() not in p.page.content().lower()
+        assert not [a for a in addresses if a in p.page.content().lower()]
         p.audit("certificate-stolen")
 
 
