@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import segno
 import zxingcpp
 from playwright.sync_api import Browser, Page, Request, Response, Route, sync_playwright
 
@@ -181,13 +180,6 @@ def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical"
 
 
 # --------------------------------------------------------------------------------------------- QR codes
-
-
-def pack_qr(link: str, out: Path) -> Path:
-    """The QR code a pack carries: its Digital Link on the portal's domain, as `tradechain cert qr` writes a
-    certificate's (segno, error correction M, 6 pixels a module, 4 modules of quiet zone)."""
-    segno.make(link, error="m").save(str(out), kind="png", scale=6, border=4)
-    return out
 
 
 def read_qr(png: Path) -> str:

@@ -13,23 +13,33 @@ from typing import Any
 from helpers import ok
 from playwright.sync_api import Browser
 
-from portal.browser import launch_browser, pack_qr, phone, read_qr  # noqa: F401 (the fixture `browser`)
+from portal.browser import launch_browser, phone, read_qr  # noqa: F401 (the fixture `browser`)
 from portal.conftest import MED_EXPIRY, Medicine, RunningPortal
 from tradechain.chain import accounts
 from tradechain.contracts import document_registry
 from tradechain.contracts.product_registry import lot_id
 from tradechain.portal import remote
 
+
+def pack_qr(portal: RunningPortal, medicine: Medicine, serial: str, out: Path) -> str:
+    """`tradechain product qr` of the code printed on the pack, on the portal's domain: the QR code's PNG, read back
+    as a phone's scanner reads it."""
+    printed = f"(01){medicine.gtin}(17){MED_EXPIRY:%y%m%d}(10){medicine.lot}(21){serial}"
+    made = ok("product", "qr", printed, "--out", str(out), "--base-url", portal.url)
+    scanned = read_qr(out)
+    assert scanned == made["url"] == medicine.link(serial, portal.url)
+    return scanned
+
+
 WATCH = {"model": "Chronograph 42", "reference": "CH-42-STEEL", "serial": "W-1", "origin": "CH"}
 
 
 def test_a_scanned_pack_reads_authentic_and_a_recall_on_chain_shows_at_the_next_load(
-    browser: Browser, portal: RunningPortal, medicine: Medicine, sdk_as: Any, tmp_path: Path
+    browser: Browser, portal: RunningPortal, medicine: Medicine, cli_env: Path, sdk_as: Any, tmp_path: Path
 ) -> None:
     remote.publish_serials(portal.url, medicine.maker, medicine.batch)
     link = medicine.link("AB0000042", portal.url)
-    scanned = read_qr(pack_qr(link, tmp_path / "pack.png"))
-    assert scanned == link
+    scanned = pack_qr(portal, medicine, "AB0000042", tmp_path / "pack.png")
     with phone(browser) as p:
         response = p.open(scanned)
         first = response.request.redirected_from
@@ -142,15 +152,14 @@ def test_a_code_typed_on_the_home_page_opens_its_verdict_and_a_bad_code_a_readab
 
 
 def test_every_page_works_without_javascript(
-    browser: Browser, portal: RunningPortal, medicine: Medicine, sdk_as: Any, tmp_path: Path
+    browser: Browser, portal: RunningPortal, medicine: Medicine, cli_env: Path, sdk_as: Any, tmp_path: Path
 ) -> None:
     remote.publish_serials(portal.url, medicine.maker, medicine.batch)
-    link = medicine.link("AB0000009", portal.url)
     bill = tmp_path / "invoice.json"
     bill.write_text(json.dumps({"invoice": "INV-9", "total": "1200.00", "currency": "EUR"}))
     sdk_as("carrier").documents.anchor([bill], "bill-of-lading", "KE-9")
     with phone(browser, javascript=False) as p:
-        assert p.open(read_qr(pack_qr(link, tmp_path / "pack.png"))).status == 200
+        assert p.open(pack_qr(portal, medicine, "AB0000009", tmp_path / "pack.png")).status == 200
         assert p.page.url.startswith(f"{portal.url}/verify/01/")
         assert p.verdict() == ("AUTHENTIC", "✓")
         p.audit("pack-authentic-no-javascript")
