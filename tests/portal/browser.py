@@ -102,7 +102,7 @@ class Phone:
 
     def verdict(self) -> tuple[str, str]:
         """The verdict as the page shows it: its word (visible text, ``#verdict``) and its icon, both in the one
-        verdict box, so the status never rests on the box's colour alone."""
+        verdict box, so the status never rests on the box's colour alone; the page's title begins with the word."""
         box = self.page.locator("section.verdict")
         assert box.count() == 1 and box.is_visible()
         word = box.locator("#verdict")
@@ -111,6 +111,7 @@ class Phone:
         text, glyph = word.inner_text().strip(), icon.inner_text().strip()
         assert text and text in box.inner_text(), (text, box.inner_text())
         assert glyph in ICONS, glyph
+        assert self.page.title().startswith(f"{text} · "), self.page.title()  # the tab and history say it too
         return text, glyph
 
     def audit(self, name: str) -> Path:

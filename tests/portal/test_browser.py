@@ -197,3 +197,43 @@ def test_the_pages_policy_refuses_inline_script_and_loads_from_elsewhere(
         assert p.refused == ["https://tracker.example/pixel.png"]  # refused in the browser, never sent
         assert all("Content Security Policy" in error for error in p.errors) and len(p.errors) == 2
         p.errors.clear()  # the console reports the two refusals, as it should
+
+
+def test_the_other_verdicts_and_pages_read_by_word_and_icon_and_pass_axe(
+    browser: Browser, portal: RunningPortal, medicine: Medicine
+) -> None:
+    remote.publish_serials(portal.url, medicine.maker, medicine.batch)
+    medicine.maker.products.dispense(medicine.gtin, "AB0000003")
+    with phone(browser) as p:
+        p.open(medicine.link("AB0000003", portal.url))
+        assert p.verdict() == ("DISPENSED ALREADY", "⚠")
+        assert "may be a copy" in p.text() and "This code was dispensed" in p.text()
+        p.audit("pack-dispensed-already")
+
+        p.open(f"{portal.url}/01/{medicine.gtin}/10/MED-9/21/ZZ0000001")
+        assert p.verdict() == ("UNKNOWN", "✗")
+        assert "Do not trust this pack." in p.text()
+        p.audit("pack-unknown")
+
+        p.open(f"{portal.url}/01/{medicine.gtin}/10/MED-1/21/AB0000004?17=300701")  # not the lot's expiry
+        assert p.verdict() == ("MISMATCH", "✗")
+        p.audit("pack-mismatch")
+
+        p.open(f"{portal.url}/certificate/0x{'12' * 32}")
+        assert p.verdict() == ("NOT ISSUED", "✗")
+        p.audit("certificate-not-issued")
+
+        p.open(f"{portal.url}/01/{medicine.gtin}/10/MED-1?linkType=linkset")
+        assert p.page.inner_text("h1") == f"Links for /01/{medicine.gtin}/10/MED-1"
+        assert p.page.get_by_role("link").count() > 3
+        p.audit("links")
+
+        assert p.open(f"{portal.url}/product/01/{medicine.gtin}").status == 200
+        assert medicine.gtin in p.page.inner_text("h1")
+        p.audit("product")
+
+        assert p.open(f"{portal.url}/nothing/here").status == 404
+        assert p.page.inner_text("h1") == "Not found"
+        p.audit("error-not-found")
+        assert p.errors == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]
+        p.errors.clear()  # the console notes the page's 404, as it should
