@@ -18,6 +18,7 @@ from portal.conftest import MED_EXPIRY, Medicine, RunningPortal
 from tradechain.chain import accounts
 from tradechain.contracts import document_registry
 from tradechain.contracts.product_registry import lot_id
+from tradechain.formats.gs1 import with_check_digit
 from tradechain.portal import remote
 
 
@@ -218,6 +219,11 @@ def test_the_other_verdicts_and_pages_read_by_word_and_icon_and_pass_axe(
         p.open(f"{portal.url}/01/{medicine.gtin}/10/MED-1/21/AB0000004?17=300701")  # not the lot's expiry
         assert p.verdict() == ("MISMATCH", "✗")
         p.audit("pack-mismatch")
+
+        unit = with_check_digit("08900000000000001")  # a logistic unit nobody packed
+        p.open(f"{portal.url}/00/{unit}")
+        assert p.verdict() == ("UNKNOWN", "?")
+        p.audit("logistic-unit-unknown")
 
         p.open(f"{portal.url}/certificate/0x{'12' * 32}")
         assert p.verdict() == ("NOT ISSUED", "✗")
