@@ -13,7 +13,7 @@ from typing import Any
 from helpers import ok
 from playwright.sync_api import Browser
 
-from portal.browser import launch_browser, phone, read_qr  # noqa: F401 (the fixture `browser`)
+from portal.browser import PHONE, axe_violations, launch_browser, phone, read_qr  # noqa: F401 (the fixture `browser`)
 from portal.conftest import MED_EXPIRY, Medicine, RunningPortal
 from tradechain.chain import accounts
 from tradechain.contracts import document_registry
@@ -243,3 +243,15 @@ def test_the_other_verdicts_and_pages_read_by_word_and_icon_and_pass_axe(
         p.audit("error-not-found")
         assert p.errors == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]
         p.errors.clear()  # the console notes the page's 404, as it should
+
+
+def test_the_audit_fails_a_page_with_a_serious_violation(browser: Browser) -> None:
+    """The audit is not vacuous: a page with an unnamed button, no language and grey-on-white text is failed."""
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.set_content("<!doctype html><title>t</title><main><p style='color:#bbb'>faint</p><button></button></main>")
+        found = {v["id"]: v["impact"] for v in axe_violations(page)}
+        assert found == {"button-name": "critical", "html-has-lang": "serious", "color-contrast": "serious"}
+    finally:
+        context.close()
