@@ -189,8 +189,8 @@ def read_qr(png: Path) -> str:
     """The text of the one QR code in a PNG file, as a scanner reads it (zxing-cpp, from the file's pixels)."""
     width, height, grey = png_grey(png)
     image = memoryview(grey).cast("B", (height, width))
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-    assert len(found) == 1, f"{png}: {len(found)} QR codes read"
+    found = zxingcpp.read_barcodes(image)
+    assert len(found) == 1 and found[0].format == zxingcpp.BarcodeFormat.QRCode, f"{png}: {found}"
     return str(found[0].text)
 
 
@@ -226,17 +226,17 @@ def png_grey(path: Path) -> tuple[int, int, bytes]:
     previous = bytearray(stride)
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        method, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):
             left = line[i - bpp] if i >= bpp else 0
             up, corner = previous[i], previous[i - bpp] if i >= bpp else 0
-            if kind == 1:
+            if method == 1:
                 line[i] = (line[i] + left) & 0xFF
-            elif kind == 2:
+            elif method == 2:
                 line[i] = (line[i] + up) & 0xFF
-            elif kind == 3:
+            elif method == 3:
                 line[i] = (line[i] + (left + up) // 2) & 0xFF
-            elif kind == 4:
+            elif method == 4:
                 p = left + up - corner
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
                 line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
