@@ -85,6 +85,7 @@ class Phone:
     refused: list[str] = field(default_factory=list)  # those the page's CSP refused in the browser: never sent
     sent: list[str] = field(default_factory=list)  # those that reached the network layer (routed)
     errors: list[str] = field(default_factory=list)  # console errors and uncaught script errors
+    policies: dict[str, str | None] = field(default_factory=dict)  # each page loaded: its CSP header
 
     def open(self, url: str) -> Response:
         response = self.page.goto(url)
@@ -135,6 +136,8 @@ class Phone:
         away = [url for url in self.requests if urlsplit(url).hostname != LOCAL and url not in self.refused]
         assert not away, f"requests left the host: {away}"
         assert all(urlsplit(url).hostname == LOCAL for url in self.sent), self.sent
+        lax = {url: csp for url, csp in self.policies.items() if not csp or not strict_policy(csp)}
+        assert self.policies and not lax, f"pages without the strict CSP: {lax}"
 
 
 @contextmanager
@@ -156,7 +159,12 @@ def phone(browser: Browser, *, javascript: bool = True) -> Iterator[Phone]:
         if request.failure == "csp":
             seen.refused.append(request.url)
 
+    def answered(response: Response) -> None:
+        if response.request.resource_type == "document":
+            seen.policies[response.url] = response.headers.get("content-security-policy")
+
     context.route("**/*", route)
+    page.on("response", answered)
     page.on("request", lambda request: seen.requests.append(request.url))
     page.on("requestfailed", failed)
     page.on("console", lambda message: seen.errors.append(message.text) if message.type == "error" else None)
@@ -167,6 +175,19 @@ def phone(browser: Browser, *, javascript: bool = True) -> Iterator[Phone]:
         assert not seen.errors, seen.errors
     finally:
         context.close()
+
+
+def strict_policy(csp: str) -> bool:
+    """A CSP that loads nothing from elsewhere and runs no inline or page script: everything is refused by
+    default, nothing unsafe allowed back, and no script source at all."""
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+    return (
+        directives.get("default-src") == ["'none'"]
+        and "script-src" not in directives
+        and "script-src-elem" not in directives
+        and "unsafe" not in csp
+        and all(source in ("'self'", "'none'", "data:") for sources in directives.values() for source in sources)
+    )
 
 
 def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
