@@ -125,6 +125,8 @@ def test_a_document_dropped_with_its_proof_reads_valid_and_with_a_changed_byte_i
                 text = p.text()
                 assert "This document was issued as it is" in text and "bill-of-lading" in text and issuer in text
         assert "a byte differs" in p.text()
+    kept = list(tmp_path.glob("portal-*"))  # the portal's index and proof store (and their journals)
+    assert kept and not [f for f in kept if b"cartons of tea" in f.read_bytes()]  # hashed, never stored
 
 
 def test_a_code_typed_on_the_home_page_opens_its_verdict_and_a_bad_code_a_readable_error(
