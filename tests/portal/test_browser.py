@@ -147,6 +147,7 @@ def test_a_code_typed_on_the_home_page_opens_its_verdict_and_a_bad_code_a_readab
         assert response.status == 400
         assert p.page.inner_text("h1") == "Bad request"
         assert "check digit" in p.page.inner_text("#detail")
+        assert "What to do: Check that the code was typed or scanned in full" in p.text()
         assert "Traceback" not in p.page.content()
         assert p.page.get_by_role("link", name="Check another code").is_visible()
         assert p.errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
@@ -241,7 +242,7 @@ def test_the_other_verdicts_and_pages_read_by_word_and_icon_and_pass_axe(
         p.audit("product")
 
         assert p.open(f"{portal.url}/nothing/here").status == 404
-        assert p.page.inner_text("h1") == "Not found"
+        assert p.page.inner_text("h1") == "Not found" and "What to do: Check the address" in p.text()
         p.audit("error-not-found")
         assert p.errors == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]
         p.errors.clear()  # the console notes the page's 404, as it should
