@@ -2,7 +2,7 @@
 cannot download here), a phone's viewport, the QR codes read back with zxing-cpp, axe-core's audit of every page,
 and a record of every request a page makes (none may leave the host).
 
-Plain helpers: ``browser`` is the session's Chromium (the pytest fixture ``launch_browser``, imported by the
+Plain helpers: ``browser`` is the test module's Chromium (the pytest fixture ``launch_browser``, imported by the
 tests that use it);
 ``phone(browser)`` a fresh browsing context the size of a phone, which fails the test on any request to another
 host, any console error (a CSP refusal is one) or any uncaught script error.
@@ -50,11 +50,15 @@ LOCAL = "127.0.0.1"
 ICONS = {"✓", "✗", "⚠", "?"}  # a verdict's icon: never colour alone
 
 
-@pytest.fixture(scope="session", name="browser")
+@pytest.fixture(scope="module", name="browser")
 def launch_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     """Debian's Chromium, headless, with a fresh profile: Playwright refuses a ``--user-data-dir`` argument to
     ``launch`` and makes a new profile directory itself, in its driver's TMPDIR, here one of this session's
-    temporary folders (removed by Playwright when the browser closes)."""
+    temporary folders (removed by Playwright when the browser closes).
+
+    One per test module, not per session: Playwright's sync API refuses a second instance in a thread while
+    one runs ("using Playwright Sync API inside the asyncio loop"), so a module that starts its own (the GS1
+    suite's) must run after this one has stopped."""
     if not CHROMIUM.is_file():
         pytest.skip(f"Debian's Chromium is not at {CHROMIUM}: `make install` puts it there (chromium chromium-driver)")
     saved = os.environ.get("TMPDIR")
