@@ -223,9 +223,12 @@ def test_the_other_verdicts_and_pages_read_by_word_and_icon_and_pass_axe(
         assert p.verdict() == ("MISMATCH", "✗")
         p.audit("pack-mismatch")
 
+        p.open(f"{portal.url}/01/{medicine.gtin}/10/MED-9/21/AB0000003?17=300630")  # a real serial, a lot never made
+        assert p.verdict()[0] in ("MISMATCH", "UNKNOWN") and "never registered this lot" in p.text()
+
         unit = with_check_digit("08900000000000001")  # a logistic unit nobody packed
         p.open(f"{portal.url}/00/{unit}")
-        assert p.verdict() == ("UNKNOWN", "?")
+        assert p.verdict() == ("UNKNOWN", "✗") and "not tracked on tradechain" in p.text()
         p.audit("logistic-unit-unknown")
 
         p.open(f"{portal.url}/certificate/0x{'12' * 32}")

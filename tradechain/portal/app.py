@@ -490,7 +490,9 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
             ]
             choices: Response
             if wants_html(request):
-                choices = page("choices.html", 300, dl=dl, choices=choice.links, query=query)
+                choices = page(
+                    "choices.html", 300, dl=dl, choices=[(link, _with_query(link.href, query)) for link in choice.links]
+                )
             else:
                 choices = JSONResponse({"linkType": f"gs1:{choice.link_type}", "links": listed}, status_code=300)
             choices.headers["Link"] = ", ".join(header_links)
@@ -604,6 +606,7 @@ def _make_verification(portal: Portal, dl: links.DigitalLink, head: verdicts.Hea
         if target.is_pack and found.batch:
             info = store.batch_info(found.batch) or {}
             origin = store.origin(str(info.get("lot", ""))) if info.get("lot") else []
+        origin = [o for o in origin if o.get("depth", 0) > 0]  # what it was made from, not the lot itself
         return {
             "template": "pack.html",
             "v": verdict,
@@ -620,6 +623,9 @@ def _make_verification(portal: Portal, dl: links.DigitalLink, head: verdicts.Hea
     )
     about: dict[str, Any] = {"identifier": ids.element_string() or dl.path}
     if dl.key == "00":
+        word = verdicts.Word(
+            "UNKNOWN", "✗", "bad", "This logistic unit is not tracked on tradechain.", "Ask who gave you the code."
+        )
         from tradechain.contracts.product_registry import sscc_unit
 
         unit = "0x" + sscc_unit(dl.value).hex()

@@ -23,6 +23,7 @@ from tradechain.client import Client
 from tradechain.contracts import luxury_certificate as certs
 from tradechain.contracts.document_registry import DocumentCheck, DocumentProof
 from tradechain.contracts.product_registry import Status, Verification, VerificationCall, lot_id
+from tradechain.errors import revert_class
 from tradechain.formats import serials
 from tradechain.formats.gs1 import Gs1Identifiers
 from tradechain.indexer.store import readable
@@ -70,7 +71,7 @@ PACK_WORDS: dict[Status, Word] = {
         "MISMATCH",
         "✗",
         "bad",
-        "The code on this pack does not match what its maker registered (the expiry date differs).",
+        "The code on this pack does not match what its maker registered (its lot or expiry date differs).",
         "Do not trust this pack. Ask the shop where it came from.",
     ),
     Status.PROOF_UNAVAILABLE: Word(
@@ -106,13 +107,20 @@ CERTIFICATE_WORDS: dict[str, Word] = {
 
 DOCUMENT_WORDS: dict[str, Word] = {
     "VALID": Word("VALID", "✓", "good", "This document was issued as it is, and it has not been revoked."),
-    "REVOKED": Word("REVOKED", "✗", "bad", "This document was issued, but its issuer has revoked it."),
+    "REVOKED": Word(
+        "REVOKED",
+        "✗",
+        "bad",
+        "This document was issued, but its issuer has revoked it.",
+        "Do not rely on it. Ask its issuer for the document that replaces it.",
+    ),
     "INVALID": Word(
         "INVALID",
         "✗",
         "bad",
         "This document is not one that was issued: a byte differs, it was never anchored on this chain, or its "
         "issuer may not issue documents of its type.",
+        "Do not rely on it. Ask the issuer named in its proof for the original.",
     ),
 }
 
@@ -242,8 +250,18 @@ def pack_verdict(client: Client, ids: Gs1Identifiers, proofs: serials.ProofSourc
     proof["verdict"] = word.word
     out = PackVerdict(ids, result, word, head, proof)
     lot = lot_id(str(ids.gtin), str(ids.lot))
+    record = None
     if result.status != Status.UNKNOWN:
-        _gtin, expires, origin, _recalled, owner = view(client, "ProductRegistry", "getLot", (lot,), head)
+        try:  # MISMATCH may be a lot its GTIN never had: then only what was scanned is shown
+            record = view(client, "ProductRegistry", "getLot", (lot,), head)
+        except revert_class("NonexistentLot"):
+            out.word = replace(
+                word,
+                meaning="The code on this pack does not match what its maker registered: its "
+                "maker never registered this lot number for this product.",
+            )
+    if record is not None:
+        _gtin, expires, origin, _recalled, owner = record
         out.product = {
             "gtin": ids.gtin,
             "lot": ids.lot,
@@ -352,7 +370,8 @@ def document_verdict(client: Client, content_hash: bytes, proof: DocumentProof, 
     return DocumentVerdict(
         check,
         DOCUMENT_WORDS[check.verdict],
-        client.participants.display_name(check.issuer) if check.issuer else "unknown issuer",
+        client.participants.display_name(check.issuer or proof.issuer)
+        + ("" if check.issuer else " (as its proof claims)"),
         bundle(client, "DocumentRegistry", "verify", args, head, result),
     )
 
