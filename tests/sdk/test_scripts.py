@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from helpers import free_port
+from portal.browser import launch_browser, phone  # noqa: F401 (the fixture `browser`)
 
 from tradechain.chain import accounts
 from tradechain.chain.deployments import Deployment
@@ -96,13 +97,22 @@ def assert_portal_links(result: dict[str, Any]) -> None:
     assert valid["metadata"]["model"] == "Maison Chronograph" and valid["previousOwners"] == 2
 
 
-def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str) -> None:
+def test_demo_scenario_tells_its_story(deployments_dir: Path, rpc_url: str, browser: Any) -> None:
+    """`make demo` tells every story and ends with the portal running: the shopper who opens its `pack_recalled`
+    link in a browser (Debian's Chromium, phone-sized) reads RECALLED, the reason and what to do."""
     from scripts.demo import main
 
     result = main()
     assert (result["reused"], result["replaced"]) == (False, None)
     assert_demo_stories(result, rpc_url, run=1)
     assert_portal_links(result)
+    links = json.loads(Path(result["portal"]["file"]).read_text())
+    with phone(browser) as shopper:
+        shopper.open(links["pack_recalled"])  # the resolver's 307 to the verification page, followed
+        assert shopper.verdict() == ("RECALLED", "✗")
+        assert shopper.page.inner_text("#recall-reason") == "out-of-specification dissolution"
+        assert "What to do: Do not use it." in shopper.text()
+        shopper.audit("demo-pack-recalled")
 
 
 def test_make_demo_twice_reuses_the_suite_and_tells_every_story_again(

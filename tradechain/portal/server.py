@@ -128,10 +128,12 @@ def stop(timeout: float = 15.0) -> bool:
     os.kill(found.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):  # started by this process (make demo's script): reap it
+            os.waitpid(found.pid, os.WNOHANG)
         try:
             os.kill(found.pid, 0)
         except OSError:
             return True
-        time.sleep(0.1)
+        time.sleep(0.05)
     os.kill(found.pid, signal.SIGKILL)
     return True
