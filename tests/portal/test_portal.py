@@ -28,6 +28,10 @@ def test_a_scan_resolves_to_the_verification_page_and_a_published_list_makes_it_
     assert after["verdict"] == "AUTHENTIC"
     assert after["bundle"]["function"].startswith("verify(uint64,bytes20,bytes20,uint40,bytes32,uint32,bytes32[])")
     assert after["bundle"]["result"]["status"] == "AUTHENTIC"
+    html = portal.get(page[len(portal.url) :], headers={"Accept": "text/html"}).text
+    download = f"{portal.url}/api/verify/01/{medicine.gtin}/10/MED-1/21/AB0000042?17=300630"
+    assert f'<a href="{download}">Download the verdict and its proof bundle (JSON)</a>' in html
+    assert portal.get(download[len(portal.url) :]).json()["bundle"] == after["bundle"]
 
 
 def test_a_recall_shows_on_the_same_page_at_the_next_load(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -596,6 +597,8 @@ def _make_verification(portal: Portal, dl: links.DigitalLink, head: verdicts.Hea
 
     ids = dl.ids
     anchor = portal.base + dl.path
+    attributes = "&".join(f"{k}={quote(v, safe='')}" for k, v in dl.query if k.isdigit())
+    download = f"{portal.base}/api/verify{dl.path}" + (f"?{attributes}" if attributes else "")
     if dl.key == "01" and ids.lot is not None:
         verdict = verdicts.pack_verdict(portal.client, ids, portal.published, head)
         store = portal.store()
@@ -609,6 +612,7 @@ def _make_verification(portal: Portal, dl: links.DigitalLink, head: verdicts.Hea
         origin = [o for o in origin if o.get("depth", 0) > 0]  # what it was made from, not the lot itself
         return {
             "template": "pack.html",
+            "download": download,
             "v": verdict,
             "word": verdict.word,
             "anchor": anchor,
