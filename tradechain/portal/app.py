@@ -73,6 +73,42 @@ class PortalConfig:
     sync_interval: float = 2.0
 
 
+class SingleFlight:
+    """Shares one call among the callers that arrive while it is in flight, but only with those that arrived
+    before it started: each caller gets the result of a call that began after it asked."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._running = False
+        self._done: tuple[float, Any] | None = None  # (when the last call started, its result)
+        self._failed: tuple[float, BaseException] | None = None
+
+    def get(self, call: Callable[[], Any]) -> Any:
+        arrived = time.monotonic()
+        with self._cond:
+            while True:
+                if self._done is not None and self._done[0] >= arrived:
+                    return self._done[1]
+                if self._failed is not None and self._failed[0] >= arrived:
+                    raise self._failed[1]
+                if not self._running:
+                    self._running = True
+                    break
+                self._cond.wait()
+        started = time.monotonic()
+        try:
+            result = call()
+        except BaseException as exc:
+            with self._cond:
+                self._running, self._failed = False, (started, exc)
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            self._running, self._done = False, (started, result)
+            self._cond.notify_all()
+        return result
+
+
 @dataclass
 class Portal:
     client: Client
@@ -84,6 +120,7 @@ class Portal:
     _local: threading.local = field(default_factory=threading.local)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock)
     _names: dict[int, tuple[str, float]] = field(default_factory=dict)
+    _heads: SingleFlight = field(default_factory=lambda: SingleFlight())
 
     @property
     def base(self) -> str:
@@ -97,6 +134,13 @@ class Portal:
         return store
 
     def head(self) -> verdicts.Head:
+        """The chain head as of this request: the answer of a head request sent after this request arrived
+        (never one sent before: a block mined in between, a recall, would be missed). Requests that arrive while
+        one is in flight share the next one, so 50 concurrent pages cost the node one request, not 50."""
+        head: verdicts.Head = self._heads.get(self._fetch_head)
+        return head
+
+    def _fetch_head(self) -> verdicts.Head:
         """The chain head now (number and hash): every call of one answer runs at it. One JSON-RPC request, sent
         as is (web3's middleware and block formatters cost more than the round trip; only two fields are read)."""
         answer = self.client.w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), ["latest", False])
@@ -423,7 +467,7 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
     # ------------------------------------------------------------------ the resolver
 
     @app.api_route("/{path:path}", methods=["GET", "HEAD", "OPTIONS"], summary="GS1 Digital Link resolver")
-    def resolve(request: Request, path: str) -> Response:
+    async def resolve(request: Request, path: str) -> Response:  # no I/O: on the event loop, no thread hop
         if request.method == "OPTIONS":
             allowed = {
                 "Allow": "GET, HEAD, OPTIONS",
