@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import urllib3
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -44,6 +45,8 @@ from tradechain.portal.proofs import CHAIN_UNREACHABLE, PublishedStore, PublishR
 log = logging.getLogger("tradechain.portal")
 
 ORG_NAME_SECONDS = 60.0
+HEAD_REQUEST = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": ["latest", False]})
+JSON_HEADERS = {"Content-Type": "application/json"}
 MAX_UPLOAD = 20 * 1024 * 1024  # bytes of a document to verify
 MAX_JSON = 64 * 1024 * 1024  # bytes of a publication
 MAX_PROOF = 1024 * 1024  # bytes of a document's proof file
@@ -121,6 +124,8 @@ class Portal:
     _sync_lock: threading.Lock = field(default_factory=threading.Lock)
     _names: dict[int, tuple[str, float]] = field(default_factory=dict)
     _heads: SingleFlight = field(default_factory=lambda: SingleFlight())
+    _pool: urllib3.HTTPConnectionPool | None = None
+    _path: str = "/"
 
     @property
     def base(self) -> str:
@@ -143,12 +148,27 @@ class Portal:
     def _fetch_head(self) -> verdicts.Head:
         """The chain head now (number and hash): every call of one answer runs at it. One JSON-RPC request, sent
         as is (web3's middleware and block formatters cost more than the round trip; only two fields are read)."""
-        answer = self.client.w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), ["latest", False])
+        answer = self._head_request()
         block = answer.get("result") if isinstance(answer, dict) else None
         if not isinstance(block, dict):
             error = answer.get("error") if isinstance(answer, dict) else answer
             raise ConnectionError(f"the node gave no latest block: {error}")
         return verdicts.Head(int(block["number"], 16), str(block["hash"]).lower())
+
+    def _head_request(self) -> Any:
+        """``eth_getBlockByNumber("latest")`` on a kept-alive connection of the portal's own (a third of what the
+        same request costs through web3 and requests); through web3 for a provider that is not plain HTTP."""
+        url = str(getattr(self.client.w3.provider, "endpoint_uri", "") or "")
+        if self._pool is None and url.startswith(("http://", "https://")):
+            self._pool = urllib3.connection_from_url(url, maxsize=16, timeout=urllib3.Timeout(total=10.0))
+            self._path = urllib3.util.parse_url(url).request_uri or "/"
+        if self._pool is None:
+            return self.client.w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), ["latest", False])
+        try:
+            reply = self._pool.urlopen("POST", self._path, body=HEAD_REQUEST, headers=JSON_HEADERS, retries=False)
+            return json.loads(reply.data)
+        except (urllib3.exceptions.HTTPError, ValueError) as exc:
+            raise ConnectionError(f"the node did not answer the head request: {exc}") from None
 
     def sync(self, head: verdicts.Head | None = None) -> None:
         """Brings the index up to ``head`` (when this portal keeps it): the journey a page shows is never behind
