@@ -8,6 +8,8 @@ one) is a new key, so a cached verdict is never older than the chain head the re
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
 import weakref
 from collections import OrderedDict
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import eth_utils.abi
+from eth_abi import encode as abi_encode
 from web3.types import RPCEndpoint
 
 from tradechain.client import Client
@@ -154,13 +157,31 @@ def _bound(client: Client, contract: str) -> Any:
     return found
 
 
+@functools.lru_cache(maxsize=256)
+def _signature(abi_json: str) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
+    """A function's selector, input types and output types, from its ABI entry (JSON), worked out once."""
+    entry = json.loads(abi_json)
+    inputs = tuple(eth_utils.abi.collapse_if_tuple(dict(i)) for i in entry["inputs"])
+    outputs = tuple(eth_utils.abi.collapse_if_tuple(dict(o)) for o in entry["outputs"])
+    selector = eth_utils.function_signature_to_4byte_selector(f"{entry['name']}({','.join(inputs)})")
+    return selector, inputs, outputs
+
+
+def calldata_of(bound: Any, function: str, args: tuple[Any, ...]) -> str:
+    """The calldata of ``function(args)``: what ``encode_abi`` gives, with the ABI entry's types worked out once
+    (web3 validates and resolves the function again on every call, a third of an uncached verification)."""
+    fn = bound.get_function_by_name(function)
+    selector, inputs, _ = _signature(json.dumps(fn.abi, sort_keys=True))
+    return "0x" + (selector + abi_encode(list(inputs), list(args))).hex()
+
+
 def view(client: Client, contract: str, function: str, args: tuple[Any, ...], head: Head) -> Any:
     """A view call at ``head`` (by hash) as one ``eth_call`` sent as is and decoded with the function's ABI: what
     ``client.call`` answers, without web3's per-call middleware (which asks the node its chain id twice per call).
     A revert, or any answer that is not a result, is left to ``client.call`` (its decoded custom error)."""
     bound = _bound(client, contract)
     fn = bound.get_function_by_name(function)
-    calldata = bound.encode_abi(function, args=list(args))
+    calldata = calldata_of(bound, function, args)
     answer = client.w3.provider.make_request(
         RPCEndpoint("eth_call"), [{"to": bound.address, "data": calldata}, {"blockHash": head.hash}]
     )
@@ -177,7 +198,7 @@ def bundle(
 ) -> dict[str, Any]:
     """The proof bundle of one view call: enough to run it again on any node and compare."""
     bound = _bound(client, contract)
-    calldata = bound.encode_abi(function, args=list(args))
+    calldata = calldata_of(bound, function, args)
     fn = bound.get_function_by_name(function)
     inputs = [i["name"] or f"arg{n}" for n, i in enumerate(fn.abi["inputs"])]
     signature = f"{function}({','.join(i['type'] for i in fn.abi['inputs'])})"
