@@ -42,8 +42,11 @@ class RunningPortal:
         return httpx.request(method, self.url + path, follow_redirects=False, timeout=30, **kwargs)
 
 
-def serve(app: FastAPI, port: int) -> Iterator[None]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+def serve(app: FastAPI, port: int, tls: tuple[Path, Path] | None = None) -> Iterator[None]:
+    """Serves ``app`` on 127.0.0.1:``port`` (over TLS with ``tls``, a certificate and its key) while the loop runs
+    its one turn."""
+    certificate = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **certificate))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

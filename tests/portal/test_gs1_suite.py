@@ -23,6 +23,8 @@ import httpx
 import pytest
 from helpers import free_port
 
+from portal.browser import ARGS as CHROMIUM_ARGS
+from portal.browser import CHROMIUM
 from portal.conftest import MEDICINE
 from portal.test_resolver import serve_tls, tls_pair
 from tradechain.client import Client
@@ -31,17 +33,6 @@ from tradechain.portal.app import PortalConfig, create_app
 DEPS = Path(__file__).parent / "gs1-suite-deps"
 TOOLKIT = DEPS / "node_modules/digital-link.js/lib/GS1DigitalLinkCompressionPrototype/GS1DigitalLinkToolkit.js"
 AJV = DEPS / "node_modules/ajv-dist/dist/ajv7.min.js"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The suite's page, made up by the test on a loopback origin (a browser lets a public page reach no loopback
 # address: Private Network Access), at a port nobody listens on: the route answers it before any connection.
 SUITE_PAGE = f"https://localhost:{free_port()}/gs1-suite/"

@@ -16,8 +16,6 @@ import re
 import shutil
 import ssl
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,6 @@ from urllib.parse import urlsplit
 import httpx
 import jsonschema
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from helpers import free_port
 
@@ -523,19 +520,7 @@ def tls_pair(folder: Path) -> tuple[Path, Path]:
 
 
 def serve_tls(app: Any, port: int, cert: Path, key: Path) -> Iterator[None]:
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ssl_certfile=str(cert), ssl_keyfile=str(key)
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the HTTPS portal did not start"
-        time.sleep(0.02)
-    yield
-    server.should_exit = True
-    thread.join(10)
+    yield from serve(app, port, (cert, key))
 
 
 @pytest.fixture

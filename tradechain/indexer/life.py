@@ -232,56 +232,61 @@ def _unit_name(store: Store, unit: str) -> str:
 def describe(store: Store, life_: Life, entry: dict[str, Any], org: OrgName) -> str:
     """One line of the life: time, step and who did it (organisations by ``org``), where and what."""
     if entry["recordedIn"] == "epcis":
+        return f"{entry['timeUtc'][:19]}Z  {'EPCIS event':22} {detail(store, life_, entry, org)}"
+    return f"{entry['timeUtc']}  {entry['step']:22} {detail(store, life_, entry, org)}"
+
+
+def detail(store: Store, life_: Life, entry: dict[str, Any], org: OrgName) -> str:
+    """What one entry of the life says after its time and step: who did it, where and what."""
+    if entry["recordedIn"] == "epcis":
         parts = [entry.get("type", ""), entry.get("action", ""), entry.get("bizStep", "")]
         if entry.get("disposition"):
             parts.append(f"({entry['disposition']})")
         where = (entry.get("readPoint") or {}).get("id") if isinstance(entry.get("readPoint"), dict) else None
-        return f"{entry['timeUtc'][:19]}Z  {'EPCIS event':22} {' '.join(p for p in parts if p)}" + (
-            f" at {where}" if where else ""
-        )
+        return " ".join(p for p in parts if p) + (f" at {where}" if where else "")
     a, name, unit = entry["args"], entry["name"], entry["unit"]
     own = unit is None or unit == life_.unit  # a transformation is named by neither its inputs nor its outputs
     via = "" if own else f" ({_unit_name(store, unit)})"
-    detail: str
+    text: str
     if name == "LotRegistered":
         info = store.lot_info(unit) or {}
         expiry = f"expires {_utc(a['expiresAt'])[:10]}" if a.get("expiresAt") else "no expiry"
-        detail = (
+        text = (
             f"{_unit_name(store, unit)} by {org(a['owner'])}, {expiry}, origin {info.get('origin', _text(a['origin']))}"
         )
     elif name == "Commissioned":
-        detail = f"{int(a['count']):,} serialized pack(s) as batch {a['batch'][:10]}… by {org(a['owner'])}"
+        text = f"{int(a['count']):,} serialized pack(s) as batch {a['batch'][:10]}… by {org(a['owner'])}"
     elif name in ("Packed", "Unpacked"):
         word = "into" if name == "Packed" else "out of"
         children = a.get("children", [])
         if own:
-            detail = f"{len(children)} unit(s) by {org(a['organisation'])}"
+            text = f"{len(children)} unit(s) by {org(a['organisation'])}"
         else:
-            detail = f"{word} {_unit_name(store, unit)} by {org(a['organisation'])}"
+            text = f"{word} {_unit_name(store, unit)} by {org(a['organisation'])}"
     elif name == "Shipped":
-        detail = f"{org(a['from'])} → {org(a['to'])}{via}"
+        text = f"{org(a['from'])} → {org(a['to'])}{via}"
     elif name == "Received":
-        detail = f"by {org(a['to'])} from {org(a['from'])}{via}"
+        text = f"by {org(a['to'])} from {org(a['from'])}{via}"
     elif name == "ShipmentCancelled":
-        detail = f"by {org(a['from'])} (was to {org(a['to'])}){via}"
+        text = f"by {org(a['from'])} (was to {org(a['to'])}){via}"
     elif name == "Transformed":
         if life_.unit in a.get("inputs", []):
-            detail = f"used up by {org(a['organisation'])} into {len(a.get('outputs', []))} lot(s)"
+            text = f"used up by {org(a['organisation'])} into {len(a.get('outputs', []))} lot(s)"
         else:
-            detail = f"made by {org(a['organisation'])} from {len(a.get('inputs', []))} input(s)"
+            text = f"made by {org(a['organisation'])} from {len(a.get('inputs', []))} input(s)"
     elif name == "Inspected":
-        detail = f"by {org(a['inspector'])}{via}"
+        text = f"by {org(a['inspector'])}{via}"
     elif name == "Dispensed":
-        detail = f"serial {_text(a['serial'])} (item {a['index']}) by {org(a['organisation'])}"
+        text = f"serial {_text(a['serial'])} (item {a['index']}) by {org(a['organisation'])}"
     elif name == "Recalled":
-        detail = f"{_unit_name(store, unit)} by {org(a['by'])}: {_text(a['reason'])}"
+        text = f"{_unit_name(store, unit)} by {org(a['by'])}: {_text(a['reason'])}"
     else:
         keep = {k: v for k, v in a.items() if k not in ("unit", "lot", "batch", "container", "dataHash")}
-        detail = ", ".join(f"{k}={str(v)[:18]}" for k, v in keep.items())
+        text = ", ".join(f"{k}={str(v)[:18]}" for k, v in keep.items())
     location = a.get("location")
     if isinstance(location, int) and location:
-        detail += f" at GLN {gs1.format_gln(location)}" if location < 10**13 else f" at location {location}"
-    return f"{entry['timeUtc']}  {entry['step']:22} {detail}"
+        text += f" at GLN {gs1.format_gln(location)}" if location < 10**13 else f" at location {location}"
+    return text
 
 
 def summary(store: Store, life_: Life, org: OrgName) -> str | None:

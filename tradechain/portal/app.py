@@ -715,12 +715,8 @@ def _make_verification(portal: Portal, dl: links.DigitalLink, head: verdicts.Hea
 def _step(store: Store, found: Any, entry: dict[str, Any], portal: Portal) -> dict[str, Any]:
     from tradechain.indexer import life
 
-    text = life.describe(store, found, entry, portal.org)
     step = str(entry.get("step", "EPCIS event"))
-    _when, _, rest = text.partition("  ")
-    rest = rest.strip()
-    rest = rest[len(step) :].strip() if rest.startswith(step) else rest.removeprefix("EPCIS event").strip()
-    return {"time": entry["timeUtc"], "step": step, "text": rest}
+    return {"time": entry["timeUtc"], "step": step, "text": life.detail(store, found, entry, portal.org)}
 
 
 def _certificate(portal: Portal, certificate: str) -> verdicts.CertificateVerdict:
