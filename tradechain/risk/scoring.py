@@ -1,0 +1,146 @@
+"""Scoring declarations and anchoring the decisions: what ``tradechain risk score`` does, the demo and the
+benchmark call.
+
+Anchoring is safe to repeat: the batch is written whole before its root is sent, and a second run over the same
+declarations with the same model and threshold finds that batch again (:func:`decisions.batch_key`), re-sends its
+root only if the chain does not have it, and never decides twice."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tradechain.errors import InputError
+from tradechain.risk import decisions as decisions_
+from tradechain.risk import declarations as declarations_
+from tradechain.risk.artifact import RiskModel, to_ppm
+from tradechain.risk.explain import explain
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from tradechain.chain.tx import Receipt
+    from tradechain.client import Client
+
+CHUNK = 2_000
+
+
+def threshold_ppm(model: RiskModel, value: float | None) -> int:
+    """The inspection threshold in millionths: ``value`` (a probability 0-1), else the model's own."""
+    chosen = model.threshold if value is None else value
+    if not 0 <= chosen <= 1:
+        raise InputError("threshold", "must be a probability from 0 to 1", str(value))
+    return to_ppm(chosen)
+
+
+def scores_csv(frame: pd.DataFrame, scores: np.ndarray) -> bytes:
+    """The scores file: ``Declaration ID,score`` (score from 0 to 1, 6 decimals), one row per declaration."""
+    lines = ["Declaration ID,score"]
+    for declaration_id, score in zip(frame[declarations_.ID], scores, strict=True):
+        text = str(declaration_id)
+        if any(c in text for c in ',"\n\r'):
+            text = '"' + text.replace('"', '""') + '"'
+        lines.append(f"{text},{to_ppm(float(score)) / 1_000_000:.6f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def decide(
+    model: RiskModel,
+    frame: pd.DataFrame,
+    *,
+    threshold: int,
+    proposer: int,
+    decided_at: int | None = None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> decisions_.Batch:
+    """The decisions on each declaration of ``frame``, with their explanations, as one batch (not yet anchored)."""
+    at = int(decided_at if decided_at is not None else time.time())
+    records: list[decisions_.DecisionRecord] = []
+    for start in range(0, len(frame), CHUNK):
+        part = frame.iloc[start : start + CHUNK]
+        features = model.features(part)
+        scores = model.score_matrix(features)
+        explanations = explain(model, part, features)
+        for row, score, why in zip(declarations_.rows(part), scores, explanations, strict=True):
+            ppm = to_ppm(float(score))
+            records.append(
+                decisions_.DecisionRecord(
+                    declaration=row,
+                    model_id=model.id,
+                    score=ppm,
+                    threshold=threshold,
+                    decision=decisions_.decide(ppm, threshold),
+                    explanation=why,
+                    decided_at=at,
+                )
+            )
+        progress(len(records), len(frame))
+    key = decisions_.batch_key([r.declaration_hash for r in records], model.id, threshold, proposer)
+    return decisions_.Batch(records, proposer, key)
+
+
+@dataclass
+class Anchored:
+    batch: decisions_.Batch
+    receipt: Receipt | None
+    """None: the chain had the batch already (a retry), nothing was sent."""
+    resumed: bool
+
+
+def anchor(
+    client: Client,
+    model: RiskModel,
+    frame: pd.DataFrame,
+    *,
+    threshold: int,
+    proposer: int,
+    home: Path | None = None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> Anchored:
+    """Decide and anchor: the batch folder is written before anything is sent; a retry over the same input
+    resumes that batch (same root) and sends nothing if the chain has it."""
+    signer = client.require_signer().address
+    org = client.participants.require_role_any(signer)
+    record = client.risk.model(model.id, proposer)
+    if record.status != "approved":
+        raise InputError(
+            "model",
+            f"model {model.id_hex} of organisation {proposer} is {record.status}: only an approved model's "
+            "decisions are anchored (risk register, then risk approve by a regulator of another organisation)",
+        )
+    hashes = [declarations_.declaration_hash(r) for r in declarations_.rows(frame)]
+    key = decisions_.batch_key(hashes, model.id, threshold, proposer)
+    found = decisions_.find_batch(key, home)
+    if found is not None:
+        batch = decisions_.read_batch(found)
+        resumed = True
+    else:
+        batch = decide(model, frame, threshold=threshold, proposer=proposer, progress=progress)
+        resumed = False
+    batch.anchor = {
+        "org": org,
+        "registry": client.risk.address,
+        "chainId": client.chain_id,
+        **({"tx": batch.anchor["tx"]} if "tx" in batch.anchor else {}),
+    }
+    batch.write(home)
+    root = batch.root
+    if client.risk.batch(root, org).exists:
+        return Anchored(batch, None, resumed)
+    receipt = client.risk.anchor_decisions(root, len(batch.decisions), model.id, proposer)
+    batch.anchor["tx"] = receipt.tx_hash
+    batch.write(home)
+    return Anchored(batch, receipt, resumed)
+
+
+def read_declarations(path: Path, field: str = "FILE") -> pd.DataFrame:
+    return declarations_.read_csv(path, field=field)
+
+
+def summary(batch: decisions_.Batch) -> dict[str, Any]:
+    inspect = sum(1 for d in batch.decisions if d.decision == decisions_.INSPECT)
+    return {"decisions": len(batch.decisions), "inspect": inspect, "release": len(batch.decisions) - inspect}
