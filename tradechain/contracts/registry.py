@@ -24,6 +24,7 @@ from tradechain.contracts.invoice_registry import InvoiceRegistryClient
 from tradechain.contracts.luxury_certificate import CertificateClient
 from tradechain.contracts.participant_registry import ParticipantRegistryClient
 from tradechain.contracts.product_registry import ProductRegistryClient
+from tradechain.contracts.risk_registry import RiskRegistryClient
 from tradechain.contracts.trade_escrow import EscrowClient
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class SuiteContracts:
     documents = ContractRow("DocumentRegistry", DocumentClient, ("ParticipantRegistry",))
     escrow = ContractRow("TradeEscrow", EscrowClient, ("ParticipantRegistry", "DocumentRegistry"))
     invoices = ContractRow("InvoiceRegistry", InvoiceRegistryClient, ("ParticipantRegistry",))
+    risk = ContractRow("RiskRegistry", RiskRegistryClient, ("ParticipantRegistry",))
 
 
 DEV_CONTRACTS: tuple[ContractRow[Any], ...] = (
