@@ -24,7 +24,7 @@ class ExitCode(IntEnum):
     against it, but its proof could not be checked here (ask the brand for it). 1 and 2 stay as before: scripts
     that test ``$? -eq 1`` for a refusal keep working."""
 
-    OK = 0  # success; a verdict of genuine, valid, clean, or a running node
+    OK = 0  # success; a verdict of genuine, valid, clean, a replay that matches, or a running node
     REFUSED = 1  # the chain refused (or would: checked before sending), or the node is down or unreachable
     BAD_INPUT = 2  # bad input (the field and the rule), a wrong chain id, a wrong password, no terminal to ask on
     NOT_GENUINE = 3  # NOT AUTHENTIC, UNKNOWN, MISMATCH, INVALID
@@ -40,6 +40,7 @@ VERDICTS: dict[str, ExitCode] = {
     "VALID": ExitCode.OK,
     "CLEAN": ExitCode.OK,
     "RUNNING": ExitCode.OK,
+    "MATCH": ExitCode.OK,
     "NOT_AUTHENTIC": ExitCode.NOT_GENUINE,
     "UNKNOWN": ExitCode.NOT_GENUINE,
     "MISMATCH": ExitCode.NOT_GENUINE,

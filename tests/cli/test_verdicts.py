@@ -61,7 +61,7 @@ def test_the_table_gives_each_class_of_verdict_its_own_code() -> None:
     for word, code in VERDICTS.items():
         classes.setdefault(int(code), set()).add(word)
     assert classes == {
-        0: {"AUTHENTIC", "VALID", "CLEAN", "RUNNING"},
+        0: {"AUTHENTIC", "VALID", "CLEAN", "RUNNING", "MATCH"},
         1: {"NOT_RUNNING"},
         3: {"NOT_AUTHENTIC", "UNKNOWN", "MISMATCH", "INVALID"},
         4: {"STOLEN", "LOST", "REVOKED", "RECALLED", "DECOMMISSIONED", "EXPIRED"},

@@ -20,6 +20,7 @@ from tradechain.cli import (
     participant,
     product,
     recall,
+    risk,
     serials,
     serve,
     trace,
@@ -32,6 +33,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "Producers, carriers, inspectors, pharmacies": ("product", "trace", "recall", "epcis", "serials"),
     "Brands, owners and buyers of luxury goods": ("cert",),
     "Trade documents and finance": ("doc", "escrow", "invoice"),
+    "Customs risk assessment and its audit": ("risk",),
     "Everyone": ("verify", "gs1", "serve"),
     "Set-up and operations": ("node", "deploy", "account", "tx"),
 }
@@ -120,6 +122,7 @@ for command in (
     doc.group,
     escrow.group,
     invoice.group,
+    risk.group,
     node.group,
     deploy.deploy,
     account.group,

@@ -443,3 +443,13 @@ class RiskRegistryClient(ContractClient, name=NAME):
         """(last round, when it was anchored) of ``org``'s federation; (0, 0) if none."""
         last, at = self._call("federation", _org(org, "org"), _hash(federation, "federation"))
         return int(last), int(at)
+
+    def models(self) -> list[ModelRecord]:
+        """Every model proposed on this chain (from the ``ModelProposed`` events), in the order proposed, with its
+        current record and statistics."""
+        seen: list[tuple[bytes, int]] = []
+        for log in self._event_logs("ModelProposed"):
+            key = (bytes(log["args"]["modelId"]), int(log["args"]["proposer"]))
+            if key not in seen:
+                seen.append(key)
+        return [self.model(mid, proposer) for mid, proposer in seen]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tradechain.contracts.risk_registry import DECISION_NAMES
 from tradechain.errors import InputError, TradechainError
 from tradechain.formats import merkle
 from tradechain.risk import decisions as decisions_
@@ -74,7 +75,7 @@ def _h(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def _batch_fields(data: dict[str, Any]) -> tuple[bytes, int, int, list[bytes]]:
+def batch_fields(data: dict[str, Any]) -> tuple[bytes, int, int, list[bytes]]:
     batch = data.get("batch")
     if not isinstance(batch, dict):
         raise InputError("DECISION.batch", "must be the decision's batch (root, proof, org)")
@@ -92,7 +93,7 @@ def audit(data: dict[str, Any], store: ModelStore, client: Client | None) -> Aud
     """Replay the decision file ``data`` (see the module's docstring). Without ``client``, the chain checks
     (``anchor``, ``approval``) are skipped and the report says so; the verdict needs them."""
     record = decisions_.DecisionRecord.from_json(data, "DECISION")
-    root, org, proposer, proof = _batch_fields(data)
+    root, org, proposer, proof = batch_fields(data)
     report = AuditReport(record.declaration_id)
 
     claimed = decisions_.bytes32_field(data, "declarationHash", "DECISION")
@@ -146,11 +147,11 @@ def audit(data: dict[str, Any], store: ModelStore, client: Client | None) -> Aud
     report.add(
         "decision",
         expected == record.decision,
-        f"{decisions_.DECISION_NAMES[record.decision]}: score {'at or above' if expected == 2 else 'below'} "
+        f"{DECISION_NAMES[record.decision]}: score {'at or above' if expected == 2 else 'below'} "
         f"threshold {record.threshold:,}"
         if expected == record.decision
-        else f"recorded {decisions_.DECISION_NAMES[record.decision]}, the score and threshold give "
-        f"{decisions_.DECISION_NAMES[expected]}",
+        else f"recorded {DECISION_NAMES[record.decision]}, the score and threshold give "
+        f"{DECISION_NAMES[expected]}",
     )
 
     leaf = record.leaf
@@ -198,7 +199,7 @@ def audit(data: dict[str, Any], store: ModelStore, client: Client | None) -> Aud
     report.add("approval", in_force, detail)
     state = check.state
     report.facts["review"] = (
-        {"finalDecision": decisions_.DECISION_NAMES.get(state.final_decision), "at": state.reviewed_at}
+        {"finalDecision": DECISION_NAMES.get(state.final_decision), "at": state.reviewed_at}
         if state.reviewed_at
         else None
     )

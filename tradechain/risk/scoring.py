@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradechain.contracts.risk_registry import INSPECT
 from tradechain.errors import InputError
 from tradechain.risk import decisions as decisions_
 from tradechain.risk import declarations as declarations_
@@ -119,7 +120,9 @@ def anchor(
         batch = decisions_.read_batch(found)
         resumed = True
     else:
-        batch = decide(model, frame, threshold=threshold, proposer=proposer, progress=progress)
+        # dated by the chain's clock: after the model's approval, no later than the anchor (the audit checks both)
+        at = client.chain_time()
+        batch = decide(model, frame, threshold=threshold, proposer=proposer, decided_at=at, progress=progress)
         resumed = False
     batch.anchor = {
         "org": org,
@@ -142,5 +145,5 @@ def read_declarations(path: Path, field: str = "FILE") -> pd.DataFrame:
 
 
 def summary(batch: decisions_.Batch) -> dict[str, Any]:
-    inspect = sum(1 for d in batch.decisions if d.decision == decisions_.INSPECT)
+    inspect = sum(1 for d in batch.decisions if d.decision == INSPECT)
     return {"decisions": len(batch.decisions), "inspect": inspect, "release": len(batch.decisions) - inspect}

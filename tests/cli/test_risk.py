@@ -1,0 +1,236 @@
+"""Issue 17, AI risk assessment with an auditable trail, as customs and auditors use it: `risk train` prints the
+model id (the SHA-256 of its ONNX artifact, the same on a second training), `risk score` writes `Declaration ID,
+score`, a model is registered by customs and approved by a regulator of another organisation, decisions are anchored
+with their reasons (a retry sends nothing), reviewed, given an outcome that the chain's per-model precision counts,
+and replayed by `risk audit`: MATCH, or the exact MISMATCH for a tampered input, model or score."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import tx_count
+from helpers import addr, ok, refused, run
+
+from tradechain.risk import declarations
+
+ROWS = 1200
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A model trained by `risk train` on a synthetic data directory (the data set's columns and layout), and a file
+    of 30 new declarations (no labels)."""
+    base = tmp_path_factory.mktemp("risk")
+    data = declarations.write_sample(base / "data", ROWS)
+    new = base / "new.csv"
+    fresh = declarations.sample(30, seed=42, start="2021-04-01", days=5)
+    fresh.drop(columns=list(declarations.LABELS)).to_csv(new, index=False)
+    store = base / "store"
+    out = ok("risk", "train", str(data), "--out", str(base / "M"), "--store", str(store))
+    return {"base": base, "data": data, "model": base / "M", "store": store, "new": new, "card": out}
+
+
+@pytest.fixture
+def risk_env(cli_env: Path, trained: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("TRADECHAIN_MODEL_STORE", str(trained["store"]))
+    monkeypatch.setenv("TRADECHAIN_DECISIONS", str(cli_env / "decisions"))
+    return {**trained, "tmp": cli_env, "decisions": cli_env / "decisions"}
+
+
+def _registered(env: dict[str, Any], members: dict[str, int]) -> str:
+    model_id: str = env["card"]["modelId"]
+    ok("risk", "register", str(env["model"]), "--account", "customs")
+    ok("risk", "approve", model_id, "--proposer", str(members["customs"]), "--account", "regulator")
+    return model_id
+
+
+def _anchored(env: dict[str, Any], members: dict[str, int], name: str = "S.csv") -> dict[str, Any]:
+    _registered(env, members)
+    args = ("risk", "score", str(env["new"]), "--model", str(env["model"]), "--out", str(env["tmp"] / name))
+    result: dict[str, Any] = ok(*args, "--anchor", "--account", "customs")
+    return result
+
+
+# ------------------------------------------------------------------ train and score
+
+
+def test_train_prints_the_model_id_of_its_onnx_file_and_the_same_id_again(trained: dict[str, Any]) -> None:
+    card = trained["card"]
+    data = (trained["model"] / "model.onnx").read_bytes()
+    assert card["modelId"] == "0x" + hashlib.sha256(data).hexdigest()
+    assert (trained["store"] / f"{card['modelId'][2:]}.onnx").read_bytes() == data
+    written = json.loads((trained["model"] / "card.json").read_text())
+    assert written["modelId"] == card["modelId"] and written["training"]["rows"] == ROWS
+    assert (
+        written["training"]["dataRoot"] == "0x" + declarations.data_root(declarations.load(trained["data"]).train).hex()
+    )
+    assert set(written["baselines"]) == {"hist_gradient_boosting", "logistic_regression", "rules"}
+    assert 0.5 < written["validation"]["metrics"]["rocAuc"] <= 1
+    assert written["libraries"]["onnxruntime"] and written["libraries"]["lightgbm"]
+    again = ok(
+        "risk", "train", str(trained["data"]), "--out", str(trained["base"] / "M2"), "--store", str(trained["store"])
+    )
+    assert again["modelId"] == card["modelId"]  # training is deterministic: the same data, the same artifact
+
+
+def test_score_writes_one_score_from_0_to_1_per_declaration(trained: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "S.csv"
+    result = ok("risk", "score", str(trained["new"]), "--model", str(trained["model"]), "--out", str(out))
+    with out.open() as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["Declaration ID", "score"]
+    ids = [r[0] for r in rows[1:]]
+    assert ids == list(declarations.read_csv(trained["new"])["Declaration ID"])
+    scores = [float(r[1]) for r in rows[1:]]
+    assert all(0 <= s <= 1 for s in scores) and len(set(scores)) > 1
+    assert result["inspect"] == sum(s * 1e6 >= result["threshold"] for s in scores)
+    again = run("risk", "score", str(trained["new"]), "--model", str(trained["model"]), "--out", str(out))
+    refused(again, "out", "never overwritten")
+
+
+def test_a_bad_declaration_is_refused_naming_its_row_and_column(trained: dict[str, Any], tmp_path: Path) -> None:
+    text = trained["new"].read_text().splitlines()
+    cells = text[3].split(",")
+    cells[declarations.INPUTS.index("Net Mass")] = "-5"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([*text[:3], ",".join(cells), *text[4:]]) + "\n")
+    out = tmp_path / "S.csv"
+    refused(
+        run("risk", "score", str(bad), "--model", str(trained["model"]), "--out", str(out)),
+        "row 3: Net Mass",
+        "at least 0",
+    )
+    assert not out.exists()
+
+
+# ------------------------------------------------------------------ models on chain, decisions anchored
+
+
+def test_customs_cannot_approve_its_own_model_and_an_unapproved_model_anchors_nothing(
+    risk_env: dict[str, Any], sdk_members: dict[str, int]
+) -> None:
+    model_id = risk_env["card"]["modelId"]
+    ok("risk", "register", str(risk_env["model"]), "--account", "customs")
+    own = run("risk", "approve", model_id, "--proposer", str(sdk_members["customs"]), "--account", "customs", "--json")
+    assert own.exit_code == 1 and "MissingRole" in own.stderr, own.stderr  # customs holds no regulator role
+    sent = tx_count(addr("customs"))
+    args = (
+        "risk",
+        "score",
+        str(risk_env["new"]),
+        "--model",
+        str(risk_env["model"]),
+        "--out",
+        str(risk_env["tmp"] / "S.csv"),
+    )
+    refused(run(*args, "--anchor", "--account", "customs"), "model", "is proposed")
+    assert tx_count(addr("customs")) == sent and not (risk_env["tmp"] / "S.csv").exists()
+
+
+def test_anchoring_writes_the_decisions_first_and_a_retry_sends_nothing(
+    risk_env: dict[str, Any], sdk_members: dict[str, int], sdk: Any
+) -> None:
+    first = _anchored(risk_env, sdk_members)
+    assert first["sent"] is True and first["decisions"] == 30 and first["inspect"] + first["release"] == 30
+    folder = Path(first["batchFolder"])
+    files = sorted(p.name for p in folder.glob("*.json") if p.name != "batch.json")
+    assert len(files) == 30
+    batch = sdk.risk.batch(first["root"], sdk_members["customs"])
+    assert batch.exists and batch.count == 30 and "0x" + batch.model_id.hex() == risk_env["card"]["modelId"]
+    sent = tx_count(addr("customs"))
+    args = (
+        "risk",
+        "score",
+        str(risk_env["new"]),
+        "--model",
+        str(risk_env["model"]),
+        "--out",
+        str(risk_env["tmp"] / "S2.csv"),
+    )
+    again = ok(*args, "--anchor", "--account", "customs")
+    assert again["sent"] is False and again["resumed"] is True and again["root"] == first["root"]
+    assert tx_count(addr("customs")) == sent
+    decision = json.loads((folder / files[0]).read_text())
+    assert decision["explanation"]["raising"] or decision["explanation"]["lowering"]
+    assert decision["batch"]["org"] == sdk_members["customs"] and decision["batch"]["root"] == first["root"]
+
+
+# ------------------------------------------------------------------ the replay audit
+
+
+def test_an_auditor_replays_a_decision_to_match(
+    risk_env: dict[str, Any], sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    first = _anchored(risk_env, sdk_members)
+    source = next(p for p in Path(first["batchFolder"]).glob("*.json") if p.name != "batch.json")
+    alone = tmp_path / "auditor" / "decision.json"  # the auditor holds only the file, the store and a node
+    alone.parent.mkdir()
+    shutil.copy(source, alone)
+    report = ok("risk", "audit", str(alone))
+    assert report["verdict"] == "MATCH" and report["mismatches"] == []
+    assert [c["check"] for c in report["checks"]] == [
+        "declaration",
+        "model",
+        "score",
+        "explanation",
+        "decision",
+        "proof",
+        "anchor",
+        "approval",
+    ]
+    text = run("risk", "audit", str(alone))
+    assert text.exit_code == 0 and text.output.startswith("MATCH: declaration ")
+
+
+def _tampered(source: Path, folder: Path, change: Any) -> Path:
+    data = json.loads(source.read_text())
+    change(data)
+    path = folder / "tampered.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_tampered_input_model_or_score_is_the_exact_mismatch(
+    risk_env: dict[str, Any], sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    first = _anchored(risk_env, sdk_members)
+    source = next(p for p in Path(first["batchFolder"]).glob("*.json") if p.name != "batch.json")
+    original = json.loads(source.read_text())
+
+    def mismatches(path: Path, *extra: str) -> list[str]:
+        result = run("risk", "audit", str(path), *extra, "--json")
+        assert result.exit_code == 3, (result.output, result.stderr)
+        report = json.loads(result.output)
+        assert report["verdict"] == "MISMATCH"
+        return list(report["mismatches"])
+
+    def input_(d: dict[str, Any]) -> None:  # the declared value changed after the decision
+        d["declaration"]["Item Price"] = str(float(d["declaration"]["Item Price"]) * 10)
+
+    got = mismatches(_tampered(source, tmp_path, input_))
+    assert got[0] == "declaration" and {"proof", "anchor"} <= set(got)  # its leaf is not the one anchored
+    assert "model" not in got and "approval" not in got
+
+    def score(d: dict[str, Any]) -> None:
+        d["score"] = (d["score"] + 250_000) % 1_000_000
+
+    flipped = ((original["score"] + 250_000) % 1_000_000 >= original["threshold"]) != (
+        original["score"] >= original["threshold"]
+    )
+    assert mismatches(_tampered(source, tmp_path, score)) == [
+        "score",
+        *(["decision"] if flipped else []),
+        "proof",
+        "anchor",
+    ]
+
+    other = tmp_path / "other-store"  # a store that hands other bytes under the model's id
+    other.mkdir()
+    (other / f"{original['modelId'][2:]}.onnx").write_bytes((risk_env["model"] / "model.onnx").read_bytes() + b"\0")
+    assert mismatches(source, "--store", str(other)) == ["model", "score", "explanation"]
