@@ -150,8 +150,7 @@ def audit(data: dict[str, Any], store: ModelStore, client: Client | None) -> Aud
         f"{DECISION_NAMES[record.decision]}: score {'at or above' if expected == 2 else 'below'} "
         f"threshold {record.threshold:,}"
         if expected == record.decision
-        else f"recorded {DECISION_NAMES[record.decision]}, the score and threshold give "
-        f"{DECISION_NAMES[expected]}",
+        else f"recorded {DECISION_NAMES[record.decision]}, the score and threshold give {DECISION_NAMES[expected]}",
     )
 
     leaf = record.leaf
