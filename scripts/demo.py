@@ -36,6 +36,10 @@ from tradechain.formats.gs1 import with_check_digit
 from tradechain.formats.identity import lei_with_check_digits
 from tradechain.indexer import Indexer, Store
 from tradechain.portal import remote, server
+from tradechain.risk import audit as risk_audit
+from tradechain.risk import declarations, scoring
+from tradechain.risk.artifact import RiskModel
+from tradechain.risk.store import ModelStore
 from tradechain.scripting import script_client
 from tradechain.suite import reuse_or_deploy
 
@@ -612,6 +616,143 @@ def invoice_chapter(report: Report, admin: Client, as_role: Any, trade: dict[str
     }
 
 
+CUSTOMS_DATA = project.root().parent / "shared" / "datasets" / "customs-declarations"
+"""Korea Customs Service's declarations (beside the project, never inside it); without them the demo trains on a
+synthetic sample with the same columns."""
+
+
+def demo_model() -> tuple[RiskModel, str]:
+    """The customs risk model of the demo: trained once on the declarations (else a synthetic sample) and kept in
+    the state directory, then reused by every later run (so its id, and its record on chain, stay the same)."""
+    from tradechain.risk import artifact, training
+
+    real = (CUSTOMS_DATA / declarations.TRAIN_FILE).is_file()
+    folder = project.state_home() / "risk" / ("demo-model" if real else "demo-model-sample")
+    if (folder / artifact.MODEL_FILE).is_file():
+        return RiskModel.load(folder), "the Korea Customs Service declarations" if real else "a synthetic sample"
+    data = CUSTOMS_DATA if real else declarations.write_sample(project.state_home() / "risk" / "sample", 3000)
+    split = declarations.load(data)
+    trained = training.train(split, peers=False)
+    blob = artifact.build(trained)
+    artifact.write(
+        folder, blob, artifact.card(trained, blob, data_root=declarations.data_root(split.train), source=str(data))
+    )
+    return RiskModel.load(folder), "the Korea Customs Service declarations" if real else "a synthetic sample"
+
+
+def tuna_declaration(model: RiskModel, ids: RunIds, day: str) -> dict[str, str]:
+    """The import declaration of the tuna container at Rotterdam: canned in Thailand, shipped from Singapore,
+    its value declared at a fifth of what tuna from Thailand is declared at (the model's own norm)."""
+    import math
+
+    norm = model.featurizer.norm("160414", "TH")
+    mass = 18_000.0
+    price = round(math.expm1(math.log1p(mass) + norm + math.log(0.2)), 2)
+    return {
+        "Declaration ID": f"NLRTM-{ids.tag}-TUNA",
+        "Date": day,
+        "Office ID": "30",
+        "Process Type": "B",
+        "Import Type": "11",
+        "Import Use": "21",
+        "Payment Type": "11",
+        "Mode of Transport": "10",
+        "Declarant ID": "NLDECL01",
+        "Importer ID": "VERSMARKT",
+        "Seller ID": "SIAMCANNERY",
+        "Courier ID": "",
+        "HS6 Code": "160414",
+        "Country of Departure": "SG",
+        "Country of Origin": "TH",
+        "Tax Rate": "20.0",
+        "Tax Type": "A",
+        "Country of Origin Indicator": "Y",
+        "Net Mass": f"{mass:.1f}",
+        "Item Price": f"{price:.2f}",
+    }
+
+
+def risk_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int], ids: RunIds) -> dict[str, Any]:
+    """Dutch customs at Rotterdam score the tuna container's declaration with a model the Belgian regulator
+    approved; the decision and its reasons are anchored, an officer reviews it, the inspection outcome follows and
+    an auditor replays the decision from its file, the model store and the chain alone."""
+    import pandas as pd
+
+    lines = report.chapter("8. AI risk at Rotterdam customs: scored, explained, reviewed, inspected, replayed")
+    customs, regulator = as_role("customs"), as_role("regulator")
+    model, source = demo_model()
+    store = ModelStore()
+    store.put(model.data, model.card)
+    record = customs.risk.model(model.id, orgs["customs"])
+    if not record.exists:
+        from tradechain.risk import artifact
+
+        customs.risk.propose_model(model.id, artifact.card_hash(model.card or {}))
+    if not customs.risk.model(model.id, orgs["customs"]).approved_at:
+        regulator.risk.approve_model(model.id, orgs["customs"])
+    report.say(
+        lines,
+        f"model {model.id_hex[:18]}... (trained on {source}) proposed by {NAMES['customs']}, "
+        f"approved by {NAMES['regulator']}",
+    )
+    day = datetime.fromtimestamp(admin.chain_time(), UTC).strftime("%Y-%m-%d")
+    tuna = tuna_declaration(model, ids, day)
+    others = declarations.sample(49, seed=ids.n, start=day, days=1).drop(columns=list(declarations.LABELS))
+    others["Declaration ID"] = [f"NLRTM-{ids.tag}-{i:03d}" for i in range(len(others))]
+    frame = pd.concat([pd.DataFrame([tuna]), others], ignore_index=True)
+    threshold = scoring.threshold_ppm(model, None)
+    done = scoring.anchor(customs, model, frame, threshold=threshold, proposer=orgs["customs"])
+    batch = done.batch
+    first = batch.decisions[0]
+    gas = done.receipt.gas_used if done.receipt else 0
+    report.say(
+        lines,
+        f"{len(batch.decisions)} declarations scored and anchored as one batch (gas {gas:,}, "
+        f"{gas // len(batch.decisions):,} per decision); {scoring.summary(batch)['inspect']} to inspect",
+    )
+    from tradechain.risk.explain import reasons_line
+
+    verdict = "INSPECT" if first.decision == 2 else "RELEASE"
+    report.say(lines, f"the tuna container {tuna['Declaration ID']}: score {first.score / 1e6:.3f}, {verdict}")
+    report.say(lines, f"  because: {reasons_line(first.explanation)}")
+    assert batch.folder is not None
+    decision_file = batch.folder / json.loads((batch.folder / "batch.json").read_text())["files"][0]
+    data = json.loads(decision_file.read_text())
+    root, org, _, proof = risk_audit.batch_fields(data)
+    onchain = first.onchain
+    review = "confirmed" if first.decision == 2 else "overridden"
+    why = "value check" if review == "confirmed" else "under-valued vs HS6 norm"
+    customs.risk.review_decision(root, org, onchain, proof, "inspect", why)
+    customs.risk.record_outcome(root, org, onchain, proof, "fraud")
+    did = "confirmed the model's INSPECT" if review == "confirmed" else "overrode the model: INSPECT"
+    report.say(lines, f"the officer {did} ({why}); the inspection found the value under-declared: fraud")
+    replay = risk_audit.audit(data, store, admin)
+    tampered = json.loads(decision_file.read_text())
+    tampered["declaration"]["Item Price"] = f"{float(tuna['Item Price']) * 5:.2f}"
+    forged = risk_audit.audit(tampered, store, admin)
+    stats = admin.risk.model(model.id, orgs["customs"])
+    report.say(lines, f"an auditor replays it from {decision_file.name}: {replay.verdict}")
+    report.say(
+        lines,
+        f"a copy with the declared price raised: {forged.verdict} ({', '.join(c.name for c in forged.mismatches)})",
+    )
+    precision = f"{stats.precision:.0%}" if stats.precision is not None else "-"
+    report.say(
+        lines,
+        f"on chain, the model has {stats.decisions:,} decisions, {stats.inspected_outcomes} inspected with an "
+        f"outcome, precision {precision}",
+    )
+    return {
+        "modelId": model.id_hex,
+        "decision": verdict,
+        "review": review,
+        "audit": replay.verdict,
+        "tampered": [c.name for c in forged.mismatches],
+        "decisions": len(batch.decisions),
+        "file": str(decision_file),
+    }
+
+
 def portal_chapter(report: Report, admin: Client, as_role: Any, links: dict[str, Any]) -> dict[str, Any]:
     """Last: the public portal starts (or the running one is kept), the medicine maker publishes its serial lists
     and the brand its watches' descriptions to it, and the links of the stories are printed and written to
@@ -628,7 +769,7 @@ def portal_chapter(report: Report, admin: Client, as_role: Any, links: dict[str,
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(urls, indent=2) + "\n")
     os.replace(tmp, path)
-    lines = report.chapter(f"7. The public portal at {endpoint.url}: scan a pack or open a link")
+    lines = report.chapter(f"9. The public portal at {endpoint.url}: scan a pack or open a link")
     report.say(lines, f"the maker published {len(published)} serial lists, the brand its watches' descriptions")
     width = max(len(n) for n in urls)
     for name, url in urls.items():
@@ -664,6 +805,7 @@ def main() -> dict[str, Any]:
     watches = watch_chapter(report, admin, as_role, orgs, ids, links)
     trade = trade_finance_chapter(report, admin, as_role, orgs, ids)
     financing = invoice_chapter(report, admin, as_role, trade, ids)
+    risk = risk_chapter(report, admin, as_role, orgs, ids)
 
     table = Table(title="Members", show_lines=False)
     for col in ("id", "LEI", "GLN", "country", "roles", "prefixes", "accounts", "status"):
@@ -706,5 +848,6 @@ def main() -> dict[str, Any]:
         "watches": watches,
         "trade": trade,
         "invoices": financing,
+        "risk": risk,
         "portal": portal,
     }

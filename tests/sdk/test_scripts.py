@@ -72,6 +72,12 @@ def assert_demo_stories(result: dict[str, Any], rpc_url: str, run: int) -> None:
         "near": ["number"],
         "settled": "InvoiceAlreadySettled",
     }
+    risk = result["risk"]  # the tuna container's declaration at Rotterdam, scored, reviewed, inspected, replayed
+    assert (risk["audit"], risk["decisions"], risk["tampered"][0]) == ("MATCH", 50, "declaration")
+    stats = client.risk.model(risk["modelId"], orgs["customs"])
+    assert stats.status == "approved" and stats.approver == orgs["regulator"]
+    assert stats.decisions == 50 * run and stats.inspected_outcomes == run and stats.inspected_fraud == run
+    assert stats.overrides + stats.confirmations == run
 
 
 def assert_portal_links(result: dict[str, Any]) -> None:

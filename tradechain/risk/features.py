@@ -142,6 +142,12 @@ class Featurizer:
             self.codes[stem] = {str(k): i for i, (k, _) in enumerate(ordered)}
         return self, self._matrix(data, columns)
 
+    def norm(self, hs6: str, origin: str) -> float:
+        """The median log unit price the model compares a declaration of ``hs6`` from ``origin`` with: of that HS6
+        code and origin, else of the HS6 code, else of every training declaration."""
+        by_code = self.norms["hs6"].get(hs6, self.norm_default)
+        return self.norms["hs6_origin"].get(f"{hs6}/{origin}", by_code)
+
     def _rate(self, before_sum: Any, before_n: Any) -> Any:
         return (before_sum + SMOOTHING * self.prior) / (before_n + SMOOTHING)
 

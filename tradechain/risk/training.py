@@ -87,9 +87,11 @@ def train(
     *,
     seed: int = SEED,
     inspection_rate: float = INSPECTION_RATE,
+    peers: bool = True,
     progress: Callable[[str], None] = lambda _: None,
 ) -> Trained:
-    """Fit the featurizer and the models on ``split.train``, measure them on ``split.valid``."""
+    """Fit the featurizer and the models on ``split.train``, measure them on ``split.valid``. Without ``peers``
+    only the LightGBM model is trained (the baselines are not measured: a quick model for a demo)."""
     import lightgbm as lgb
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -117,6 +119,8 @@ def train(
     results["lightgbm"] = metrics_.evaluate(yv, cv, scores)
     progress(f"lightgbm: {metrics_.summary(results['lightgbm'])}")
 
+    if not peers:
+        return _trained(featurizer, model, scores, inspection_rate, results, seconds, split)
     start = time.perf_counter()
     hgb = HistGradientBoostingClassifier(max_iter=400, learning_rate=0.05, random_state=seed)
     hgb.fit(matrix, y)
@@ -133,6 +137,20 @@ def train(
 
     results["rules"] = metrics_.evaluate(yv, cv, rule_scores(featurizer, valid))
     progress(f"rule set: {metrics_.summary(results['rules'])}")
+
+    return _trained(featurizer, model, scores, inspection_rate, results, seconds, split)
+
+
+def _trained(
+    featurizer: Featurizer,
+    model: Any,
+    scores: np.ndarray,
+    inspection_rate: float,
+    results: dict[str, dict[str, Any]],
+    seconds: dict[str, float],
+    split: DataSplit,
+) -> Trained:
+    import numpy as np
 
     k = max(1, round(len(scores) * inspection_rate))
     threshold = float(np.sort(scores)[::-1][k - 1])
