@@ -101,10 +101,11 @@ demo: compile  ## start the persistent local chain (PORT=N), reuse or deploy the
 	@$(LOCAL_PORT) $(BIN)/python -m tradechain.chain.toolchain brownie-network
 	$(LOCAL_PORT) $(BROWNIE) run scripts/demo.py --network tradechain-local
 
-bench: compile  ## measure gas and throughput, the invariants 10,000 steps each, the portal's latency; write bench/results.json
+bench: compile  ## measure gas and throughput, the invariants 10,000 steps each, the portal's latency, the risk models; write bench/results.json
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.invariants
 	$(BIN)/python -m bench.portal
+	$(BIN)/python -m bench.risk
 
 bench-invariants: compile  ## run every invariant machine for at least 10,000 steps, record them in bench/results.json
 	$(BIN)/python -m bench.invariants
