@@ -234,3 +234,67 @@ def test_a_tampered_input_model_or_score_is_the_exact_mismatch(
     other.mkdir()
     (other / f"{original['modelId'][2:]}.onnx").write_bytes((risk_env["model"] / "model.onnx").read_bytes() + b"\0")
     assert mismatches(source, "--store", str(other)) == ["model", "score", "explanation"]
+
+
+# ------------------------------------------------------------------ human oversight, outcomes, the chain's precision
+
+
+def test_an_officer_overrides_a_decision_the_outcome_follows_and_the_report_counts_it(
+    risk_env: dict[str, Any], sdk_members: dict[str, int], sdk: Any
+) -> None:
+    first = _anchored(risk_env, sdk_members)
+    folder = Path(first["batchFolder"])
+    released = next(
+        p
+        for p in sorted(folder.glob("*.json"))
+        if p.name != "batch.json" and json.loads(p.read_text())["decision"] == "release"
+    )
+    decl = json.loads(released.read_text())["declaration"]["Declaration ID"]
+    why = ok("risk", "explain", decl)  # found by its declaration id in the local batches
+    assert why["declaration"]["Declaration ID"] == decl and why["explanation"]["shap"]
+    text = run("risk", "explain", decl)
+    assert text.exit_code == 0 and "raising the risk:" in text.output and decl in text.output
+    other = run("risk", "override", decl, "--decision", "inspect", "--reason", "tip-off", "--account", "inspector")
+    assert other.exit_code == 1 and "NotBatchOrganisation" in other.stderr  # another organisation reviews nothing
+    review = ok("risk", "override", decl, "--decision", "inspect", "--reason", "tip-off", "--account", "customs")
+    assert review["review"] == "overridden" and review["finalDecision"] == "inspect"
+    ok("risk", "outcome", decl, "--found", "critical", "--account", "customs")
+    again = run("risk", "outcome", decl, "--found", "no-fraud", "--account", "customs", "--json")
+    assert again.exit_code == 1 and "OutcomeAlreadyRecorded" in again.stderr  # an outcome is final
+    late = run("risk", "override", decl, "--decision", "release", "--reason", "x", "--account", "customs", "--json")
+    assert late.exit_code == 1 and "OutcomeAlreadyRecorded" in late.stderr  # no review moves a counted outcome
+    report = ok("risk", "report", "--proposer", str(sdk_members["customs"]))
+    (model,) = report["models"]
+    assert (model["status"], model["decisions"], model["overrides"], model["confirmations"]) == ("approved", 30, 1, 0)
+    assert (model["inspectedOutcomes"], model["inspectedFraud"], model["inspectedCritical"]) == (1, 1, 1)
+    assert model["precision"] == 1.0 and model["releasedOutcomes"] == 0
+    record = sdk.risk.model(model["modelId"], sdk_members["customs"])
+    assert record.inspected_critical == 1 and record.overrides == 1
+    audit = ok("risk", "audit", decl)
+    assert audit["verdict"] == "MATCH" and audit["review"]["finalDecision"] == "inspect" and audit["outcome"] == 3
+
+
+def test_a_retired_model_anchors_no_more_decisions(risk_env: dict[str, Any], sdk_members: dict[str, int]) -> None:
+    model_id = _registered(risk_env, sdk_members)
+    ok(
+        "risk",
+        "retire",
+        model_id,
+        "--proposer",
+        str(sdk_members["customs"]),
+        "--reason",
+        "drift",
+        "--account",
+        "regulator",
+    )
+    args = (
+        "risk",
+        "score",
+        str(risk_env["new"]),
+        "--model",
+        str(risk_env["model"]),
+        "--out",
+        str(risk_env["tmp"] / "S.csv"),
+    )
+    refused(run(*args, "--anchor", "--account", "customs"), "model", "is retired")
+    assert ok("risk", "report")["models"][0]["status"] == "retired"
