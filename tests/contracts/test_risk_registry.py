@@ -158,8 +158,8 @@ def test_a_model_id_proposed_by_another_organisation_first_is_a_record_of_its_ow
     mine, theirs = risk.model(MODEL, honest), risk.model(MODEL, squatter)
     assert (b32(mine["cardHash"]), mine["proposer"], mine["approvedAt"]) == (CARD_2, honest, 0)
     assert (b32(theirs["cardHash"]), theirs["proposer"], theirs["approver"]) == (CARD, squatter, w.orgs["regulator"])
-    with reverts_with("ModelNotApproved", MODEL, honest):
-        risk.anchorDecisions(b"\x01" * 32, 1, MODEL, honest, {"from": w.customs2})
+    with reverts_with("ForeignModel", MODEL, honest, squatter):
+        risk.anchorDecisions(b"\x01" * 32, 1, MODEL, honest, {"from": w.customs2})  # nor uses the honest record
     risk.retireModel(MODEL, squatter, REASON, {"from": w.customs2})
     risk.approveModel(MODEL, honest, {"from": w.regulator})
     tx = risk.anchorDecisions(b"\x01" * 32, 1, MODEL, honest, {"from": w.customs})  # the squatter's retirement: none
@@ -240,32 +240,36 @@ def test_a_batch_is_anchored_under_an_approved_model_and_counted_in_it(risk: Any
         6,
     )
     assert risk.model(MODEL, customs)["decisions"] == 10
-    # another administration uses the approved model of customs: its own batch, even of the same root
-    other = risk.anchorDecisions(root, 4, MODEL, customs, {"from": w.customs2})
+    # another administration uses the same model under its own record, approved in its own right: its own batch,
+    # even of the same root, counted in its own record
+    approved(risk, w, by="customs2")
+    other = risk.anchorDecisions(root, 4, MODEL, w.orgs["customs2"], {"from": w.customs2})
     assert other.events["DecisionsAnchored"]["org"] == w.orgs["customs2"]
     assert risk.batch(root, customs)["anchoredAt"] == record["anchoredAt"]  # the first batch stands
-    assert risk.model(MODEL, customs)["decisions"] == 14
+    assert (risk.model(MODEL, customs)["decisions"], risk.model(MODEL, w.orgs["customs2"])["decisions"]) == (10, 4)
 
 
-def test_anchoring_refuses_a_model_not_in_force_an_empty_batch_and_a_repeat(risk: Any, w: Any) -> None:
+def test_anchoring_refuses_a_model_not_in_force_someone_elses_an_empty_batch_and_a_repeat(risk: Any, w: Any) -> None:
     customs, customs2 = w.orgs["customs"], w.orgs["customs2"]
     root = b"\x03" * 32
     with reverts_with("ModelNotApproved", MODEL, customs):
         risk.anchorDecisions(root, 1, MODEL, customs, {"from": w.customs})  # nobody proposed it
     risk.proposeModel(MODEL, CARD, {"from": w.customs2})
-    with reverts_with("ModelNotApproved", MODEL, customs2):
+    with reverts_with("ForeignModel", MODEL, customs2, customs):
         risk.anchorDecisions(root, 1, MODEL, customs2, {"from": w.customs})  # someone else's, unapproved
     with reverts_with("ModelNotApproved", MODEL, customs2):
         risk.anchorDecisions(root, 1, MODEL, customs2, {"from": w.customs2})  # its own, unapproved
     risk.approveModel(MODEL, customs2, {"from": w.regulator})
+    with reverts_with("ForeignModel", MODEL, customs2, customs):
+        risk.anchorDecisions(root, 1, MODEL, customs2, {"from": w.clerk})  # someone else's, approved
     with reverts_with("InvalidDecisionCount", 0):
-        risk.anchorDecisions(root, 0, MODEL, customs2, {"from": w.customs})
+        risk.anchorDecisions(root, 0, MODEL, customs2, {"from": w.customs2})
     with reverts_with("MissingRole", w.inspector, w.orgs["inspector"], CUSTOMS_OR_FINANCIER):
         risk.anchorDecisions(root, 1, MODEL, customs2, {"from": w.inspector})
-    risk.anchorDecisions(root, 1, MODEL, customs2, {"from": w.customs})
-    with reverts_with("DecisionsAlreadyAnchored", root, customs):
-        risk.anchorDecisions(root, 2, MODEL, customs2, {"from": w.clerk})
-    assert risk.batch(root, customs)["count"] == 1
+    risk.anchorDecisions(root, 1, MODEL, customs2, {"from": w.customs2})
+    with reverts_with("DecisionsAlreadyAnchored", root, customs2):
+        risk.anchorDecisions(root, 2, MODEL, customs2, {"from": w.customs2})
+    assert risk.batch(root, customs2)["count"] == 1 and risk.batch(root, customs)["anchoredAt"] == 0
     assert risk.model(MODEL, customs2)["decisions"] == 1
 
 
@@ -352,6 +356,7 @@ def test_outcomes_are_counted_once_under_the_effective_decision(risk: Any, w: An
 
 def test_another_organisation_never_reviews_nor_records_outcomes_on_your_decisions(risk: Any, w: Any) -> None:
     customs = w.orgs["customs"]
+    approved(risk, w, by="customs2")  # the other administration holds the same model, approved first
     root, batch, tree = anchored(risk, w)
     args = (root, customs, batch[0].fields(), tree.proof(0))
     with reverts_with("NotBatchOrganisation", w.customs2, w.orgs["customs2"], customs):
@@ -364,15 +369,17 @@ def test_another_organisation_never_reviews_nor_records_outcomes_on_your_decisio
         risk.recordOutcome(*args, NO_FRAUD, {"from": w.regulator})  # its approver neither
     with reverts_with("UnregisteredAccount", w.outsider):
         risk.reviewDecision(*args, RELEASE, REASON, {"from": w.outsider})
-    # nor by anchoring the same root itself: its own batch, its own decisions
-    risk.anchorDecisions(root, 4, MODEL, customs, {"from": w.customs2})
+    # nor by anchoring the same root under its own record: its own batch, its own decisions, its own counters
+    risk.anchorDecisions(root, 4, MODEL, w.orgs["customs2"], {"from": w.customs2})
     risk.recordOutcome(root, w.orgs["customs2"], batch[0].fields(), tree.proof(0), FRAUD, {"from": w.customs2})
     assert risk.decisionState(customs, batch[0].leaf)["outcome"] == 0
+    assert (stats(risk, MODEL, customs)["releasedOutcomes"], stats(risk, MODEL, customs)["inspectedOutcomes"]) == (0, 0)
     # a financier's decisions are reviewed by its own organisation with the inspector role
     approved(risk, w, MODEL_2, by="financier")
+    approved(risk, w, MODEL_2, by="bank")
     bank_batch = decisions(chain[-1].timestamp, 2, MODEL_2)
     bank_tree = decision_tree(bank_batch)
-    risk.anchorDecisions(bank_tree.root, 2, MODEL_2, w.orgs["financier"], {"from": w.bank})
+    risk.anchorDecisions(bank_tree.root, 2, MODEL_2, w.orgs["bank"], {"from": w.bank})
     bank_args = (bank_tree.root, w.orgs["bank"], bank_batch[0].fields(), bank_tree.proof(0))
     assert risk.reviewDecision(*bank_args, RELEASE, REASON, {"from": w.bank}).events["DecisionReviewed"]["overridden"]
     risk.anchorDecisions(bank_tree.root, 2, MODEL_2, w.orgs["financier"], {"from": w.financier})

@@ -215,6 +215,8 @@ class RiskMachine:
         expected = self._membership(who, ANCHORERS)
         if expected is None and n == 0:
             expected = "InvalidDecisionCount", (0,)
+        elif expected is None and who.organisation != org:
+            expected = "ForeignModel", (*key, who.organisation)
         elif expected is None and m is not None and m.retired_at:
             expected = "ModelIsRetired", (*key, m.retired_at)
         elif expected is None and (m is None or not m.approved_at):
@@ -227,14 +229,17 @@ class RiskMachine:
             self.batches.append(BatchState(tree.root, who.organisation, key, decisions, proofs, out.timestamp))
 
     def rule_anchor_again(self, pick: int, actor: int) -> None:
-        """Anchors the root of an existing batch again: refused to its own organisation, another's own batch."""
+        """Anchors the root of an existing batch again: refused to its organisation, and to any other (the model is
+        not its own)."""
         if not self.batches:
             return
         b = self.batches[pick % len(self.batches)]
         who = self.actors[actor]
         m = self.models[b.model]
         expected = self._membership(who, ANCHORERS)
-        if expected is None and any(x.root == b.root and x.org == who.organisation for x in self.batches):
+        if expected is None and who.organisation != b.model[1]:
+            expected = "ForeignModel", (*b.model, who.organisation)
+        elif expected is None and any(x.root == b.root and x.org == who.organisation for x in self.batches):
             expected = "DecisionsAlreadyAnchored", (b.root, who.organisation)
         elif expected is None and m.retired_at:
             expected = "ModelIsRetired", (*b.model, m.retired_at)
