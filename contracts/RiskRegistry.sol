@@ -87,6 +87,7 @@ contract RiskRegistry is IRiskRegistry {
     function anchorDecisions(bytes32 root, uint32 count, bytes32 modelId, uint32 modelProposer) external {
         uint32 org = participants.requireAnyRole(msg.sender, Roles.CUSTOMS | Roles.FINANCIER);
         if (count == 0) revert InvalidDecisionCount(count);
+        if (org != modelProposer) revert ForeignModel(modelId, modelProposer, org);
         if (_batches[root][org].anchoredAt != 0) revert DecisionsAlreadyAnchored(root, org);
         Model storage m = _models[modelId][modelProposer];
         if (m.retiredAt != 0) revert ModelIsRetired(modelId, modelProposer, m.retiredAt);

@@ -8,7 +8,8 @@ pragma solidity 0.8.30;
 /// rounds of federated training. Only hashes reach the chain: a declaration, its score and its explanation never do.
 /// @dev Identifiers, and who chooses them:
 /// - a model is kept per (modelId, proposer organisation): modelId is the SHA-256 of the ONNX artifact, chosen by
-///   the proposer; another organisation proposing the same id makes a record of its own (nobody squats a model id);
+///   the proposer; another organisation proposing the same id makes a record of its own (nobody squats a model id),
+///   and each organisation anchors decisions under its own records only (nobody else's outcomes enter its counters);
 /// - a decision batch is kept per (root, anchoring organisation), as in {IDocumentRegistry}; reviews and outcomes
 ///   per (organisation, leaf);
 /// - a federation's rounds per (organisation, federation id), numbered 1, 2, 3... without a gap.
@@ -98,6 +99,10 @@ interface IRiskRegistry {
     error ModelIsRetired(bytes32 modelId, uint32 proposer, uint40 retiredAt);
     /// @dev Model `modelId` of `proposer` is not approved: no decision is anchored under it.
     error ModelNotApproved(bytes32 modelId, uint32 proposer);
+    /// @dev Organisation `org` may not anchor decisions under model `modelId` of `proposer`: an organisation uses
+    /// its own model records only (to use another's model it proposes the same id itself, approved in its own right),
+    /// so that nobody's outcomes enter the statistics of another organisation's model.
+    error ForeignModel(bytes32 modelId, uint32 proposer, uint32 org);
     /// @dev `caller` may not retire model `modelId` of `proposer`: only an account of the proposer or of the approver.
     error UnauthorizedRetirer(address caller, bytes32 modelId, uint32 proposer);
     /// @dev A batch declares `count` decisions: at least one.
@@ -202,8 +207,9 @@ interface IRiskRegistry {
     /// @param reason A reason code.
     function retireModel(bytes32 modelId, uint32 proposer, bytes32 reason) external;
 
-    /// @notice Anchors the Merkle root of a batch of decisions of model `modelId` of `modelProposer`, which must be
-    /// approved and not retired. An active member with the customs or financier role. Emits {DecisionsAnchored}.
+    /// @notice Anchors the Merkle root of a batch of decisions of the caller's own model `modelId`, which must be
+    /// approved and not retired. An active member with the customs or financier role, of organisation
+    /// `modelProposer`. Emits {DecisionsAnchored}.
     /// @param root The Merkle root of the batch's leaves (see the leaf above).
     /// @param count The number of decisions in it (at least one).
     /// @param modelId The model every decision of the batch names.

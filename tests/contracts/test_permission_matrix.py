@@ -1,4 +1,4 @@
-"""Permission matrix (issue 11): every external state-changing function of our six contracts, as their compiled
+"""Permission matrix (issue 11): every external state-changing function of our seven contracts, as their compiled
 ABIs list them (inherited ERC-721 and AccessControl functions included), against every class of actor:
 
 - ``outsider``: an address with no account in the registry;
@@ -36,6 +36,7 @@ from typing import Any
 import pytest
 from brownie import (  # type: ignore[attr-defined]  # the project's contracts are loaded at run time
     ParticipantRegistry,
+    RiskRegistry,
     accounts,
     chain,
     web3,
@@ -50,6 +51,7 @@ from helpers import ROLE, b20, b32, lei_bytes
 from tradechain.chain import accounts as tc_accounts
 from tradechain.contracts import registry as suite_registry
 from tradechain.contracts.invoice_registry import ACKNOWLEDGMENT_TYPES
+from tradechain.contracts.risk_registry import INSPECT, NO_FRAUD, RELEASE, Decision, decision_tree
 from tradechain.formats.gs1 import with_check_digit
 from tradechain.formats.merkle import serial_leaf
 
@@ -601,6 +603,76 @@ CERTIFICATE_TABLE: Table = {
 }
 
 
+# ================================================================== RiskRegistry
+
+RISK_MODEL = keccak(b"matrix risk model (the SHA-256 of its ONNX artifact)")
+RISK_CARD = keccak(b'{"card":"matrix"}')
+RISK_FED = b"MATRIX-FEDERATION".ljust(32, b"\0")
+ANCHORERS = CUSTOMS | FINANCIER
+REVIEWERS = CUSTOMS | INSPECTOR
+NOT_BATCH_ORG = Refused("NotBatchOrganisation", lambda c: (c.sender, c.sender_org, c.org))
+NOT_RETIRER = Refused("UnauthorizedRetirer", lambda c: (c.sender, RISK_MODEL, c.org))
+ANCHORER_ONLY: dict[str, Expected] = {
+    "outsider": UNREGISTERED,
+    "member_without_role": missing_role(ANCHORERS),
+    "suspended_member": SUSPENDED,
+    "revoked_key": UNREGISTERED,
+    "right_party": ALLOWED,
+    "admin": UNREGISTERED,
+}
+BATCH_ORG_ONLY: dict[str, Expected] = {
+    "outsider": UNREGISTERED,
+    "member_without_role": missing_role(REVIEWERS),
+    "suspended_member": SUSPENDED,  # the batch's own customs, suspended
+    "revoked_key": UNREGISTERED,
+    "another_customs": NOT_BATCH_ORG,  # another customs administration
+    "right_party": ALLOWED,
+    "admin": UNREGISTERED,
+    "inspector": NOT_BATCH_ORG,  # an inspector of another organisation
+}
+RISK_TABLE: Table = {
+    **row(
+        "proposeModel",
+        **ANCHORER_ONLY,
+        another_customs=Allowed("models are per (id, proposer): the same id from another customs is its own record"),
+    ),
+    **row(
+        "approveModel",
+        outsider=UNREGISTERED,
+        member_without_role=missing_role(REGULATOR),
+        suspended_member=SUSPENDED,  # the regulator, suspended
+        revoked_key=UNREGISTERED,
+        another_customs=Refused("SelfApproval", lambda c: (RISK_MODEL, c.org)),  # the proposer, a regulator too
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+    ),
+    **row(
+        "retireModel",
+        outsider=UNREGISTERED,
+        member_without_role=NOT_RETIRER,
+        suspended_member=SUSPENDED,  # the proposer, suspended: its approver still may
+        revoked_key=UNREGISTERED,
+        another_customs=NOT_RETIRER,
+        right_party=ALLOWED,
+        admin=UNREGISTERED,
+        approver=Allowed("the organisation that approved the model retires it too"),
+    ),
+    **row(
+        "anchorDecisions",
+        **ANCHORER_ONLY,
+        # another customs may hold the same model id under a record of its own, never use the authority's
+        another_customs=Refused("ForeignModel", lambda c: (RISK_MODEL, c.org, c.sender_org)),
+    ),
+    **row("reviewDecision", **BATCH_ORG_ONLY),
+    **row("recordOutcome", **BATCH_ORG_ONLY),
+    **row(
+        "anchorRound",
+        **ANCHORER_ONLY,
+        another_customs=Allowed("rounds are per (org, federation): another's round 1 of the same id is its own"),
+    ),
+}
+
+
 # ================================================================== the contracts
 
 Scenario = Callable[[Any, Ctx], None]
@@ -621,6 +693,7 @@ SPECS = {
     "trade_escrow": Spec("TradeEscrow", "another_party", ESCROW_TABLE, {}),
     "invoice_registry": Spec("InvoiceRegistry", "another_financier", INVOICE_TABLE, {}),
     "luxury_certificate": Spec("LuxuryCertificate", "another_brand", CERTIFICATE_TABLE, {}),
+    "risk_registry": Spec("RiskRegistry", "another_customs", RISK_TABLE, {}),
 }
 CORE = ("outsider", "member_without_role", "suspended_member", "revoked_key", "another", "right_party", "admin")
 
@@ -655,7 +728,7 @@ def state_changing(build: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[Any]:
-    """Six contracts on one registry; one organisation per party (its dev account as manager); the brand also has
+    """Seven contracts on one registry; one organisation per party (its dev account as manager); the brand also has
     a second, non-manager account. Product, certificate and invoice fixtures every scenario starts from."""
     a = accounts
     w = SimpleNamespace(
@@ -699,6 +772,10 @@ def world() -> Iterator[Any]:
     for i, (name, role) in enumerate(organisations, start=700):
         tx = w.registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], ZERO32, getattr(w, name), admin)
         w.orgs[name] = int(tx.events["OrganisationAdmitted"]["organisation"])
+    # RiskRegistry: a customs authority (customs and regulator roles: it approves others' models, never its own)
+    w.customs = a[10]
+    tx = w.registry.admit(lei_bytes(699), 0, b"NL", ROLE["customs"] | ROLE["regulator"], ZERO32, w.customs, admin)
+    w.orgs["customs"] = int(tx.events["OrganisationAdmitted"]["organisation"])
     w.registry.addAccount(w.orgs["brand"], w.brand_key, False, {"from": w.brand})
     w.registry.assignCompanyPrefix(9506000, 7, w.orgs["brand"], admin)
     w.registry.assignCompanyPrefix(9506001, 7, w.orgs["brand2"], admin)
@@ -706,6 +783,7 @@ def world() -> Iterator[Any]:
 
     w.products, w.documents, w.escrow, w.invoices, w.certificates, w.usdc = deploy_contracts(w.registry, w.admin)
     w.usdc.mint(w.financier, 10 * AMOUNT, admin)
+    w.risk = RiskRegistry.deploy(w.registry, admin)
 
     # products: the brand's lot and batch it holds, a batch the retailer holds, the second brand's lot
     p, brand = w.products, {"from": w.brand}
@@ -810,6 +888,11 @@ def test_invoice_registry_matrix(world: Any, function: str, actor: str) -> None:
 @pytest.mark.parametrize(("function", "actor"), cells("luxury_certificate"))
 def test_luxury_certificate_matrix(world: Any, function: str, actor: str) -> None:
     run_cell(world, "luxury_certificate", function, actor)
+
+
+@pytest.mark.parametrize(("function", "actor"), cells("risk_registry"))
+def test_risk_registry_matrix(world: Any, function: str, actor: str) -> None:
+    run_cell(world, "risk_registry", function, actor)
 
 
 def test_matrix_covers_every_state_changing_function() -> None:
@@ -1783,5 +1866,136 @@ def _transfer(w: Any, c: Ctx) -> None:
         event = tx.events["Transfer"]
         assert (event["from"], event["to"], event["tokenId"]) == (w.retailer, w.customer, w.token)
         assert w.certificates.ownerOf(w.token) == w.customer
+
+    c.check = check
+
+
+# ================================================================== scenarios: RiskRegistry
+
+
+def _risk_model(w: Any, c: Ctx, *, approve: bool = True) -> int:
+    """The customs authority's model, approved by the regulator: the approval's time (0 if not approved)."""
+    c.party, c.another = w.customs, w.arbiter  # the arbiter is a customs administration too
+    c.org = w.orgs["customs"]
+    w.risk.proposeModel(RISK_MODEL, RISK_CARD, {"from": w.customs})
+    if not approve:
+        return 0
+    return int(w.risk.approveModel(RISK_MODEL, c.org, {"from": w.regulator}).timestamp)
+
+
+@scenario("risk_registry", "proposeModel")
+def _propose_model(w: Any, c: Ctx) -> None:
+    c.party, c.another = w.customs, w.arbiter
+    if c.actor == "another_customs":  # the authority proposed it first
+        w.risk.proposeModel(RISK_MODEL, RISK_CARD, {"from": w.customs})
+    card = keccak(c.actor.encode())
+    c.call = lambda s: w.risk.proposeModel(RISK_MODEL, card, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["ModelProposed"]["proposer"] == c.sender_org
+        assert b32(w.risk.model(RISK_MODEL, c.sender_org)["cardHash"]) == card
+        if c.actor == "another_customs":
+            assert b32(w.risk.model(RISK_MODEL, w.orgs["customs"])["cardHash"]) == RISK_CARD  # the first stands
+
+    c.check = check
+
+
+@scenario("risk_registry", "approveModel")
+def _approve_model(w: Any, c: Ctx) -> None:
+    _risk_model(w, c, approve=False)
+    c.party, c.another = w.regulator, w.customs  # the right role (regulator), the wrong organisation (its own)
+    c.call = lambda s: w.risk.approveModel(RISK_MODEL, c.org, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["ModelApproved"]["approver"] == w.orgs["regulator"]
+        model = w.risk.model(RISK_MODEL, c.org)
+        assert (model["approver"], model["approvedAt"]) == (w.orgs["regulator"], tx.timestamp)
+
+    c.check = check
+
+
+@scenario("risk_registry", "retireModel")
+def _retire_model(w: Any, c: Ctx) -> None:
+    _risk_model(w, c)
+    c.extra["approver"] = w.regulator
+    c.call = lambda s: w.risk.retireModel(RISK_MODEL, c.org, REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["ModelRetired"]["retiredBy"] == c.sender_org
+        assert w.risk.model(RISK_MODEL, c.org)["retiredAt"] == tx.timestamp
+
+    c.check = check
+
+
+@scenario("risk_registry", "anchorDecisions")
+def _anchor_decisions(w: Any, c: Ctx) -> None:
+    _risk_model(w, c)
+    root = keccak(b"matrix decisions")
+    c.call = lambda s: w.risk.anchorDecisions(root, 3, RISK_MODEL, c.org, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert tx.events["DecisionsAnchored"]["org"] == c.sender_org
+        assert w.risk.batch(root, c.sender_org)["anchoredAt"] == tx.timestamp
+        assert w.risk.batch(root, w.orgs["customs"])["count"] == 3
+        assert w.risk.model(RISK_MODEL, c.org)["decisions"] == 3
+
+    c.check = check
+
+
+def _risk_decision(w: Any, c: Ctx) -> tuple[bytes, Decision, list[bytes]]:
+    """Two decisions of the authority anchored under its approved model: (root, the first, its proof)."""
+    at = _risk_model(w, c)
+    c.extra["inspector"] = w.inspector
+    pair = [
+        Decision(keccak(b"declaration %d" % i), RISK_MODEL, 700_000, 600_000, INSPECT, keccak(b"why %d" % i), at)
+        for i in range(2)
+    ]
+    tree = decision_tree(pair)
+    w.risk.anchorDecisions(tree.root, 2, RISK_MODEL, c.org, {"from": w.customs})
+    return tree.root, pair[0], tree.proof(0)
+
+
+@scenario("risk_registry", "reviewDecision")
+def _review_decision(w: Any, c: Ctx) -> None:
+    root, decision, proof = _risk_decision(w, c)
+    c.call = lambda s: w.risk.reviewDecision(root, c.org, decision.fields(), proof, RELEASE, REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["DecisionReviewed"]
+        assert (b32(event["leaf"]), event["overridden"], event["by"]) == (decision.leaf, True, c.sender)
+        assert w.risk.decisionState(c.org, decision.leaf)["finalDecision"] == RELEASE
+        assert w.risk.model(RISK_MODEL, c.org)["overrides"] == 1
+
+    c.check = check
+
+
+@scenario("risk_registry", "recordOutcome")
+def _record_outcome(w: Any, c: Ctx) -> None:
+    root, decision, proof = _risk_decision(w, c)
+    c.call = lambda s: w.risk.recordOutcome(root, c.org, decision.fields(), proof, NO_FRAUD, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["OutcomeRecorded"]
+        assert (b32(event["leaf"]), event["effectiveDecision"], event["outcome"]) == (decision.leaf, INSPECT, NO_FRAUD)
+        model = w.risk.model(RISK_MODEL, c.org)
+        assert (model["inspectedOutcomes"], model["inspectedFraud"]) == (1, 0)
+
+    c.check = check
+
+
+@scenario("risk_registry", "anchorRound")
+def _anchor_round(w: Any, c: Ctx) -> None:
+    c.party, c.another = w.customs, w.arbiter
+    updates, aggregate = keccak(b"matrix updates"), keccak(b"matrix aggregate")
+    if c.actor == "another_customs":  # the authority anchored its round 1 first
+        w.risk.anchorRound(RISK_FED, 1, updates, 4, aggregate, {"from": w.customs})
+    c.call = lambda s: w.risk.anchorRound(RISK_FED, 1, keccak(c.actor.encode()), 4, aggregate, {"from": s})
+
+    def check(tx: Any) -> None:
+        assert (tx.events["RoundAnchored"]["org"], tx.events["RoundAnchored"]["round"]) == (c.sender_org, 1)
+        assert w.risk.federation(c.sender_org, RISK_FED)[0] == 1
+        if c.actor == "another_customs":
+            digest = w.risk.roundDigest(updates, 4, aggregate)
+            assert w.risk.round(w.orgs["customs"], RISK_FED, 1)["digest"] == digest  # the first stands
 
     c.check = check

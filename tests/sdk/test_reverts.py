@@ -96,6 +96,11 @@ def test_a_revert_from_each_contract_is_decoded_with_the_called_contracts_error(
         ("InvoiceRegistry", "NotParticipating", lambda: bank.invoices.settle(_fingerprints())),
         ("LuxuryCertificate", "ERC721NonexistentToken", lambda: sdk_as("brand").certificates.open_claim(12345)),
         ("ParticipantRegistry", "UnregisteredAccount", lambda: sdk_as("outsider").documents.anchor([bl], 1, "T")),
+        (
+            "RiskRegistry",
+            "ModelNotApproved",
+            lambda: sdk_as("customs").risk.anchor_decisions(b"\x01" * 32, 1, b"\x02" * 32, sdk_members["customs"]),
+        ),
     ]
     for contract, name, action in cases:
         with pytest.raises(ContractRevert) as info:
