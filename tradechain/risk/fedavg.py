@@ -29,9 +29,8 @@ import struct
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from numpy.typing import NDArray
-
 from eth_hash.auto import keccak
+from numpy.typing import NDArray
 
 from tradechain.formats.merkle import MerkleTree
 

@@ -65,7 +65,7 @@ class TrainConfig:
 
     @property
     def dimension(self) -> int:
-        return 2**self.bits + len(NUMBERS)
+        return (1 << self.bits) + len(NUMBERS)
 
 
 NUMBERS = ("log mass", "log price", "log unit price", "tax rate")
@@ -75,7 +75,8 @@ NUMBERS = ("log mass", "log price", "log unit price", "tax rate")
 
 
 def _column(frame: pd.DataFrame, name: str) -> NDArray[Any]:
-    return frame[name].to_numpy(dtype=object)
+    values: NDArray[Any] = frame[name].to_numpy(dtype=object)
+    return values
 
 
 def tokens(frame: pd.DataFrame) -> list[list[str]]:
@@ -145,7 +146,8 @@ def features(frame: pd.DataFrame, bits: int) -> sp.csr_matrix:
 
 
 def labels(frame: pd.DataFrame) -> NDArray[np.float64]:
-    return (frame[declarations.FRAUD].to_numpy() == "1").astype(np.float64)
+    y: NDArray[np.float64] = (frame[declarations.FRAUD].to_numpy() == "1").astype(np.float64)
+    return y
 
 
 # --- the model ---
@@ -159,7 +161,8 @@ def initial_parameters(config: TrainConfig) -> fedavg.Arrays:
 def scores(parameters: Sequence[NDArray[np.float64]], x: sp.csr_matrix) -> NDArray[np.float64]:
     """The fraud probability of every row."""
     z = np.asarray(x @ parameters[0]) + parameters[1][0]
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+    p: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+    return p
 
 
 def _rng(config: TrainConfig, party: str, round_: int) -> np.random.Generator:
@@ -247,13 +250,20 @@ def publish_round(
     """Write a round's client updates, aggregate and manifest; returns the aggregate and the manifest."""
     where = round_dir(out, round_)
     where.mkdir(parents=True, exist_ok=True)
-    clients = []
+    clients: list[dict[str, Any]] = []
+    hashes: list[bytes] = []
     for office in sorted(updates):
         arrays, examples = updates[office]
         data = fedavg.serialise(arrays)
         _write(where / f"{office}.bin", data)
+        hashes.append(fedavg.bytes_hash(data))
         clients.append(
-            {"office": office, "examples": int(examples), "updateHash": "0x" + fedavg.bytes_hash(data).hex(), "file": f"{office}.bin"}
+            {
+                "office": office,
+                "examples": int(examples),
+                "updateHash": "0x" + hashes[-1].hex(),
+                "file": f"{office}.bin",
+            }
         )
     agg = fedavg.aggregate(updates)
     agg_bytes = fedavg.serialise(agg)
@@ -262,7 +272,7 @@ def publish_round(
         "federation": federation,
         "round": round_,
         "clients": clients,
-        "updatesRoot": "0x" + fedavg.updates_root([bytes.fromhex(c["updateHash"][2:]) for c in clients]).hex(),
+        "updatesRoot": "0x" + fedavg.updates_root(hashes).hex(),
         "aggregateHash": "0x" + fedavg.bytes_hash(agg_bytes).hex(),
         "globalInHash": "0x" + global_in.hex(),
         "metrics": extra or {},
@@ -380,12 +390,15 @@ def serve(
 
     threading.Thread(target=watch, daemon=True).start()
     manifests: list[dict[str, Any]] = []
-    state = {"global_in": fedavg.bytes_hash(start_bytes), "t": time.perf_counter()}
+    global_in = [fedavg.bytes_hash(start_bytes)]
+    clock = [time.perf_counter()]
 
     class AuditedFedAvg(fl.server.strategy.FedAvg):  # type: ignore[misc]
         """FedAvg whose aggregate is :func:`fedavg.aggregate` over the offices' updates, published each round."""
 
-        def aggregate_fit(self, server_round: int, results: list[Any], failures: list[Any]) -> tuple[Any, dict[str, Any]]:
+        def aggregate_fit(
+            self, server_round: int, results: list[Any], failures: list[Any]
+        ) -> tuple[Any, dict[str, Any]]:
             if failures:
                 raise RuntimeError(f"round {server_round}: {len(failures)} client(s) failed")
             updates, losses = {}, {}
@@ -397,16 +410,17 @@ def serve(
                 losses[office] = round(float(res.metrics["loss"]), 6)
             agg = fedavg.aggregate(updates)
             now = time.perf_counter()
-            extra = {
-                "valid": metrics(y_valid, scores(agg, x_valid)),
+            valid = metrics(y_valid, scores(agg, x_valid))
+            extra: dict[str, Any] = {
+                "valid": valid,
                 "trainLoss": losses,
-                "seconds": round(now - state["t"], 3),
+                "seconds": round(now - clock[0], 3),
             }
-            agg, manifest = publish_round(out, federation, server_round, updates, state["global_in"], extra)
-            state["global_in"] = bytes.fromhex(manifest["aggregateHash"][2:])
-            state["t"] = time.perf_counter()
+            agg, manifest = publish_round(out, federation, server_round, updates, global_in[0], extra)
+            global_in[0] = bytes.fromhex(manifest["aggregateHash"][2:])
+            clock[0] = time.perf_counter()
             manifests.append(manifest)
-            v = extra["valid"]
+            v = valid
             _say(
                 f"round {server_round}/{rounds}: {len(updates)} offices, "
                 f"{sum(n for _, n in updates.values())} examples, ROC-AUC {v['rocAuc']:.4f}, "
@@ -459,7 +473,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--rounds must be at least 1")
     config = TrainConfig(bits=args.bits, epochs=args.epochs, lr=args.lr, seed=args.seed)
     try:
-        serve(args.data, args.out, args.rounds, args.offices, config, min_rows=args.min_rows, federation=args.federation, port=args.port)
+        serve(
+            args.data,
+            args.out,
+            args.rounds,
+            args.offices,
+            config,
+            min_rows=args.min_rows,
+            federation=args.federation,
+            port=args.port,
+        )
     except (TradechainError, ValueError, RuntimeError, OSError) as exc:
         _say(f"error: {exc}")
         return 1
