@@ -155,8 +155,8 @@ def run(
         code = proc.wait()
         if code != 0:
             stderr.seek(0)
-            tail = [s for s in stderr.read().splitlines() if s.strip()][-3:]
-            detail = last if last.startswith("error:") else "; ".join(tail) or last
+            tail = [s.strip() for s in stderr.read().splitlines() if s.strip()][-1:]
+            detail = "; ".join([last, *tail]) if last.startswith("error:") else "; ".join(tail) or last
             raise TradechainError(f"the federated training stopped (exit code {code}): {detail}")
     return [read_round(out_dir, r) for r in range(1, rounds + 1)]
 
