@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,7 +129,8 @@ def run(
 ) -> list[RoundManifest]:
     """Train the federation (one process per office, the ``offices`` largest, Flower's server in another) for
     ``rounds`` rounds, publishing each in ``out_dir/round-NNN/``; each line the engine prints is passed to
-    ``progress``. Returns the rounds' manifests."""
+    ``progress``, what it writes on stderr (Flower's errors, a client's traceback) goes to ``out_dir/engine.log``.
+    Returns the rounds' manifests."""
     if rounds < 1:
         raise InputError("--rounds", "must be at least 1", rounds)
     if offices is not None and offices < 1:
@@ -145,7 +145,8 @@ def run(
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
     env["PYTHONUNBUFFERED"] = "1"
     last = ""
-    with tempfile.TemporaryFile("w+") as stderr:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "engine.log").open("w+") as stderr:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
         assert proc.stdout is not None
         for line in proc.stdout:

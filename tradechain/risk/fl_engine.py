@@ -299,6 +299,7 @@ def _client_main(address: str, office: str, train_rows: pd.DataFrame, config: Tr
 
     x, y = features(train_rows, config.bits), labels(train_rows)
     trainer = LocalTrainer(office, x, y, config)
+    _wait_for(address)
 
     class Office(fl.client.NumPyClient):  # type: ignore[misc]
         def get_parameters(self, config: dict[str, Any]) -> fedavg.Arrays:
@@ -319,6 +320,21 @@ def _client_entry(address: str, office: str, train_rows: pd.DataFrame, config: T
 
 
 _CLIENT = _client_entry
+
+
+def _wait_for(address: str, seconds: float = 120.0) -> None:
+    """Wait until the server accepts connections: over gRPC-bidi, Flower's client gives up at once on a server
+    not listening yet (its retries cover only the channel, not the first message)."""
+    host, port = address.rsplit(":", 1)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection((host, int(port)), timeout=1.0):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the federation's server at {address} did not start in {seconds:.0f} s") from None
+            time.sleep(0.1)
 
 
 def _free_port() -> int:
