@@ -211,9 +211,17 @@ def test_a_round_that_is_not_published_is_refused_by_name(tmp_path: Path) -> Non
 
 
 def test_without_flowers_venv_running_says_to_run_make_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = declarations.write_sample(tmp_path / "data", 200)
     monkeypatch.setenv(federated.PYTHON_ENV, str(tmp_path / "nowhere" / "python"))
     with pytest.raises(TradechainError, match=r"Flower's venv is missing .*run `make install`"):
+        federated.run(data, tmp_path / "out", rounds=1)
+
+
+def test_running_on_a_directory_without_declarations_names_the_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=f"DATA_DIR: lacks {declarations.TRAIN_FILE}"):
         federated.run(tmp_path, tmp_path / "out", rounds=1)
+    with pytest.raises(InputError, match="--rounds: must be at least 1"):
+        federated.run(tmp_path, tmp_path / "out", rounds=0)
 
 
 def test_offices_are_the_largest_with_enough_rows() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import tradechain
 from tradechain.errors import InputError, TradechainError
-from tradechain.risk import fedavg
+from tradechain.risk import declarations, fedavg
 from tradechain.risk.fl_engine import FEDERATION, MIN_ROWS, OFFICE, TrainConfig, round_dir
 
 REPO = Path(tradechain.__file__).resolve().parent.parent
@@ -135,6 +135,11 @@ def run(
         raise InputError("--rounds", "must be at least 1", rounds)
     if offices is not None and offices < 1:
         raise InputError("--offices", "must be at least 1", offices)
+    if not data_dir.is_dir():
+        raise InputError("DATA_DIR", "must be a directory holding the declarations", str(data_dir))
+    for name in (declarations.TRAIN_FILE, declarations.VALID_FILE):
+        if not (data_dir / name).is_file():
+            raise InputError("DATA_DIR", f"lacks {name}", str(data_dir))
     python = engine_python()
     command = [str(python), "-m", "tradechain.risk.fl_engine", "--data", str(data_dir), "--out", str(out_dir)]
     command += ["--rounds", str(rounds), "--seed", str(seed), "--epochs", str(epochs), "--bits", str(bits)]
@@ -339,7 +344,7 @@ def compare(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | 
 
     import numpy as np
 
-    from tradechain.risk import declarations, fl_engine
+    from tradechain.risk import fl_engine
 
     plan_file = out_dir / "federation.json"
     if not plan_file.is_file():

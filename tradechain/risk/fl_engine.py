@@ -57,7 +57,7 @@ class TrainConfig:
     """How every office trains locally (the same for the central and per-office models of the comparison)."""
 
     bits: int = 16
-    epochs: int = 1
+    epochs: int = 5
     lr: float = 0.1
     l2: float = 1e-6
     batch: int = 64
