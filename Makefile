@@ -50,6 +50,15 @@ $(FUZZ_VENV)/.installed: requirements-fuzz.lock
 	$(FUZZ_BIN)/pip install --disable-pip-version-check -q -r requirements-fuzz.lock
 	@touch $@
 
+# Flower (federated training, tradechain/risk/fl_engine.py) in a venv of its own, pinned by requirements-fl.lock:
+# its pins clash with the portal's web stack (FastAPI, uvicorn). tradechain.risk.federated runs it as a subprocess.
+FL_VENV := .venv-fl
+FL_BIN := $(CURDIR)/$(FL_VENV)/bin
+$(FL_VENV)/.installed: requirements-fl.lock
+	@test -x $(FL_BIN)/python || $(PYTHON) -m venv $(FL_VENV)
+	$(FL_BIN)/pip install --disable-pip-version-check -q -r requirements-fl.lock
+	@touch $@
+
 # The portal's browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 BROWSER_PACKAGES := chromium chromium-driver
 .tools/.browser:
