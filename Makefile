@@ -66,7 +66,7 @@ BROWSER_PACKAGES := chromium chromium-driver
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); }
 	@mkdir -p .tools && touch $@
 
-install: $(VENV)/.installed node_modules/.installed $(GS1_SUITE_DEPS)/node_modules/.installed .tools/.browser  ## install Python (.venv), Node (node_modules) and browser (Debian chromium) deps, register the compiler
+install: $(VENV)/.installed $(FL_VENV)/.installed node_modules/.installed $(GS1_SUITE_DEPS)/node_modules/.installed .tools/.browser  ## install Python (.venv; Flower in .venv-fl), Node (node_modules) and browser (Debian chromium) deps, register the compiler
 	@$(BIN)/python -m tradechain.chain.toolchain setup
 
 compile: install  ## compile the contracts with Brownie, export the SDK's package data (tradechain/_compiled) from the build

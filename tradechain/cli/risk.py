@@ -5,6 +5,7 @@ bit for bit (``risk audit``). Only hashes go on chain: a declaration, its score 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -359,3 +360,106 @@ def report(run: Run, model: str | None, proposer: str | None) -> None:
             )
 
     run.emit({"models": [r.to_json() for r in rows]}, text)
+
+
+# ------------------------------------------------------------------ federated training
+
+
+def _federation_id(name: str) -> bytes:
+    text = name.strip()
+    if not text or len(text) > 32 or not all(0x20 < ord(c) < 0x7F for c in text):
+        raise InputError("federation", "a federation name is 1-32 printable ASCII characters", name)
+    return text.encode().ljust(32, b"\0")
+
+
+@command(group, "fl-run", chain="send")
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="The new folder of the rounds.")
+@click.option("--rounds", type=click.IntRange(1, 1000), default=10, show_default=True, help="Rounds of FedAvg.")
+@click.option("--offices", type=click.IntRange(1, 1000), help="Train the N largest customs offices. [default: all]")
+@click.option("--federation", default="customs-offices", show_default=True, help="The federation's name (<= 32).")
+@click.option("--anchor", is_flag=True, help="Anchor each round (client update hashes, aggregate hash) on chain.")
+def fl_run(
+    run: Run, data_dir: Path, out: Path, rounds: int, offices: int | None, federation: str, anchor: bool
+) -> None:
+    """Federated training with Flower: each customs office (the data's Office ID) trains on its own declarations
+    and shares only its model update; the server averages them (FedAvg). Every round is published in --out
+    (each office's update, the aggregate, a manifest of their hashes); --anchor puts each round's updates root and
+    aggregate hash on chain, so `risk fl-audit` can check them. Then compares, on validation, the federated model
+    with the central one and with each office alone (report.json). DATA_HELP"""
+    from tradechain.risk import federated
+
+    fed_id = _federation_id(federation)
+    if out.exists():
+        raise InputError("out", "exists already: name a new folder", str(out))
+    client = run.client() if anchor else None
+    if client is not None:
+        org = client.participants.require_role_any(client.require_signer().address)
+        last, _ = client.risk.federation(org, fed_id)
+        if last:
+            raise InputError("federation", f"{federation} has {last} round(s) on chain already: name a new one")
+    manifests = federated.run(
+        data_dir, out, rounds, offices, federation=federation, progress=lambda line: _say(run, "  " + line)
+    )
+    anchored: list[dict[str, Any]] = []
+    if client is not None:
+        for m in manifests:
+            receipt = client.risk.anchor_round(fed_id, m.round, m.updates_root, len(m.clients), m.aggregate_hash)
+            anchored.append({"round": m.round, "txHash": receipt.tx_hash, "gasUsed": receipt.gas_used})
+            _say(run, f"  round {m.round} anchored (gas {receipt.gas_used:,})")
+    report = federated.compare(data_dir, out, progress=lambda line: _say(run, "  " + line))
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    last_round = manifests[-1]
+    run.emit(
+        {
+            "federation": federation,
+            "rounds": len(manifests),
+            "offices": len(last_round.clients),
+            "out": str(out),
+            "anchored": anchored,
+            "report": report,
+        },
+        f"federation {federation}: {len(manifests)} round(s) of {len(last_round.clients)} offices published in {out}"
+        + (f", each anchored (gas {anchored[-1]['gasUsed']:,} per round)" if anchored else "")
+        + f"; comparison in {out / 'report.json'}",
+    )
+
+
+@command(group, "fl-audit", chain="read")
+@click.argument("round_", metavar="ROUND", type=click.IntRange(1, 2**32 - 1))
+@click.option("--dir", "out", required=True, type=click.Path(path_type=Path), help="The folder of the rounds.")
+@click.option("--org", metavar="ORG", help="The organisation that anchored it. [default: the chain is not asked]")
+def fl_audit(run: Run, round_: int, out: Path, org: str | None) -> None:
+    """Recompute federated round ROUND from its published files: every office's update hash, their Merkle root and
+    the FedAvg aggregate, against the round's manifest and, with --org, against what that organisation anchored on
+    chain. Exit 0 MATCH; 3 MISMATCH, naming each difference."""
+    from tradechain.risk import federated
+
+    manifest = federated.read_round(out, round_)
+    audit = federated.audit_round(out, round_)
+    problems = list(audit.mismatches)
+    chain: dict[str, Any] | None = None
+    if org is not None:
+        owner = parse_org_id(org, "org")
+        record = run.client().risk.round(owner, _federation_id(manifest.federation), round_)
+        if not record.exists:
+            problems.append(f"chain: organisation {owner} anchored no round {round_} of {manifest.federation}")
+        elif (
+            audit.updates_root is None
+            or audit.aggregate_hash is None
+            or not record.matches(audit.updates_root, len(manifest.clients), audit.aggregate_hash)
+        ):
+            problems.append("chain: the anchored digest is not the one of the recomputed round")
+        chain = {"org": owner, "anchoredAt": record.anchored_at, "digest": "0x" + record.digest.hex()}
+    verdict = "MISMATCH" if problems else "MATCH"
+    data = {**audit.to_json(), "status": verdict, "mismatches": problems, "chain": chain}
+
+    def text() -> None:
+        where = (
+            f", anchored by org {chain['org']} at {when(chain['anchoredAt'])}" if chain and chain["anchoredAt"] else ""
+        )
+        echo(f"{verdict}: round {round_} of {manifest.federation} ({len(manifest.clients)} offices){where}")
+        for problem in problems:
+            echo(f"  BAD {problem}")
+
+    run.verdict(verdict, data, text)
