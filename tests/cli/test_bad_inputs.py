@@ -1118,7 +1118,13 @@ def tiny_model() -> bytes:
 
     frame = declarations.sample(200, seed=1)
     featurizer, matrix = Featurizer.fit(frame)
-    params = {"n_estimators": 5, "deterministic": True, "force_row_wise": True, "n_jobs": 1, "verbose": -1}
+    params: dict[str, Any] = {
+        "n_estimators": 5,
+        "deterministic": True,
+        "force_row_wise": True,
+        "n_jobs": 1,
+        "verbose": -1,
+    }
     booster = lgb.LGBMClassifier(**params).fit(matrix.astype("float32"), frame["Fraud"].astype(int)).booster_
     return artifact.build(Trained(featurizer, booster, 0.5, {}))
 
@@ -1130,7 +1136,7 @@ def declarations_csv(drop: str = "", **changes: str) -> Callable[[], str]:
         frame = declarations.sample(3, seed=2).drop(columns=list(declarations.LABELS))
         for column, value in changes.items():
             frame.loc[0, column.replace("_", " ")] = value
-        return frame.drop(columns=[drop] if drop else []).to_csv(index=False)
+        return str(frame.drop(columns=[drop] if drop else []).to_csv(index=False))
 
     return content
 
