@@ -5,6 +5,7 @@ and the nonce of every account it may sign with (admin, the --account given, a k
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -1102,6 +1103,116 @@ def test_invoice_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -
     check(c, cli_env)
 
 
+# ---------------------------------------------------------------------------------------------- risk
+
+
+@functools.cache
+def tiny_model() -> bytes:
+    """A real tradechain risk artifact, trained in a blink (a featurizer and a 5-tree booster on 200 rows): the
+    cases that get past the model are refused on the declarations or the threshold."""
+    import lightgbm as lgb
+
+    from tradechain.risk import artifact, declarations
+    from tradechain.risk.features import Featurizer
+    from tradechain.risk.training import Trained
+
+    frame = declarations.sample(200, seed=1)
+    featurizer, matrix = Featurizer.fit(frame)
+    params: dict[str, Any] = {
+        "n_estimators": 5,
+        "deterministic": True,
+        "force_row_wise": True,
+        "n_jobs": 1,
+        "verbose": -1,
+    }
+    booster = lgb.LGBMClassifier(**params).fit(matrix.astype("float32"), frame["Fraud"].astype(int)).booster_
+    return artifact.build(Trained(featurizer, booster, 0.5, {}))
+
+
+def declarations_csv(drop: str = "", **changes: str) -> Callable[[], str]:
+    def content() -> str:
+        from tradechain.risk import declarations
+
+        frame = declarations.sample(3, seed=2).drop(columns=list(declarations.LABELS))
+        for column, value in changes.items():
+            frame.loc[0, column.replace("_", " ")] = value
+        return str(frame.drop(columns=[drop] if drop else []).to_csv(index=False))
+
+    return content
+
+
+MODEL = {"model.onnx": tiny_model, "new.csv": declarations_csv()}
+SCORE = "risk score {tmp}/new.csv --model {tmp}/model.onnx --out {tmp}/S.csv"
+RISK_CASES = [
+    case("score-model-missing", "risk score {tmp}/new.csv --out {tmp}/S.csv", "model", "is required"),
+    case(
+        "score-file-missing",
+        "risk score {tmp}/none.csv --model {tmp}/model.onnx --out {tmp}/S.csv",
+        "FILE",
+        "not found",
+        files=MODEL,
+    ),
+    case(
+        "score-model-not-onnx",
+        SCORE,
+        "model",
+        "is not an ONNX model",
+        files={**MODEL, "model.onnx": b"\xff" * 64},
+    ),
+    case("score-out-exists", SCORE, "out", "exists already", files={**MODEL, "S.csv": "Declaration ID,score\n"}),
+    case("score-threshold", f"{SCORE} --threshold 1.5", "threshold", "must be a probability from 0 to 1", files=MODEL),
+    case(
+        "score-column-missing",
+        SCORE,
+        "FILE",
+        "lacks the column(s) Item Price",
+        files={**MODEL, "new.csv": declarations_csv(drop="Item Price")},
+    ),
+    case(
+        "score-bad-hs6",
+        SCORE,
+        "row 1: HS6 Code",
+        "must be 6 digits",
+        files={**MODEL, "new.csv": declarations_csv(HS6_Code="44089")},
+    ),
+    case(
+        "train-no-validation-file",
+        "risk train {tmp} --out {tmp}/M",
+        "DATA_DIR",
+        "lacks df_syn_valid_eng.csv",
+        files={"df_syn_train_eng.csv": declarations_csv()},
+    ),
+    case(
+        "approve-bad-model-id",
+        "risk approve 0x12 --proposer 1 --account regulator",
+        "MODEL",
+        "a 32-byte hash is 0x followed by 64 hex",
+    ),
+    case(
+        "audit-not-a-decision",
+        "risk audit {tmp}/d.json",
+        "DECISION",
+        "is not a tradechain decision",
+        files={"d.json": '{"schema": "something else"}'},
+    ),
+    case(
+        "override-decision-maybe",
+        "risk override {tmp}/d.json --decision maybe --reason X --account customs",
+        "decision",
+        "'maybe' is not one of 'inspect', 'release'",
+        files={"d.json": "{}"},
+    ),
+]
+
+
+@pytest.mark.parametrize("c", RISK_CASES)
+def test_risk_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> None:
+    check(c, cli_env)
+    scores = cli_env / "S.csv"
+    assert not scores.exists() or scores.read_text() == "Declaration ID,score\n", "a refused risk score wrote scores"
+    assert not (cli_env / "M").exists(), "a refused risk train wrote a model"
+
+
 # ---------------------------------------------------------------------------------------------- account, deploy, node
 
 PASSWORD = {"TRADECHAIN_PASSWORD": "correct horse"}
@@ -1486,6 +1597,7 @@ def test_the_catalogue_covers_every_command_group() -> None:
         "tx": TX_CASES,
         "serve": SERVE_CASES,
         "serials": SERIALS_CASES,
+        "risk": RISK_CASES,
     }
     assert set(groups) | {"recall", "verify"} == set(cli.commands)
     for name, cases in groups.items():

@@ -274,14 +274,33 @@ def locate(reference: str, home: Path | None = None, field: str = "DECISION") ->
     folder = home or decisions_home()
     found: list[tuple[float, Path]] = []
     if folder.is_dir():
-        name = _SAFE.sub("_", reference)[:80] + ".json"
         for candidate in folder.iterdir():
-            target = candidate / name
-            if target.is_file():
+            target = _named(candidate, reference)
+            if target is not None:
                 found.append((target.stat().st_mtime, target))
     if not found:
         raise InputError(field, f"no decision file and no decision of declaration {reference} under {folder}", "")
     return max(found)[1]
+
+
+def _named(folder: Path, reference: str) -> Path | None:
+    """The file of declaration ``reference`` in a batch folder: ``<id>.json``, or ``<id>-N.json`` when another
+    declaration's id was written to the same name first (as :func:`_file_name` names them)."""
+    base, n = _SAFE.sub("_", reference)[:80] or "declaration", 1
+    while True:
+        target = folder / (f"{base}.json" if n == 1 else f"{base}-{n}.json")
+        n += 1
+        if target.name == BATCH_FILE:
+            continue
+        if not target.is_file():
+            return None
+        try:
+            data = json.loads(target.read_text())
+        except (OSError, ValueError):
+            continue
+        declaration = data.get("declaration") if isinstance(data, dict) else None
+        if isinstance(declaration, dict) and declaration.get(declarations_.ID) == reference:
+            return target
 
 
 def iter_batches(home: Path | None = None) -> Iterator[Path]:
