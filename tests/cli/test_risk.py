@@ -298,3 +298,41 @@ def test_a_retired_model_anchors_no_more_decisions(risk_env: dict[str, Any], sdk
     )
     refused(run(*args, "--anchor", "--account", "customs"), "model", "is retired")
     assert ok("risk", "report")["models"][0]["status"] == "retired"
+
+
+# ------------------------------------------------------------------ federated training
+
+
+def test_customs_offices_train_together_each_round_is_anchored_and_audited(
+    risk_env: dict[str, Any], sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    from tradechain.risk import federated
+
+    try:
+        federated.engine_python()
+    except Exception as exc:  # the reason is the skip's message
+        pytest.skip(str(exc))
+    out = tmp_path / "fl"
+    args = ("risk", "fl-run", str(risk_env["data"]), "--out", str(out), "--rounds", "2", "--offices", "3")
+    result = ok(*args, "--federation", "offices-test", "--anchor", "--account", "customs")
+    assert result["rounds"] == 2 and result["offices"] == 3 and len(result["anchored"]) == 2
+    assert all(a["gasUsed"] < 100_000 for a in result["anchored"])
+    report = json.loads((out / "report.json").read_text())
+    assert report == result["report"] and len(report["rounds"]) == 2
+    org = str(sdk_members["customs"])
+    audit = ok("risk", "fl-audit", "2", "--dir", str(out), "--org", org)
+    assert audit["status"] == "MATCH" and audit["chain"]["org"] == sdk_members["customs"]
+    rerun = ("risk", "fl-run", str(risk_env["data"]), "--out", str(tmp_path / "fl2"), "--rounds", "1")
+    again = run(*rerun, "--federation", "offices-test", "--anchor", "--account", "customs")  # the same name again
+    refused(again, "federation", "has 2 round(s) on chain already")
+    assert not (tmp_path / "fl2").exists()
+    manifest = json.loads((out / "round-002" / "manifest.json").read_text())
+    update = out / "round-002" / manifest["clients"][0]["file"]
+    data = bytearray(update.read_bytes())
+    data[-1] ^= 1  # one bit of one office's update
+    update.write_bytes(bytes(data))
+    tampered = run("risk", "fl-audit", "2", "--dir", str(out), "--org", org, "--json")
+    assert tampered.exit_code == 3, tampered.output
+    problems = json.loads(tampered.output)["mismatches"]
+    assert any(p.startswith(f"client {manifest['clients'][0]['office']}") for p in problems), problems
+    assert any(p.startswith("chain") for p in problems), problems

@@ -258,6 +258,15 @@ def test_onnxruntime_scores_as_lightgbm_does(
     assert int((own >= result.threshold).sum()) == pytest.approx(round(0.1 * len(valid)), abs=2)
 
 
+def test_a_declaration_scores_the_same_bits_alone_as_in_any_batch(model: RiskModel, valid: pd.DataFrame) -> None:
+    """A replay scores one declaration alone: onnxruntime must give it the bits it had in the officer's batch."""
+    matrix = model.features(valid)
+    whole = model.score_matrix(matrix)
+    in_fifties = np.concatenate([model.score_matrix(matrix[i : i + 50]) for i in range(0, len(matrix), 50)])
+    alone = np.array([model.score_matrix(matrix[i : i + 1])[0] for i in range(len(matrix))])
+    assert whole.tobytes() == in_fifties.tobytes() == alone.tobytes()
+
+
 def test_the_model_id_is_the_sha256_of_the_file(trained: tuple[training.Trained, bytes], tmp_path: Path) -> None:
     result, data = trained
     card = artifact.card(result, data, data_root=b"\x01" * 32, source="sample")
