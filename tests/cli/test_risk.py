@@ -1,8 +1,9 @@
 """Issue 17, AI risk assessment with an auditable trail, as customs and auditors use it: `risk train` prints the
-model id (the SHA-256 of its ONNX artifact, the same on a second training), `risk score` writes `Declaration ID,
-score`, a model is registered by customs and approved by a regulator of another organisation, decisions are anchored
-with their reasons (a retry sends nothing), reviewed, given an outcome that the chain's per-model precision counts,
-and replayed by `risk audit`: MATCH, or the exact MISMATCH for a tampered input, model or score."""
+model id (the SHA-256 of its ONNX artifact; tests/unit/test_risk.py trains twice to the same bytes), `risk score`
+writes `Declaration ID,score`, a model is registered by customs and approved by a regulator of another organisation,
+decisions are anchored with their reasons (a retry sends nothing), reviewed, given an outcome that the chain's
+per-model precision counts, and replayed by `risk audit`: MATCH, or the exact MISMATCH for a tampered input, model
+or score."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def _anchored(env: dict[str, Any], members: dict[str, int], name: str = "S.csv")
 # ------------------------------------------------------------------ train and score
 
 
-def test_train_prints_the_model_id_of_its_onnx_file_and_the_same_id_again(trained: dict[str, Any]) -> None:
+def test_train_prints_the_model_id_of_its_onnx_file_and_writes_its_card(trained: dict[str, Any]) -> None:
     card = trained["card"]
     data = (trained["model"] / "model.onnx").read_bytes()
     assert card["modelId"] == "0x" + hashlib.sha256(data).hexdigest()
@@ -73,10 +74,6 @@ def test_train_prints_the_model_id_of_its_onnx_file_and_the_same_id_again(traine
     assert set(written["baselines"]) == {"hist_gradient_boosting", "logistic_regression", "rules"}
     assert 0.5 < written["validation"]["metrics"]["rocAuc"] <= 1
     assert written["libraries"]["onnxruntime"] and written["libraries"]["lightgbm"]
-    again = ok(
-        "risk", "train", str(trained["data"]), "--out", str(trained["base"] / "M2"), "--store", str(trained["store"])
-    )
-    assert again["modelId"] == card["modelId"]  # training is deterministic: the same data, the same artifact
 
 
 def test_score_writes_one_score_from_0_to_1_per_declaration(trained: dict[str, Any], tmp_path: Path) -> None:
