@@ -175,6 +175,7 @@ def test_an_auditor_replays_a_decision_to_match(
         "declaration",
         "model",
         "score",
+        "threshold",
         "explanation",
         "decision",
         "proof",
@@ -230,7 +231,7 @@ def test_a_tampered_input_model_or_score_is_the_exact_mismatch(
     other = tmp_path / "other-store"  # a store that hands other bytes under the model's id
     other.mkdir()
     (other / f"{original['modelId'][2:]}.onnx").write_bytes((risk_env["model"] / "model.onnx").read_bytes() + b"\0")
-    assert mismatches(source, "--store", str(other)) == ["model", "score", "explanation"]
+    assert mismatches(source, "--store", str(other)) == ["model", "score", "threshold", "explanation"]
 
 
 # ------------------------------------------------------------------ human oversight, outcomes, the chain's precision
@@ -251,6 +252,7 @@ def test_an_officer_overrides_a_decision_the_outcome_follows_and_the_report_coun
     assert why["declaration"]["Declaration ID"] == decl and why["explanation"]["shap"]
     text = run("risk", "explain", decl)
     assert text.exit_code == 0 and "raising the risk:" in text.output and decl in text.output
+    assert any(line.strip()[:1] in "+-" and len(line.strip()) > 8 for line in text.output.splitlines()[2:])
     other = run("risk", "override", decl, "--decision", "inspect", "--reason", "tip-off", "--account", "inspector")
     assert other.exit_code == 1 and "NotBatchOrganisation" in other.stderr  # another organisation reviews nothing
     review = ok("risk", "override", decl, "--decision", "inspect", "--reason", "tip-off", "--account", "customs")
@@ -333,3 +335,46 @@ def test_customs_offices_train_together_each_round_is_anchored_and_audited(
     problems = json.loads(tampered.output)["mismatches"]
     assert any(p.startswith(f"client {manifest['clients'][0]['office']}") for p in problems), problems
     assert any(p.startswith("chain") for p in problems), problems
+
+
+def test_a_batch_folder_changed_before_a_retry_is_refused_and_nothing_is_sent(
+    risk_env: dict[str, Any], sdk_members: dict[str, int]
+) -> None:
+    first = _anchored(risk_env, sdk_members)
+    folder = Path(first["batchFolder"])
+    name = json.loads((folder / "batch.json").read_text())["files"][0]
+    forged = json.loads((folder / name).read_text())
+    forged["decision"] = "release" if forged["decision"] == "inspect" else "inspect"  # another process's "decision"
+    (folder / name).write_text(json.dumps(forged))
+    sent = tx_count(addr("customs"))
+    args = (
+        "risk",
+        "score",
+        str(risk_env["new"]),
+        "--model",
+        str(risk_env["model"]),
+        "--out",
+        str(risk_env["tmp"] / "S2.csv"),
+    )
+    refused(run(*args, "--anchor", "--account", "customs"), "decisions", "is not this run's")
+    assert tx_count(addr("customs")) == sent and not (risk_env["tmp"] / "S2.csv").exists()
+
+
+def test_an_officers_own_threshold_is_never_anchored_and_an_auditor_names_the_org_expected(
+    risk_env: dict[str, Any], sdk_members: dict[str, int]
+) -> None:
+    first = _anchored(risk_env, sdk_members)
+    args = (
+        "risk",
+        "score",
+        str(risk_env["new"]),
+        "--model",
+        str(risk_env["model"]),
+        "--out",
+        str(risk_env["tmp"] / "S2.csv"),
+    )
+    refused(run(*args, "--threshold", "0.99", "--anchor", "--account", "customs"), "threshold", "model's own threshold")
+    source = next(p for p in Path(first["batchFolder"]).glob("*.json") if p.name != "batch.json")
+    assert ok("risk", "audit", str(source), "--org", str(sdk_members["customs"]))["verdict"] == "MATCH"
+    other = run("risk", "audit", str(source), "--org", str(sdk_members["regulator"]), "--json")
+    assert other.exit_code == 3 and json.loads(other.output)["mismatches"] == ["anchor"]

@@ -523,7 +523,8 @@ def test_the_store_gives_back_what_it_was_given_and_nothing_else(tmp_path: Path)
 def decision_file(model: RiskModel, valid: pd.DataFrame, tmp_path: Path) -> tuple[dict[str, Any], ModelStore]:
     store = ModelStore(tmp_path / "store")
     store.put(model.data)
-    batch = scoring.decide(model, valid.iloc[:4], threshold=300_000, proposer=7, decided_at=1_700_000_000)
+    own = scoring.threshold_ppm(model, None)
+    batch = scoring.decide(model, valid.iloc[:4], threshold=own, proposer=7, decided_at=1_700_000_000)
     data = batch.decision_file(2, batch.tree)
     data["batch"]["org"] = 7
     return json.loads(json.dumps(data)), store
@@ -539,13 +540,14 @@ def test_an_audit_without_a_node_checks_everything_but_the_chain(
         "declaration",
         "model",
         "score",
+        "threshold",
         "explanation",
         "decision",
         "proof",
         "anchor",
         "approval",
     ]
-    for name in ("declaration", "model", "score", "explanation", "decision", "proof"):
+    for name in ("declaration", "model", "score", "threshold", "explanation", "decision", "proof"):
         assert checks[name].ok, (name, checks[name].detail)
     assert checks["anchor"].detail.startswith("not checked: no node")
     assert checks["approval"].detail == "not checked: no node"
@@ -569,6 +571,15 @@ def test_an_audit_finds_a_tampered_explanation_or_score(decision_file: tuple[dic
     tampered = json.loads(json.dumps(data))
     tampered["declaration"]["Item Price"] = "1.00"
     assert "declaration" in {c.name for c in audit(tampered, store, None).mismatches}
+    tampered = json.loads(json.dumps(data))  # an officer's own cut-off, passed off as the model's
+    tampered["threshold"] = 990_000
+    report = audit(tampered, store, None)
+    assert {c.name for c in report.mismatches} >= {"threshold", "proof"}
+    assert "the approved model's own is" in next(c.detail for c in report.checks if c.name == "threshold")
+    tampered = json.loads(json.dumps(data))  # a hostile value in a member's file is refused by its column
+    tampered["declaration"]["Net Mass"] = "abc"
+    with pytest.raises(InputError, match="Net Mass"):
+        audit(tampered, store, None)
 
 
 # ------------------------------------------------------------------ the real data set
@@ -600,3 +611,11 @@ def test_the_real_data_reaches_the_issues_aims_ahead_of_the_baselines(
     for baseline in ("rules", "logistic_regression"):
         assert lgbm["rocAuc"] > result.metrics[baseline]["rocAuc"], baseline
         assert lgbm["at"]["10%"]["precision"] > result.metrics[baseline]["at"]["10%"]["precision"], baseline
+
+
+def test_two_ids_that_differ_only_in_case_never_share_a_file() -> None:
+    """On a file system that ignores case, `ABC` and `abc` of a hostile file would write one file."""
+    from tradechain.risk.decisions import _file_name
+
+    assert _file_name("abc", ["ABC.json"]) == "abc-2.json"
+    assert _file_name("Batch", []) == "Batch-2.json"

@@ -6,6 +6,7 @@ bit for bit (``risk audit``). Only hashes go on chain: a declaration, its score 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,12 @@ def train(run: Run, data_dir: Path, out: Path, store: str | None) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--model", "model_dir", required=True, type=click.Path(path_type=Path), help="A model directory.")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="The scores file to write (CSV).")
-@click.option("--threshold", type=float, help="Inspect at or above this score (0-1). [default: the model's own]")
+@click.option(
+    "--threshold",
+    type=float,
+    help="Inspect at or above this score (0-1); without --anchor only (an anchored decision uses the approved model's "
+    "own). [default: the model's own]",
+)
 @click.option("--anchor", is_flag=True, help="Also decide, explain and anchor the decisions on chain.")
 @click.option(
     "--proposer", metavar="ORG", help="With --anchor: the organisation that registered the model. [default: yours]"
@@ -248,8 +254,10 @@ def explain(run: Run, decision: str, decisions_dir: Path | None) -> None:
         )
         for title, key in (("raising the risk", "raising"), ("lowering it", "lowering")):
             echo(f"  {title}:")
-            for item in why.get(key, ()):
-                echo(f"    {item['shap']:+.3f}  {item['reason']}")
+            items = why.get(key)
+            for item in items if isinstance(items, list) else ():
+                if isinstance(item, dict) and isinstance(item.get("shap"), int | float | Decimal):
+                    echo(f"    {float(item['shap']):+.3f}  {item.get('reason')}")
 
     run.emit({"file": str(path), **data}, text)
 
@@ -305,17 +313,19 @@ def outcome(run: Run, decision: str, found: str, decisions_dir: Path | None) -> 
 @command(group, "audit", chain="read")
 @click.argument("decision")
 @click.option("--store", metavar="STORE", help=STORE_HELP)
+@click.option("--org", metavar="ORG", help="The organisation you hold responsible: a file naming another fails.")
 @click.option("--decisions", "decisions_dir", type=click.Path(path_type=Path), help=DECISIONS_HELP)
-def audit(run: Run, decision: str, store: str | None, decisions_dir: Path | None) -> None:
+def audit(run: Run, decision: str, store: str | None, org: str | None, decisions_dir: Path | None) -> None:
     """Replay DECISION (a decision file, or a declaration id of a local batch): fetch its model by id from the
     store, recompute the score and the explanation from the recorded input, check the Merkle proof against the
     anchored root and that the model was approved and in force then. Exit 0 MATCH; 3 MISMATCH, naming each check
-    that failed (declaration, model, score, decision, explanation, proof, anchor, approval)."""
+    that failed (declaration, model, score, threshold, explanation, decision, proof, anchor, approval)."""
     from tradechain.risk.audit import audit as replay
     from tradechain.risk.store import ModelStore
 
+    expected = parse_org_id(org, "org") if org is not None else None
     path, data = _decision(decision, decisions_dir)
-    report = replay(data, ModelStore(store), run.client())
+    report = replay(data, ModelStore(store), run.client(), expected_org=expected)
 
     def text() -> None:
         names = ", ".join(c.name for c in report.mismatches)
@@ -428,36 +438,32 @@ def fl_run(
 @command(group, "fl-audit", chain="read")
 @click.argument("round_", metavar="ROUND", type=click.IntRange(1, 2**32 - 1))
 @click.option("--dir", "out", required=True, type=click.Path(path_type=Path), help="The folder of the rounds.")
-@click.option("--org", metavar="ORG", help="The organisation that anchored it. [default: the chain is not asked]")
-def fl_audit(run: Run, round_: int, out: Path, org: str | None) -> None:
+@click.option("--org", required=True, metavar="ORG", help="The organisation that anchored it.")
+def fl_audit(run: Run, round_: int, out: Path, org: str) -> None:
     """Recompute federated round ROUND from its published files: every office's update hash, their Merkle root and
-    the FedAvg aggregate, against the round's manifest and, with --org, against what that organisation anchored on
-    chain. Exit 0 MATCH; 3 MISMATCH, naming each difference."""
+    the FedAvg aggregate, against the round's manifest and against what --org anchored on chain (files alone can be
+    rewritten consistently: only the chain's digest tells). Exit 0 MATCH; 3 MISMATCH, naming each difference."""
     from tradechain.risk import federated
 
     manifest = federated.read_round(out, round_)
     audit = federated.audit_round(out, round_)
     problems = list(audit.mismatches)
-    chain: dict[str, Any] | None = None
-    if org is not None:
-        owner = parse_org_id(org, "org")
-        record = run.client().risk.round(owner, _federation_id(manifest.federation), round_)
-        if not record.exists:
-            problems.append(f"chain: organisation {owner} anchored no round {round_} of {manifest.federation}")
-        elif (
-            audit.updates_root is None
-            or audit.aggregate_hash is None
-            or not record.matches(audit.updates_root, len(manifest.clients), audit.aggregate_hash)
-        ):
-            problems.append("chain: the anchored digest is not the one of the recomputed round")
-        chain = {"org": owner, "anchoredAt": record.anchored_at, "digest": "0x" + record.digest.hex()}
+    owner = parse_org_id(org, "org")
+    record = run.client().risk.round(owner, _federation_id(manifest.federation), round_)
+    if not record.exists:
+        problems.append(f"chain: organisation {owner} anchored no round {round_} of {manifest.federation}")
+    elif (
+        audit.updates_root is None
+        or audit.aggregate_hash is None
+        or not record.matches(audit.updates_root, len(manifest.clients), audit.aggregate_hash)
+    ):
+        problems.append("chain: the anchored digest is not the one of the recomputed round")
+    chain: dict[str, Any] = {"org": owner, "anchoredAt": record.anchored_at, "digest": "0x" + record.digest.hex()}
     verdict = "MISMATCH" if problems else "MATCH"
     data = {**audit.to_json(), "status": verdict, "mismatches": problems, "chain": chain}
 
     def text() -> None:
-        where = (
-            f", anchored by org {chain['org']} at {when(chain['anchoredAt'])}" if chain and chain["anchoredAt"] else ""
-        )
+        where = f", anchored by org {chain['org']} at {when(chain['anchoredAt'])}" if chain["anchoredAt"] else ""
         echo(f"{verdict}: round {round_} of {manifest.federation} ({len(manifest.clients)} offices){where}")
         for problem in problems:
             echo(f"  BAD {problem}")

@@ -6,6 +6,7 @@ and the model's approval checked at the time of the decision. MATCH, or every mi
 ``declaration``  the recorded input does not hash to the decision's declaration hash (the input was changed);
 ``model``        the store has no artifact of that id, or other bytes under it;
 ``score``        the model scores the recorded input otherwise than recorded;
+``threshold``    the decision's threshold is not the approved model's own (an officer's own cut-off);
 ``decision``     the decision is not what the score and threshold give;
 ``explanation``  the recorded or recomputed explanation does not hash to the decision's explanation hash;
 ``proof``        the leaf (of the recorded fields) is not under the batch's root;
@@ -31,7 +32,7 @@ from tradechain.risk.store import ModelStore
 if TYPE_CHECKING:
     from tradechain.client import Client
 
-CHECKS = ("declaration", "model", "score", "decision", "explanation", "proof", "anchor", "approval")
+CHECKS = ("declaration", "model", "score", "threshold", "explanation", "decision", "proof", "anchor", "approval")
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,15 @@ def batch_fields(data: dict[str, Any]) -> tuple[bytes, int, int, list[bytes]]:
     return root, org, proposer, branch
 
 
-def audit(data: dict[str, Any], store: ModelStore, client: Client | None) -> AuditReport:
+def audit(
+    data: dict[str, Any], store: ModelStore, client: Client | None, *, expected_org: int | None = None
+) -> AuditReport:
     """Replay the decision file ``data`` (see the module's docstring). Without ``client``, the chain checks
-    (``anchor``, ``approval``) are skipped and the report says so; the verdict needs them."""
+    (``anchor``, ``approval``) are skipped and the report says so; the verdict needs them. ``expected_org``: the
+    organisation the auditor holds responsible (a file naming another fails ``anchor``)."""
     record = decisions_.DecisionRecord.from_json(data, "DECISION")
     root, org, proposer, proof = batch_fields(data)
+    declarations_.check(_frame(record.declaration))  # a hostile value is refused by its column, never scored
     report = AuditReport(record.declaration_id)
 
     claimed = decisions_.bytes32_field(data, "declarationHash", "DECISION")
@@ -118,6 +123,14 @@ def audit(data: dict[str, Any], store: ModelStore, client: Client | None) -> Aud
         features = model.features(frame)
         recomputed = to_ppm(float(model.score_matrix(features)[0]))
         report.facts["recomputedScore"] = recomputed
+        own = to_ppm(model.threshold)
+        threshold_report = (
+            "threshold",
+            own == record.threshold,
+            f"the approved model's own, {own:,} millionths"
+            if own == record.threshold
+            else f"recorded {record.threshold:,} millionths, the approved model's own is {own:,}",
+        )
         report.add(
             "score",
             recomputed == record.score,
@@ -125,6 +138,7 @@ def audit(data: dict[str, Any], store: ModelStore, client: Client | None) -> Aud
             if recomputed == record.score
             else f"recorded {record.score:,} millionths, recomputed {recomputed:,} from the recorded input",
         )
+        report.add(*threshold_report)
         again = explain(model, frame, features)[0]
         again_hash, claimed_hash = (
             explanation_hash(again),
@@ -141,6 +155,7 @@ def audit(data: dict[str, Any], store: ModelStore, client: Client | None) -> Aud
         )
     else:
         report.add("score", False, "not recomputed: no model")
+        report.add("threshold", False, "not compared: no model")
         report.add("explanation", False, "not recomputed: no model")
 
     expected = decisions_.decide(record.score, record.threshold)
@@ -179,6 +194,8 @@ def audit(data: dict[str, Any], store: ModelStore, client: Client | None) -> Aud
         detail = f"batch {_h(root)} of organisation {org} is anchored, but the chain refuses this leaf's proof"
     else:
         detail = f"anchored by organisation {org} in batch {_h(root)} ({batch.count:,} decisions)"
+    if expected_org is not None and org != expected_org:
+        anchored, detail = False, f"the file names organisation {org}, the auditor expects {expected_org}"
     report.add("anchor", anchored and check.proven, detail)
 
     model_record = client.risk.model(record.model_id, proposer)

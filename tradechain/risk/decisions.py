@@ -29,6 +29,7 @@ SCHEMA = "tradechain.risk.decision/1"
 BATCH_FILE = "batch.json"
 DECISIONS_ENV = "TRADECHAIN_DECISIONS"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,100}\.json")
 
 
 def decisions_home() -> Path:
@@ -209,9 +210,12 @@ class Batch:
 
 
 def _file_name(declaration_id: str, taken: Sequence[str]) -> str:
+    """A plain file name for a declaration's decision, distinct from every name ``taken`` even where the file system
+    ignores case (``ABC`` and ``abc`` of a hostile file never write one file)."""
     base = _SAFE.sub("_", declaration_id)[:80] or "declaration"
+    folded = {t.casefold() for t in taken} | {BATCH_FILE}
     name, n = f"{base}.json", 1
-    while name in taken or name == BATCH_FILE:
+    while name.casefold() in folded:
         n += 1
         name = f"{base}-{n}.json"
     return name
@@ -223,9 +227,12 @@ def _write_json(path: Path, data: Any) -> None:
     part.replace(path)
 
 
-def batch_key(declaration_hashes: Sequence[bytes], model_id: bytes, threshold: int, proposer: int) -> str:
-    """What a batch is made from: a retry of the same declarations, model and threshold finds it again."""
-    digest = hashlib.sha256(model_id + threshold.to_bytes(4, "big") + proposer.to_bytes(4, "big"))
+def batch_key(
+    declaration_hashes: Sequence[bytes], model_id: bytes, threshold: int, proposer: int, scope: str = ""
+) -> str:
+    """What a batch is made from: a retry of the same declarations, model and threshold, on the same registry
+    (``scope``: its chain id and address), finds it again."""
+    digest = hashlib.sha256(scope.encode() + model_id + threshold.to_bytes(4, "big") + proposer.to_bytes(4, "big"))
     for h in declaration_hashes:
         digest.update(h)
     return digest.hexdigest()
@@ -249,10 +256,20 @@ def find_batch(key: str, home: Path | None = None) -> Path | None:
 
 def read_batch(folder: Path) -> Batch:
     """A batch folder as :meth:`Batch.write` wrote it."""
-    meta = json.loads((folder / BATCH_FILE).read_text())
-    decisions = [DecisionRecord.from_json(json.loads((folder / n).read_text()), n) for n in meta["files"]]
+    meta = canonical.read_file(folder / BATCH_FILE, "batch")
+    names = meta.get("files") if isinstance(meta, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) and _PLAIN.fullmatch(n) for n in names):
+        raise InputError("batch", "its files must be plain file names of the batch folder", str(folder))
+    decisions = [DecisionRecord.from_json(_read_plain(folder / n, n), n) for n in names]
     anchor = {k: meta[k] for k in ("org", "registry", "chainId", "tx") if k in meta}
     return Batch(decisions, int(meta["modelProposer"]), meta["key"], anchor, folder)
+
+
+def _read_plain(path: Path, field: str) -> Any:
+    """A JSON file read safely (:func:`canonical.read_file`: no key twice, no NaN, size limits), its numbers as
+    Python's own (floats as written back by ``json``)."""
+    canonical.read_file(path, field)
+    return json.loads(path.read_text())
 
 
 def read_decision(path: Path, field: str = "DECISION") -> dict[str, Any]:
@@ -272,28 +289,33 @@ def locate(reference: str, home: Path | None = None, field: str = "DECISION") ->
     if path.is_file():
         return path
     folder = home or decisions_home()
-    found: list[tuple[float, Path]] = []
+    found: list[Path] = []
     if folder.is_dir():
-        for candidate in folder.iterdir():
+        for candidate in sorted(folder.iterdir()):
             target = _named(candidate, reference)
             if target is not None:
-                found.append((target.stat().st_mtime, target))
+                found.append(target)
     if not found:
         raise InputError(field, f"no decision file and no decision of declaration {reference} under {folder}", "")
-    return max(found)[1]
+    if len(found) > 1:
+        raise InputError(
+            field,
+            f"declaration {reference} was decided in {len(found)} batches "
+            f"({', '.join(p.parent.name[:12] for p in found)}): give its decision file",
+        )
+    return found[0]
 
 
 def _named(folder: Path, reference: str) -> Path | None:
     """The file of declaration ``reference`` in a batch folder: ``<id>.json``, or ``<id>-N.json`` when another
     declaration's id was written to the same name first (as :func:`_file_name` names them)."""
-    base, n = _SAFE.sub("_", reference)[:80] or "declaration", 1
-    while True:
-        target = folder / (f"{base}.json" if n == 1 else f"{base}-{n}.json")
-        n += 1
-        if target.name == BATCH_FILE:
+    base = (_SAFE.sub("_", reference)[:80] or "declaration").casefold()
+    if not folder.is_dir():
+        return None
+    for target in sorted(folder.iterdir()):
+        name = target.name.casefold()
+        if name == BATCH_FILE or not (name == f"{base}.json" or re.fullmatch(re.escape(base) + r"-\d+\.json", name)):
             continue
-        if not target.is_file():
-            return None
         try:
             data = json.loads(target.read_text())
         except (OSError, ValueError):
@@ -301,6 +323,7 @@ def _named(folder: Path, reference: str) -> Path | None:
         declaration = data.get("declaration") if isinstance(data, dict) else None
         if isinstance(declaration, dict) and declaration.get(declarations_.ID) == reference:
             return target
+    return None
 
 
 def iter_batches(home: Path | None = None) -> Iterator[Path]:

@@ -103,7 +103,17 @@ def anchor(
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> Anchored:
     """Decide and anchor: the batch folder is written before anything is sent; a retry over the same input
-    resumes that batch (same root) and sends nothing if the chain has it."""
+    resumes that batch (same root) and sends nothing if the chain has it. Only the approved model's own threshold
+    is anchored (an officer's lower or higher one would pass for the model's). A batch folder found for the same
+    input is checked decision by decision before it is resumed: one written by another process (another model,
+    threshold, proposer, declarations, or scores the model does not give) is refused, nothing sent."""
+    own = to_ppm(model.threshold)
+    if threshold != own:
+        raise InputError(
+            "threshold",
+            f"an anchored decision uses the approved model's own threshold ({own / 1_000_000:.6f}); "
+            "score without --anchor to try another",
+        )
     signer = client.require_signer().address
     org = client.participants.require_role_any(signer)
     record = client.risk.model(model.id, proposer)
@@ -114,15 +124,17 @@ def anchor(
             "decisions are anchored (risk register, then risk approve by a regulator of another organisation)",
         )
     hashes = [declarations_.declaration_hash(r) for r in declarations_.rows(frame)]
-    key = decisions_.batch_key(hashes, model.id, threshold, proposer)
+    key = decisions_.batch_key(hashes, model.id, threshold, proposer, f"{client.chain_id}:{client.risk.address}")
     found = decisions_.find_batch(key, home)
     if found is not None:
         batch = decisions_.read_batch(found)
+        _check_resumed(batch, model, frame, hashes, threshold, proposer, org)
         resumed = True
     else:
         # dated by the chain's clock: after the model's approval, no later than the anchor (the audit checks both)
         at = client.chain_time()
         batch = decide(model, frame, threshold=threshold, proposer=proposer, decided_at=at, progress=progress)
+        batch.key = key
         resumed = False
     batch.anchor = {
         "org": org,
@@ -138,6 +150,35 @@ def anchor(
     batch.anchor["tx"] = receipt.tx_hash
     batch.write(home)
     return Anchored(batch, receipt, resumed)
+
+
+def _check_resumed(
+    batch: decisions_.Batch,
+    model: RiskModel,
+    frame: pd.DataFrame,
+    hashes: list[bytes],
+    threshold: int,
+    proposer: int,
+    org: int,
+) -> None:
+    folder = batch.folder
+
+    def refuse(why: str) -> None:
+        raise InputError(
+            "decisions",
+            f"the batch folder {folder} is not this run's ({why}): move it away to decide again; nothing sent",
+        )
+
+    if batch.model_proposer != proposer or batch.anchor.get("org", org) != org:
+        refuse("another proposer or organisation")
+    if [d.declaration_hash for d in batch.decisions] != hashes:
+        refuse("other declarations")
+    scores = model.score(frame)
+    for record, score in zip(batch.decisions, scores, strict=True):
+        if record.model_id != model.id or record.threshold != threshold:
+            refuse(f"declaration {record.declaration_id}: another model or threshold")
+        if record.score != to_ppm(float(score)) or record.decision != decisions_.decide(record.score, threshold):
+            refuse(f"declaration {record.declaration_id}: a score or decision the model does not give")
 
 
 def read_declarations(path: Path, field: str = "FILE") -> pd.DataFrame:
