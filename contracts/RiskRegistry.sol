@@ -28,6 +28,9 @@ contract RiskRegistry is IRiskRegistry {
     mapping(bytes32 modelId => mapping(uint32 proposer => Model)) private _models;
     mapping(bytes32 root => mapping(uint32 org => Batch)) private _batches;
     mapping(uint32 org => mapping(bytes32 leaf => DecisionState)) private _decisions;
+    /// @dev Whether an outcome was recorded for a declaration under a model of an organisation (whatever the leaf:
+    /// a declaration re-scored in a new leaf gets no second outcome).
+    mapping(uint32 org => mapping(bytes32 modelId => mapping(bytes32 declarationHash => bool))) private _outcomeOf;
     mapping(uint32 org => mapping(bytes32 federationId => FederationState)) private _federations;
     mapping(uint32 org => mapping(bytes32 federationId => mapping(uint32 roundNumber => uint256))) private _rounds;
 
@@ -45,15 +48,18 @@ contract RiskRegistry is IRiskRegistry {
     // ------------------------------------------------------------------ models
 
     /// @inheritdoc IRiskRegistry
-    function proposeModel(bytes32 modelId, bytes32 cardHash) external {
+    function proposeModel(bytes32 modelId, bytes32 cardHash, uint32 approver) external {
         uint32 org = participants.requireAnyRole(msg.sender, Roles.CUSTOMS | Roles.FINANCIER);
         if (modelId == 0 || cardHash == 0) revert InvalidModelProposal(modelId, cardHash);
+        if (approver == org) revert SelfApproval(modelId, org);
+        if (approver == 0 || approver > participants.organisationCount()) revert NonexistentApprover(modelId, approver);
         Model storage m = _models[modelId][org];
         if (m.proposedAt != 0) revert ModelAlreadyProposed(modelId, org);
         m.cardHash = cardHash;
         m.proposer = org;
+        m.approver = approver;
         m.proposedAt = uint40(block.timestamp);
-        emit ModelProposed(modelId, org, cardHash, msg.sender);
+        emit ModelProposed(modelId, org, approver, cardHash, msg.sender);
     }
 
     /// @inheritdoc IRiskRegistry
@@ -61,19 +67,19 @@ contract RiskRegistry is IRiskRegistry {
         uint32 org = participants.requireRole(msg.sender, Roles.REGULATOR);
         Model storage m = _existing(modelId, proposer);
         if (org == proposer) revert SelfApproval(modelId, proposer);
+        if (org != m.approver) revert NotDesignatedApprover(msg.sender, org, m.approver);
         if (m.retiredAt != 0) revert ModelIsRetired(modelId, proposer, m.retiredAt);
         if (m.approvedAt != 0) revert ModelAlreadyApproved(modelId, proposer, m.approver);
-        m.approver = org;
         m.approvedAt = uint40(block.timestamp);
         emit ModelApproved(modelId, proposer, org, msg.sender);
     }
 
     /// @inheritdoc IRiskRegistry
     function retireModel(bytes32 modelId, uint32 proposer, bytes32 reason) external {
-        // slither-disable-next-line unused-return -- any role: the organisation decides (proposer or approver)
+        // slither-disable-next-line unused-return -- any role: the organisation decides (proposer or named approver)
         (uint32 org, ) = participants.activeRoles(msg.sender);
         Model storage m = _existing(modelId, proposer);
-        if (org != proposer && (m.approver == 0 || org != m.approver)) {
+        if (org != proposer && org != m.approver) {
             revert UnauthorizedRetirer(msg.sender, modelId, proposer);
         }
         if (m.retiredAt != 0) revert ModelIsRetired(modelId, proposer, m.retiredAt);
@@ -133,6 +139,11 @@ contract RiskRegistry is IRiskRegistry {
         if (outcome < NO_FRAUD || outcome > CRITICAL) revert InvalidOutcome(outcome);
         DecisionState storage state = _decisions[org][leaf];
         if (state.outcomeAt != 0) revert OutcomeAlreadyRecorded(leaf, org);
+        mapping(bytes32 => bool) storage recorded = _outcomeOf[org][decision.modelId];
+        if (recorded[decision.declarationHash]) {
+            revert DeclarationOutcomeAlreadyRecorded(decision.declarationHash, decision.modelId, org);
+        }
+        recorded[decision.declarationHash] = true;
         uint8 effective = state.reviewedAt != 0 ? state.finalDecision : decision.decision;
         state.outcome = outcome;
         state.effectiveDecision = effective;
@@ -141,7 +152,9 @@ contract RiskRegistry is IRiskRegistry {
         Model storage m = _models[b.modelId][b.modelProposer];
         uint32 fraud = outcome >= FRAUD ? 1 : 0;
         uint32 critical = outcome == CRITICAL ? 1 : 0;
-        if (effective == INSPECT) {
+        // the model's own decision, not the review's: a review cannot move a model's false positive out of its
+        // inspected counters (nor a miss out of its released ones)
+        if (decision.decision == INSPECT) {
             m.inspectedOutcomes += 1;
             m.inspectedFraud += fraud;
             m.inspectedCritical += critical;

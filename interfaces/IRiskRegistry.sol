@@ -19,25 +19,33 @@ pragma solidity 0.8.30;
 /// {Decision} in order), pairs hashed sorted (OpenZeppelin's MerkleProof). `score` and `threshold` are in millionths
 /// (0 to 1,000,000); `decision` is 1 (release) or 2 (inspect).
 ///
-/// A decision counts in its model's statistics once its outcome is recorded: by its effective decision, the
-/// reviewer's final decision if it was reviewed, else the model's. A review is refused once the outcome is recorded,
-/// so the effective decision, and the counters, never move afterwards.
+/// A model is approved only by the organisation its proposer names at proposal ({proposeModel}): nobody else may
+/// approve it (nor, therefore, retire it uninvited).
+///
+/// A decision counts in its model's statistics once its outcome is recorded, under the MODEL's own decision (the
+/// leaf's `decision`), whatever the review decided: the counters measure the model's decisions, so a human review,
+/// before or after the inspection, never moves a false positive out of the inspected counters. The effective decision
+/// (the reviewer's final decision if reviewed, else the model's) is kept in {DecisionState} and the event for the
+/// record, and reviews count as confirmations or overrides. A declaration gets at most one outcome per (organisation,
+/// model), whatever leaf it is in, so re-scoring a known fraud in a new leaf does not count it twice. A review is
+/// refused once the outcome is recorded. Outcomes, and each leaf's `decidedAt`, are reported by the deciding
+/// organisation itself: the precision the counters give is self-reported by it.
 interface IRiskRegistry {
     /// @notice A model of one proposer (the storage record: three slots).
     struct Model {
         bytes32 cardHash; // keccak-256 of the model card's canonical JSON
         uint32 proposer; // the proposing organisation
-        uint32 approver; // the approving organisation, 0 until approved
+        uint32 approver; // the organisation named by the proposer to approve it (set at proposal; see approvedAt)
         uint40 proposedAt;
-        uint40 approvedAt; // 0 until approved
+        uint40 approvedAt; // 0 until approved (by `approver`): the only sign of approval
         uint40 retiredAt; // 0 unless retired
         uint64 decisions; // decisions anchored under the model (the sum of its batches' counts)
         uint32 confirmations; // reviews that confirmed the model's decision
         uint32 overrides; // reviews that overrode it
-        uint32 inspectedOutcomes; // outcomes of decisions effectively inspected
+        uint32 inspectedOutcomes; // outcomes of decisions the model said to inspect (whatever the review decided)
         uint32 inspectedFraud; // ... of which fraud was found (critical included)
         uint32 inspectedCritical; // ... of which critical fraud
-        uint32 releasedOutcomes; // outcomes of decisions effectively released (a post-clearance audit)
+        uint32 releasedOutcomes; // outcomes of decisions the model said to release (a post-clearance audit)
         uint32 releasedFraud; // ... of which fraud was found (critical included)
         uint32 releasedCritical; // ... of which critical fraud
     }
@@ -66,7 +74,7 @@ interface IRiskRegistry {
         uint8 finalDecision; // the reviewer's decision, 0 if not reviewed
         uint40 reviewedAt;
         uint8 outcome; // 1 no fraud, 2 fraud, 3 critical fraud; 0 if none yet
-        uint8 effectiveDecision; // the decision the outcome was counted under, 0 before the outcome
+        uint8 effectiveDecision; // the decision in force at the outcome (the review's, else the model's), 0 before
         uint40 outcomeAt;
     }
 
@@ -93,6 +101,12 @@ interface IRiskRegistry {
     error NonexistentModel(bytes32 modelId, uint32 proposer);
     /// @dev Organisation `proposer` may not approve its own model `modelId`: a different organisation approves.
     error SelfApproval(bytes32 modelId, uint32 proposer);
+    /// @dev Model `modelId` is proposed with `approver` 0 or no organisation of the consortium: the proposer names an
+    /// existing organisation, other than its own, to approve it.
+    error NonexistentApprover(bytes32 modelId, uint32 approver);
+    /// @dev `caller`, of organisation `callerOrg`, may not approve the model: its proposer named organisation
+    /// `approver` to approve it.
+    error NotDesignatedApprover(address caller, uint32 callerOrg, uint32 approver);
     /// @dev Model `modelId` of `proposer` was approved already, by organisation `approver`.
     error ModelAlreadyApproved(bytes32 modelId, uint32 proposer, uint32 approver);
     /// @dev Model `modelId` of `proposer` was retired at `retiredAt`: it is never used nor approved again.
@@ -103,7 +117,8 @@ interface IRiskRegistry {
     /// its own model records only (to use another's model it proposes the same id itself, approved in its own right),
     /// so that nobody's outcomes enter the statistics of another organisation's model.
     error ForeignModel(bytes32 modelId, uint32 proposer, uint32 org);
-    /// @dev `caller` may not retire model `modelId` of `proposer`: only an account of the proposer or of the approver.
+    /// @dev `caller` may not retire model `modelId` of `proposer`: only an account of the proposer or of the named
+    /// approver.
     error UnauthorizedRetirer(address caller, bytes32 modelId, uint32 proposer);
     /// @dev A batch declares `count` decisions: at least one.
     error InvalidDecisionCount(uint32 count);
@@ -130,13 +145,23 @@ interface IRiskRegistry {
     error AlreadyReviewed(bytes32 leaf, uint32 org);
     /// @dev The decision `leaf` of organisation `org` has its outcome already: it is final.
     error OutcomeAlreadyRecorded(bytes32 leaf, uint32 org);
+    /// @dev Declaration `declarationHash` has an outcome already under model `modelId` of organisation `org` (in
+    /// this leaf or another: re-scoring a declaration does not give it a second outcome).
+    error DeclarationOutcomeAlreadyRecorded(bytes32 declarationHash, bytes32 modelId, uint32 org);
     /// @dev Round `round` of federation `federation` is not the next: that is round `expected`.
     error InvalidRound(bytes32 federation, uint32 round, uint32 expected);
     /// @dev A round names a zero federation, updates root or aggregate hash, or no client (`clients` 0).
     error InvalidRoundData(bytes32 federation, bytes32 updatesRoot, uint32 clients, bytes32 aggregateHash);
 
-    /// @notice Organisation `proposer` proposed model `modelId`, its card hashing to `cardHash`; account `by` sent it.
-    event ModelProposed(bytes32 indexed modelId, uint32 indexed proposer, bytes32 cardHash, address by);
+    /// @notice Organisation `proposer` proposed model `modelId`, its card hashing to `cardHash`, to be approved by
+    /// organisation `approver`; account `by` sent it.
+    event ModelProposed(
+        bytes32 indexed modelId,
+        uint32 indexed proposer,
+        uint32 indexed approver,
+        bytes32 cardHash,
+        address by
+    );
     /// @notice Organisation `approver` approved model `modelId` of `proposer`; account `by` sent it.
     event ModelApproved(bytes32 indexed modelId, uint32 indexed proposer, uint32 indexed approver, address by);
     /// @notice Model `modelId` of `proposer` was retired by organisation `retiredBy` (account `by`), for `reason`.
@@ -168,7 +193,7 @@ interface IRiskRegistry {
         address by
     );
     /// @notice The outcome `outcome` of the decision `leaf` of batch `root` of `org` was recorded (account `by`),
-    /// counted under its effective decision `effectiveDecision`.
+    /// the decision in force then being `effectiveDecision` (the model's counters count the model's own decision).
     event OutcomeRecorded(
         bytes32 indexed root,
         bytes32 indexed leaf,
@@ -188,20 +213,23 @@ interface IRiskRegistry {
         bytes32 aggregateHash
     );
 
-    /// @notice Proposes model `modelId` for use. An active member with the customs or financier role.
-    /// Emits {ModelProposed}.
+    /// @notice Proposes model `modelId` for use, naming the organisation `approver` that is to approve it. An active
+    /// member with the customs or financier role. Emits {ModelProposed}.
     /// @param modelId The SHA-256 of the model's ONNX artifact (not zero).
     /// @param cardHash The keccak-256 of its model card's canonical JSON (not zero).
-    function proposeModel(bytes32 modelId, bytes32 cardHash) external;
+    /// @param approver The approving organisation: an existing one, not the proposer's ({SelfApproval},
+    /// {NonexistentApprover}); it needs the regulator role when it approves.
+    function proposeModel(bytes32 modelId, bytes32 cardHash, uint32 approver) external;
 
-    /// @notice Approves model `modelId` of `proposer`, once. An active member with the regulator role, of another
-    /// organisation than the proposer. Emits {ModelApproved}.
+    /// @notice Approves model `modelId` of `proposer`, once. An active member with the regulator role, of the
+    /// organisation the proposer named ({NotDesignatedApprover} otherwise). Emits {ModelApproved}.
     /// @param modelId The model.
     /// @param proposer Its proposing organisation.
     function approveModel(bytes32 modelId, uint32 proposer) external;
 
     /// @notice Retires model `modelId` of `proposer`, once and for ever: no decision is anchored under it afterwards
-    /// and it is never approved again. An active account of the proposer or of the approver. Emits {ModelRetired}.
+    /// and it is never approved again. An active account of the proposer or of the named approver (which may so
+    /// reject it before approving). Emits {ModelRetired}.
     /// @param modelId The model.
     /// @param proposer Its proposing organisation.
     /// @param reason A reason code.
@@ -235,8 +263,9 @@ interface IRiskRegistry {
     ) external;
 
     /// @notice Records the inspection outcome of a decision of batch `root` of `org`, once and for ever, and counts it
-    /// in its model's statistics under its effective decision. An active account of `org` with the customs or
-    /// inspector role. Emits {OutcomeRecorded}.
+    /// in its model's statistics under the model's own decision (not the review's). Once per declaration and model
+    /// of `org`, whatever the leaf ({DeclarationOutcomeAlreadyRecorded}). An active account of `org` with the customs
+    /// or inspector role. Emits {OutcomeRecorded}.
     /// @param root The batch.
     /// @param org The organisation that anchored it.
     /// @param decision The decision (its leaf's fields).

@@ -643,8 +643,10 @@ RISK_TABLE: Table = {
         suspended_member=SUSPENDED,  # the regulator, suspended
         revoked_key=UNREGISTERED,
         another_customs=Refused("SelfApproval", lambda c: (RISK_MODEL, c.org)),  # the proposer, a regulator too
-        right_party=ALLOWED,
+        right_party=ALLOWED,  # the regulator the proposer named
         admin=UNREGISTERED,
+        # a regulator the proposer did not name (the authority, on another customs' model naming the regulator)
+        uninvited_regulator=Refused("NotDesignatedApprover", lambda c: (c.sender, c.sender_org, c.party_org)),
     ),
     **row(
         "retireModel",
@@ -655,7 +657,8 @@ RISK_TABLE: Table = {
         another_customs=NOT_RETIRER,
         right_party=ALLOWED,
         admin=UNREGISTERED,
-        approver=Allowed("the organisation that approved the model retires it too"),
+        approver=Allowed("the organisation the proposer named to approve the model retires it too"),
+        uninvited_regulator=NOT_RETIRER,  # a regulator, not the named approver of that model
     ),
     **row(
         "anchorDecisions",
@@ -772,7 +775,7 @@ def world() -> Iterator[Any]:
     for i, (name, role) in enumerate(organisations, start=700):
         tx = w.registry.admit(lei_bytes(i), 0, b"DE", ROLE[role], ZERO32, getattr(w, name), admin)
         w.orgs[name] = int(tx.events["OrganisationAdmitted"]["organisation"])
-    # RiskRegistry: a customs authority (customs and regulator roles: it approves others' models, never its own)
+    # RiskRegistry: a customs authority (customs and regulator roles: it approves models naming it, never its own)
     w.customs = a[10]
     tx = w.registry.admit(lei_bytes(699), 0, b"NL", ROLE["customs"] | ROLE["regulator"], ZERO32, w.customs, admin)
     w.orgs["customs"] = int(tx.events["OrganisationAdmitted"]["organisation"])
@@ -1877,7 +1880,12 @@ def _risk_model(w: Any, c: Ctx, *, approve: bool = True) -> int:
     """The customs authority's model, approved by the regulator: the approval's time (0 if not approved)."""
     c.party, c.another = w.customs, w.arbiter  # the arbiter is a customs administration too
     c.org = w.orgs["customs"]
-    w.risk.proposeModel(RISK_MODEL, RISK_CARD, {"from": w.customs})
+    if c.actor == "uninvited_regulator":  # another customs' model, naming the regulator: the authority is uninvited
+        c.org = w.orgs["arbiter"]
+        c.extra["uninvited_regulator"] = w.customs
+        w.risk.proposeModel(RISK_MODEL, RISK_CARD, w.orgs["regulator"], {"from": w.arbiter})
+    else:
+        w.risk.proposeModel(RISK_MODEL, RISK_CARD, w.orgs["regulator"], {"from": w.customs})
     if not approve:
         return 0
     return int(w.risk.approveModel(RISK_MODEL, c.org, {"from": w.regulator}).timestamp)
@@ -1887,12 +1895,13 @@ def _risk_model(w: Any, c: Ctx, *, approve: bool = True) -> int:
 def _propose_model(w: Any, c: Ctx) -> None:
     c.party, c.another = w.customs, w.arbiter
     if c.actor == "another_customs":  # the authority proposed it first
-        w.risk.proposeModel(RISK_MODEL, RISK_CARD, {"from": w.customs})
+        w.risk.proposeModel(RISK_MODEL, RISK_CARD, w.orgs["regulator"], {"from": w.customs})
     card = keccak(c.actor.encode())
-    c.call = lambda s: w.risk.proposeModel(RISK_MODEL, card, {"from": s})
+    c.call = lambda s: w.risk.proposeModel(RISK_MODEL, card, w.orgs["regulator"], {"from": s})
 
     def check(tx: Any) -> None:
         assert tx.events["ModelProposed"]["proposer"] == c.sender_org
+        assert tx.events["ModelProposed"]["approver"] == w.orgs["regulator"]
         assert b32(w.risk.model(RISK_MODEL, c.sender_org)["cardHash"]) == card
         if c.actor == "another_customs":
             assert b32(w.risk.model(RISK_MODEL, w.orgs["customs"])["cardHash"]) == RISK_CARD  # the first stands

@@ -1,13 +1,18 @@
-"""Stateful property test of RiskRegistry (a Hypothesis state machine): models proposed, approved and retired by
-two customs administrations, a customs authority that is also a regulator, a financier, a regulator, a member with
-no role and an outsider, with suspensions; decision batches anchored under models in and out of force (and dated
-before their model's approval); reviews and outcomes by the batch's organisation and by every other actor, with
-forged proofs, invalid decisions and outcomes, second reviews and second outcomes; federated rounds in sequence, with
-gaps and repeats. A Python model predicts every outcome, down to the custom error and its arguments.
+"""Stateful property test of RiskRegistry (a Hypothesis state machine): models proposed (each naming its approver:
+any actor's organisation, its own, none or an unknown one), approved and retired by two customs administrations, a
+customs authority that is also a regulator, a financier, a regulator, a member with no role and an outsider, with
+suspensions; a regulator the proposer did not name racing to approve (then retire) the model; decision batches
+anchored under models in and out of force (and dated before their model's approval); reviews and outcomes by the
+batch's organisation and by every other actor, with forged proofs, invalid decisions and outcomes, second reviews and
+second outcomes, a declaration re-scored in a new leaf to record its outcome twice, and a review flipping the model's
+decision after the inspection, before the outcome; federated rounds in sequence, with gaps and repeats. A Python model
+predicts every outcome, down to the custom error and its arguments.
 
-Invariants, after every step: every model's record and counters are the model's; an outcome, once recorded, never
-changes (nor its effective decision); every batch on chain was anchored while its model was approved and not retired;
-every federation's last round and each round's digest are the model's, rounds numbered 1, 2, 3... without a gap.
+Invariants, after every step: every model's record and counters are the model's; the counters are also what the
+outcomes on chain give, counted under the model's own decisions, with at most one outcome per (organisation, model,
+declaration); an outcome, once recorded, never changes (nor its effective decision); every batch on chain was
+anchored while its model was approved and not retired; every federation's last round and each round's digest are the
+model's, rounds numbered 1, 2, 3... without a gap.
 
 Run length: see tests/stateful_support.py. Skipped under --coverage."""
 
@@ -86,10 +91,14 @@ class RiskMachine:
     clients = st.sampled_from([1, 3, 10, 0])
     regulator = st.sampled_from([2, 4])  # the customs authority, the regulator
     by_approver = st.booleans()
+    # the approver a proposal names: an actor's organisation (mostly a regulator; 6, the outsider: none, 0), or
+    # 7: an organisation that does not exist
+    approver = st.sampled_from([4, 4, 2, 2, 4, 2, 0, 1, 3, 5, 6, 7])
 
     def __init__(cls, risk: Any, registry: Any, admin: Any, actors: list[Actor]) -> None:
         cls.fast, cls.members, cls.admin, cls.actors = Fast(risk), Fast(registry), admin, actors
         cls.proposers = [a for a in actors if a.roles & ANCHORERS]  # customs A, customs B, the authority, the bank
+        cls.unknown_org = int(registry.organisationCount()) + 1
 
     def setup(self) -> None:
         COUNTER.examples += 1
@@ -99,19 +108,29 @@ class RiskMachine:
         self.rounds: dict[tuple[int, bytes], list[bytes]] = {}  # (org, federation) -> digests of rounds 1, 2...
         self.suspended: set[int] = set()
         self.outcomes_seen: dict[tuple[int, bytes], tuple[int, int]] = {}
+        self.declared: set[tuple[int, bytes, bytes]] = set()  # (org, model id, declaration hash) with an outcome
         self.nonce = 0
         # every example starts with an approved model of customs A in use, an outcome recorded (then a review that
-        # would move the counters after it), a batch scored before the model's approval and its outcome refused,
-        # and the customs authority trying to approve its own model
-        self.rule_propose(0, 0)
+        # would move the counters after it), an inspection that found nothing flipped to release by a review before
+        # its outcome, the declaration with an outcome re-scored in a new leaf and its second outcome refused, a
+        # batch scored before the model's approval and its outcome refused, the customs authority trying to approve
+        # its own model, the customs authority approving a model of customs A that names the regulator, and proposals
+        # naming their own organisation or an unknown one
+        self.rule_propose(0, 0, 4)
         self.rule_approve(0, 0, 4)
         self.rule_anchor(0, 0, 0, 3, False)
         self.rule_outcome_by_own(0, 2, False)
         self.rule_review_by_own(0, RELEASE, False)
+        self.rule_flip_then_outcome(4, 1)
+        self.rule_rescore(0, 2)
         self.rule_anchor(0, 0, 0, 2, True)
         self.rule_outcome_by_own(0, 2, False)
-        self.rule_propose(1, 2)
+        self.rule_propose(1, 2, 4)
         self.rule_approve(1, 2, 2)
+        self.rule_propose(1, 0, 4)
+        self.rule_approve_by_a_regulator(1, 0, 2)
+        self.rule_propose(0, 2, 2)  # naming itself
+        self.rule_propose(0, 1, len(self.actors))  # naming nobody that exists
 
     # ------------------------------------------------------------------ predictions
 
@@ -129,16 +148,21 @@ class RiskMachine:
 
     # ------------------------------------------------------------------ models
 
-    def rule_propose(self, model: int, actor: int) -> None:
+    def rule_propose(self, model: int, actor: int, approver: int) -> None:
         who = self.actors[actor]
         key = (MODELS[model], who.organisation)
+        named = self.unknown_org if approver == len(self.actors) else self.actors[approver].organisation
         expected = self._membership(who, ANCHORERS)
-        if expected is None and key in self.models:
+        if expected is None and named == who.organisation:
+            expected = "SelfApproval", key
+        elif expected is None and not 0 < named < self.unknown_org:
+            expected = "NonexistentApprover", (key[0], named)
+        elif expected is None and key in self.models:
             expected = "ModelAlreadyProposed", key
-        out = self.fast.send(who.account, "proposeModel", MODELS[model], CARD)
+        out = self.fast.send(who.account, "proposeModel", MODELS[model], CARD, named)
         self._check(out, expected)
         if out.ok:
-            self.models[key] = ModelState(proposed_at=out.timestamp)
+            self.models[key] = ModelState(proposed_at=out.timestamp, approver=named)
 
     def rule_approve(self, model: int, proposer: int, actor: int) -> None:
         who, org = self.actors[actor], self.proposers[proposer].organisation
@@ -149,6 +173,8 @@ class RiskMachine:
             expected = "NonexistentModel", key
         elif expected is None and who.organisation == org:
             expected = "SelfApproval", key
+        elif expected is None and m is not None and who.organisation != m.approver:
+            expected = "NotDesignatedApprover", (str(who.account), who.organisation, m.approver)
         elif expected is None and m is not None and m.retired_at:
             expected = "ModelIsRetired", (*key, m.retired_at)
         elif expected is None and m is not None and m.approved_at:
@@ -156,16 +182,17 @@ class RiskMachine:
         out = self.fast.send(who.account, "approveModel", *key)
         self._check(out, expected)
         if out.ok and m is not None:
-            m.approver, m.approved_at = who.organisation, out.timestamp
+            m.approved_at = out.timestamp
 
     def rule_approve_by_a_regulator(self, model: int, proposer: int, regulator: int) -> None:
+        """A regulator approves: the named one, or one racing uninvited to become the approver (refused)."""
         self.rule_approve(model, proposer, regulator)
 
     def rule_retire_by_its_party(self, model: int, proposer: int, by_approver: bool) -> None:
-        """The proposer, or the approver (the regulator when there is none yet), retires the model."""
+        """The proposer, or its named approver (the regulator for a model not proposed), retires the model."""
         m = self.models.get((MODELS[model], self.proposers[proposer].organisation))
         if by_approver:
-            approver = m.approver if m is not None and m.approver else self.actors[4].organisation
+            approver = m.approver if m is not None else self.actors[4].organisation
             self.rule_retire(model, proposer, next(i for i, a in enumerate(self.actors) if a.organisation == approver))
         else:
             self.rule_retire(model, proposer, self.actors.index(self.proposers[proposer]))
@@ -177,7 +204,7 @@ class RiskMachine:
         expected = self._membership(who, None)
         if expected is None and m is None:
             expected = "NonexistentModel", key
-        elif expected is None and m is not None and who.organisation not in (org, m.approver or -1):
+        elif expected is None and m is not None and who.organisation not in (org, m.approver):
             expected = "UnauthorizedRetirer", (str(who.account), *key)
         elif expected is None and m is not None and m.retired_at:
             expected = "ModelIsRetired", (*key, m.retired_at)
@@ -196,7 +223,6 @@ class RiskMachine:
         model's approval (customs scored with it before it was approved)."""
         who, org = self.actors[actor], self.proposers[proposer].organisation
         key = (MODELS[model], org)
-        m = self.models.get(key)
         at = 1 if early else latest_timestamp()
         self.nonce += 1
         decisions = [
@@ -211,11 +237,16 @@ class RiskMachine:
             )
             for i in range(max(n, 1))
         ]
+        self._anchor(who, key, decisions, n)
+
+    def _anchor(self, who: Actor, key: tuple[bytes, int], decisions: list[Decision], n: int) -> bool:
+        """Anchors `decisions` (declared as n) under the model `key` by `who`: whether it was."""
+        m = self.models.get(key)
         tree = decision_tree(decisions)
         expected = self._membership(who, ANCHORERS)
         if expected is None and n == 0:
             expected = "InvalidDecisionCount", (0,)
-        elif expected is None and who.organisation != org:
+        elif expected is None and who.organisation != key[1]:
             expected = "ForeignModel", (*key, who.organisation)
         elif expected is None and m is not None and m.retired_at:
             expected = "ModelIsRetired", (*key, m.retired_at)
@@ -227,6 +258,21 @@ class RiskMachine:
             m.decisions += n
             proofs = [tree.proof(i) for i in range(n)]
             self.batches.append(BatchState(tree.root, who.organisation, key, decisions, proofs, out.timestamp))
+        return bool(out.ok)
+
+    def rule_rescore(self, pick: int, outcome: int) -> None:
+        """The attack on precision: the batch's organisation re-scores a declaration of a recent batch (a new leaf:
+        new reasons, the time now), anchors it alone under the same model and records an outcome for it: refused
+        if the declaration has one already under that model."""
+        if not self.batches:
+            return
+        b = self.batches[-1 - pick % min(len(self.batches), 4)]
+        d = b.decisions[(pick // 4) % len(b.decisions)]
+        self.nonce += 1
+        again = Decision(*d.fields()[:5], keccak(b"re-scored %d" % self.nonce), latest_timestamp())
+        owner = next(a for a in self.actors if a.organisation == b.org)
+        if self._anchor(owner, b.model, [again], 1):
+            self.rule_outcome_by_own(0, outcome, False)
 
     def rule_anchor_again(self, pick: int, actor: int) -> None:
         """Anchors the root of an existing batch again: refused to its organisation, and to any other (the model is
@@ -297,6 +343,16 @@ class RiskMachine:
     def rule_outcome_by_own(self, pick: int, outcome: int, forged: bool) -> None:
         self.rule_outcome(pick, self._own(pick), outcome, forged)
 
+    def rule_flip_then_outcome(self, pick: int, outcome: int) -> None:
+        """The attack on precision: after the inspection, a review flips the model's decision (an inspection that
+        found nothing "released"), then the outcome is recorded: it counts under the model's own decision."""
+        if not self.batches:
+            return
+        b = self.batches[-1 - pick % min(len(self.batches), 4)]
+        d = b.decisions[(pick // 4) % len(b.decisions)]
+        self.rule_review_by_own(pick, RELEASE if d.decision == INSPECT else INSPECT, False)
+        self.rule_outcome_by_own(pick, outcome, False)
+
     def rule_outcome(self, pick: int, actor: int, outcome: int, forged: bool) -> None:
         b, d, proof, who, expected = self._decision(pick, actor, forged)
         state = self.states.get((b.org, d.leaf))
@@ -304,13 +360,15 @@ class RiskMachine:
             expected = "InvalidOutcome", (outcome,)
         elif expected is None and state is not None and state[1]:
             expected = "OutcomeAlreadyRecorded", (d.leaf, b.org)
+        elif expected is None and (b.org, d.model_id, d.declaration_hash) in self.declared:
+            expected = "DeclarationOutcomeAlreadyRecorded", (d.declaration_hash, d.model_id, b.org)
         out = self.fast.send(who.account, "recordOutcome", b.root, b.org, d.fields(), proof, outcome)
         self._check(out, expected)
         if out.ok:
+            self.declared.add((b.org, d.model_id, d.declaration_hash))
             state = self.states.setdefault((b.org, d.leaf), [0, 0, 0])
-            effective = state[0] or d.decision
-            state[1], state[2] = outcome, effective
-            side = "inspected" if effective == INSPECT else "released"
+            state[1], state[2] = outcome, state[0] or d.decision
+            side = "inspected" if d.decision == INSPECT else "released"  # the model's decision, not the review's
             counts = self.models[b.model].counts
             counts[f"{side}_outcomes"] += 1
             counts[f"{side}_fraud"] += outcome >= 2
@@ -359,9 +417,11 @@ class RiskMachine:
         calls += [("round", [org, f, n + 1]) for (org, f), digests in self.rounds.items() for n in range(len(digests))]
         values = iter(self.fast.views(calls))
         chain_models = {}
+        chain_counts = {}
         for key in keys:
             card, proposer, approver, proposed, approved, retired, decisions, *counts = next(values)
             chain_models[key] = (approved, retired)
+            chain_counts[key] = dict(zip(COUNTERS[2:], counts[2:], strict=True))
             m = self.models.get(key)
             if m is None:
                 assert proposed == 0 and decisions == 0 and not any(counts), key
@@ -381,12 +441,25 @@ class RiskMachine:
             approved, retired = chain_models[b.model]
             # no batch under a model that was not approved, or was retired, when it was anchored
             assert approved != 0 and approved <= anchored_at and (retired == 0 or retired >= anchored_at)
+        decision_of = {(b.org, d.leaf): (b.model, d) for b in self.batches for d in b.decisions}
+        from_chain = {k: dict.fromkeys(COUNTERS[2:], 0) for k in keys}
+        declarations: set[tuple[int, bytes, bytes]] = set()
         for key in leaves:
             final, _, outcome, effective, _ = next(values)
             state = self.states.get(key, [0, 0, 0])
             assert (final, outcome, effective) == tuple(state), key
             if outcome:  # an outcome, once recorded, never changes
                 assert self.outcomes_seen.setdefault(key, (outcome, effective)) == (outcome, effective), key
+                model_key, d = decision_of[key]
+                declaration = (key[0], d.model_id, d.declaration_hash)
+                assert declaration not in declarations, declaration  # one outcome per declaration and model
+                declarations.add(declaration)
+                side = "inspected" if d.decision == INSPECT else "released"
+                from_chain[model_key][f"{side}_outcomes"] += 1
+                from_chain[model_key][f"{side}_fraud"] += outcome >= 2
+                from_chain[model_key][f"{side}_critical"] += outcome == 3
+        # the model's counters are what its outcomes on chain give under the model's own decisions
+        assert chain_counts == from_chain, (chain_counts, from_chain)
         for key in feds:
             last, _ = next(values)
             assert last == len(self.rounds.get(key, [])), key
@@ -406,7 +479,7 @@ def test_risk_models_counters_outcomes_and_rounds_follow_the_model(
     extra = [
         (accounts[4], CUSTOMS),  # customs A
         (accounts[14], CUSTOMS),  # customs B
-        (accounts[13], CUSTOMS | REGULATOR),  # a customs authority: it approves others' models, never its own
+        (accounts[13], CUSTOMS | REGULATOR),  # a customs authority: it approves models naming it, never its own
     ]
     orgs = {}
     for n, (account, roles) in enumerate(extra):

@@ -1,7 +1,8 @@
-"""RiskRegistry through the SDK (``client.risk``): a customs administration proposes a model, a regulator approves it,
-customs anchors a batch of decisions and keeps each one's proof, overrides one, records the inspection outcomes, and
-the model's precision is read back from the chain alone; a federated round anchored and its manifest checked. The
-contract's refusals arrive as readable exceptions; bad input is refused before anything is sent."""
+"""RiskRegistry through the SDK (``client.risk``): a customs administration proposes a model naming the regulator that
+approves it, customs anchors a batch of decisions and keeps each one's proof, overrides one, records the inspection
+outcomes (a re-scored declaration gets no second one), and the model's precision is read back from the chain alone;
+a federated round anchored and its manifest checked. The contract's refusals arrive as readable exceptions; bad input
+is refused before anything is sent."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tradechain.contracts.risk_registry import (
 from tradechain.errors import ContractRevert, InputError, revert_class
 
 MODEL = hashlib.sha256(b"onnx artifact, sdk test").digest()
+MODEL_2 = hashlib.sha256(b"onnx artifact, sdk test, v2").digest()
 CARD = keccak(b'{"card":"sdk test"}')
 FED = "0x" + keccak(b"federation of the customs offices").hex()
 
@@ -58,7 +60,7 @@ def _decisions(at: int, n: int) -> list[Decision]:
 def approved(sdk_as: Any, sdk_members: dict[str, int]) -> int:
     """The model proposed by customs and approved by the regulator: the approval's time."""
     customs, regulator = sdk_as("customs"), sdk_as("regulator")
-    customs.risk.propose_model(MODEL, CARD)
+    customs.risk.propose_model(MODEL, CARD, sdk_members["regulator"])
     return _time(regulator, regulator.risk.approve_model(MODEL, sdk_members["customs"]))
 
 
@@ -83,7 +85,7 @@ def test_a_model_decides_a_reviewer_overrides_outcomes_follow_and_precision_read
     outcomes = [FRAUD, NO_FRAUD, CRITICAL, NO_FRAUD, FRAUD, NO_FRAUD, NO_FRAUD, FRAUD]
     for i, (d, outcome) in enumerate(zip(batch, outcomes, strict=True)):
         customs.risk.record_outcome(tree.root, org, d, tree.proof(i), outcome)
-    inspected = [i for i, d in enumerate(batch) if d.decision == INSPECT or i == released]
+    inspected = [i for i, d in enumerate(batch) if d.decision == INSPECT]  # the model's decisions, not the review's
     model = customs.risk.model(MODEL, org)
     assert (model.status, model.decisions, model.overrides, model.confirmations) == ("approved", 8, 1, 0)
     assert model.inspected_outcomes == len(inspected)
@@ -93,6 +95,13 @@ def test_a_model_decides_a_reviewer_overrides_outcomes_follow_and_precision_read
     assert model.precision == model.inspected_fraud / len(inspected)
     assert model.in_force_at(approved) and not model.in_force_at(approved - 1)
     assert model.to_json()["precision"] == model.precision
+    fraud = outcomes.index(FRAUD)  # re-scored in a new leaf (new reasons), to count the same fraud twice: refused
+    again = Decision(*batch[fraud].fields()[:5], keccak(b"re-scored"), approved)
+    tree2, _ = customs.risk.anchor_batch([again], org)
+    with pytest.raises(revert_class("DeclarationOutcomeAlreadyRecorded")) as twice:
+        customs.risk.record_outcome(tree2.root, org, again, [], FRAUD)
+    assert twice.value.args_by_name["declarationHash"] == batch[fraud].declaration_hash
+    assert customs.risk.model(MODEL, org).inspected_fraud == model.inspected_fraud
 
 
 def test_a_round_is_anchored_and_its_manifest_checked(sdk_as: Any, sdk_members: dict[str, int]) -> None:
@@ -115,14 +124,27 @@ def test_the_contracts_refusals_are_readable_exceptions(sdk_as: Any, sdk_members
         customs.risk.anchor_decisions(b"\x01" * 32, 10, MODEL, org)
     assert info.value.contract == "RiskRegistry"
     assert "ModelNotApproved(modelId=0x" in info.value.user_message and "no decision is anchored" in str(info.value)
-    customs.risk.propose_model(MODEL, CARD)
-    regulator.risk.approve_model(MODEL, org)
-    with pytest.raises(revert_class("ModelAlreadyApproved")) as again:
+    customs.risk.propose_model(MODEL, CARD, sdk_members["inspector"])  # names another organisation
+    with pytest.raises(revert_class("NotDesignatedApprover")) as uninvited:
         regulator.risk.approve_model(MODEL, org)
+    assert uninvited.value.args_by_name["approver"] == sdk_members["inspector"]
+    record = customs.risk.model(MODEL, org)
+    assert (record.approver, record.status, record.to_json()["status"]) == (
+        sdk_members["inspector"],
+        "proposed",
+        "proposed",
+    )
+    assert not record.in_force_at(record.proposed_at)
+    customs.risk.retire_model(MODEL, org, "wrong approver")
+    customs.risk.propose_model(MODEL_2, CARD, sdk_members["regulator"])
+    regulator.risk.approve_model(MODEL_2, org)
+    assert customs.risk.model(MODEL_2, org).status == "approved"
+    with pytest.raises(revert_class("ModelAlreadyApproved")) as again:
+        regulator.risk.approve_model(MODEL_2, org)
     assert again.value.args_by_name["approver"] == sdk_members["regulator"]
-    retired = _time(customs, customs.risk.retire_model(MODEL, org, "superseded"))
+    retired = _time(customs, customs.risk.retire_model(MODEL_2, org, "superseded"))
     with pytest.raises(revert_class("ModelIsRetired")) as late:
-        customs.risk.anchor_decisions(b"\x01" * 32, 10, MODEL, org)
+        customs.risk.anchor_decisions(b"\x01" * 32, 10, MODEL_2, org)
     assert iso_time(retired) in str(late.value)  # the retirement's time, as a date
     customs.risk.anchor_round(FED, 1, keccak(b"u"), 2, keccak(b"a"))
     with pytest.raises(revert_class("InvalidRound")) as gap:
@@ -139,9 +161,11 @@ def test_the_contracts_refusals_are_readable_exceptions(sdk_as: Any, sdk_members
 @pytest.mark.parametrize(
     ("action", "field"),
     [
-        (lambda r, o: r.propose_model(bytes(32), CARD), "model_id"),
-        (lambda r, o: r.propose_model("0x1234", CARD), "model_id"),
-        (lambda r, o: r.propose_model(MODEL, b"short"), "card_hash"),
+        (lambda r, o: r.propose_model(bytes(32), CARD, 1), "model_id"),
+        (lambda r, o: r.propose_model("0x1234", CARD, 1), "model_id"),
+        (lambda r, o: r.propose_model(MODEL, b"short", 1), "card_hash"),
+        (lambda r, o: r.propose_model(MODEL, CARD, 0), "approver"),
+        (lambda r, o: r.propose_model(MODEL, CARD, 2**32), "approver"),
         (lambda r, o: r.approve_model(MODEL, 0), "proposer"),
         (lambda r, o: r.anchor_decisions(MODEL, 0, MODEL, o), "count"),
         (lambda r, o: r.anchor_decisions(MODEL, 2**32, MODEL, o), "count"),

@@ -189,7 +189,7 @@ class ModelRecord:
     model_id: bytes
     card_hash: bytes
     proposer: int
-    approver: int
+    approver: int  # named by the proposer at proposal: approved only once approved_at is set
     proposed_at: int
     approved_at: int
     retired_at: int
@@ -209,7 +209,8 @@ class ModelRecord:
 
     @property
     def status(self) -> str:
-        """unknown, proposed, approved or retired."""
+        """unknown, proposed, approved or retired (approved: ``approved_at`` set; ``approver`` is named at proposal
+        and says nothing of approval)."""
         if not self.exists:
             return "unknown"
         if self.retired_at:
@@ -218,7 +219,8 @@ class ModelRecord:
 
     @property
     def precision(self) -> float | None:
-        """Fraud found among the outcomes of the decisions effectively inspected (None before any)."""
+        """Fraud found among the outcomes of the decisions the model said to inspect, whatever their review (None
+        before any). Self-reported by the deciding organisation."""
         return self.inspected_fraud / self.inspected_outcomes if self.inspected_outcomes else None
 
     @property
@@ -326,19 +328,20 @@ class RoundRecord:
 class RiskRegistryClient(ContractClient, name=NAME):
     # -------------------------------------------------------------- models
 
-    def propose_model(self, model_id: bytes | str, card_hash: bytes | str) -> Receipt:
+    def propose_model(self, model_id: bytes | str, card_hash: bytes | str, approver: int) -> Receipt:
         """Proposes a model (customs or financier role): ``model_id`` the SHA-256 of its ONNX artifact,
-        ``card_hash`` the keccak-256 of its card's canonical JSON."""
+        ``card_hash`` the keccak-256 of its card's canonical JSON, ``approver`` the organisation (another one, with
+        the regulator role) that alone may approve it."""
         model = _hash(model_id, "model_id", nonzero=True)
         card = _hash(card_hash, "card_hash", nonzero=True)
-        return self._send("proposeModel", model, card)
+        return self._send("proposeModel", model, card, _org(approver, "approver"))
 
     def approve_model(self, model_id: bytes | str, proposer: int) -> Receipt:
-        """Approves the model of ``proposer`` (regulator role, another organisation)."""
+        """Approves the model of ``proposer`` (regulator role, of the organisation the proposer named)."""
         return self._send("approveModel", _hash(model_id, "model_id", nonzero=True), _org(proposer, "proposer"))
 
     def retire_model(self, model_id: bytes | str, proposer: int, reason: str) -> Receipt:
-        """Retires the model of ``proposer`` for ever (an account of the proposer or of the approver)."""
+        """Retires the model of ``proposer`` for ever (an account of the proposer or of its named approver)."""
         model, org = _hash(model_id, "model_id", nonzero=True), _org(proposer, "proposer")
         return self._send("retireModel", model, org, reason_code(reason))
 
