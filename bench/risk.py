@@ -117,7 +117,9 @@ def measure_gas(model: Any, split: Any, quick: bool, federation_dir: Path | None
                 manager=accounts.dev_account(role).address,
             ).organisation
         customs, regulator = as_role("customs"), as_role("regulator")
-        gas["proposeModel"] = customs.risk.propose_model(model.id, artifact.card_hash({"m": model.id_hex})).gas_used
+        gas["proposeModel"] = customs.risk.propose_model(
+            model.id, artifact.card_hash({"m": model.id_hex}), orgs["regulator"]
+        ).gas_used
         gas["approveModel"] = regulator.risk.approve_model(model.id, orgs["customs"]).gas_used
         frame = split.valid.drop(columns=list(split.valid.columns[-2:]))
         threshold = scoring.threshold_ppm(model, None)

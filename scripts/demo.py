@@ -687,7 +687,7 @@ def risk_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, in
     if not record.exists:
         from tradechain.risk import artifact
 
-        customs.risk.propose_model(model.id, artifact.card_hash(model.card or {}))
+        customs.risk.propose_model(model.id, artifact.card_hash(model.card or {}), orgs["regulator"])
     if not customs.risk.model(model.id, orgs["customs"]).approved_at:
         regulator.risk.approve_model(model.id, orgs["customs"])
     report.say(
@@ -736,11 +736,13 @@ def risk_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, in
         lines,
         f"a copy with the declared price raised: {forged.verdict} ({', '.join(c.name for c in forged.mismatches)})",
     )
-    precision = f"{stats.precision:.0%}" if stats.precision is not None else "-"
+    precision = f"{stats.precision:.0%}" if stats.precision is not None else "none yet"
     report.say(
         lines,
-        f"on chain, the model has {stats.decisions:,} decisions, {stats.inspected_outcomes} inspected with an "
-        f"outcome, precision {precision}",
+        f"on chain, from the model's own decisions: {stats.decisions:,} decisions; of those it sent to inspection "
+        f"{stats.inspected_outcomes} have an outcome (precision {precision}); of those it released, "
+        f"{stats.released_outcomes} were inspected anyway and {stats.released_fraud} held fraud (its misses); "
+        f"{stats.overrides} override(s)",
     )
     return {
         "modelId": model.id_hex,

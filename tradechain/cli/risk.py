@@ -169,14 +169,22 @@ def score(
 
 @command(group, "register", chain="send")
 @click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--approver",
+    required=True,
+    metavar="ORG",
+    help="The regulator (another organisation) you ask to approve it: nobody else can.",
+)
 @click.option("--store", metavar="STORE", help=STORE_HELP)
-def register(run: Run, model_dir: Path, store: str | None) -> None:
-    """Propose the model of MODEL_DIR for use (customs or financier role): its id and its card's hash go on chain;
-    the artifact is kept in the model store. A regulator of another organisation approves it (risk approve)."""
+def register(run: Run, model_dir: Path, approver: str, store: str | None) -> None:
+    """Propose the model of MODEL_DIR for use (customs or financier role), naming the regulator that is to approve
+    it: its id and its card's hash go on chain; the artifact is kept in the model store. That regulator approves it
+    with `risk approve`; it or you may retire it."""
     from tradechain.risk import artifact
     from tradechain.risk.artifact import RiskModel
     from tradechain.risk.store import ModelStore
 
+    approver_org = parse_org_id(approver, "approver")
     model = RiskModel.load(model_dir)
     if model.card is None:
         raise InputError(
@@ -184,12 +192,12 @@ def register(run: Run, model_dir: Path, store: str | None) -> None:
         )
     card_hash = artifact.card_hash(model.card)
     ModelStore(store).put(model.data, model.card)
-    receipt = run.client().risk.propose_model(model.id, card_hash)
+    receipt = run.client().risk.propose_model(model.id, card_hash, approver_org)
     run.sent(
         receipt,
-        {"modelId": model.id_hex, "cardHash": "0x" + card_hash.hex()},
-        f"proposed model {model.id_hex} (card 0x{card_hash.hex()[:12]}…): a regulator of another organisation "
-        "approves it with `tradechain risk approve`",
+        {"modelId": model.id_hex, "cardHash": "0x" + card_hash.hex(), "approver": approver_org},
+        f"proposed model {model.id_hex} (card 0x{card_hash.hex()[:12]}…): organisation {approver_org} approves it "
+        "with `tradechain risk approve`",
     )
 
 
@@ -197,7 +205,7 @@ def register(run: Run, model_dir: Path, store: str | None) -> None:
 @click.argument("model")
 @click.option("--proposer", required=True, metavar="ORG", help="The organisation that registered it.")
 def approve(run: Run, model: str, proposer: str) -> None:
-    """Approve MODEL (its id, or its directory) of --proposer for use (regulator role, another organisation)."""
+    """Approve MODEL (its id, or its directory) of --proposer for use: the regulator it named when registering it."""
     mid, org = _model_id(model), parse_org_id(proposer, "proposer")
     receipt = run.client().risk.approve_model(mid, org)
     run.sent(receipt, {"modelId": "0x" + mid.hex(), "proposer": org}, f"approved model 0x{mid.hex()} of org {org}")
