@@ -267,6 +267,27 @@ def test_a_declaration_scores_the_same_bits_alone_as_in_any_batch(model: RiskMod
     assert whole.tobytes() == in_fifties.tobytes() == alone.tobytes()
 
 
+def test_the_same_model_gives_the_same_bytes_whatever_the_process_imported_first(sample_dir: Path) -> None:
+    """`risk train` (which trains the scikit-learn peers) and the demo (LightGBM alone) must give one id: the
+    converter's opsets are written sorted, not in the order its registry happened to be filled."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; "
+        "from tradechain.risk import artifact, declarations, training; "
+        "t = training.train(declarations.load(Path(sys.argv[1])), peers=sys.argv[2] == 'peers'); "
+        "print(artifact.model_id(artifact.build(t)).hex())"
+    )
+    ids = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(sample_dir), peers], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for peers in ("peers", "alone")
+    }
+    assert len(ids) == 1, ids
+
+
 def test_the_model_id_is_the_sha256_of_the_file(trained: tuple[training.Trained, bytes], tmp_path: Path) -> None:
     result, data = trained
     card = artifact.card(result, data, data_root=b"\x01" * 32, source="sample")

@@ -62,6 +62,13 @@ def build(trained: Trained) -> bytes:
         zipmap=False,
         target_opset=ONNX_OPSET,
     )
+    # The converter lists its opsets in the order its registry was filled, which depends on what the process
+    # imported before (scikit-learn's converters or not): sorted, the same model gives the same bytes anywhere.
+    opsets = sorted((o.domain, o.version) for o in onnx_model.opset_import)
+    del onnx_model.opset_import[:]
+    for domain, version in opsets:
+        entry = onnx_model.opset_import.add()
+        entry.domain, entry.version = domain, version
     onnx_model.producer_name, onnx_model.producer_version = "tradechain", _version()
     onnx_model.doc_string = "tradechain customs risk model: P(fraud) of a declaration"
     meta = {
