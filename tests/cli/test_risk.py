@@ -51,9 +51,14 @@ def _registered(env: dict[str, Any], members: dict[str, int]) -> str:
     return model_id
 
 
+def _score(env: dict[str, Any], name: str) -> tuple[str, ...]:
+    """`risk score` of the new declarations with the trained model, its scores to ``name`` in the test's folder."""
+    return ("risk", "score", str(env["new"]), "--model", str(env["model"]), "--out", str(env["tmp"] / name))
+
+
 def _anchored(env: dict[str, Any], members: dict[str, int], name: str = "S.csv") -> dict[str, Any]:
     _registered(env, members)
-    args = ("risk", "score", str(env["new"]), "--model", str(env["model"]), "--out", str(env["tmp"] / name))
+    args = _score(env, name)
     result: dict[str, Any] = ok(*args, "--anchor", "--account", "customs")
     return result
 
@@ -117,15 +122,7 @@ def test_customs_cannot_approve_its_own_model_and_an_unapproved_model_anchors_no
     own = run("risk", "approve", model_id, "--proposer", str(sdk_members["customs"]), "--account", "customs", "--json")
     assert own.exit_code == 1 and "MissingRole" in own.stderr, own.stderr  # customs holds no regulator role
     sent = tx_count(addr("customs"))
-    args = (
-        "risk",
-        "score",
-        str(risk_env["new"]),
-        "--model",
-        str(risk_env["model"]),
-        "--out",
-        str(risk_env["tmp"] / "S.csv"),
-    )
+    args = _score(risk_env, "S.csv")
     refused(run(*args, "--anchor", "--account", "customs"), "model", "is proposed")
     assert tx_count(addr("customs")) == sent and not (risk_env["tmp"] / "S.csv").exists()
 
@@ -141,15 +138,7 @@ def test_anchoring_writes_the_decisions_first_and_a_retry_sends_nothing(
     batch = sdk.risk.batch(first["root"], sdk_members["customs"])
     assert batch.exists and batch.count == 30 and "0x" + batch.model_id.hex() == risk_env["card"]["modelId"]
     sent = tx_count(addr("customs"))
-    args = (
-        "risk",
-        "score",
-        str(risk_env["new"]),
-        "--model",
-        str(risk_env["model"]),
-        "--out",
-        str(risk_env["tmp"] / "S2.csv"),
-    )
+    args = _score(risk_env, "S2.csv")
     again = ok(*args, "--anchor", "--account", "customs")
     assert again["sent"] is False and again["resumed"] is True and again["root"] == first["root"]
     assert tx_count(addr("customs")) == sent
@@ -288,15 +277,7 @@ def test_a_retired_model_anchors_no_more_decisions(risk_env: dict[str, Any], sdk
         "--account",
         "regulator",
     )
-    args = (
-        "risk",
-        "score",
-        str(risk_env["new"]),
-        "--model",
-        str(risk_env["model"]),
-        "--out",
-        str(risk_env["tmp"] / "S.csv"),
-    )
+    args = _score(risk_env, "S.csv")
     refused(run(*args, "--anchor", "--account", "customs"), "model", "is retired")
     assert ok("risk", "report")["models"][0]["status"] == "retired"
 
@@ -349,15 +330,7 @@ def test_a_batch_folder_changed_before_a_retry_is_refused_and_nothing_is_sent(
     forged["decision"] = "release" if forged["decision"] == "inspect" else "inspect"  # another process's "decision"
     (folder / name).write_text(json.dumps(forged))
     sent = tx_count(addr("customs"))
-    args = (
-        "risk",
-        "score",
-        str(risk_env["new"]),
-        "--model",
-        str(risk_env["model"]),
-        "--out",
-        str(risk_env["tmp"] / "S2.csv"),
-    )
+    args = _score(risk_env, "S2.csv")
     refused(run(*args, "--anchor", "--account", "customs"), "decisions", "is not this run's")
     assert tx_count(addr("customs")) == sent and not (risk_env["tmp"] / "S2.csv").exists()
 
@@ -366,15 +339,7 @@ def test_an_officers_own_threshold_is_never_anchored_and_an_auditor_names_the_or
     risk_env: dict[str, Any], sdk_members: dict[str, int]
 ) -> None:
     first = _anchored(risk_env, sdk_members)
-    args = (
-        "risk",
-        "score",
-        str(risk_env["new"]),
-        "--model",
-        str(risk_env["model"]),
-        "--out",
-        str(risk_env["tmp"] / "S2.csv"),
-    )
+    args = _score(risk_env, "S2.csv")
     refused(run(*args, "--threshold", "0.99", "--anchor", "--account", "customs"), "threshold", "model's own threshold")
     source = next(p for p in Path(first["batchFolder"]).glob("*.json") if p.name != "batch.json")
     assert ok("risk", "audit", str(source), "--org", str(sdk_members["customs"]))["verdict"] == "MATCH"

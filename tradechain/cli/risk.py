@@ -112,24 +112,19 @@ def score(
     the columns `Declaration ID,score` (P(fraud) from 0 to 1). With --anchor, each declaration gets a decision
     (INSPECT at or above the threshold, else RELEASE) with its top reasons, written to a batch folder before the
     batch's Merkle root is anchored; running it again resumes the same batch and never anchors twice."""
-    from tradechain.risk import scoring
+    from tradechain.risk import declarations, scoring
     from tradechain.risk.artifact import RiskModel
 
     check_new_file(out, "out")
     model = RiskModel.load(model_dir)
     cut = scoring.threshold_ppm(model, threshold)
-    frame = scoring.read_declarations(file)
+    frame = declarations.read_csv(file, field="FILE")
     proposer_org = parse_org_id(proposer, "proposer") if proposer is not None else None
-    scores = model.score(frame)
-    inspect = int((scores * 1_000_000 >= cut).sum()) if len(scores) else 0
-    data: dict[str, Any] = {
-        "modelId": model.id_hex,
-        "declarations": len(frame),
-        "threshold": cut,
-        "inspect": inspect,
-        "out": str(out),
-    }
+    data: dict[str, Any] = {"modelId": model.id_hex, "declarations": len(frame), "threshold": cut, "out": str(out)}
     if not anchor:
+        scores = model.score(frame)
+        inspect = int((scores * 1_000_000 >= cut).sum()) if len(scores) else 0
+        data["inspect"] = inspect
         write_new_file(out, scoring.scores_csv(frame, scores), mode=0o644, field="out")
         run.emit(
             data,
@@ -137,18 +132,17 @@ def score(
             f"threshold {cut / 1_000_000:.4f}; scores written to {out}",
         )
         return
-    client = run.client()
-    org = client.participants.require_role_any(client.require_signer().address)
     with run.progress(len(frame), "deciding and explaining") as bar:
         done = scoring.anchor(
-            client, model, frame, threshold=cut, proposer=proposer_org or org, home=decisions_dir, progress=bar
+            run.client(), model, frame, threshold=cut, proposer=proposer_org, home=decisions_dir, progress=bar
         )
-    write_new_file(out, scoring.scores_csv(frame, scores), mode=0o644, field="out")
     batch = done.batch
+    recorded = [d.score / 1_000_000 for d in batch.decisions]  # the scores the decisions hold, not scored again
+    write_new_file(out, scoring.scores_csv(frame, recorded), mode=0o644, field="out")
     data.update(
         {
             "root": "0x" + batch.root.hex(),
-            "org": org,
+            "org": batch.anchor["org"],
             "batchFolder": str(batch.folder),
             "resumed": done.resumed,
             **scoring.summary(batch),

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tradechain.errors import InputError
 from tradechain.formats import canonical
 from tradechain.risk.features import FEATURES, Featurizer
+from tradechain.risk.files import write_whole
 
 if TYPE_CHECKING:
     import numpy as np
@@ -122,10 +123,8 @@ def card_hash(card_: dict[str, Any]) -> bytes:
 def write(directory: Path, data: bytes, card_: dict[str, Any]) -> None:
     """A model directory: ``model.onnx`` and ``card.json`` (written whole, then renamed: a crash leaves none)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name, content in ((MODEL_FILE, data), (CARD_FILE, (json.dumps(card_, indent=2) + "\n").encode())):
-        part = directory / (name + ".part")
-        part.write_bytes(content)
-        part.replace(directory / name)
+    write_whole(directory / MODEL_FILE, data)
+    write_whole(directory / CARD_FILE, (json.dumps(card_, indent=2) + "\n").encode())
 
 
 def _version() -> str:

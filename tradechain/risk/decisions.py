@@ -24,6 +24,7 @@ from tradechain.formats import canonical
 from tradechain.formats.merkle import MerkleTree
 from tradechain.risk import declarations as declarations_
 from tradechain.risk.explain import explanation_hash
+from tradechain.risk.files import write_whole
 
 SCHEMA = "tradechain.risk.decision/1"
 BATCH_FILE = "batch.json"
@@ -222,9 +223,7 @@ def _file_name(declaration_id: str, taken: Sequence[str]) -> str:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    part = path.with_name(path.name + ".part")
-    part.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
-    part.replace(path)
+    write_whole(path, (json.dumps(data, indent=1) + "\n").encode())
 
 
 def batch_key(

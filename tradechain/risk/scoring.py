@@ -8,7 +8,7 @@ root only if the chain does not have it, and never decides twice."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,7 @@ def threshold_ppm(model: RiskModel, value: float | None) -> int:
     return to_ppm(chosen)
 
 
-def scores_csv(frame: pd.DataFrame, scores: np.ndarray) -> bytes:
+def scores_csv(frame: pd.DataFrame, scores: np.ndarray | Sequence[float]) -> bytes:
     """The scores file: ``Declaration ID,score`` (score from 0 to 1, 6 decimals), one row per declaration."""
     lines = ["Declaration ID,score"]
     for declaration_id, score in zip(frame[declarations_.ID], scores, strict=True):
@@ -56,9 +56,11 @@ def decide(
     threshold: int,
     proposer: int,
     decided_at: int | None = None,
+    key: str = "",
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> decisions_.Batch:
-    """The decisions on each declaration of ``frame``, with their explanations, as one batch (not yet anchored)."""
+    """The decisions on each declaration of ``frame``, with their explanations, as one batch (not yet anchored;
+    ``key``: what :func:`anchor` finds it again by)."""
     at = int(decided_at if decided_at is not None else time.time())
     records: list[decisions_.DecisionRecord] = []
     for start in range(0, len(frame), CHUNK):
@@ -80,7 +82,6 @@ def decide(
                 )
             )
         progress(len(records), len(frame))
-    key = decisions_.batch_key([r.declaration_hash for r in records], model.id, threshold, proposer)
     return decisions_.Batch(records, proposer, key)
 
 
@@ -98,15 +99,17 @@ def anchor(
     frame: pd.DataFrame,
     *,
     threshold: int,
-    proposer: int,
+    proposer: int | None = None,
     home: Path | None = None,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> Anchored:
     """Decide and anchor: the batch folder is written before anything is sent; a retry over the same input
-    resumes that batch (same root) and sends nothing if the chain has it. Only the approved model's own threshold
-    is anchored (an officer's lower or higher one would pass for the model's). A batch folder found for the same
-    input is checked decision by decision before it is resumed: one written by another process (another model,
-    threshold, proposer, declarations, or scores the model does not give) is refused, nothing sent."""
+    resumes that batch (same root) and sends nothing if the chain has it. ``proposer``: the organisation that
+    registered the model (by default the signer's own, the only one whose model it may anchor under). Only the
+    approved model's own threshold is anchored (an officer's lower or higher one would pass for the model's). A
+    batch folder found for the same input is checked decision by decision before it is resumed: one written by
+    another process (another model, threshold, proposer, declarations, or scores the model does not give) is
+    refused, nothing sent."""
     own = to_ppm(model.threshold)
     if threshold != own:
         raise InputError(
@@ -116,6 +119,7 @@ def anchor(
         )
     signer = client.require_signer().address
     org = client.participants.require_role_any(signer)
+    proposer = org if proposer is None else proposer
     record = client.risk.model(model.id, proposer)
     if record.status != "approved":
         raise InputError(
@@ -133,8 +137,7 @@ def anchor(
     else:
         # dated by the chain's clock: after the model's approval, no later than the anchor (the audit checks both)
         at = client.chain_time()
-        batch = decide(model, frame, threshold=threshold, proposer=proposer, decided_at=at, progress=progress)
-        batch.key = key
+        batch = decide(model, frame, threshold=threshold, proposer=proposer, decided_at=at, key=key, progress=progress)
         resumed = False
     batch.anchor = {
         "org": org,
@@ -179,10 +182,6 @@ def _check_resumed(
             refuse(f"declaration {record.declaration_id}: another model or threshold")
         if record.score != to_ppm(float(score)) or record.decision != decisions_.decide(record.score, threshold):
             refuse(f"declaration {record.declaration_id}: a score or decision the model does not give")
-
-
-def read_declarations(path: Path, field: str = "FILE") -> pd.DataFrame:
-    return declarations_.read_csv(path, field=field)
 
 
 def summary(batch: decisions_.Batch) -> dict[str, Any]:

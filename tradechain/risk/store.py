@@ -14,6 +14,7 @@ from typing import Any
 
 from tradechain.errors import InputError, TradechainError
 from tradechain.risk.artifact import model_id
+from tradechain.risk.files import write_whole
 
 STORE_ENV = "TRADECHAIN_MODEL_STORE"
 MAX_BYTES = 256 * 2**20
@@ -45,14 +46,9 @@ class ModelStore:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{_name(mid)}.onnx"
         if not target.is_file() or model_id(target.read_bytes()) != mid:
-            part = target.with_suffix(".part")
-            part.write_bytes(data)
-            part.replace(target)
+            write_whole(target, data)
         if card is not None:
-            card_path = folder / f"{_name(mid)}.card.json"
-            part = card_path.with_suffix(".part")
-            part.write_text(json.dumps(card, indent=2) + "\n")
-            part.replace(card_path)
+            write_whole(folder / f"{_name(mid)}.card.json", (json.dumps(card, indent=2) + "\n").encode())
         return mid
 
     def _read(self, name: str) -> bytes | None:
