@@ -85,7 +85,8 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         if (msg.sender != address(uint160(word))) revert UnauthorizedParty(titleId, msg.sender, "beneficiary");
         _requireParty(msg.sender);
         if (nominee != address(0)) _requireParty(nominee);
-        if (slot.undo() & BENEFICIARY != 0) r.slot = slot.setUndo(0); // the beneficiary accepted its endorsement
+        if (slot.undo() & BENEFICIARY != 0) slot = slot.setUndo(0); // the beneficiary accepted its endorsement
+        r.slot = slot.setFlag(TitleSlotLibrary.NOMINATED, nominee != address(0));
         r.nominee = nominee;
         emit BeneficiaryNominated(titleId, msg.sender, nominee);
         _remark(titleId, remarkHash);
@@ -99,9 +100,8 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         address from = slot.holder();
         uint256 word = r.beneficiaryAndTag;
         address beneficiary = address(uint160(word));
-        r.slot = slot.setHolder(to).setUndo(HOLDER);
+        r.slot = _clearApproval(r, slot).setHolder(to).setUndo(HOLDER);
         r.beneficiaryAndTag = uint160(beneficiary) | _tag(from, beneficiary);
-        _clearApproval(r);
         emit Transfer(from, to, titleId);
         _remark(titleId, remarkHash);
     }
@@ -111,10 +111,10 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         Record storage r = _titles[titleId];
         TitleSlot slot = _byHolder(titleId, r.slot);
         address holder = slot.holder();
-        address beneficiary = _endorsable(titleId, r, holder, to);
-        r.slot = slot.setUndo(BENEFICIARY);
+        address beneficiary;
+        (slot, beneficiary) = _endorsable(titleId, r, slot, holder, to);
+        r.slot = _clearApproval(r, slot).setUndo(BENEFICIARY);
         r.beneficiaryAndTag = uint160(to) | _tag(holder, beneficiary);
-        _clearApproval(r);
         emit BeneficiaryTransferred(titleId, beneficiary, to);
         _remark(titleId, remarkHash);
     }
@@ -124,7 +124,8 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         Record storage r = _titles[titleId];
         TitleSlot slot = _byHolder(titleId, r.slot);
         address holder = slot.holder();
-        address beneficiary = _endorsable(titleId, r, holder, beneficiaryTo);
+        address beneficiary;
+        (slot, beneficiary) = _endorsable(titleId, r, slot, holder, beneficiaryTo);
         if (holderTo != beneficiaryTo) _requireParty(holderTo);
         _moveBoth(titleId, r, slot, holder, beneficiary, holderTo, beneficiaryTo);
         _remark(titleId, remarkHash);
@@ -156,10 +157,10 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         // now, so a contract custodian can always return a title to whoever put it in.
         address newHolder = what & HOLDER != 0 ? previousHolder : holder;
         address newBeneficiary = what & BENEFICIARY != 0 ? previousBeneficiary : beneficiary;
+        slot = _clearApproval(r, slot);
+        if (what & BENEFICIARY != 0) slot = _clearNominee(r, slot);
         r.slot = slot.setHolder(newHolder).setUndo(0);
         r.beneficiaryAndTag = uint160(newBeneficiary);
-        if (what & BENEFICIARY != 0) r.nominee = address(0);
-        _clearApproval(r);
         emit TransferRejected(titleId, msg.sender, what);
         if (what & HOLDER != 0) emit Transfer(holder, newHolder, titleId);
         if (what & BENEFICIARY != 0) emit BeneficiaryTransferred(titleId, beneficiary, newBeneficiary);
@@ -176,7 +177,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
             revert UnauthorizedParty(titleId, msg.sender, "holder and beneficiary");
         }
         if (operator != address(0)) _requireParty(operator);
-        if (slot.undo() != 0) r.slot = slot.setUndo(0);
+        r.slot = slot.setUndo(0).setFlag(TitleSlotLibrary.APPROVED, operator != address(0));
         r.approved = operator;
         emit Approval(holder, operator, titleId);
     }
@@ -186,7 +187,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         Record storage r = _titles[titleId];
         TitleSlot slot = _movable(titleId, r.slot);
         address holder = slot.holder();
-        if (r.approved != msg.sender || msg.sender == address(0)) {
+        if (!slot.has(TitleSlotLibrary.APPROVED) || r.approved != msg.sender) {
             revert UnauthorizedParty(titleId, msg.sender, "approved operator");
         }
         if (holder != from || address(uint160(r.beneficiaryAndTag)) != from) {
@@ -205,10 +206,9 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         if (address(uint160(r.beneficiaryAndTag)) != msg.sender) {
             revert UnauthorizedParty(titleId, msg.sender, "holder and beneficiary");
         }
-        r.slot = slot
+        r.slot = _clearApproval(r, slot)
             .setStatus(forAmendment ? Status.PendingSurrenderForAmendment : Status.PendingSurrenderForDelivery)
             .setUndo(0);
-        _clearApproval(r);
         emit SurrenderRequested(titleId, msg.sender, forAmendment);
         _remark(titleId, remarkHash);
     }
@@ -253,8 +253,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         if (!_isAccountOf(holder, issuer) || !_isAccountOf(address(uint160(r.beneficiaryAndTag)), issuer)) {
             revert UnauthorizedParty(titleId, holder, "issuer's own account as holder and beneficiary");
         }
-        r.slot = slot.setStatus(Status.Voided).setHolder(address(0)).setUndo(0);
-        _clearApproval(r);
+        r.slot = _clearApproval(r, slot).setStatus(Status.Voided).setHolder(address(0)).setUndo(0);
         emit TitleVoided(titleId, msg.sender);
         emit Transfer(holder, address(0), titleId);
         _remark(titleId, remarkHash);
@@ -267,8 +266,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         Record storage r = _titles[titleId];
         TitleSlot slot = _byHolder(titleId, r.slot);
         if (!_isFinancier(pledgee)) revert InvalidPledgee(pledgee);
-        r.slot = slot.setPledgee(pledgee).setUndo(0);
-        _clearApproval(r);
+        r.slot = _clearApproval(r, slot).setPledgee(pledgee).setUndo(0);
         emit TitlePledgedTo(titleId, pledgee);
     }
 
@@ -316,8 +314,8 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
             issuer: slot.issuer(),
             pledgee: slot.pledgee(),
             beneficiary: address(uint160(r.beneficiaryAndTag)),
-            nominee: r.nominee,
-            approved: r.approved
+            nominee: slot.has(TitleSlotLibrary.NOMINATED) ? r.nominee : address(0),
+            approved: slot.has(TitleSlotLibrary.APPROVED) ? r.approved : address(0)
         });
     }
 
@@ -359,7 +357,8 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
 
     /// @inheritdoc IERC721
     function getApproved(uint256 tokenId) external view returns (address) {
-        return _titles[tokenId].approved;
+        Record storage r = _titles[tokenId];
+        return r.slot.has(TitleSlotLibrary.APPROVED) ? r.approved : address(0);
     }
 
     /// @inheritdoc IERC721
@@ -412,10 +411,8 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         address holderTo,
         address beneficiaryTo
     ) private {
-        r.slot = slot.setHolder(holderTo).setUndo(BOTH);
+        r.slot = _clearNominee(r, _clearApproval(r, slot)).setHolder(holderTo).setUndo(BOTH);
         r.beneficiaryAndTag = uint160(beneficiaryTo) | _tag(holder, beneficiary);
-        if (r.nominee != address(0)) r.nominee = address(0);
-        _clearApproval(r);
         emit Transfer(holder, holderTo, titleId);
         emit BeneficiaryTransferred(titleId, beneficiary, beneficiaryTo);
     }
@@ -425,14 +422,16 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
     function _endorsable(
         uint256 titleId,
         Record storage r,
+        TitleSlot slot,
         address holder,
         address to
-    ) private returns (address beneficiary) {
+    ) private returns (TitleSlot, address beneficiary) {
         beneficiary = address(uint160(r.beneficiaryAndTag));
-        address nominee = r.nominee;
-        if (holder != beneficiary && (to != nominee || to == address(0))) revert NotNominated(titleId, beneficiary);
-        if (nominee != address(0)) r.nominee = address(0);
+        if (holder != beneficiary && (!slot.has(TitleSlotLibrary.NOMINATED) || to != r.nominee)) {
+            revert NotNominated(titleId, beneficiary);
+        }
         _requireParty(to);
+        return (_clearNominee(r, slot), beneficiary);
     }
 
     /// @dev The title's slot if the caller is its holder, an active party, and the title may move (issued, not
@@ -469,8 +468,18 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         return slot;
     }
 
-    function _clearApproval(Record storage r) private {
-        if (r.approved != address(0)) r.approved = address(0);
+    /// @dev The slot without its approval (and the approval's word cleared, if there was one).
+    function _clearApproval(Record storage r, TitleSlot slot) private returns (TitleSlot) {
+        if (!slot.has(TitleSlotLibrary.APPROVED)) return slot;
+        r.approved = address(0);
+        return slot.setFlag(TitleSlotLibrary.APPROVED, false);
+    }
+
+    /// @dev The slot without its nominee (and the nominee's word cleared, if there was one).
+    function _clearNominee(Record storage r, TitleSlot slot) private returns (TitleSlot) {
+        if (!slot.has(TitleSlotLibrary.NOMINATED)) return slot;
+        r.nominee = address(0);
+        return slot.setFlag(TitleSlotLibrary.NOMINATED, false);
     }
 
     function _remark(uint256 titleId, bytes32 remarkHash) private {

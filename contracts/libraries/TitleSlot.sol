@@ -16,7 +16,8 @@ import {ITitleRegistry} from "../../interfaces/ITitleRegistry.sol";
 /// | 240-255 | zero     |         |
 ///
 /// Flags: bit 0 frozen; bits 1-2 what the last transfer moved (1 holder, 2 beneficiary, 3 both; 0 nothing to
-/// reject).
+/// reject); bit 3 a nominee is set; bit 4 an operator is approved (so that a transfer reads neither word when there
+/// is none).
 type TitleSlot is uint256;
 
 using TitleSlotLibrary for TitleSlot global;
@@ -34,6 +35,8 @@ library TitleSlotLibrary {
     uint256 private constant MASK_160 = (1 << 160) - 1;
 
     uint8 internal constant FROZEN = 1;
+    uint8 internal constant NOMINATED = 8;
+    uint8 internal constant APPROVED = 16;
     uint8 internal constant UNDO_SHIFT = 1;
     uint8 internal constant UNDO_MASK = 6; // 3 << UNDO_SHIFT
 
@@ -64,6 +67,11 @@ library TitleSlotLibrary {
         return (TitleSlot.unwrap(slot) >> FLAGS_OFFSET) & FROZEN != 0;
     }
 
+    /// @dev Whether flag `bit` ({NOMINATED}, {APPROVED}) is set.
+    function has(TitleSlot slot, uint8 bit) internal pure returns (bool) {
+        return (TitleSlot.unwrap(slot) >> FLAGS_OFFSET) & bit != 0;
+    }
+
     /// @dev What the last transfer moved, while it can still be rejected ({ITitleRegistry-HOLDER} and/or
     /// {ITitleRegistry-BENEFICIARY} bits; 0: nothing to reject).
     function undo(TitleSlot slot) internal pure returns (uint8) {
@@ -91,8 +99,13 @@ library TitleSlotLibrary {
     }
 
     function setFrozen(TitleSlot slot, bool value) internal pure returns (TitleSlot) {
-        uint256 word = TitleSlot.unwrap(slot) & ~(uint256(FROZEN) << FLAGS_OFFSET);
-        return TitleSlot.wrap(value ? word | (uint256(FROZEN) << FLAGS_OFFSET) : word);
+        return setFlag(slot, FROZEN, value);
+    }
+
+    /// @dev The word with flag `bit` set to `value`.
+    function setFlag(TitleSlot slot, uint8 bit, bool value) internal pure returns (TitleSlot) {
+        uint256 word = TitleSlot.unwrap(slot) & ~(uint256(bit) << FLAGS_OFFSET);
+        return TitleSlot.wrap(value ? word | (uint256(bit) << FLAGS_OFFSET) : word);
     }
 
     function setUndo(TitleSlot slot, uint8 what) internal pure returns (TitleSlot) {
