@@ -28,7 +28,7 @@ class ExitCode(IntEnum):
     REFUSED = 1  # the chain refused (or would: checked before sending), or the node is down or unreachable
     BAD_INPUT = 2  # bad input (the field and the rule), a wrong chain id, a wrong password, no terminal to ask on
     NOT_GENUINE = 3  # NOT AUTHENTIC, UNKNOWN, MISMATCH, INVALID
-    WITHDRAWN = 4  # STOLEN, LOST, REVOKED, RECALLED, DECOMMISSIONED, EXPIRED
+    WITHDRAWN = 4  # STOLEN, LOST, REVOKED, RECALLED, DECOMMISSIONED, EXPIRED, VOID, FROZEN
     NEAR_DUPLICATE = 5  # a near-duplicate of a financed invoice was found
     PROOF_UNAVAILABLE = 6  # the proof needed for a verdict is not available here (a brand's serial list)
     INTERRUPTED = 130  # Ctrl-C
@@ -51,6 +51,8 @@ VERDICTS: dict[str, ExitCode] = {
     "RECALLED": ExitCode.WITHDRAWN,
     "DECOMMISSIONED": ExitCode.WITHDRAWN,
     "EXPIRED": ExitCode.WITHDRAWN,
+    "VOID": ExitCode.WITHDRAWN,
+    "FROZEN": ExitCode.WITHDRAWN,
     "NEAR_DUPLICATE": ExitCode.NEAR_DUPLICATE,
     "PROOF_UNAVAILABLE": ExitCode.PROOF_UNAVAILABLE,
     "NOT_RUNNING": ExitCode.REFUSED,

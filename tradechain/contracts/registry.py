@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from tradechain.contracts.base import ContractClient
 from tradechain.contracts.document_registry import DocumentClient
+from tradechain.contracts.dvp_settlement import DvPClient
 from tradechain.contracts.invoice_registry import InvoiceRegistryClient
 from tradechain.contracts.luxury_certificate import CertificateClient
 from tradechain.contracts.participant_registry import ParticipantRegistryClient
 from tradechain.contracts.product_registry import ProductRegistryClient
 from tradechain.contracts.risk_registry import RiskRegistryClient
+from tradechain.contracts.title_registry import TitleClient
 from tradechain.contracts.trade_escrow import EscrowClient
 
 if TYPE_CHECKING:
@@ -91,6 +93,12 @@ class SuiteContracts:
     escrow = ContractRow("TradeEscrow", EscrowClient, ("ParticipantRegistry", "DocumentRegistry"))
     invoices = ContractRow("InvoiceRegistry", InvoiceRegistryClient, ("ParticipantRegistry",))
     risk = ContractRow("RiskRegistry", RiskRegistryClient, ("ParticipantRegistry",))
+    titles = ContractRow("TitleRegistry", TitleClient, ("ParticipantRegistry", "DocumentRegistry"))
+    dvp = ContractRow(
+        "DvPSettlement",
+        DvPClient,
+        ("ParticipantRegistry", "DocumentRegistry", "InvoiceRegistry", "TitleRegistry"),
+    )
 
 
 DEV_CONTRACTS: tuple[ContractRow[Any], ...] = (
