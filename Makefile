@@ -40,6 +40,13 @@ $(GS1_SUITE_DEPS)/node_modules/.installed: $(GS1_SUITE_DEPS)/package-lock.json
 	npm ci --prefix $(GS1_SUITE_DEPS) --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# TradeTrust's token-registry and the OpenZeppelin it imports, measured beside our TitleRegistry (bench/tradetrust.py),
+# in a folder of their own so that the project's pins stay as they are. Only `make bench` needs them.
+BENCH_PEERS := bench/peers
+$(BENCH_PEERS)/node_modules/.installed: $(BENCH_PEERS)/package-lock.json
+	npm ci --prefix $(BENCH_PEERS) --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
 $(LINT_VENV)/.installed: requirements-lint.lock
 	@test -x $(LINT_BIN)/python || $(PYTHON) -m venv $(LINT_VENV)
 	$(LINT_BIN)/pip install --disable-pip-version-check -q -r requirements-lint.lock
@@ -110,7 +117,7 @@ demo: compile  ## start the persistent local chain (PORT=N), reuse or deploy the
 	@$(LOCAL_PORT) $(BIN)/python -m tradechain.chain.toolchain brownie-network
 	$(LOCAL_PORT) $(BROWNIE) run scripts/demo.py --network tradechain-local
 
-bench: compile  ## measure gas and throughput, the invariants 10,000 steps each, the portal's latency, the risk models; write bench/results.json
+bench: compile $(BENCH_PEERS)/node_modules/.installed  ## measure gas and throughput, the invariants 10,000 steps each, the portal's latency, the risk models; write bench/results.json
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.invariants
 	$(BIN)/python -m bench.portal
