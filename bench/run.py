@@ -22,7 +22,7 @@ from typing import Any
 from eth_account import Account
 from web3 import Web3
 
-from bench import certificates, invoices, trace, trade
+from bench import certificates, ebl, invoices, trace, trade
 from tradechain.chain import accounts, node, project, toolchain
 from tradechain.chain.network import Network, connect
 from tradechain.chain.signing import Eip1559Signer
@@ -202,8 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         operations.update(trade.measure(admin, as_member))
         invoice_ops, fingerprint_rates = invoices.measure(admin, as_member)
         operations.update(invoice_ops)
+        ebl_ops, ebl_vs_tradetrust = ebl.measure(admin, as_member, w3)
+        operations.update(ebl_ops)
         if gas_only:  # gas is exact and does not drift with machine load: refresh only the operations
-            return _write_operations(operations)
+            return _write_operations(operations, ebl_vs_tradetrust)
         epcis_rates = trace.measure_epcis(
             w3, as_member("carrier"), n=2_000 if quick else 20_000, n_baseline=100 if quick else 300
         )
@@ -240,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratios": ratios,
         "indexer_queries": queries,
         "invoice_fingerprints": fingerprint_rates,
+        "ebl_vs_tradetrust": ebl_vs_tradetrust,
     }
     if RESULTS.exists():  # the invariant step counts are bench/invariants.py's, the portal's bench/portal.py's
         results.update({k: v for k, v in json.loads(RESULTS.read_text()).items() if k in ("invariants", "portal")})
@@ -253,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         rate = v.get("tx_per_s", v.get("per_s", v.get("events_per_s")))
         print(f"  {name:24} {rate:>10,.1f} /s")
     print("ratios: " + ", ".join(f"{k} {v}x" for k, v in ratios.items()))
+    _print_ebl(ebl_vs_tradetrust)
     print("indexer queries on", f"{queries['item_events']:,} item-events over {queries['lots']:,} lots:")
     for name in ("history_item", "history_lot", "origin", "impact", "custody"):
         print(f"  {name:14} median {queries[name]['median_ms']:.2f} ms, p95 {queries[name]['p95_ms']:.2f} ms")
@@ -260,18 +264,30 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _write_operations(operations: dict[str, Any]) -> int:
-    """``--gas``: replaces the gas of every operation in bench/results.json, keeping the other sections (rates
-    measured on a quiet machine)."""
+def _print_ebl(rows: dict[str, Any]) -> None:
+    print("eBL beside TradeTrust token-registry 5.5.1 (gas; ratio of totals, and above the 21,000 base):")
+    for name, r in rows.items():
+        print(
+            f"  {name:44} {r['ours']:>9,} vs {r['tradetrust']:>9,}  {r['ratio']:.2f}x  ({r['ratio_above_intrinsic']:.2f}x)"
+            + ("  <= half" if r["at_most_half"] else "")
+        )
+
+
+def _write_operations(operations: dict[str, Any], ebl_vs_tradetrust: dict[str, Any]) -> int:
+    """``--gas``: replaces the gas of every operation in bench/results.json (and the eBL table beside TradeTrust),
+    keeping the other sections (rates measured on a quiet machine)."""
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["operations"] = operations
+    results["ebl_vs_tradetrust"] = ebl_vs_tradetrust
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     width = max(len(k) for k in operations)
     for name, v in operations.items():
         print(f"  {name:{width}}  {v['gas']:>10,}")
+    _print_ebl(ebl_vs_tradetrust)
     print(f"gas of {len(operations)} operations written to {RESULTS}")
     return 0
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
