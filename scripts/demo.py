@@ -29,6 +29,8 @@ from tradechain.client import Client
 from tradechain.contracts import document_registry, profiles
 from tradechain.contracts import luxury_certificate as certs
 from tradechain.contracts.product_registry import LotSpec, lot_id, sscc_unit
+from tradechain.contracts.dvp_settlement import Terms as DvPTerms
+from tradechain.contracts.title_registry import hex_id as hex_title
 from tradechain.contracts.trade_escrow import Milestone, Terms, missing_names
 from tradechain.errors import ContractRevert, InputError
 from tradechain.formats import gs1, invoice_fingerprints
@@ -755,6 +757,129 @@ def risk_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, in
     }
 
 
+def demo_party(admin: Client, seed: str, name: str, lei: str, country: str, roles: str) -> tuple[Client, int]:
+    """A member of the demo outside the dev accounts: its key derived from ``seed``, given gas money, admitted once
+    (by the first run), with a profile that names it."""
+    account = Account.from_key(keccak(f"tradechain demo {seed}".encode()))
+    admin.require_signer().send(Call(account.address, b"", value=10**19, gas=21_000))  # gas money
+    org, _ = admin.participants.organisation_of(account.address)
+    profile = {"name": name, "country": country}
+    if org == 0:
+        result = admin.participants.admit(
+            lei=lei_with_check_digits(lei),
+            country=country,
+            roles=roles,
+            manager=account.address,
+            profile_hash=profiles.profile_hash(profile),
+        )
+        org = result.organisation
+    with contextlib.suppress(InputError):
+        admin.participants.store_profile(org, profile)
+    return Client(admin.w3, account, deployment=admin.deployment), org
+
+
+def ebl_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int], ids: RunIds) -> dict[str, Any]:
+    """An eBL from Shenzhen to Mombasa: the exporter's bank holds the title until the importer's bank pays, in one
+    transaction; the importer surrenders it to the carrier at Mombasa for the goods."""
+    lines = report.chapter("9. An eBL from Shenzhen to Mombasa: title against payment, in one transaction")
+    exporter, exporter_org = demo_party(
+        admin, "exporter", "Shenzhen Precision Machinery Co.", "300300SHENZHENPM01", "CN", "manufacturer"
+    )
+    cn_bank, cn_bank_org = demo_party(admin, "bank CN", "Bank of Shenzhen", "300300BANKSHENZH01", "CN", "financier")
+    ke_bank, ke_bank_org = demo_party(admin, "bank KE", "Kenya Trade Bank", "5493KETRADEBANK001", "KE", "financier")
+    importer = as_role("financier2")  # Mombasa Importers Ltd, of chapter 6
+    carrier = as_role("carrier")
+    addr = {
+        "exporter": exporter.require_signer().address,
+        "cn_bank": cn_bank.require_signer().address,
+        "ke_bank": ke_bank.require_signer().address,
+        "importer": importer.require_signer().address,
+    }
+    reference = f"COSU{ids.n:06d}"
+    folder = project.state_home() / "demo-documents" / f"ebl-{reference}"
+    folder.mkdir(parents=True, exist_ok=True)
+    document = folder / "transport-document.json"
+    document.write_text(json.dumps(transport_document(reference), indent=2) + "\n")
+    carrier.documents.anchor([document], "bill-of-lading", reference)
+    title_id, issued = carrier.titles.issue(document, addr["exporter"], addr["exporter"])
+    title = hex_title(title_id)
+    report.say(
+        lines,
+        f"the carrier issues eBL {title[:12]}… of its DCSA 3.0 transport document {reference} (Yantian to Mombasa, "
+        f"2 x CNC lathe) to the exporter (gas {issued.gas_used:,})",
+    )
+    exporter.titles.transfer_owners(title_id, addr["cn_bank"], addr["cn_bank"], "documentary collection, D/P")
+    report.say(lines, "the exporter endorses it and passes it to its bank, Bank of Shenzhen, to hold against payment")
+    usdc = admin.contract("MockUSDC")
+    admin.send(usdc, "mint", addr["ke_bank"], 1_250_000 * 10**6)
+    deadline = int(admin.w3.eth.get_block("latest")["timestamp"]) + 21 * 86_400
+    terms = DvPTerms(
+        addr["cn_bank"], addr["importer"], addr["ke_bank"], usdc.address, 1_250_000 * 10**6, deadline, title_id
+    )
+    sid, opened = ke_bank.dvp.open(terms)
+    funded = ke_bank.dvp.fund(terms)
+    delivered = cn_bank.dvp.deliver(terms)
+    report.say(
+        lines,
+        f"Kenya Trade Bank opens settlement {sid[:12]}… and pays 1,250,000 USDC in; Bank of Shenzhen puts the eBL in",
+    )
+    try:
+        ke_bank.dvp.refund(terms)
+    except ContractRevert as exc:
+        report.say(lines, f"the importer's bank tries to take its money back before the deadline: refused ({exc.error_name})")
+    before = int(usdc.functions.balanceOf(addr["cn_bank"]).call())
+    settled = importer.dvp.settle(terms)
+    paid = int(usdc.functions.balanceOf(addr["cn_bank"]).call()) - before
+    after = importer.titles.get(title_id)
+    report.say(
+        lines,
+        f"settled in one transaction (gas {settled.gas_used:,}): Bank of Shenzhen paid {paid // 10**6:,} USDC, "
+        f"Mombasa Importers Ltd holder and beneficiary: {after.holder == addr['importer'] == after.beneficiary}",
+    )
+    importer.titles.surrender(title_id, remark="surrendered at Mombasa for delivery")
+    carrier.titles.accept_surrender(title_id, remark="released at Kilindini berth 11")
+    final = importer.titles.get(title_id)
+    events = importer.titles.events(title_id)
+    report.say(
+        lines,
+        f"the importer surrenders it to the carrier at Mombasa; the carrier accepts and releases the lathes: "
+        f"{final.status.name} ({len(events)} events on chain)",
+    )
+    export = None
+    with contextlib.suppress(Exception):
+        from tradechain.ebl import dcsa_export
+
+        export = dcsa_export.check_export(importer, title_id, document)
+    if export is not None:
+        report.say(lines, f"its endorsement chain, as DCSA 3.0 PINT and surrender structures: {export}")
+    return {
+        "title": title,
+        "settlement": sid,
+        "paid": paid,
+        "holderIsImporter": after.holder == addr["importer"] and after.beneficiary == addr["importer"],
+        "status": final.status.name,
+        "events": [e.name for e in events],
+        "gas": {
+            "issue": issued.gas_used,
+            "open": opened.gas_used,
+            "fund": funded.gas_used,
+            "deliver": delivered.gas_used,
+            "settle": settled.gas_used,
+        },
+        "orgs": {"exporter": exporter_org, "cnBank": cn_bank_org, "keBank": ke_bank_org},
+        "dcsa": export,
+    }
+
+
+def transport_document(reference: str) -> dict[str, Any]:
+    """The chapter's transport document (DCSA 3.0's ``TransportDocument``, when the DCSA module is there)."""
+    try:
+        from tradechain.ebl.document import sample_transport_document
+    except ImportError:
+        return {"transportDocumentReference": reference, "shipper": "Shenzhen Precision Machinery Co."}
+    return sample_transport_document(reference=reference)
+
+
 def portal_chapter(report: Report, admin: Client, as_role: Any, links: dict[str, Any]) -> dict[str, Any]:
     """Last: the public portal starts (or the running one is kept), the medicine maker publishes its serial lists
     and the brand its watches' descriptions to it, and the links of the stories are printed and written to
@@ -771,7 +896,7 @@ def portal_chapter(report: Report, admin: Client, as_role: Any, links: dict[str,
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(urls, indent=2) + "\n")
     os.replace(tmp, path)
-    lines = report.chapter(f"9. The public portal at {endpoint.url}: scan a pack or open a link")
+    lines = report.chapter(f"10. The public portal at {endpoint.url}: scan a pack or open a link")
     report.say(lines, f"the maker published {len(published)} serial lists, the brand its watches' descriptions")
     width = max(len(n) for n in urls)
     for name, url in urls.items():
@@ -808,6 +933,7 @@ def main() -> dict[str, Any]:
     trade = trade_finance_chapter(report, admin, as_role, orgs, ids)
     financing = invoice_chapter(report, admin, as_role, trade, ids)
     risk = risk_chapter(report, admin, as_role, orgs, ids)
+    ebl = ebl_chapter(report, admin, as_role, orgs, ids)
 
     table = Table(title="Members", show_lines=False)
     for col in ("id", "LEI", "GLN", "country", "roles", "prefixes", "accounts", "status"):
@@ -851,5 +977,6 @@ def main() -> dict[str, Any]:
         "trade": trade,
         "invoices": financing,
         "risk": risk,
+        "ebl": ebl,
         "portal": portal,
     }

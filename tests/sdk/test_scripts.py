@@ -56,8 +56,10 @@ def assert_demo_stories(result: dict[str, Any], rpc_url: str, run: int) -> None:
     assert client.participants.is_authorized(result["rotatedCarrierKey"], "carrier") is True
     # the chamber of commerce of chapter 6, never the carrier
     assert client.participants.organisation_of(accounts.dev_account("carrier2").address)[0] not in (0, orgs["carrier"])
-    # the members of chapter 1, then the importer and the chamber of commerce of chapter 6 and bank B: admitted once
-    assert [o.country for o in client.participants.organisations()] == [*(m[2] for m in MEMBERS), "KE", "CN", "DE"]
+    # the members of chapter 1, then the importer and the chamber of commerce of chapter 6, bank B, and the exporter
+    # and the two banks of the eBL chapter: admitted once
+    countries = [o.country for o in client.participants.organisations()]
+    assert countries == [*(m[2] for m in MEMBERS), "KE", "CN", "DE", "CN", "CN", "KE"]
     tuna = result["tuna"]
     assert (tuna["before"], tuna["after"], tuna["recalled"]) == ("AUTHENTIC", "RECALLED", 3)
     assert tuna["holders"] == [orgs["retailer"]] and tuna["origin"] == ["TH", "ID"]
@@ -72,6 +74,14 @@ def assert_demo_stories(result: dict[str, Any], rpc_url: str, run: int) -> None:
         "near": ["number"],
         "settled": "InvoiceAlreadySettled",
     }
+    ebl = result["ebl"]  # chapter 9: the eBL against payment, in one transaction, then surrendered at Mombasa
+    assert (ebl["paid"], ebl["holderIsImporter"], ebl["status"]) == (1_250_000 * 10**6, True, "SURRENDERED_FOR_DELIVERY")
+    title = client.titles.get(int(ebl["title"], 16))
+    assert title.status.name == "SURRENDERED_FOR_DELIVERY" and title.issuer == orgs["carrier"]
+    assert client.dvp.state(ebl["settlement"])["status"] == "SETTLED"
+    settled = [e for e in client.titles.events(int(ebl["title"], 16)) if e.name == "Transfer"]
+    assert settled[-2].args["to"] == accounts.dev_account("financier2").address  # the settlement made it the holder
+    assert ebl["gas"]["settle"] < 120_000 and ebl["gas"]["issue"] < 120_000
     risk = result["risk"]  # the tuna container's declaration at Rotterdam, scored, reviewed, inspected, replayed
     assert (risk["audit"], risk["decisions"], risk["tampered"][0]) == ("MATCH", 50, "declaration")
     stats = client.risk.model(risk["modelId"], orgs["customs"])
