@@ -181,8 +181,9 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         }
     }
 
-    /// @dev Reverts unless the invoice is financed, by the funder's organisation alone (so nobody else financed
-    /// it, and the bank that pays here is the one that registered it).
+    /// @dev Reverts unless the whole invoice (10,000 bps) is financed by the funder's organisation alone: nobody else
+    /// financed any share of it, nobody can finance one later, and the bank that pays here is the one that
+    /// registered it.
     function _checkInvoice(bytes32 id, Terms calldata terms) private view {
         IInvoiceRegistry.Invoice memory inv = invoices.check(terms.invoice);
         // slither-disable-next-line unused-return -- the manager flag is not needed
@@ -191,7 +192,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
             inv.status != IInvoiceRegistry.Status.Financed ||
             funderOrg == 0 ||
             inv.firstOrg != funderOrg ||
-            inv.firstBps != inv.totalBps
+            inv.firstBps != 10_000 ||
+            inv.totalBps != 10_000
         ) revert InvoiceNotFinanced(id, terms.invoice);
     }
 

@@ -27,8 +27,8 @@ interface IDvPSettlement {
         uint256 titleId; // the eBL in the TitleRegistry
         uint16 requiredDocs; // document types (DocumentTypes bits) to prove, naming the settlement id; 0: none
         uint32 docIssuer; // the organisation that must issue them; 0: any holder of the role
-        bytes32 invoice; // the invoice's fingerprint when the settlement is financed: financed, once, by the
-        // funder's organisation alone in the InvoiceRegistry; 0: not financed
+        bytes32 invoice; // the invoice's fingerprint when the settlement is financed: financed in whole (10,000
+        // bps), once, by the funder's organisation alone in the InvoiceRegistry; 0: not financed
         bytes32 salt; // tells apart settlements with otherwise equal terms
     }
 
@@ -50,7 +50,7 @@ interface IDvPSettlement {
     error DeadlinePassed(bytes32 settlementId, uint40 deadline);
     error DeadlineNotPassed(bytes32 settlementId, uint40 deadline);
     error ConditionsNotMet(bytes32 settlementId, uint16 missingDocs);
-    /// @dev The invoice is not financed by the funder's organisation alone (or not at all, or already settled).
+    /// @dev The invoice is not financed in whole by the funder's organisation alone (or not at all, or settled).
     error InvoiceNotFinanced(bytes32 settlementId, bytes32 invoice);
     error UnsupportedToken(address token, uint256 expected, uint256 received);
     /// @dev After the deadline: nothing is left in, or only a title its issuer froze.
