@@ -18,6 +18,7 @@ import pytest
 from portal.conftest import RunningPortal
 from tradechain.chain import accounts as tc_accounts
 from tradechain.client import Client
+from tradechain.contracts.document_registry import document_hash
 from tradechain.formats import canonical
 
 NAMES = {  # role: the name in its organisation's profile
@@ -153,6 +154,9 @@ def test_the_page_follows_an_ebl_from_issue_through_endorsement_to_an_accepted_s
         "text": "not surrendered",
     }
     assert issued["history"][0]["event"] == "TitleIssued"
+    anchored = "0x" + document_hash(tmp_path / "transport-document.json").hex()
+    assert issued["documentHash"] == issued["history"][0]["args"]["documentHash"] == anchored
+    assert field(page, "document") == anchored and f'<a href="{portal.url}/document">' in page
     assert issued["bundle"]["function"] == "getTitle(uint256)" and issued["bundle"]["verdict"] == "VALID"
     assert field(page, "verdict") == "VALID" and field(page, "status") == "ISSUED"
     assert field(page, "issuer") == named["carrier"]

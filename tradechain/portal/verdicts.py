@@ -495,6 +495,9 @@ def ebl_verdict(client: Client, title_id: int, head: Head) -> EblVerdict:
         **title_json(client, title),
         "nomineeParty": party_json(client, title.nominee),
         "approvedParty": party_json(client, title.approved),
+        "documentHash": next(
+            (e["args"]["documentHash"] for e in out.history if e["event"] == "TitleIssued"), None
+        ),  # the transport document it was issued for (its DocumentRegistry anchor)
     }
     shown = {title.holder, title.beneficiary, title.nominee, title.approved}
     shown |= {v for e in out.history for v in e["args"].values() if isinstance(v, str) and len(v) == 42}
