@@ -13,13 +13,13 @@ from typing import Any
 import click
 
 from tradechain.cli.common import Run, command, org_name
-from tradechain.cli.ebl import party
 from tradechain.cli.escrow import _amount, _deadline
 from tradechain.client import Client
 from tradechain.contracts import document_registry
 from tradechain.contracts.dvp_settlement import Terms
 from tradechain.contracts.erc20 import Token
 from tradechain.contracts.title_registry import hex_id, parse_title_id
+from tradechain.ebl_view import party
 from tradechain.errors import InputError
 from tradechain.formats.values import parse_address, parse_bytes32, parse_uint
 

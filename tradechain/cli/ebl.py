@@ -5,15 +5,13 @@ the carrier accepts (the title is void from then on) or rejects. Remarks are sen
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
 from tradechain.cli.common import Run, command, echo, org_name
-from tradechain.client import Client
-from tradechain.contracts.title_registry import ZERO_ADDRESS, RawEvent, Status, Title, hex_id, parse_title_id
+from tradechain.contracts.title_registry import Status, hex_id, parse_title_id
+from tradechain.ebl_view import history_entries, party, title_json, title_text, verdict_of
 from tradechain.formats.values import parse_uint
 
 
@@ -30,63 +28,6 @@ REMARK_OPTION = click.option(
 
 def _title(text: str) -> int:
     return parse_title_id(text, "ebl")
-
-
-def party(client: Client, address: str) -> str:
-    """An address as outputs name it: its organisation's name, a contract, or nobody."""
-    if address == ZERO_ADDRESS:
-        return "nobody"
-    if address.lower() == client.dvp.address.lower():
-        return f"the DvP settlement contract ({address})"
-    org, _ = client.participants.organisation_of(address)
-    if org:
-        return f"{org_name(client, org)} ({address})"
-    return f"{address} (a contract)" if client.w3.eth.get_code(address) else f"{address} (not a member)"
-
-
-def _party_json(client: Client, address: str) -> dict[str, Any] | None:
-    if address == ZERO_ADDRESS:
-        return None
-    org, _ = client.participants.organisation_of(address)
-    return {"address": address, "organisation": org or None, "name": party(client, address)}
-
-
-def title_json(client: Client, title: Title) -> dict[str, Any]:
-    return {
-        **title.to_json(),
-        "holderParty": _party_json(client, title.holder),
-        "beneficiaryParty": _party_json(client, title.beneficiary),
-        "issuerName": org_name(client, title.issuer),
-        "pledgeeName": org_name(client, title.pledgee) if title.pledgee else None,
-    }
-
-
-def title_text(client: Client, title: Title) -> str:
-    lines = [
-        f"eBL {title.hex_id}: {title.status.name}" + (" (FROZEN on a court order)" if title.frozen else ""),
-        f"  issued by {org_name(client, title.issuer)}",
-        f"  holder:      {party(client, title.holder)}",
-        f"  beneficiary: {party(client, title.beneficiary)}",
-    ]
-    if title.nominee != ZERO_ADDRESS:
-        lines.append(f"  nominee:     {party(client, title.nominee)} (the holder may endorse to it)")
-    if title.approved != ZERO_ADDRESS:
-        lines.append(f"  approved:    {party(client, title.approved)} (may take it over once)")
-    if title.pledgee:
-        lines.append(f"  pledged to {org_name(client, title.pledgee)}: it cannot move until released")
-    if title.undo:
-        what = {1: "holder", 2: "beneficiary", 3: "holder and beneficiary"}[title.undo]
-        lines.append(f"  the last transfer ({what}) can still be rejected by its recipient")
-    return "\n".join(lines)
-
-
-def verdict_of(title: Title) -> str:
-    """VALID (issued or surrender pending), VOID (surrendered or voided), FROZEN, or UNKNOWN."""
-    if not title.exists:
-        return "UNKNOWN"
-    if title.status.final:
-        return "VOID"
-    return "FROZEN" if title.frozen else "VALID"
 
 
 @command(group, "issue", chain="send")
@@ -253,72 +194,6 @@ def status(run: Run, title: str) -> None:
         run.verdict(verdict, {"ebl": title, "verdict": verdict}, f"UNKNOWN: no eBL {title} on this chain")
         return
     run.verdict(verdict, {"verdict": verdict, **title_json(client, found)}, f"{verdict}\n{title_text(client, found)}")
-
-
-def _when(client: Client, block: int, cache: dict[int, int]) -> int:
-    if block not in cache:
-        cache[block] = int(client.w3.eth.get_block(block)["timestamp"])
-    return cache[block]
-
-
-def history_entries(client: Client, tid: int) -> list[dict[str, Any]]:
-    """The eBL's events, in chain order, as readable entries (time, what, who)."""
-    times: dict[int, int] = {}
-    out = []
-    for e in client.titles.events(tid):
-        t = _when(client, e.block_number, times)
-        out.append(
-            {
-                "at": datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "timestamp": t,
-                "event": e.name,
-                "text": describe(client, e),
-                "block": e.block_number,
-                "tx": e.tx_hash,
-                "args": {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in e.args.items()},
-            }
-        )
-    return out
-
-
-def describe(client: Client, e: RawEvent) -> str:
-    a = e.args
-    p = lambda key: party(client, a[key])  # noqa: E731
-    match e.name:
-        case "TitleIssued":
-            return f"issued by {org_name(client, a['issuer'])} to holder {p('holder')}, beneficiary {p('beneficiary')}"
-        case "Transfer":
-            if a["from"] == ZERO_ADDRESS:
-                return f"holder: {p('to')}"
-            if a["to"] == ZERO_ADDRESS:
-                return f"no holder any more (was {p('from')})"
-            return f"holder: {p('from')} -> {p('to')}"
-        case "BeneficiaryTransferred":
-            return f"endorsed: beneficiary {p('from')} -> {p('to')}"
-        case "BeneficiaryNominated":
-            return f"{p('beneficiary')} nominated {p('nominee')}"
-        case "TransferRejected":
-            what = {1: "holder", 2: "beneficiary", 3: "holder and beneficiary"}.get(int(a["what"]), "?")
-            return f"{p('by')} rejected the transfer of {what}"
-        case "Approval":
-            return f"{p('owner')} approved {p('approved')} to take it over"
-        case "SurrenderRequested":
-            return f"{p('holder')} surrendered it for {'amendment' if a['forAmendment'] else 'delivery'}"
-        case "SurrenderAccepted":
-            return f"the carrier accepted the surrender ({p('by')})"
-        case "SurrenderRejected":
-            return f"the carrier rejected the surrender ({p('by')})"
-        case "TitlePledgedTo":
-            return f"pledged to {org_name(client, a['pledgee'])}"
-        case "PledgeReleased":
-            return f"pledge of {org_name(client, a['pledgee'])} released"
-        case "TitleFreezeChanged":
-            return ("frozen" if a["frozen"] else "unfrozen") + f" on court order 0x{bytes(a['courtOrderHash']).hex()}"
-        case "TitleVoided":
-            return f"voided by {p('by')}"
-        case "Remarked":
-            return f"remark by {p('by')}: hash 0x{bytes(a['remarkHash']).hex()}"
-    return e.name
 
 
 @command(group, "history", chain="read")

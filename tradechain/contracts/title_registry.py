@@ -30,6 +30,7 @@ MAX_REMARK = 1_000
 ZERO_ADDRESS = "0x" + "00" * 20
 HOLDER, BENEFICIARY, BOTH = 1, 2, 3
 BILL_OF_LADING = 1
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 class Status(IntEnum):
@@ -95,12 +96,10 @@ def hex_id(title_id: int) -> str:
 def parse_title_id(value: str, field: str = "title") -> int:
     """A title id: 0x and 64 hex digits (as `ebl issue` prints it)."""
     text = value.strip()
-    if len(text) != 66 or not text.startswith("0x"):
+    if len(text) != 66 or not text.startswith("0x") or not all(c in _HEX_DIGITS for c in text[2:]):
+        # checked digit by digit: int() would take "_" and other scripts' digits
         raise InputError(field, "a title id is 0x followed by 64 hex digits", value)
-    try:
-        return int(text, 16)
-    except ValueError:
-        raise InputError(field, "a title id is 0x followed by 64 hex digits", value) from None
+    return int(text, 16)
 
 
 def title_id_of(issuer: int, document_hash: bytes) -> int:

@@ -36,6 +36,7 @@ from web3.types import RPCEndpoint
 from tradechain.client import Client
 from tradechain.contracts import luxury_certificate as certs
 from tradechain.contracts.document_registry import DocumentProof, content_hash
+from tradechain.contracts.title_registry import parse_title_id
 from tradechain.errors import InputError, TradechainError
 from tradechain.formats import canonical, gs1
 from tradechain.indexer import Indexer, Store
@@ -380,6 +381,10 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
 
     @app.get("/lookup", summary="a typed code to its verification page")
     def lookup(code: str = "") -> Response:
+        typed = code.strip()
+        if typed[:2].lower() == "0x":  # an eBL's id (a GS1 code never starts so); a phone may capitalise the x
+            title_id = parse_title_id("0x" + typed[2:], "code")
+            return RedirectResponse(f"{portal.base}/ebl/0x{title_id:064x}", status_code=303)
         ids = gs1.parse_any(code)
         if ids.gtin is None and ids.sscc is None and ids.gln is None:
             raise InputError("code", "holds no GTIN (01), SSCC (00) or GLN (414)", code)
@@ -427,6 +432,48 @@ def create_app(client: Client, config: PortalConfig) -> FastAPI:
     @app.get("/api/certificate/{certificate}", summary="verdict on a watch certificate (JSON)")
     def certificate_api(certificate: str) -> JSONResponse:
         return JSONResponse(_certificate(portal, certificate).to_json())
+
+    @app.get("/ebl/{ebl_id}", summary="page of an electronic bill of lading (eBL)")
+    def ebl_page(request: Request, ebl_id: str) -> Response:
+        key, verdict = _ebl(portal, ebl_id)
+        if not verdict.title.exists:
+            if not wants_html(request):
+                return _unknown_ebl(request, verdict)
+            return page("ebl.html", 404, v=verdict, word=verdict.word, ebl=verdict.ebl, download=None)
+        if not wants_html(request):
+            return _ebl_json(portal, key, verdict)
+        html = portal.rendered.get_or_make(
+            (*key, "html"),
+            lambda: env.get_template("ebl.html").render(
+                base=portal.base,
+                v=verdict,
+                word=verdict.word,
+                ebl=verdict.ebl,
+                download=f"{portal.base}/api/ebl/{verdict.ebl}",
+            ),
+        )
+        return HTMLResponse(html)
+
+    @app.get("/api/ebl/{ebl_id}", summary="verdict, parties, endorsement chain and surrender of an eBL (JSON)")
+    def ebl_api(request: Request, ebl_id: str) -> Response:
+        key, verdict = _ebl(portal, ebl_id)
+        if not verdict.title.exists:
+            return _unknown_ebl(request, verdict)
+        return _ebl_json(portal, key, verdict)
+
+    def _unknown_ebl(request: Request, verdict: verdicts.EblVerdict) -> Response:
+        detail = "ebl: no eBL with this id on this chain"
+        return problem(
+            request,
+            404,
+            "Not found",
+            detail,
+            field="ebl",
+            rule="no eBL with this id on this chain",
+            ebl=verdict.ebl,
+            verdict=verdict.word.word,
+            bundle=verdict.bundle,
+        )
 
     @app.get("/document", response_class=HTMLResponse, summary="upload form: verify a document")
     def document_form() -> HTMLResponse:
@@ -719,6 +766,25 @@ def _step(store: Store, found: Any, entry: dict[str, Any], portal: Portal) -> di
     return {"time": entry["timeUtc"], "step": step, "text": life.detail(store, found, entry, portal.org)}
 
 
+def _ebl(portal: Portal, ebl_id: str) -> tuple[tuple[Any, ...], verdicts.EblVerdict]:
+    """The verdict on an eBL at the chain head this request saw, cached per head (the key, and the verdict)."""
+    title_id = parse_title_id(ebl_id, "ebl")
+    if "TitleRegistry" not in portal.client.deployment.contracts:  # a deployment from before eBLs: no such page
+        raise StarletteHTTPException(404)
+    head = portal.head()
+    key = ("ebl", title_id, head.hash)
+    result: verdicts.EblVerdict = portal.cache.get_or_make(
+        key, lambda: verdicts.ebl_verdict(portal.client, title_id, head)
+    )
+    return key, result
+
+
+def _ebl_json(portal: Portal, key: tuple[Any, ...], verdict: verdicts.EblVerdict) -> Response:
+    """The JSON of an eBL's verdict, serialised once per key."""
+    body: bytes = portal.rendered.get_or_make((*key, "json"), lambda: json.dumps(verdict.to_json()).encode())
+    return Response(body, media_type="application/json")
+
+
 def _certificate(portal: Portal, certificate: str) -> verdicts.CertificateVerdict:
     token = certs.parse_token_id(certificate, "certificate")
     head = portal.head()
@@ -799,7 +865,13 @@ _CERTIFICATE = {
     "description": "certificate id: decimal or 0x hex",
     "example": "1",
 }
-_PARAMETERS = {"gtin": _GTIN, "serial": _SERIAL, "certificate": _CERTIFICATE}
+_EBL = {
+    "type": "string",
+    "pattern": "^0x[0-9a-fA-F]{64}$",
+    "description": "eBL (title) id: 0x and 64 hex digits, as `tradechain ebl issue` prints it",
+    "example": "0x" + "0" * 63 + "1",
+}
+_PARAMETERS = {"gtin": _GTIN, "serial": _SERIAL, "certificate": _CERTIFICATE, "ebl_id": _EBL}
 _RESOLVER_PATH = {
     "type": "string",
     "minLength": 1,

@@ -26,6 +26,9 @@ from tradechain.client import Client
 from tradechain.contracts import luxury_certificate as certs
 from tradechain.contracts.document_registry import DocumentCheck, DocumentProof
 from tradechain.contracts.product_registry import Status, Verification, VerificationCall, lot_id
+from tradechain.contracts.title_registry import Status as TitleStatus
+from tradechain.contracts.title_registry import Title
+from tradechain.ebl_view import history_entries, party_json, surrender_state, title_json, verdict_of
 from tradechain.errors import revert_class
 from tradechain.formats import serials
 from tradechain.formats.gs1 import Gs1Identifiers
@@ -395,6 +398,127 @@ def document_verdict(client: Client, content_hash: bytes, proof: DocumentProof, 
         + ("" if check.issuer else " (as its proof claims)"),
         bundle(client, "DocumentRegistry", "verify", args, head, result),
     )
+
+
+# --------------------------------------------------------------------------------------------- eBLs
+
+EBL_WORDS: dict[str, Word] = {
+    "VALID": Word(
+        "VALID",
+        "✓",
+        "good",
+        "This electronic bill of lading is in force: its holder, named below, controls the goods it covers.",
+        "Take it, or pay against it, only from the holder named below.",
+    ),
+    "VOID": Word(
+        "VOID",
+        "✗",
+        "bad",
+        "This electronic bill of lading is spent: it no longer gives title to the goods.",
+        "Do not accept it, or pay against it, as title to the goods.",
+    ),
+    "FROZEN": Word(
+        "FROZEN",
+        "⚠",
+        "bad",
+        "Its carrier froze this electronic bill of lading on a court order: nothing can move it until the order is "
+        "lifted.",
+        "Do not take it, or pay against it, until its carrier lifts the freeze.",
+    ),
+    "UNKNOWN": Word(
+        "UNKNOWN",
+        "✗",
+        "bad",
+        "No carrier issued an electronic bill of lading with this id on this chain.",
+        "Do not trust a document that claims to be this eBL. Check the id with the carrier that issued it.",
+    ),
+}
+
+
+@dataclass
+class EblVerdict:
+    """An eBL as its page shows it (``TitleRegistry.getTitle`` at ``head``, its events up to ``head``): the
+    verdict, the title with its parties named, its history in chain order and where its surrender stands."""
+
+    title_id: int
+    title: Title
+    word: Word
+    head: Head
+    bundle: dict[str, Any]
+    facts: dict[str, Any] = field(default_factory=dict)  # the title's JSON, parties named
+    history: list[dict[str, Any]] = field(default_factory=list)
+    surrender: dict[str, Any] = field(default_factory=dict)
+    parties: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # every address shown: its party
+
+    @property
+    def ebl(self) -> str:
+        return f"0x{self.title_id:064x}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ebl": self.ebl,
+            "verdict": self.word.word,
+            "meaning": self.word.meaning,
+            "advice": self.word.advice,
+            **self.facts,
+            "surrender": self.surrender,
+            "history": self.history,
+            "parties": self.parties,
+            "bundle": self.bundle,
+        }
+
+
+def ebl_verdict(client: Client, title_id: int, head: Head) -> EblVerdict:
+    """The verdict on an eBL (VALID, VOID, FROZEN or UNKNOWN, as ``tradechain ebl status`` gives it) at
+    ``head``, with its parties named by their organisation and its events up to ``head``."""
+    title = client.titles.get(title_id, block=head.hash)
+    word = EBL_WORDS[verdict_of(title)]
+    returned = [
+        title.holder,
+        int(title.status),
+        title.frozen,
+        title.undo,
+        title.issuer,
+        title.pledgee,
+        title.beneficiary,
+        title.nominee,
+        title.approved,
+    ]
+    proof = bundle(client, "TitleRegistry", "getTitle", (title_id,), head, returned)
+    proof["verdict"] = word.word
+    out = EblVerdict(title_id, title, word, head, proof)
+    if not title.exists:
+        return out
+    out.history = [e for e in history_entries(client, title_id) if e["block"] <= head.number]
+    out.surrender = surrender_state(title, out.history)
+    out.facts = {
+        **title_json(client, title),
+        "nomineeParty": party_json(client, title.nominee),
+        "approvedParty": party_json(client, title.approved),
+        "documentHash": next(
+            (e["args"]["documentHash"] for e in out.history if e["event"] == "TitleIssued"), None
+        ),  # the transport document it was issued for (its DocumentRegistry anchor)
+    }
+    shown = {title.holder, title.beneficiary, title.nominee, title.approved}
+    shown |= {v for e in out.history for v in e["args"].values() if isinstance(v, str) and len(v) == 42}
+    named = {a: party_json(client, a) for a in sorted(shown)}
+    out.parties = {a: p for a, p in named.items() if p is not None}
+    if title.status in (TitleStatus.SURRENDERED_FOR_DELIVERY, TitleStatus.SURRENDERED_FOR_AMENDMENT):
+        out.word = replace(
+            word,
+            meaning=f"This electronic bill of lading is spent: its carrier accepted its surrender for "
+            f"{out.surrender['for']}, and it no longer gives title to the goods.",
+        )
+    elif title.status == TitleStatus.VOIDED:
+        out.word = replace(word, meaning="Its carrier voided this electronic bill of lading: it gives no title.")
+    elif out.surrender.get("state") == "requested" and not title.frozen:
+        out.word = replace(
+            word,
+            meaning="This electronic bill of lading is in force, and its holder has surrendered it to its carrier "
+            f"for {out.surrender['for']}: the carrier has yet to accept the surrender.",
+            advice="Do not take it or pay against it: it is on its way back to the carrier.",
+        )
+    return out
 
 
 # --------------------------------------------------------------------------------------------- the cache
