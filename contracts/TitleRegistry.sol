@@ -100,7 +100,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         address from = slot.holder();
         uint256 word = r.beneficiaryAndTag;
         address beneficiary = address(uint160(word));
-        r.slot = _clearApproval(r, slot).setHolder(to).setUndo(HOLDER);
+        r.slot = _clearApproval(r, slot).setHolder(to).setUndo(_undoOf(HOLDER));
         r.beneficiaryAndTag = uint160(beneficiary) | _tag(from, beneficiary);
         emit Transfer(from, to, titleId);
         _remark(titleId, remarkHash);
@@ -113,7 +113,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         address holder = slot.holder();
         address beneficiary;
         (slot, beneficiary) = _endorsable(titleId, r, slot, holder, to);
-        r.slot = _clearApproval(r, slot).setUndo(BENEFICIARY);
+        r.slot = _clearApproval(r, slot).setUndo(_undoOf(BENEFICIARY));
         r.beneficiaryAndTag = uint160(to) | _tag(holder, beneficiary);
         emit BeneficiaryTransferred(titleId, beneficiary, to);
         _remark(titleId, remarkHash);
@@ -127,7 +127,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         address beneficiary;
         (slot, beneficiary) = _endorsable(titleId, r, slot, holder, beneficiaryTo);
         if (holderTo != beneficiaryTo) _requireParty(holderTo);
-        _moveBoth(titleId, r, slot, holder, beneficiary, holderTo, beneficiaryTo);
+        _moveBoth(titleId, r, slot, holder, beneficiary, holderTo, beneficiaryTo, _undoOf(BOTH));
         _remark(titleId, remarkHash);
     }
 
@@ -194,7 +194,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
             revert UnauthorizedParty(titleId, from, "holder and beneficiary");
         }
         _requireParty(msg.sender);
-        _moveBoth(titleId, r, slot, from, from, msg.sender, msg.sender);
+        _moveBoth(titleId, r, slot, from, from, msg.sender, msg.sender, BOTH);
     }
 
     // ------------------------------------------------------------------ surrender to the carrier
@@ -401,7 +401,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
 
     // ------------------------------------------------------------------ internal
 
-    /// @dev Moves holder and beneficiary at once; the last transfer, rejectable, is that of both.
+    /// @dev Moves holder and beneficiary at once; `undo`: what the recipient may reject (both, or nothing).
     function _moveBoth(
         uint256 titleId,
         Record storage r,
@@ -409,9 +409,10 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         address holder,
         address beneficiary,
         address holderTo,
-        address beneficiaryTo
+        address beneficiaryTo,
+        uint8 undo
     ) private {
-        r.slot = _clearNominee(r, _clearApproval(r, slot)).setHolder(holderTo).setUndo(BOTH);
+        r.slot = _clearNominee(r, _clearApproval(r, slot)).setHolder(holderTo).setUndo(undo);
         r.beneficiaryAndTag = uint160(beneficiaryTo) | _tag(holder, beneficiary);
         emit Transfer(holder, holderTo, titleId);
         emit BeneficiaryTransferred(titleId, beneficiary, beneficiaryTo);
@@ -469,6 +470,13 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
     }
 
     /// @dev The slot without its approval (and the approval's word cleared, if there was one).
+    /// @dev What a transfer by the caller lets its recipient reject: `what`, unless the caller is a contract. A
+    /// contract custodian (a settlement) hands a title over for good: a rejection would send it back to a contract
+    /// that has closed its books and could never move it again. (An account delegated by EIP-7702 is a key.)
+    function _undoOf(uint8 what) private view returns (uint8) {
+        return _isContract(msg.sender) ? 0 : what;
+    }
+
     function _clearApproval(Record storage r, TitleSlot slot) private returns (TitleSlot) {
         if (!slot.has(TitleSlotLibrary.APPROVED)) return slot;
         r.approved = address(0);
@@ -503,11 +511,16 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         try participants.activeRoles(party) returns (uint32, uint16) {
             return true;
         } catch {
-            uint256 size = party.code.length;
-            if (size == 0) return false;
-            if (size != 23) return true;
-            return bytes3(party.code) != 0xef0100;
+            return _isContract(party);
         }
+    }
+
+    /// @dev Whether `account` holds code other than an EIP-7702 delegation (`0xef0100` and an address).
+    function _isContract(address account) private view returns (bool) {
+        uint256 size = account.code.length;
+        if (size == 0) return false;
+        if (size != 23) return true;
+        return bytes3(account.code) != 0xef0100;
     }
 
     function _isAccountOf(address account, uint32 organisation) private view returns (bool) {

@@ -111,7 +111,8 @@ interface ITitleRegistry {
     function transferOwners(uint256 titleId, address holderTo, address beneficiaryTo, bytes32 remarkHash) external;
 
     /// @notice The party that received the last transfer rejects it, as its next action: the title goes back to
-    /// `previousHolder` and `previousBeneficiary` (the parties before that transfer, from the events).
+    /// `previousHolder` and `previousBeneficiary` (the parties before that transfer, from the events). A transfer
+    /// made by a contract (a settlement handing the title to its buyer) is final and cannot be rejected.
     /// @dev Emits {TransferRejected} and the events of the parties restored.
     function reject(
         uint256 titleId,
