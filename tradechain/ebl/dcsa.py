@@ -74,7 +74,9 @@ def _pair(event: TitleEvent) -> bool:
 # ------------------------------------------------------------------ parties
 
 
-def identifying_codes(party: Party, *, chain_id: int = DEFAULT_CHAIN_ID, platform: str = PLATFORM) -> list[dict[str, str]]:
+def identifying_codes(
+    party: Party, *, chain_id: int = DEFAULT_CHAIN_ID, platform: str = PLATFORM
+) -> list[dict[str, str]]:
     """The DCSA ``identifyingCodes`` of a party: its account as a DID, its LEI, its organisation id."""
     codes = [
         {"codeListProvider": "W3C", "partyCode": f"did:pkh:eip155:{chain_id}:{party.address}", "codeListName": "DID"}
@@ -92,9 +94,7 @@ def party_name(party: Party) -> str:
     return name or party.address
 
 
-def transaction_party(
-    party: Party, *, chain_id: int = DEFAULT_CHAIN_ID, platform: str = PLATFORM
-) -> dict[str, Any]:
+def transaction_party(party: Party, *, chain_id: int = DEFAULT_CHAIN_ID, platform: str = PLATFORM) -> dict[str, Any]:
     """A DCSA party of a transaction (SUR ``TransactionParty``, PINT ``ActorParty``/``RecipientParty``)."""
     return {
         "partyName": party_name(party),
@@ -244,7 +244,9 @@ def surrender_request(
     return body
 
 
-def surrender_answer(history: Sequence[TitleEvent], *, reference: str | None = None, comments: str | None = None) -> dict[str, Any]:
+def surrender_answer(
+    history: Sequence[TitleEvent], *, reference: str | None = None, comments: str | None = None
+) -> dict[str, Any]:
     """The carrier's ``SurrenderRequestAnswer`` to the last surrender request: SURR (accepted) or SREJ (rejected,
     with ``comments``, which DCSA asks for in a rejection)."""
     answers = [e for e in ordered(history) if e.kind in ("surrender_accepted", "surrender_rejected")]

@@ -181,9 +181,14 @@ def _leaves(error: Any) -> list[tuple[str, str]]:
         if deepest is not None and len(deepest.absolute_path) > len(error.absolute_path):
             return _leaves(deepest)
         here = len(error.absolute_path)
-        reasons = sorted({f"{path[len(json_path(error.absolute_path)) :].lstrip('.') or '.'} {rule}"
-                          for sub in error.context for path, rule in _leaves(sub)
-                          if len(sub.absolute_path) >= here})
+        reasons = sorted(
+            {
+                f"{path[len(json_path(error.absolute_path)) :].lstrip('.') or '.'} {rule}"
+                for sub in error.context
+                for path, rule in _leaves(sub)
+                if len(sub.absolute_path) >= here
+            }
+        )
         shown = "; ".join(reasons[:4]) + ("; ..." if len(reasons) > 4 else "")
         return [(json_path(error.absolute_path), f"{error.validator}: matches none of the allowed forms ({shown})")]
     parts = list(error.absolute_path)
