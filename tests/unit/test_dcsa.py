@@ -343,6 +343,7 @@ def test_the_pint_envelope_validates_and_its_signatures_and_checksums_hold(dcsa_
     schemas.validate(export.issuance_manifest, schemas.PINT, "IssuanceManifest")
     schemas.validate(export.issuance_manifest, schemas.ISSUANCE, "IssuanceManifest")
     schemas.validate(export.issue_to, schemas.ISSUANCE, "IssueToParty")
+    schemas.validate(dcsa.issuance_request(export), schemas.ISSUANCE, "IssuanceRequest")
     for transaction in entry["transactions"]:
         schemas.validate(transaction, schemas.PINT, "Transaction")
 

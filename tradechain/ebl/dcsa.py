@@ -440,3 +440,13 @@ def pint_envelope(
         issue_to=issue_to,
         public_keys={"platform": public_jwk(platform_key), "carrier": public_jwk(carrier_key)},
     )
+
+
+def issuance_request(export: PintExport) -> dict[str, Any]:
+    """The carrier's ``IssuanceRequest`` (EBL_ISS) of a PINT export's document: the transport document, the
+    ``issueTo`` party and the carrier-signed issuance manifest of the first envelope transfer chain entry."""
+    return {
+        "document": export.envelope["transportDocument"],
+        "issueTo": export.issue_to,
+        "issuanceManifestSignedContent": export.entries[0]["issuanceManifestSignedContent"],
+    }
