@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from brownie import (
+from brownie import (  # type: ignore[attr-defined]  # the project's contracts are loaded at run time
     DocumentRegistry,
     DvPSettlement,
     FeeOnTransferToken,
@@ -121,7 +121,8 @@ def sid(t: tuple[Any, ...]) -> bytes:
 
 
 def state(dvp: Any, t: tuple[Any, ...]) -> tuple[int, bool, bool]:
-    return tuple(dvp.getState(sid(t)))  # type: ignore[return-value]
+    status, funded, delivered = dvp.getState(sid(t))
+    return int(status), bool(funded), bool(delivered)
 
 
 def past_deadline(t: tuple[Any, ...]) -> None:

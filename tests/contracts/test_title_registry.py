@@ -11,10 +11,17 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from brownie import DocumentRegistry, MockUSDC, TitleRegistry, accounts, web3
+from brownie import (  # type: ignore[attr-defined]  # the project's contracts are loaded at run time
+    DocumentRegistry,
+    MockUSDC,
+    TitleRegistry,
+    accounts,
+    web3,
+)
 from conftest import reverts_with
 from eth_hash.auto import keccak
 from helpers import ROLE, lei_bytes
+from web3.types import RPCEndpoint
 
 ZERO = "0x" + "00" * 20
 ZERO32 = b"\0" * 32
@@ -28,6 +35,7 @@ TRANSFER_TOPIC = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
 REMARK = keccak(b"remark: received in good order")
 COURT_ORDER = keccak(b"court order 2026/118, High Court of Kenya at Mombasa")
 REASON = b"test".ljust(32, b"\0")
+SET_CODE = RPCEndpoint("anvil_setCode")
 
 Doc = tuple[bytes, bytes, bytes, list[bytes]]
 
@@ -117,7 +125,7 @@ def transfer_logs(titles: Any, from_block: int) -> list[tuple[str, str, int]]:
 def delegate_7702(account: Any, target: Any) -> None:
     """Gives `account` the code of an EIP-7702 delegation to `target` (0xef0100 || address), as Anvil sets it."""
     code = "0xef0100" + norm(target)[2:].lower()
-    web3.provider.make_request("anvil_setCode", [norm(account), code])
+    web3.provider.make_request(SET_CODE, [norm(account), code])
     assert bytes(web3.eth.get_code(norm(account))).hex() == code[2:]
 
 
@@ -368,7 +376,7 @@ def test_an_eip7702_delegated_account_is_no_contract(
     with reverts_with("InvalidParty", outsider):
         titles.issue(issuance(doc, brand, outsider), {"from": carrier})
     # 23 bytes of real code (not a delegation) is a contract
-    web3.provider.make_request("anvil_setCode", [outsider.address, "0x" + "60" * 23])
+    web3.provider.make_request(SET_CODE, [outsider.address, "0x" + "60" * 23])
     assert titles.isParty(outsider) is True
 
 
@@ -912,14 +920,15 @@ def test_a_pledged_title_neither_moves_nor_is_surrendered_until_the_pledgee_rele
     state = title(titles, tid)
     assert (state["pledgee"], state["approved"], state["holder"]) == (bank, ZERO, brand.address)
     b = {"from": brand}
-    for action in (
+    moves: list[Callable[[], Any]] = [
         lambda: titles.transferHolder(tid, retailer, ZERO32, b),
         lambda: titles.transferBeneficiary(tid, retailer, ZERO32, b),
         lambda: titles.transferOwners(tid, retailer, retailer, ZERO32, b),
         lambda: titles.surrender(tid, False, ZERO32, b),
         lambda: titles.approve(retailer, tid, b),
         lambda: titles.pledge(tid, financier2[1], b),
-    ):
+    ]
+    for action in moves:
         with reverts_with("TitlePledged", tid, bank):
             action()
     for other in (brand, retailer, financier2[0]):  # the holder, a member, another financier
@@ -979,6 +988,10 @@ def test_the_issuer_freezes_and_unfreezes_on_a_court_order(
     assert titles.ownerOf(tid) == financier
 
 
+def _reject_endorsement(titles: Any, t: int, brand: Any, endorsee: Any) -> Callable[[], Any]:
+    return lambda: titles.reject(t, brand, brand, ZERO32, {"from": endorsee})
+
+
 def test_a_frozen_title_does_not_move(
     titles: Any,
     documents: Any,
@@ -1008,7 +1021,7 @@ def test_a_frozen_title_does_not_move(
             setups[name](t)
         action = dict(_every_action(titles, t, w))[name]
         if name == "reject":  # the endorsee rejects the brand's endorsement
-            action = lambda t=t: titles.reject(t, brand, brand, ZERO32, {"from": retailer})  # noqa: E731
+            action = _reject_endorsement(titles, t, brand, retailer)
         titles.setFrozen(t, True, COURT_ORDER, {"from": carrier})
         before = title(titles, t)
         with reverts_with("TitleFrozen", t):
