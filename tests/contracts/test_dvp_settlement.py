@@ -6,6 +6,7 @@ cannot break "never payment without title, never title without payment"."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from brownie import (  # type: ignore[attr-defined]  # the project's contracts a
     chain,
     web3,
 )
+from brownie.exceptions import VirtualMachineError
 from conftest import reverts_with
 from eth_abi import encode
 from eth_hash.auto import keccak
@@ -341,6 +343,21 @@ def test_the_seller_delivers_its_approved_title(
         dvp.deliver(opened, {"from": brand})
 
 
+def test_once_delivered_the_seller_can_neither_move_nor_surrender_the_title(
+    dvp: Any, titles: Any, ready: tuple[Any, ...], tid: int, brand: Any, manufacturer: Any
+) -> None:
+    for action in (
+        lambda: titles.transferHolder(tid, manufacturer, ZERO32, {"from": brand}),
+        lambda: titles.surrender(tid, False, ZERO32, {"from": brand}),
+        lambda: titles.pledge(tid, 4, {"from": brand}),
+    ):
+        with reverts_with("UnauthorizedParty", tid, brand, "holder"):
+            action()
+    with reverts_with("UnauthorizedParty", tid, brand, "holder and beneficiary"):
+        titles.reject(tid, brand, brand, ZERO32, {"from": brand})  # only the settlement returns it (refund)
+    assert title(titles, tid)["holder"] == dvp.address
+
+
 def test_another_seller_cannot_deliver_someone_elses_approved_title(
     dvp: Any, titles: Any, usdc: Any, tid: int, brand: Any, manufacturer: Any, financier: Any
 ) -> None:
@@ -385,6 +402,24 @@ def test_settle_pays_the_seller_and_gives_the_buyer_the_title_in_one_transaction
     past_deadline(ready)
     with reverts_with("InvalidStatus", sid(ready), SETTLED):
         dvp.refund(ready, {"from": financier})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG (design, to confirm): after settle the buyer's next action may be TitleRegistry.reject of the "
+        "settlement's transfer of both (undo = BOTH, previous parties the DvP contract): the title goes back to "
+        "the DvPSettlement, which is Settled and has no path to move it again: the buyer paid and nobody holds "
+        "the title any more (the seller keeps the payment)"
+    ),
+)
+def test_after_settle_the_buyer_cannot_strand_the_title_in_the_settlement_contract(
+    dvp: Any, titles: Any, ready: tuple[Any, ...], tid: int, brand: Any, retailer: Any
+) -> None:
+    dvp.settle(ready, [], {"from": brand})
+    with contextlib.suppress(VirtualMachineError):  # refusing the reject is one fix
+        titles.reject(tid, dvp, dvp, ZERO32, {"from": retailer})
+    assert title(titles, tid)["holder"] != dvp.address  # returning it to the seller (or refusing) is the other
 
 
 def test_only_a_party_of_the_terms_settles(
