@@ -404,22 +404,16 @@ def test_settle_pays_the_seller_and_gives_the_buyer_the_title_in_one_transaction
         dvp.refund(ready, {"from": financier})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (design, to confirm): after settle the buyer's next action may be TitleRegistry.reject of the "
-        "settlement's transfer of both (undo = BOTH, previous parties the DvP contract): the title goes back to "
-        "the DvPSettlement, which is Settled and has no path to move it again: the buyer paid and nobody holds "
-        "the title any more (the seller keeps the payment)"
-    ),
-)
 def test_after_settle_the_buyer_cannot_strand_the_title_in_the_settlement_contract(
     dvp: Any, titles: Any, ready: tuple[Any, ...], tid: int, brand: Any, retailer: Any
 ) -> None:
+    """A settlement hands the title over for good: a transfer made by a contract is not rejectable, so the buyer
+    cannot send it back into a settlement that could never move it again."""
     dvp.settle(ready, [], {"from": brand})
-    with contextlib.suppress(VirtualMachineError):  # refusing the reject is one fix
+    assert title(titles, tid)["undo"] == 0
+    with reverts_with("NothingToReject", tid):
         titles.reject(tid, dvp, dvp, ZERO32, {"from": retailer})
-    assert title(titles, tid)["holder"] != dvp.address  # returning it to the seller (or refusing) is the other
+    assert title(titles, tid)["holder"] == retailer.address
 
 
 def test_only_a_party_of_the_terms_settles(
@@ -540,14 +534,6 @@ def test_a_financed_settlement_needs_the_invoice_financed_by_the_funder_alone(
     assert usdc.balanceOf(brand) == seller_before and title(titles, tid)["holder"] == dvp.address
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: DvPSettlement._checkInvoice accepts an invoice the funder financed only in part (60%, nobody else): "
-        "firstBps == totalBps == 6,000 passes; the remaining 40% can then be financed by another bank, so the "
-        "invoice is not 'financed, once, by the funder's organisation alone'"
-    ),
-)
 def test_an_invoice_the_funder_financed_only_in_part_is_refused(
     dvp: Any, titles: Any, invoices: Any, usdc: Any, tid: int, brand: Any, financier: Any
 ) -> None:

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import click
 
-from tradechain.cli.common import Run, command, echo, org_name
+from tradechain.cli.common import Run, command, echo, json_text, org_name, read_json_file
+from tradechain.client import Client
 from tradechain.contracts.title_registry import Status, hex_id, parse_title_id
 from tradechain.ebl_view import history_entries, party, title_json, title_text, verdict_of
+from tradechain.errors import InputError
 from tradechain.formats.values import parse_uint
+from tradechain.risk.files import write_whole
 
 
 @click.group("ebl")
@@ -198,12 +201,28 @@ def status(run: Run, title: str) -> None:
 
 @command(group, "history", chain="read")
 @TITLE_ARGUMENT
-def history(run: Run, title: str) -> None:
+@click.option(
+    "--dcsa",
+    "document",
+    type=click.Path(path_type=Path),
+    metavar="DOCUMENT",
+    help="Export the history as DCSA eBL 3.0 structures (PINT envelope, surrender request and answer), given the "
+    "eBL's transport document (its hash must be the one issued); validated against DCSA's schemas when they are "
+    "here (../shared/dcsa-ebl-v3 or $TRADECHAIN_DCSA_SCHEMAS).",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="With --dcsa: write the export to this JSON file.")
+def history(run: Run, title: str, document: Path | None, out: Path | None) -> None:
     """The eBL's whole history, in chain order: issue, every holder transfer and endorsement, nominations,
-    rejections, pledges, freezes and the surrender."""
+    rejections, pledges, freezes and the surrender. With --dcsa, the same as DCSA 3.0 structures. Exit code 3 if
+    the export does not validate against DCSA's schemas."""
     tid = _title(title)
+    if out is not None and document is None:
+        raise InputError("out", "only with --dcsa DOCUMENT")
     client = run.client()
     client.titles.require(tid)
+    if document is not None:
+        _dcsa(run, client, tid, title, document, out)
+        return
     entries = history_entries(client, tid)
 
     def text() -> None:
@@ -212,3 +231,40 @@ def history(run: Run, title: str) -> None:
             echo(f"  {entry['at']}  {entry['text']}")
 
     run.emit({"ebl": title, "events": entries}, text)
+
+
+def _dcsa(run: Run, client: Client, tid: int, title: str, document: Path, out: Path | None) -> None:
+    from tradechain.contracts import document_registry
+    from tradechain.ebl import history as ebl_history
+    from tradechain.ebl import schemas
+
+    issued = next(e for e in client.titles.events(tid) if e.name == "TitleIssued")
+    actual = document_registry.document_hash(document)
+    if actual != bytes(issued.args["documentHash"]):
+        raise InputError(
+            "dcsa",
+            f"{document.name} is not this eBL's transport document (its hash 0x{actual.hex()} is not the issued "
+            f"0x{bytes(issued.args['documentHash']).hex()})",
+        )
+    export = ebl_history.dcsa_export(client, tid, read_json_file(document, "dcsa"))
+    try:
+        validated: list[str] | None = ebl_history.validate_export(export)
+        problem = None
+    except schemas.SchemasMissing as exc:
+        validated, problem = None, exc.user_message
+    except schemas.SchemaViolation as exc:
+        validated, problem = [], exc.user_message
+    if out is not None:
+        write_whole(out, (json_text(export) + "\n").encode())
+    verdict = "VALID" if validated else ("INVALID" if validated == [] else "PROOF_UNAVAILABLE")
+    data = {"ebl": title, "verdict": verdict, "validated": validated, "problem": problem}
+    data |= {"file": str(out)} if out is not None else {"export": export}
+    lines = [f"{verdict}: DCSA eBL 3.0 export of eBL {title}"]
+    lines += [f"  valid {v}" for v in validated or []]
+    if problem:
+        lines.append(f"  {problem}")
+    if out is not None:
+        lines.append(f"  written to {out}")
+    else:
+        lines.append(json_text(export))
+    run.verdict(verdict, data, "\n".join(lines))
