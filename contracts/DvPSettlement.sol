@@ -54,6 +54,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         }
         _requireParty(settlementId);
         _checkTerms(terms);
+        if (!titles.isParty(terms.buyer)) revert InvalidTerms("the buyer is no active member's account or contract");
         if (_states[settlementId].status != Status.None) revert SettlementExists(settlementId);
         _states[settlementId] = State(Status.Open, false, false);
         emit SettlementOpened(
@@ -74,6 +75,9 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         if (msg.sender != terms.funder) revert UnauthorizedParty(id, msg.sender, "funder");
         _requireParty(id);
         if (state.funded) revert AlreadyFunded(id);
+        // The funder pays against an invoice it already registered in whole, so nobody can register it first and
+        // block the settlement once the terms are public.
+        if (terms.invoice != 0) _checkInvoice(id, terms);
         state.funded = true;
         emit PaymentDeposited(id, msg.sender, terms.amount);
         uint256 before = terms.token.balanceOf(address(this));
@@ -103,6 +107,9 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         _requireParty(id);
         if (!state.funded) revert NotFunded(id);
         if (!state.delivered) revert NotDelivered(id);
+        // A seller's key revoked (leaked) since it delivered is not paid: after the deadline each side takes its
+        // own back, and the carrier recovers the title on a court order ({ITitleRegistry-reassign}).
+        if (!titles.isParty(terms.seller)) revert UnauthorizedParty(id, terms.seller, "active seller");
         uint16 missing = _missing(id, terms, proofs);
         if (missing != 0) revert ConditionsNotMet(id, missing);
         if (terms.invoice != 0) _checkInvoice(id, terms);
@@ -134,6 +141,22 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         if (title) emit TitleReturned(id, terms.seller, terms.titleId);
         if (title) titles.reject(terms.titleId, terms.seller, terms.seller, bytes32(0));
         if (payment) terms.token.safeTransfer(terms.funder, terms.amount);
+    }
+
+    /// @inheritdoc IDvPSettlement
+    function returnTitle(Terms calldata terms) external nonReentrant {
+        (bytes32 id, State storage state) = _state(terms);
+        if (state.status != Status.Open) revert InvalidStatus(id, state.status);
+        if (msg.sender != terms.seller && msg.sender != terms.buyer && msg.sender != terms.funder) {
+            revert UnauthorizedParty(id, msg.sender, "seller, buyer or funder");
+        }
+        // Intended: the deadline is a date of the terms (drift is immaterial).
+        if (block.timestamp <= terms.deadline) revert DeadlineNotPassed(id, terms.deadline);
+        if (!state.delivered) revert NotDelivered(id);
+        state.delivered = false;
+        if (!state.funded) state.status = Status.Closed;
+        emit TitleReturned(id, terms.seller, terms.titleId);
+        titles.reject(terms.titleId, terms.seller, terms.seller, bytes32(0));
     }
 
     /// @inheritdoc IDvPSettlement
@@ -221,6 +244,11 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
             revert InvalidTerms("a party is the zero address");
         }
         if (t.seller == t.buyer) revert InvalidTerms("the seller is the buyer");
+        address self = address(this);
+        address registry = address(titles);
+        if (t.seller == self || t.buyer == self || t.funder == self || t.seller == registry || t.buyer == registry) {
+            revert InvalidTerms("a party is this contract or the title registry");
+        }
         if (address(t.token).code.length == 0) revert InvalidTerms("token is not a contract");
         if (t.amount == 0) revert InvalidTerms("amount is zero");
         // Intended: the deadline must lie in the future (drift is immaterial).

@@ -100,7 +100,10 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         address from = slot.holder();
         uint256 word = r.beneficiaryAndTag;
         address beneficiary = address(uint160(word));
-        r.slot = _clearApproval(r, slot).setHolder(to).setUndo(_undoOf(HOLDER));
+        r.slot = _clearApproval(titleId, r, slot).setHolder(to).setUndo(_undoOf(slot, HOLDER)).setFlag(
+            TitleSlotLibrary.CUSTODY,
+            false
+        );
         r.beneficiaryAndTag = uint160(beneficiary) | _tag(from, beneficiary);
         emit Transfer(from, to, titleId);
         _remark(titleId, remarkHash);
@@ -113,7 +116,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         address holder = slot.holder();
         address beneficiary;
         (slot, beneficiary) = _endorsable(titleId, r, slot, holder, to);
-        r.slot = _clearApproval(r, slot).setUndo(_undoOf(BENEFICIARY));
+        r.slot = _clearApproval(titleId, r, slot).setUndo(_undoOf(slot, BENEFICIARY));
         r.beneficiaryAndTag = uint160(to) | _tag(holder, beneficiary);
         emit BeneficiaryTransferred(titleId, beneficiary, to);
         _remark(titleId, remarkHash);
@@ -127,7 +130,9 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         address beneficiary;
         (slot, beneficiary) = _endorsable(titleId, r, slot, holder, beneficiaryTo);
         if (holderTo != beneficiaryTo) _requireParty(holderTo);
-        _moveBoth(titleId, r, slot, holder, beneficiary, holderTo, beneficiaryTo, _undoOf(BOTH));
+        uint8 undo = _undoOf(slot, BOTH);
+        slot = slot.setFlag(TitleSlotLibrary.CUSTODY, false);
+        _moveBoth(titleId, r, slot, holder, beneficiary, holderTo, beneficiaryTo, undo);
         _remark(titleId, remarkHash);
     }
 
@@ -157,9 +162,9 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         // now, so a contract custodian can always return a title to whoever put it in.
         address newHolder = what & HOLDER != 0 ? previousHolder : holder;
         address newBeneficiary = what & BENEFICIARY != 0 ? previousBeneficiary : beneficiary;
-        slot = _clearApproval(r, slot);
+        slot = _clearApproval(titleId, r, slot);
         if (what & BENEFICIARY != 0) slot = _clearNominee(r, slot);
-        r.slot = slot.setHolder(newHolder).setUndo(0);
+        r.slot = slot.setHolder(newHolder).setUndo(0).setFlag(TitleSlotLibrary.CUSTODY, false);
         r.beneficiaryAndTag = uint160(newBeneficiary);
         emit TransferRejected(titleId, msg.sender, what);
         if (what & HOLDER != 0) emit Transfer(holder, newHolder, titleId);
@@ -194,6 +199,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
             revert UnauthorizedParty(titleId, from, "holder and beneficiary");
         }
         _requireParty(msg.sender);
+        slot = slot.setFlag(TitleSlotLibrary.CUSTODY, true); // its own transfers are final (see {_undoOf})
         _moveBoth(titleId, r, slot, from, from, msg.sender, msg.sender, BOTH);
     }
 
@@ -206,7 +212,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         if (address(uint160(r.beneficiaryAndTag)) != msg.sender) {
             revert UnauthorizedParty(titleId, msg.sender, "holder and beneficiary");
         }
-        r.slot = _clearApproval(r, slot)
+        r.slot = _clearApproval(titleId, r, slot)
             .setStatus(forAmendment ? Status.PendingSurrenderForAmendment : Status.PendingSurrenderForDelivery)
             .setUndo(0);
         emit SurrenderRequested(titleId, msg.sender, forAmendment);
@@ -253,7 +259,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         if (!_isAccountOf(holder, issuer) || !_isAccountOf(address(uint160(r.beneficiaryAndTag)), issuer)) {
             revert UnauthorizedParty(titleId, holder, "issuer's own account as holder and beneficiary");
         }
-        r.slot = _clearApproval(r, slot).setStatus(Status.Voided).setHolder(address(0)).setUndo(0);
+        r.slot = _clearApproval(titleId, r, slot).setStatus(Status.Voided).setHolder(address(0)).setUndo(0);
         emit TitleVoided(titleId, msg.sender);
         emit Transfer(holder, address(0), titleId);
         _remark(titleId, remarkHash);
@@ -266,7 +272,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         Record storage r = _titles[titleId];
         TitleSlot slot = _byHolder(titleId, r.slot);
         if (!_isFinancier(pledgee)) revert InvalidPledgee(pledgee);
-        r.slot = _clearApproval(r, slot).setPledgee(pledgee).setUndo(0);
+        r.slot = _clearApproval(titleId, r, slot).setPledgee(pledgee).setUndo(0);
         emit TitlePledgedTo(titleId, pledgee);
     }
 
@@ -297,6 +303,24 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         }
         r.slot = slot.setFrozen(frozen);
         emit TitleFreezeChanged(titleId, frozen, courtOrderHash);
+    }
+
+    /// @inheritdoc ITitleRegistry
+    function reassign(uint256 titleId, address holder, address beneficiary, bytes32 courtOrderHash) external {
+        Record storage r = _titles[titleId];
+        TitleSlot slot = _byIssuer(titleId, r.slot);
+        if (!slot.frozen()) revert NotFrozen(titleId);
+        if (slot.status() != Status.Issued) revert InvalidStatus(titleId, slot.status());
+        _requireParty(holder);
+        if (beneficiary != holder) _requireParty(beneficiary);
+        address from = slot.holder();
+        address previous = address(uint160(r.beneficiaryAndTag));
+        slot = _clearNominee(r, _clearApproval(titleId, r, slot));
+        r.slot = slot.setHolder(holder).setUndo(0).setPledgee(0).setFlag(TitleSlotLibrary.CUSTODY, false);
+        r.beneficiaryAndTag = uint160(beneficiary);
+        emit TitleReassigned(titleId, msg.sender, courtOrderHash);
+        emit Transfer(from, holder, titleId);
+        emit BeneficiaryTransferred(titleId, previous, beneficiary);
     }
 
     // ------------------------------------------------------------------ views
@@ -401,7 +425,8 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
 
     // ------------------------------------------------------------------ internal
 
-    /// @dev Moves holder and beneficiary at once; `undo`: what the recipient may reject (both, or nothing).
+    /// @dev Moves holder and beneficiary at once; `undo`: what the recipient may reject (both, or nothing); the
+    /// custody flag is the caller's, set on `slot`.
     function _moveBoth(
         uint256 titleId,
         Record storage r,
@@ -412,7 +437,8 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         address beneficiaryTo,
         uint8 undo
     ) private {
-        r.slot = _clearNominee(r, _clearApproval(r, slot)).setHolder(holderTo).setUndo(undo);
+        slot = _clearNominee(r, _clearApproval(titleId, r, slot));
+        r.slot = slot.setHolder(holderTo).setUndo(undo);
         r.beneficiaryAndTag = uint160(beneficiaryTo) | _tag(holder, beneficiary);
         emit Transfer(holder, holderTo, titleId);
         emit BeneficiaryTransferred(titleId, beneficiary, beneficiaryTo);
@@ -470,20 +496,24 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
     }
 
     /// @dev The slot without its approval (and the approval's word cleared, if there was one).
-    /// @dev What a transfer by the caller lets its recipient reject: `what`, unless the caller is a contract. A
-    /// contract custodian (a settlement) hands a title over for good: a rejection would send it back to a contract
-    /// that has closed its books and could never move it again. (An account delegated by EIP-7702 is a key.)
-    function _undoOf(uint8 what) private view returns (uint8) {
-        return _isContract(msg.sender) ? 0 : what;
+    /// @dev What a transfer from `slot` lets its recipient reject: `what`, unless the holder took the title over into
+    /// custody ({takeOver}): a custodian (a settlement) hands a title over for good, since a rejection would send it
+    /// back to a contract that has closed its books and could never move it again.
+    function _undoOf(TitleSlot slot, uint8 what) private pure returns (uint8) {
+        return slot.has(TitleSlotLibrary.CUSTODY) ? 0 : what;
     }
 
-    function _clearApproval(Record storage r, TitleSlot slot) private returns (TitleSlot) {
+    /// @dev The slot without its approval (the approval's word cleared and {IERC721-Approval} to zero emitted, if
+    /// there was one).
+    function _clearApproval(uint256 titleId, Record storage r, TitleSlot slot) private returns (TitleSlot) {
         if (!slot.has(TitleSlotLibrary.APPROVED)) return slot;
         r.approved = address(0);
+        emit Approval(slot.holder(), address(0), titleId);
         return slot.setFlag(TitleSlotLibrary.APPROVED, false);
     }
 
-    /// @dev The slot without its nominee (and the nominee's word cleared, if there was one).
+    /// @dev The slot without its nominee (the nominee's word cleared, if there was one). Only a change of
+    /// beneficiary clears it, and its {BeneficiaryTransferred} says so.
     function _clearNominee(Record storage r, TitleSlot slot) private returns (TitleSlot) {
         if (!slot.has(TitleSlotLibrary.NOMINATED)) return slot;
         r.nominee = address(0);
@@ -504,13 +534,17 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         if (!_isParty(party)) revert InvalidParty(party);
     }
 
-    /// @dev An active member's account, or a contract. An account delegated by EIP-7702 (code `0xef0100` and an
-    /// address) is an externally owned key, so a revoked key cannot pass as a contract by delegating itself.
+    /// @dev An active member's account, or a contract the registry does not know. An account delegated by EIP-7702
+    /// (code `0xef0100` and an address) is an externally owned key, so a revoked key cannot pass as a contract by
+    /// delegating itself; a suspended organisation's account never passes, code or not.
     function _isParty(address party) private view returns (bool) {
         if (party == address(0)) return false;
         try participants.activeRoles(party) returns (uint32, uint16) {
             return true;
-        } catch {
+        } catch (bytes memory reason) {
+            // A registered account of a suspended organisation (a bank's multisig among them) is no party, whatever
+            // code it holds; only an account the registry does not know may pass as a contract.
+            if (reason.length < 4 || bytes4(reason) != IParticipantRegistry.UnregisteredAccount.selector) return false;
             return _isContract(party);
         }
     }

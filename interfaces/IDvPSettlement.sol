@@ -76,7 +76,8 @@ interface IDvPSettlement {
     /// @dev Emits {SettlementOpened}.
     function open(Terms calldata terms) external returns (bytes32 settlementId);
 
-    /// @notice The funder pays the amount in (before the deadline). Emits {PaymentDeposited}.
+    /// @notice The funder pays the amount in (before the deadline); a financed settlement's invoice must already be
+    /// registered in whole by the funder's organisation. Emits {PaymentDeposited}.
     function fund(Terms calldata terms) external;
 
     /// @notice The seller, holder and beneficiary of the title, puts it in (before the deadline): the settlement
@@ -85,12 +86,17 @@ interface IDvPSettlement {
     function deliver(Terms calldata terms) external;
 
     /// @notice Once both are in and the documents (and the invoice) hold, until the deadline: pays the seller and
-    /// makes the buyer holder and beneficiary, in this one call (by a party of the terms). Emits {Settled}.
+    /// makes the buyer holder and beneficiary, in this one call (by a party of the terms; the seller must still be an
+    /// active member's account or a contract). Emits {Settled}.
     function settle(Terms calldata terms, ITradeEscrow.DocumentProof[] calldata proofs) external;
 
     /// @notice After the deadline: the payment back to the funder and the title back to the seller, whichever is
     /// in (a title its issuer froze stays until it is unfrozen). Emits {PaymentRefunded} and/or {TitleReturned}.
     function refund(Terms calldata terms) external;
+
+    /// @notice After the deadline: the title alone back to the seller (a party of the terms), for when the payment's
+    /// leg of {refund} cannot go through (a token that blocks the funder). Emits {TitleReturned}.
+    function returnTitle(Terms calldata terms) external;
 
     /// @notice The document types of the terms still missing with `proofs`.
     function missingDocuments(

@@ -74,6 +74,7 @@ interface ITitleRegistry {
         address holder,
         address beneficiary
     );
+    /// @dev The beneficiary changed; the nomination, if any, is cleared with it.
     event BeneficiaryTransferred(uint256 indexed titleId, address indexed from, address indexed to);
     event BeneficiaryNominated(uint256 indexed titleId, address indexed beneficiary, address indexed nominee);
     event TransferRejected(uint256 indexed titleId, address indexed by, uint8 what);
@@ -86,6 +87,7 @@ interface ITitleRegistry {
     event PledgeReleased(uint256 indexed titleId, uint32 indexed pledgee);
     event TitleFreezeChanged(uint256 indexed titleId, bool frozen, bytes32 courtOrderHash);
     event TitleVoided(uint256 indexed titleId, address indexed by);
+    event TitleReassigned(uint256 indexed titleId, address indexed by, bytes32 courtOrderHash);
 
     /// @notice Issues the eBL of a transport document to its first holder and beneficiary.
     /// @dev The caller is an active carrier account; the document is anchored by its organisation as a bill of
@@ -148,6 +150,13 @@ interface ITitleRegistry {
     /// @notice The issuing carrier freezes or unfreezes a title on a court order (its hash). While frozen, nothing
     /// moves. Emits {TitleFreezeChanged}.
     function setFrozen(uint256 titleId, bool frozen, bytes32 courtOrderHash) external;
+
+    /// @notice On a court order, the issuing carrier gives a frozen title to the holder and beneficiary the order
+    /// names: the recovery of a title whose holder lost its key (revoked or rotated away, so it can never act
+    /// again) or whose pledgee can no longer release it. Clears the pledge, the nomination, the approval; the title
+    /// stays frozen until the carrier unfreezes it. Emits {TitleReassigned}, ERC-721's `Transfer` and
+    /// {BeneficiaryTransferred}.
+    function reassign(uint256 titleId, address holder, address beneficiary, bytes32 courtOrderHash) external;
 
     /// @notice The issuing carrier voids a title it holds and is the beneficiary of (issued by mistake, or
     /// returned). Emits {TitleVoided} and {Transfer} to zero.

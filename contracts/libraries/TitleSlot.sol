@@ -17,7 +17,7 @@ import {ITitleRegistry} from "../../interfaces/ITitleRegistry.sol";
 ///
 /// Flags: bit 0 frozen; bits 1-2 what the last transfer moved (1 holder, 2 beneficiary, 3 both; 0 nothing to
 /// reject); bit 3 a nominee is set; bit 4 an operator is approved (so that a transfer reads neither word when there
-/// is none).
+/// is none); bit 5 the holder took the title over into custody ({ITitleRegistry-takeOver}): its transfers are final.
 type TitleSlot is uint256;
 
 using TitleSlotLibrary for TitleSlot global;
@@ -37,6 +37,7 @@ library TitleSlotLibrary {
     uint8 internal constant FROZEN = 1;
     uint8 internal constant NOMINATED = 8;
     uint8 internal constant APPROVED = 16;
+    uint8 internal constant CUSTODY = 32;
     uint8 internal constant UNDO_SHIFT = 1;
     uint8 internal constant UNDO_MASK = 6; // 3 << UNDO_SHIFT
 
