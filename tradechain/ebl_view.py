@@ -140,6 +140,8 @@ def describe(client: Client, e: RawEvent) -> str:
             return ("frozen" if a["frozen"] else "unfrozen") + f" on court order 0x{bytes(a['courtOrderHash']).hex()}"
         case "TitleVoided":
             return f"voided by {p('by')}"
+        case "TitleReassigned":
+            return f"reassigned by the carrier ({p('by')}) on court order 0x{bytes(a['courtOrderHash']).hex()}"
         case "Remarked":
             return f"remark by {p('by')}: hash 0x{bytes(a['remarkHash']).hex()}"
     return e.name

@@ -174,12 +174,17 @@ def settle(run: Run, settlement: str, docs: tuple[Path, ...]) -> None:
 
 @command(group, "refund", chain="send", shared_first=True)
 @SETTLEMENT_ARGUMENT
-def refund(run: Run, settlement: str) -> None:
+@click.option(
+    "--title-only",
+    is_flag=True,
+    help="Return the eBL alone, when the token refuses the payment's way back to the funder.",
+)
+def refund(run: Run, settlement: str, title_only: bool) -> None:
     """After the deadline: the payment back to the funder, the eBL back to the seller (a party of the terms)."""
     client = run.client()
     sid = _sid(settlement)
     terms = _terms(client, sid)
-    receipt = client.dvp.refund(terms)
+    receipt = client.dvp.return_title(terms) if title_only else client.dvp.refund(terms)
     run.sent(receipt, state_json(client, sid, terms), f"settlement {sid} refunded")
 
 

@@ -172,6 +172,22 @@ def freeze(run: Run, title: str, court_order: str, lift: bool) -> None:
     run.sent(receipt, {"ebl": title, "frozen": not lift}, f"eBL {title} " + ("unfrozen" if lift else "frozen"))
 
 
+@command(group, "reassign", chain="send", shared_first=True)
+@TITLE_ARGUMENT
+@click.option("--holder", required=True, metavar="ADDRESS", help="The holder the court order names.")
+@click.option("--beneficiary", metavar="ADDRESS", help="The beneficiary it names. [default: the holder]")
+@click.option("--court-order", required=True, help="The court order's reference (hashed on chain).")
+def reassign(run: Run, title: str, holder: str, beneficiary: str | None, court_order: str) -> None:
+    """The issuing carrier gives a frozen eBL to the holder and beneficiary a court order names: the recovery of an
+    eBL whose holder lost its key (revoked or rotated away) or whose pledgee can no longer release it. It stays
+    frozen until `ebl freeze --lift`."""
+    tid = _title(title)
+    client = run.client()
+    receipt = client.titles.reassign(tid, holder, beneficiary or holder, court_order)
+    after = client.titles.get(tid)
+    run.sent(receipt, {"ebl": title, **title_json(client, after)}, f"eBL {title} reassigned to {party(client, holder)}")
+
+
 @command(group, "void", chain="send", shared_first=True)
 @TITLE_ARGUMENT
 @REMARK_OPTION

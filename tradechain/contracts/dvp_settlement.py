@@ -218,6 +218,10 @@ class DvPClient(ContractClient, name=NAME):
     def refund(self, terms: Terms) -> Receipt:
         return self._send("refund", terms.encoded())
 
+    def return_title(self, terms: Terms) -> Receipt:
+        """After the deadline, the title alone back to the seller (when the payment's leg cannot go through)."""
+        return self._send("returnTitle", terms.encoded())
+
     def state(self, sid: str) -> dict[str, Any]:
         status, funded, delivered = self._call("getState", bytes.fromhex(sid[2:]))
         return {"status": Status(int(status)).name, "funded": bool(funded), "delivered": bool(delivered)}

@@ -313,6 +313,18 @@ class TitleClient(ContractClient, name=NAME):
             raise InputError("court-order", "the court order's reference (its text is hashed)")
         return self._send("setFrozen", title_id, frozen, keccak(court_order.encode("utf-8")))
 
+    def reassign(self, title_id: int, holder: str, beneficiary: str, court_order: str) -> Receipt:
+        """The issuing carrier gives a frozen title to the parties a court order names (the recovery of a title whose
+        holder lost its key, or whose pledgee can no longer release it). Checked first: the title is frozen."""
+        if not court_order.strip():
+            raise InputError("court-order", "the court order's reference (its text is hashed)")
+        title = self.require(title_id)
+        if not title.frozen:
+            raise InputError("ebl", "only a frozen eBL is reassigned: freeze it first on the court order", hex_id(title_id))
+        h = self.require_party(holder, "holder")
+        b = self.require_party(beneficiary, "beneficiary")
+        return self._send("reassign", title_id, h, b, keccak(court_order.encode("utf-8")))
+
     def void(self, title_id: int, remark: str | None = None) -> Receipt:
         return self._send("voidTitle", title_id, remark_hash(remark))
 

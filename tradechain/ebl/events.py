@@ -11,7 +11,8 @@ issuance, the burn at surrender or void); ``detail`` carries what else the log s
 * ``approved``: ``operator`` (the contract that may take the title over, a settlement)
 * ``surrender_requested`` / ``surrender_accepted``: ``for_amendment`` (bool)
 * ``pledged`` / ``pledge_released``: ``pledgee`` (organisation id)
-* ``frozen`` / ``unfrozen``: ``court_order_hash``; ``remark``: ``remark_hash`` (the remark is kept off chain)
+* ``frozen`` / ``unfrozen`` / ``reassigned``: ``court_order_hash``; ``remark``: ``remark_hash`` (the remark is kept
+  off chain)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ TitleEventKind = Literal[
     "frozen",
     "unfrozen",
     "voided",
+    "reassigned",
     "remark",
 ]
 TITLE_EVENT_KINDS: tuple[str, ...] = get_args(TitleEventKind)

@@ -32,6 +32,7 @@ KINDS = {
     "TitlePledgedTo": "pledged",
     "PledgeReleased": "pledge_released",
     "TitleVoided": "voided",
+    "TitleReassigned": "reassigned",
     "Remarked": "remark",
 }
 
@@ -72,6 +73,8 @@ def title_history(client: Client, title_id: int) -> list[TitleEvent]:
             detail = {"for_amendment": bool(a["forAmendment"])}
         elif e.name in ("TitlePledgedTo", "PledgeReleased"):
             detail = {"pledgee": int(a["pledgee"])}
+        elif e.name == "TitleReassigned":
+            detail = {"court_order_hash": a["courtOrderHash"]}
         elif e.name == "Remarked":
             detail = {"remark_hash": a["remarkHash"]}
         if kind is None:
