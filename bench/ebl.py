@@ -60,7 +60,9 @@ def measure(
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """``(operations, comparison)``: the gas of each operation, and the side-by-side table with TradeTrust."""
     _admit(admin)
-    carrier, seller, buyer, bank, customer = (as_member(r) for r in ("carrier", "seller", "buyer", "financier", "customer"))
+    carrier, seller, buyer, bank, customer = (
+        as_member(r) for r in ("carrier", "seller", "buyer", "financier", "customer")
+    )
     addr = {r: accounts.dev_account(r).address for r in ("seller", "buyer", "financier", "customer")}
     ops: dict[str, dict[str, Any]] = {}
     with TemporaryDirectory() as tmp:
@@ -97,7 +99,15 @@ def measure(
         usdc = admin.contract("MockUSDC")
         admin.send(usdc, "mint", addr["financier"], 10**15)
         tid, _ = issue("b", addr["seller"], addr["seller"])
-        terms = Terms(addr["seller"], addr["buyer"], addr["financier"], usdc.address, 10**12, int(w3.eth.get_block("latest")["timestamp"]) + 86_400 * 30, tid)
+        terms = Terms(
+            addr["seller"],
+            addr["buyer"],
+            addr["financier"],
+            usdc.address,
+            10**12,
+            int(w3.eth.get_block("latest")["timestamp"]) + 86_400 * 30,
+            tid,
+        )
         ops["dvp.open"] = bank.dvp.open(terms)[1].gas_used
         bank.send(bank.contract("MockUSDC"), "approve", bank.dvp.address, 10**15, label="ERC20.approve")
         ops["dvp.fund"] = bank.dvp.fund(terms).gas_used
@@ -107,8 +117,14 @@ def measure(
         # with a documentary condition: an inspection certificate anchored for the settlement
         tid, _ = issue("c", addr["seller"], addr["seller"])
         documented = Terms(
-            addr["seller"], addr["buyer"], addr["financier"], usdc.address, 10**12, int(w3.eth.get_block("latest")["timestamp"]) + 86_400 * 30,
-            tid, ("inspection-certificate",),
+            addr["seller"],
+            addr["buyer"],
+            addr["financier"],
+            usdc.address,
+            10**12,
+            int(w3.eth.get_block("latest")["timestamp"]) + 86_400 * 30,
+            tid,
+            ("inspection-certificate",),
         )
         sid, _ = bank.dvp.open(documented)
         bank.dvp.fund(documented)
@@ -127,7 +143,9 @@ def compare(ours: dict[str, int], peer: dict[str, int]) -> dict[str, Any]:
     """Each of ours beside TradeTrust's equivalent: both gases, the ratio of totals, and the ratio of the gas above
     the 21,000 every transaction pays (the part a contract's design decides)."""
     peer = dict(peer)
-    peer["tradetrust.return_to_issuer (return + burn)"] = peer["tradetrust.return_to_issuer"] + peer["tradetrust.accept_return"]
+    peer["tradetrust.return_to_issuer (return + burn)"] = (
+        peer["tradetrust.return_to_issuer"] + peer["tradetrust.accept_return"]
+    )
     rows = {}
     for mine, theirs in PAIRS.items():
         if mine not in ours or not peer.get(theirs):

@@ -268,8 +268,8 @@ def _print_ebl(rows: dict[str, Any]) -> None:
     print("eBL beside TradeTrust token-registry 5.5.1 (gas; ratio of totals, and above the 21,000 base):")
     for name, r in rows.items():
         print(
-            f"  {name:44} {r['ours']:>9,} vs {r['tradetrust']:>9,}  {r['ratio']:.2f}x  ({r['ratio_above_intrinsic']:.2f}x)"
-            + ("  <= half" if r["at_most_half"] else "")
+            f"  {name:44} {r['ours']:>9,} vs {r['tradetrust']:>9,}  {r['ratio']:.2f}x  "
+            f"({r['ratio_above_intrinsic']:.2f}x)" + ("  <= half" if r["at_most_half"] else "")
         )
 
 
@@ -290,4 +290,3 @@ def _write_operations(operations: dict[str, Any], ebl_vs_tradetrust: dict[str, A
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

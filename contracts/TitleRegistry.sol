@@ -137,12 +137,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
     }
 
     /// @inheritdoc ITitleRegistry
-    function reject(
-        uint256 titleId,
-        address previousHolder,
-        address previousBeneficiary,
-        bytes32 remarkHash
-    ) external {
+    function reject(uint256 titleId, address previousHolder, address previousBeneficiary, bytes32 remarkHash) external {
         Record storage r = _titles[titleId];
         TitleSlot slot = _movable(titleId, r.slot);
         uint8 what = slot.undo();
@@ -152,9 +147,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
         if (what == 0 || word >> 160 != _tag(previousHolder, previousBeneficiary) >> 160) {
             revert NothingToReject(titleId);
         }
-        if (
-            (what & HOLDER != 0 && msg.sender != holder) || (what & BENEFICIARY != 0 && msg.sender != beneficiary)
-        ) {
+        if ((what & HOLDER != 0 && msg.sender != holder) || (what & BENEFICIARY != 0 && msg.sender != beneficiary)) {
             revert UnauthorizedParty(titleId, msg.sender, what == BOTH ? "holder and beneficiary" : "recipient");
         }
         _requireParty(msg.sender);

@@ -116,12 +116,7 @@ interface ITitleRegistry {
     /// `previousHolder` and `previousBeneficiary` (the parties before that transfer, from the events). A transfer
     /// made by a contract (a settlement handing the title to its buyer) is final and cannot be rejected.
     /// @dev Emits {TransferRejected} and the events of the parties restored.
-    function reject(
-        uint256 titleId,
-        address previousHolder,
-        address previousBeneficiary,
-        bytes32 remarkHash
-    ) external;
+    function reject(uint256 titleId, address previousHolder, address previousBeneficiary, bytes32 remarkHash) external;
 
     /// @notice The approved operator takes holder and beneficiary over from `from`, its holder and beneficiary.
     /// @dev The transfer can be rejected by the operator (which returns it to `from`). Emits {Transfer} and

@@ -28,8 +28,8 @@ from tradechain.chain.tx import Call
 from tradechain.client import Client
 from tradechain.contracts import document_registry, profiles
 from tradechain.contracts import luxury_certificate as certs
-from tradechain.contracts.product_registry import LotSpec, lot_id, sscc_unit
 from tradechain.contracts.dvp_settlement import Terms as DvPTerms
+from tradechain.contracts.product_registry import LotSpec, lot_id, sscc_unit
 from tradechain.contracts.title_registry import hex_id as hex_title
 from tradechain.contracts.trade_escrow import Milestone, Terms, missing_names
 from tradechain.ebl import history as ebl_history
@@ -829,7 +829,9 @@ def ebl_chapter(report: Report, admin: Client, as_role: Any, orgs: dict[str, int
     try:
         ke_bank.dvp.refund(terms)
     except ContractRevert as exc:
-        report.say(lines, f"the importer's bank tries to take its money back before the deadline: refused ({exc.error_name})")
+        report.say(
+            lines, f"the importer's bank tries to take its money back before the deadline: refused ({exc.error_name})"
+        )
     before = int(usdc.functions.balanceOf(addr["cn_bank"]).call())
     settled = importer.dvp.settle(terms)
     paid = int(usdc.functions.balanceOf(addr["cn_bank"]).call()) - before

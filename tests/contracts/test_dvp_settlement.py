@@ -6,7 +6,6 @@ cannot break "never payment without title, never title without payment"."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pytest
@@ -22,7 +21,6 @@ from brownie import (  # type: ignore[attr-defined]  # the project's contracts a
     chain,
     web3,
 )
-from brownie.exceptions import VirtualMachineError
 from conftest import reverts_with
 from eth_abi import encode
 from eth_hash.auto import keccak

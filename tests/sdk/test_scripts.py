@@ -85,7 +85,11 @@ def assert_demo_stories(result: dict[str, Any], rpc_url: str, run: int) -> None:
         "settled": "InvoiceAlreadySettled",
     }
     ebl = result["ebl"]  # chapter 9: the eBL against payment, in one transaction, then surrendered at Mombasa
-    assert (ebl["paid"], ebl["holderIsImporter"], ebl["status"]) == (1_250_000 * 10**6, True, "SURRENDERED_FOR_DELIVERY")
+    assert (ebl["paid"], ebl["holderIsImporter"], ebl["status"]) == (
+        1_250_000 * 10**6,
+        True,
+        "SURRENDERED_FOR_DELIVERY",
+    )
     title = client.titles.get(int(ebl["title"], 16))
     assert title.status.name == "SURRENDERED_FOR_DELIVERY" and title.issuer == orgs["carrier"]
     assert client.dvp.state(ebl["settlement"])["status"] == "SETTLED"

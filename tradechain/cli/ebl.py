@@ -6,6 +6,7 @@ the carrier accepts (the title is void from then on) or rejects. Remarks are sen
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -273,7 +274,7 @@ def _dcsa(run: Run, client: Client, tid: int, title: str, document: Path, out: P
     if out is not None:
         write_whole(out, (json_text(export) + "\n").encode())
     verdict = "VALID" if validated else ("INVALID" if validated == [] else "PROOF_UNAVAILABLE")
-    data = {"ebl": title, "verdict": verdict, "validated": validated, "problem": problem}
+    data: dict[str, Any] = {"ebl": title, "verdict": verdict, "validated": validated, "problem": problem}
     data |= {"file": str(out)} if out is not None else {"export": export}
     lines = [f"{verdict}: DCSA eBL 3.0 export of eBL {title}"]
     lines += [f"  valid {v}" for v in validated or []]

@@ -203,7 +203,9 @@ class TitleClient(ContractClient, name=NAME):
                 continue
             decoded = event().process_log(log)
             out.append(
-                RawEvent(decoded["event"], dict(decoded["args"]), key[0], key[1], "0x" + bytes(log["transactionHash"]).hex())
+                RawEvent(
+                    decoded["event"], dict(decoded["args"]), key[0], key[1], "0x" + bytes(log["transactionHash"]).hex()
+                )
             )
         out.sort(key=lambda e: (e.block_number, e.log_index))
         return out
@@ -232,7 +234,9 @@ class TitleClient(ContractClient, name=NAME):
 
     # ------------------------------------------------------------------ issuing
 
-    def issue(self, document: Path, holder: str, beneficiary: str, proof_file: Path | None = None) -> tuple[int, Receipt]:
+    def issue(
+        self, document: Path, holder: str, beneficiary: str, proof_file: Path | None = None
+    ) -> tuple[int, Receipt]:
         """Issues the eBL of ``document`` (the transport document's file), which the signer's organisation
         anchored as a bill of lading (its proof beside it, or ``proof_file``). Checked before sending: the file is
         the document its proof names, the proof is a bill of lading of this chain's registry, the signer's
@@ -246,16 +250,25 @@ class TitleClient(ContractClient, name=NAME):
                 f"proof's documentHash {proof.document_hash})",
             )
         if proof.doc_type != BILL_OF_LADING:
-            raise InputError("document", f"{document.name} was anchored as document type {proof.doc_type}, not as a "
-                             "bill of lading: anchor it with `tradechain doc anchor FILE --type bill-of-lading`")
+            raise InputError(
+                "document",
+                f"{document.name} was anchored as document type {proof.doc_type}, not as a "
+                "bill of lading: anchor it with `tradechain doc anchor FILE --type bill-of-lading`",
+            )
         if proof.chain_id != self.client.chain_id or proof.registry.lower() != self.client.documents.address.lower():
-            raise InputError("document", f"{document.name} was anchored in another document registry "
-                             f"({proof.registry} on chain {proof.chain_id})")
+            raise InputError(
+                "document",
+                f"{document.name} was anchored in another document registry "
+                f"({proof.registry} on chain {proof.chain_id})",
+            )
         signer = self.client.require_signer().address
         org = self.client.participants.require_role_any(signer)
         if org != proof.issuer:
-            raise InputError("document", f"{document.name} was anchored by organisation {proof.issuer}, not by the "
-                             f"signer's organisation {org}: only its carrier issues its eBL")
+            raise InputError(
+                "document",
+                f"{document.name} was anchored by organisation {proof.issuer}, not by the "
+                f"signer's organisation {org}: only its carrier issues its eBL",
+            )
         holder = self.require_party(holder, "holder")
         beneficiary = self.require_party(beneficiary, "beneficiary")
         title_id = title_id_of(org, actual)
@@ -285,7 +298,9 @@ class TitleClient(ContractClient, name=NAME):
         title's events."""
         title = self.require(title_id)
         if title.undo == 0:
-            raise InputError("title", "nothing to reject: no transfer since the last action on this eBL", hex_id(title_id))
+            raise InputError(
+                "title", "nothing to reject: no transfer since the last action on this eBL", hex_id(title_id)
+            )
         holder, beneficiary = self.previous_parties(title_id)
         return self._send("reject", title_id, holder, beneficiary, remark_hash(remark))
 
@@ -320,7 +335,9 @@ class TitleClient(ContractClient, name=NAME):
             raise InputError("court-order", "the court order's reference (its text is hashed)")
         title = self.require(title_id)
         if not title.frozen:
-            raise InputError("ebl", "only a frozen eBL is reassigned: freeze it first on the court order", hex_id(title_id))
+            raise InputError(
+                "ebl", "only a frozen eBL is reassigned: freeze it first on the court order", hex_id(title_id)
+            )
         h = self.require_party(holder, "holder")
         b = self.require_party(beneficiary, "beneficiary")
         return self._send("reassign", title_id, h, b, keccak(court_order.encode("utf-8")))

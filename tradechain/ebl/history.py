@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from eth_typing import HexStr
 from eth_utils import to_checksum_address
 
 from tradechain.ebl import dcsa, schemas
@@ -50,7 +51,8 @@ def title_history(client: Client, title_id: int) -> list[TitleEvent]:
         if e.block_number not in times:
             times[e.block_number] = int(client.w3.eth.get_block(e.block_number)["timestamp"])
         if e.tx_hash not in senders:
-            senders[e.tx_hash] = to_checksum_address(client.w3.eth.get_transaction(e.tx_hash)["from"])
+            sent = client.w3.eth.get_transaction(HexStr(e.tx_hash))
+            senders[e.tx_hash] = to_checksum_address(sent["from"])
         a = {k: _hex(v) for k, v in e.args.items()}
         kind = KINDS.get(e.name)
         before = after = None
@@ -143,7 +145,9 @@ def dcsa_export(client: Client, title_id: int, document: dict[str, Any]) -> dict
         },
     }
     if any(e.kind == "surrender_requested" for e in events):
-        surrender: dict[str, Any] = {"request": dcsa.surrender_request(events, resolve, document, chain_id=client.chain_id)}
+        surrender: dict[str, Any] = {
+            "request": dcsa.surrender_request(events, resolve, document, chain_id=client.chain_id)
+        }
         if any(e.kind in ("surrender_accepted", "surrender_rejected") for e in events):
             surrender["answer"] = dcsa.surrender_answer(events)
         out["surrender"] = surrender
