@@ -247,8 +247,9 @@ class TitleClient(ContractClient, name=NAME):
                 f"proof's documentHash {proof.document_hash})",
             )
         if proof.doc_type != BILL_OF_LADING:
-            raise InputError("document", f"{document.name} was anchored as document type {proof.doc_type}, not as a "
-                             "bill of lading: anchor it with `tradechain doc anchor FILE --type bill-of-lading`")
+            kind = document_registry.DOC_TYPE_NAMES.get(proof.doc_type, str(proof.doc_type))
+            raise InputError("document", f"{document.name} was anchored as a {kind}, not as a bill of lading: anchor "
+                             "it with `tradechain doc anchor FILE --type bill-of-lading`")
         if proof.chain_id != self.client.chain_id or proof.registry.lower() != self.client.documents.address.lower():
             raise InputError("document", f"{document.name} was anchored in another document registry "
                              f"({proof.registry} on chain {proof.chain_id})")
@@ -260,6 +261,9 @@ class TitleClient(ContractClient, name=NAME):
         holder = self.require_party(holder, "holder")
         beneficiary = self.require_party(beneficiary, "beneficiary")
         title_id = title_id_of(org, actual)
+        if self.get(title_id).exists:
+            raise InputError("document", f"an eBL of this document was issued already: {hex_id(title_id)}",
+                             document.name)
         doc_hash, _kind, trade, root, _issuer, branch = proof.call_args()
         receipt = self._send("issue", (doc_hash, trade, root, branch, holder, beneficiary))
         return title_id, receipt
@@ -288,6 +292,16 @@ class TitleClient(ContractClient, name=NAME):
         if title.undo == 0:
             raise InputError("title", "nothing to reject: no transfer since the last action on this eBL", hex_id(title_id))
         holder, beneficiary = self.previous_parties(title_id)
+        dvp = self.client.deployment.contracts.get("DvPSettlement")
+        if dvp is not None and dvp.address.lower() in (holder.lower(), beneficiary.lower()):
+            # The settlement contract passes a title on only by `settle` and has no way to move one returned to
+            # it after that: a rejection would leave the eBL there for good (the buyer paid already).
+            raise InputError(
+                "title",
+                "the last transfer was a DvP settlement's: rejecting it would leave the eBL in the settlement "
+                "contract for good, and the seller is paid already",
+                hex_id(title_id),
+            )
         return self._send("reject", title_id, holder, beneficiary, remark_hash(remark))
 
     def approve(self, title_id: int, operator: str | None) -> Receipt:
