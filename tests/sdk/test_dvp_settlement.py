@@ -263,7 +263,7 @@ def test_documents_count_only_when_anchored_for_this_settlement(sdk_as: Any, usd
     assert other.value.field == "documents"
     assert other.value.user_message == (
         f"documents: inspection.pdf was issued for trade {document_registry.read_proof(for_trade).trade_id}, not for "
-        f"settlement {sid}: its issuer anchors it with `tradechain doc anchor FILE --type TYPE --escrow {sid}`"
+        f"settlement {sid}: its issuer anchors it with `tradechain doc anchor FILE --type TYPE --trade {sid}`"
     )
     assert tx_count(addr("financier")) == before
     proper = doc(tmp_path, "inspection-2.pdf")

@@ -4,7 +4,8 @@ settlement on the TitleRegistry first); one ``settle`` pays the seller and makes
 after the deadline ``refund`` gives each side its own back. A settlement's terms come back from its opening event.
 
 The documentary conditions are documents anchored for the settlement: their trade id is the settlement id
-(``doc anchor FILE --type TYPE --escrow SETTLEMENT``), so one set of documents settles one settlement only."""
+(``doc anchor FILE --type TYPE --trade SETTLEMENT``: ``--escrow`` looks the id up in TradeEscrow), so one set of
+documents settles one settlement only."""
 
 from __future__ import annotations
 
@@ -202,7 +203,7 @@ class DvPClient(ContractClient, name=NAME):
                 raise InputError(
                     "documents",
                     f"{Path(path).name} was issued for trade {proof.trade_id}, not for settlement {sid}: its issuer "
-                    f"anchors it with `tradechain doc anchor FILE --type TYPE --escrow {sid}`",
+                    f"anchors it with `tradechain doc anchor FILE --type TYPE --trade {sid}`",
                 )
             doc_hash, kind, _trade, root, issuer, branch = proof.call_args()
             out.append((doc_hash, kind, root, issuer, branch))
