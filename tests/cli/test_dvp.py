@@ -5,7 +5,9 @@ before both are in is one line, exit 2, nothing sent."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +16,44 @@ from brownie import chain
 from conftest import tx_count
 from helpers import addr, ok, refused, run
 
-from tests.cli.test_ebl import PROFILES, anchored, named, profiles  # noqa: F401  (the fixture, too)
+from tradechain.formats import canonical
 
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 AMOUNT = 1_250_000 * 10**6
+PROFILES = {  # role: the organisation's profile (its name is what outputs show)
+    "carrier": {"name": "COSCO Shipping Lines", "country": "SG", "address": "1 Harbour Front, Singapore"},
+    "manufacturer": {"name": "Shenzhen Machinery Co", "country": "TH", "address": "8 Nanshan Road, Shenzhen"},
+    "financier": {"name": "Equity Bank Kenya", "country": "KE", "address": "Upper Hill, Nairobi"},
+    "buyer": {"name": "Mombasa Imports Ltd", "country": "FR", "address": "Moi Avenue, Mombasa"},
+}
+
+
+def named(role: str, members: dict[str, int]) -> str:
+    return f"{PROFILES[role]['name']} (org {members[role]})"
+
+
+def anchored(folder: Path) -> Path:
+    """A DCSA transport document the carrier anchored as a bill of lading."""
+    reference = f"SZX{time.time_ns() % 10**9:09d}"
+    path = folder / f"{reference}.json"
+    path.write_text(json.dumps({"transportDocumentReference": reference, "transportDocumentTypeCode": "BOL"}))
+    ok("doc", "anchor", str(path), "--type", "bill-of-lading", "--trade", "CN-KE-0018", "--account", "carrier")
+    return path
 
 
 def usdc_of(sdk: Any, who: str) -> int:
     return int(sdk.contract("MockUSDC").functions.balanceOf(who).call())
+
+
+@pytest.fixture
+def profiles(cli_env: Path, sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path) -> dict[str, int]:
+    """Each organisation of PROFILES records its profile's hash on chain; this machine keeps the files."""
+    for role, profile in PROFILES.items():
+        sdk_as(role).participants.update_profile(sdk_members[role], canonical.json_hash(profile))
+        file = tmp_path / f"{role}-profile.json"
+        file.write_text(json.dumps(profile))
+        assert ok("participant", "profile", str(file), str(sdk_members[role]))["name"] == profile["name"]
+    return sdk_members
 
 
 @pytest.fixture
@@ -34,10 +66,9 @@ def ebl(profiles: dict[str, int], sdk: Any, tmp_path: Path) -> str:
 
 def open_settlement(ebl: str, *more: str, deadline: str = "+30d") -> dict[str, Any]:
     """`dvp open` by the buyer's bank (the financier: funder by default), for the dev buyer."""
-    return ok(  # type: ignore[no-any-return]
-        "dvp", "open", "--ebl", ebl, "--seller", addr("manufacturer"), "--buyer", addr("buyer"),
-        "--amount", "1,250,000.00", "--deadline", deadline, *more, "--account", "financier",
-    )  # fmt: skip
+    parties = ("--seller", addr("manufacturer"), "--buyer", addr("buyer"))
+    terms = ("--amount", "1,250,000.00", "--deadline", deadline, *more)
+    return ok("dvp", "open", "--ebl", ebl, *parties, *terms, "--account", "financier")  # type: ignore[no-any-return]
 
 
 def test_the_full_life_cycle_pays_the_seller_and_gives_the_buyer_the_ebl(
@@ -88,12 +119,26 @@ def test_the_full_life_cycle_pays_the_seller_and_gives_the_buyer_the_ebl(
     lacking = run("dvp", "missing", sid)
     assert (lacking.exit_code, lacking.output) == (1, "missing: inspection-certificate\n")
     before = tx_count(addr("financier"))
-    asked = refused(run("dvp", "settle", sid, "--account", "financier"), "doc", "the terms require inspection-certificate")
+    asked = refused(
+        run("dvp", "settle", sid, "--account", "financier"), "doc", "the terms require inspection-certificate"
+    )
     assert f"anchored for settlement {sid}: give each with --doc FILE" in asked
     cert = tmp_path / "inspection.pdf"
     cert.write_bytes(b"%PDF SGS inspection certificate, 40 machines")
-    ok("doc", "anchor", str(cert), "--type", "inspection-certificate", "--trade", "CN-KE-0018", "--account", "inspector")
-    wrong = refused(run("dvp", "settle", sid, "--doc", str(cert), "--account", "financier"), "documents", "not for settlement")
+    ok(
+        "doc",
+        "anchor",
+        str(cert),
+        "--type",
+        "inspection-certificate",
+        "--trade",
+        "CN-KE-0018",
+        "--account",
+        "inspector",
+    )
+    wrong = refused(
+        run("dvp", "settle", sid, "--doc", str(cert), "--account", "financier"), "documents", "not for settlement"
+    )
     assert f"tradechain doc anchor FILE --type TYPE --trade {sid}" in wrong  # the fix it names works (below)
     assert tx_count(addr("financier")) == before
     ok("doc", "anchor", str(cert), "--type", "inspection-certificate", "--trade", sid, "--account", "inspector")
@@ -111,7 +156,10 @@ def test_the_full_life_cycle_pays_the_seller_and_gives_the_buyer_the_ebl(
     data = ok("ebl", "status", ebl)
     assert (data["holderParty"]["organisation"], data["beneficiaryParty"]["organisation"]) == (profiles["buyer"],) * 2
     texts = [e["text"] for e in ok("ebl", "history", ebl)["events"]]
-    assert f"holder: the DvP settlement contract ({sdk.dvp.address}) -> {named('buyer', profiles)} ({addr('buyer')})" in texts
+    assert (
+        f"holder: the DvP settlement contract ({sdk.dvp.address}) -> {named('buyer', profiles)} ({addr('buyer')})"
+        in texts
+    )
 
 
 def test_settle_text_names_the_buyer_and_refund_is_refused_after_it(ebl: str, profiles: dict[str, int]) -> None:
@@ -151,5 +199,7 @@ def test_anchoring_with_escrow_names_no_settlement(ebl: str, tmp_path: Path) -> 
     sid = open_settlement(ebl)["settlement"]
     cert = tmp_path / "inspection.pdf"
     cert.write_bytes(b"%PDF inspection")
-    said = run("doc", "anchor", str(cert), "--type", "inspection-certificate", "--escrow", sid, "--account", "inspector")
+    said = run(
+        "doc", "anchor", str(cert), "--type", "inspection-certificate", "--escrow", sid, "--account", "inspector"
+    )
     refused(said, "escrow", "no escrow with this id on this chain")

@@ -102,9 +102,10 @@ def test_issue_transfer_endorse_and_history_name_the_organisations(profiles: dic
     assert early.exit_code == 1 and early.stderr.startswith("error: NotNominated(")
     nominated = ok("ebl", "nominate", ebl, addr("buyer"), "--remark", "contract S-77", "--account", "manufacturer")
     assert nominated["nominee"] == addr("buyer")
-    assert f"  nominee:     {named('buyer', profiles)} ({addr('buyer')}) (the holder may endorse to it)" in run(
-        "ebl", "status", ebl
-    ).output
+    assert (
+        f"  nominee:     {named('buyer', profiles)} ({addr('buyer')}) (the holder may endorse to it)"
+        in run("ebl", "status", ebl).output
+    )
     endorsed = ok("ebl", "endorse", ebl, addr("buyer"), "--account", "financier")
     assert (endorsed["beneficiary"], endorsed["holderToo"]) == (addr("buyer"), False)
     after = ok("ebl", "status", ebl)
@@ -217,8 +218,9 @@ def test_the_carrier_voids_an_ebl_it_holds(profiles: dict[str, int], tmp_path: P
 # ------------------------------------------------------------------ refused before sending
 
 
-def test_issue_of_a_document_anchored_as_another_type_is_refused(cli_env: Path, sdk_members: dict[str, int],
-                                                                 tmp_path: Path) -> None:  # fmt: skip
+def test_issue_of_a_document_anchored_as_another_type_is_refused(
+    cli_env: Path, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
     packing = anchored(tmp_path, "packing-list")
     before = tx_count(addr("carrier"))
     line = refused(
@@ -237,8 +239,8 @@ def test_issue_of_a_changed_file_or_to_an_outsider_is_refused(
     before = tx_count(addr("carrier"))
     outsider = run("ebl", "issue", str(bl), "--holder", addr("outsider"), "--account", "carrier")
     refused(outsider, "holder", "must be an active member's account or a contract")
-    other = run("ebl", "issue", str(bl), "--holder", addr("buyer"), "--beneficiary", addr("outsider"),
-                "--account", "carrier")  # fmt: skip
+    parties = ("--holder", addr("buyer"), "--beneficiary", addr("outsider"))
+    other = run("ebl", "issue", str(bl), *parties, "--account", "carrier")
     refused(other, "beneficiary", "not an outsider")
     bl.write_text(bl.read_text().replace("BOL", "SWB"))  # a sea waybill now: not the document anchored
     refused(
@@ -249,8 +251,9 @@ def test_issue_of_a_changed_file_or_to_an_outsider_is_refused(
     assert tx_count(addr("carrier")) == before
 
 
-def test_a_second_issue_and_a_long_remark_are_refused(cli_env: Path, sdk_members: dict[str, int],
-                                                       tmp_path: Path) -> None:  # fmt: skip
+def test_a_second_issue_and_a_long_remark_are_refused(
+    cli_env: Path, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
     bl = anchored(tmp_path)
     ebl = ok("ebl", "issue", str(bl), "--holder", addr("manufacturer"), "--account", "carrier")["ebl"]
     before = (tx_count(addr("carrier")), tx_count(addr("manufacturer")))

@@ -42,7 +42,9 @@ def title(sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path) -> int:
     """An eBL the carrier issued to the exporter (the manufacturer) as holder and beneficiary."""
     carrier = sdk_as("carrier")
     bl = tmp_path / f"bl-{time.time_ns()}.json"
-    bl.write_text(json.dumps({"transportDocumentReference": f"SZX{time.time_ns()}", "transportDocumentTypeCode": "BOL"}))
+    bl.write_text(
+        json.dumps({"transportDocumentReference": f"SZX{time.time_ns()}", "transportDocumentTypeCode": "BOL"})
+    )
     carrier.documents.anchor([bl], "bill-of-lading", "CN-KE-0018")
     title_id, _ = carrier.titles.issue(bl, addr("manufacturer"), addr("manufacturer"))
     return title_id
@@ -194,9 +196,7 @@ def test_settle_before_both_are_in_is_refused(sdk_as: Any, usdc: str, title: int
     assert balance(bank, bank.dvp.address) == AMOUNT and bank.titles.get(title).holder == addr("manufacturer")
 
 
-def test_only_the_seller_holding_the_title_delivers_checked_before_sending(
-    sdk_as: Any, usdc: str, title: int
-) -> None:
+def test_only_the_seller_holding_the_title_delivers_checked_before_sending(sdk_as: Any, usdc: str, title: int) -> None:
     bank, seller, buyer = sdk_as("financier"), sdk_as("manufacturer"), sdk_as("buyer")
     t = terms(usdc, title)
     bank.dvp.open(t)
@@ -246,7 +246,9 @@ def test_open_is_refused_before_sending_for_a_seller_buyer_or_a_title_not_issued
 # ------------------------------------------------------------------ documentary conditions, financing
 
 
-def test_documents_count_only_when_anchored_for_this_settlement(sdk_as: Any, usdc: str, title: int, tmp_path: Path) -> None:
+def test_documents_count_only_when_anchored_for_this_settlement(
+    sdk_as: Any, usdc: str, title: int, tmp_path: Path
+) -> None:
     bank, inspector = sdk_as("financier"), sdk_as("inspector")
     t = terms(usdc, title, documents=("inspection-certificate",))
     sid = open_fund_deliver(sdk_as, t)

@@ -161,8 +161,8 @@ def test_an_outsider_as_first_party_is_refused_naming_the_field(carrier: Client,
     assert info.value.field == field
     assert "must be an active member's account or a contract" in info.value.user_message
     assert tx_count(carrier.signer.address) == before
-    assert not carrier.titles.get(title_id_of(carrier.participants.require_role_any(carrier.signer.address),
-                                              document_registry.document_hash(bl))).exists  # fmt: skip
+    carrier_org = carrier.participants.require_role_any(carrier.signer.address)
+    assert not carrier.titles.get(title_id_of(carrier_org, document_registry.document_hash(bl))).exists
 
 
 def test_only_the_carrier_that_anchored_the_document_issues_it(
@@ -236,7 +236,10 @@ def test_holder_transfer_nomination_and_endorsement(sdk_as: Any, issued: int) ->
         "holder",
     )
     [remark] = seller.titles._events(moved, "Remarked")
-    assert (remark["by"], bytes(remark["remarkHash"])) == (addr("manufacturer"), keccak(b"to the exporter's bank, L/C 77"))
+    assert (remark["by"], bytes(remark["remarkHash"])) == (
+        addr("manufacturer"),
+        keccak(b"to the exporter's bank, L/C 77"),
+    )
     with pytest.raises(revert_class("NotNominated")) as info:  # the holder is not the beneficiary: no nominee yet
         bank.titles.transfer_beneficiary(issued, addr("buyer"))
     assert info.value.beneficiary == addr("manufacturer")
@@ -342,9 +345,7 @@ def test_an_approved_operator_is_recorded_and_withdrawn(sdk_as: Any, issued: int
 # ------------------------------------------------------------------ surrender, pledge, freeze, void
 
 
-def test_surrender_rejected_then_accepted_voids_the_title(
-    carrier: Client, sdk_as: Any, issued: int
-) -> None:
+def test_surrender_rejected_then_accepted_voids_the_title(carrier: Client, sdk_as: Any, issued: int) -> None:
     seller = sdk_as("manufacturer")
     seller.titles.surrender(issued, remark="for delivery at Mombasa")
     assert seller.titles.get(issued).status == Status.PENDING_SURRENDER_FOR_DELIVERY
@@ -493,7 +494,9 @@ def test_a_too_long_remark_sends_nothing(sdk_as: Any, issued: int) -> None:
     assert seller.titles.get(issued).holder == addr("manufacturer")
 
 
-def test_title_ids_are_0x_and_64_hex_digits_and_unknown_ones_are_named(sdk: Client, sdk_members: dict[str, int]) -> None:
+def test_title_ids_are_0x_and_64_hex_digits_and_unknown_ones_are_named(
+    sdk: Client, sdk_members: dict[str, int]
+) -> None:
     tid = 0xAB << 200
     assert parse_title_id(hex_id(tid)) == tid
     for bad in ("0x12", "ab" * 32, "0x" + "zz" * 32, "0x" + "ab" * 33):

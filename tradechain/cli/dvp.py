@@ -80,7 +80,9 @@ def state_text(client: Client, sid: str, terms: Terms) -> str:
 @click.option("--token", metavar="ADDRESS", help="ERC-20 stablecoin. [default on the local chain: MockUSDC]")
 @click.option("--amount", required=True, help="In token units, e.g. 1250000.00.")
 @click.option("--deadline", required=True, help="Settle until then: YYYY-MM-DD or +Nd.")
-@click.option("--require", "documents", multiple=True, help="A document type to prove (repeat), e.g. inspection-certificate.")
+@click.option(
+    "--require", "documents", multiple=True, help="A document type to prove (repeat), e.g. inspection-certificate."
+)
 @click.option("--doc-issuer", default="0", help="The organisation that must issue them. [default: any with the role]")
 @click.option("--invoice", help="The invoice's fingerprint (0x...) when the settlement is financed.")
 def open_(
@@ -201,6 +203,8 @@ def missing(run: Run, settlement: str, docs: tuple[Path, ...]) -> None:
     client = run.client()
     sid = _sid(settlement)
     lacking = client.dvp.missing(_terms(client, sid), list(docs))
-    run.emit({"settlement": sid, "missing": lacking}, "nothing missing" if not lacking else "missing: " + ", ".join(lacking))
+    run.emit(
+        {"settlement": sid, "missing": lacking}, "nothing missing" if not lacking else "missing: " + ", ".join(lacking)
+    )
     if lacking:
         sys.exit(1)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from eth_utils import to_checksum_address
 
 from tradechain.cli.common import Run, command, echo, org_name
 from tradechain.client import Client
@@ -41,7 +42,11 @@ def party(client: Client, address: str) -> str:
     org, _ = client.participants.organisation_of(address)
     if org:
         return f"{org_name(client, org)} ({address})"
-    return f"{address} (a contract)" if client.w3.eth.get_code(address) else f"{address} (not a member)"
+    return (
+        f"{address} (a contract)"
+        if client.w3.eth.get_code(to_checksum_address(address))
+        else f"{address} (not a member)"
+    )
 
 
 def _party_json(client: Client, address: str) -> dict[str, Any] | None:

@@ -197,7 +197,10 @@ class DvPClient(ContractClient, name=NAME):
             actual = "0x" + document_registry.document_hash(Path(path)).hex()
             if actual != proof.document_hash.lower():
                 raise InputError("documents", f"{Path(path).name} is not the document its proof was issued for")
-            if proof.chain_id != self.client.chain_id or proof.registry.lower() != self.client.documents.address.lower():
+            if (
+                proof.chain_id != self.client.chain_id
+                or proof.registry.lower() != self.client.documents.address.lower()
+            ):
                 raise InputError("documents", f"{Path(path).name} was anchored in another document registry")
             if proof.trade_id.lower() != sid:
                 raise InputError(
@@ -224,7 +227,7 @@ class DvPClient(ContractClient, name=NAME):
         return {"status": Status(int(status)).name, "funded": bool(funded), "delivered": bool(delivered)}
 
     def exists(self, sid: str) -> bool:
-        return self.state(sid)["status"] != Status.NONE.name
+        return bool(self.state(sid)["status"] != Status.NONE.name)
 
     def terms_of(self, sid: str) -> Terms:
         """The terms of a settlement, from its SettlementOpened event."""

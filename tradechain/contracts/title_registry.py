@@ -178,7 +178,8 @@ class TitleClient(ContractClient, name=NAME):
         w3 = self.client.w3
         topic = "0x" + title_id.to_bytes(32, "big").hex()
         by_topic: dict[str, Any] = {}
-        for item in self.contract.abi:
+        abi: list[dict[str, Any]] = [dict(item) for item in self.contract.abi]
+        for item in abi:
             if item.get("type") == "event":
                 sig = f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
                 by_topic["0x" + keccak(sig.encode()).hex()] = self.contract.events[item["name"]]
@@ -204,7 +205,9 @@ class TitleClient(ContractClient, name=NAME):
                 continue
             decoded = event().process_log(log)
             out.append(
-                RawEvent(decoded["event"], dict(decoded["args"]), key[0], key[1], "0x" + bytes(log["transactionHash"]).hex())
+                RawEvent(
+                    decoded["event"], dict(decoded["args"]), key[0], key[1], "0x" + bytes(log["transactionHash"]).hex()
+                )
             )
         out.sort(key=lambda e: (e.block_number, e.log_index))
         return out
@@ -233,13 +236,15 @@ class TitleClient(ContractClient, name=NAME):
 
     # ------------------------------------------------------------------ issuing
 
-    def issue(self, document: Path, holder: str, beneficiary: str, proof_file: Path | None = None) -> tuple[int, Receipt]:
+    def issue(
+        self, document: Path, holder: str, beneficiary: str, proof_file: Path | None = None
+    ) -> tuple[int, Receipt]:
         """Issues the eBL of ``document`` (the transport document's file), which the signer's organisation
         anchored as a bill of lading (its proof beside it, or ``proof_file``). Checked before sending: the file is
         the document its proof names, the proof is a bill of lading of this chain's registry, the signer's
         organisation is its issuer, both parties may hold, and no title of it exists yet."""
+        actual = document_registry.document_hash(document)  # first: a missing file is "not found", not "no proof"
         proof = document_registry.read_proof_file(proof_file) if proof_file else document_registry.read_proof(document)
-        actual = document_registry.document_hash(document)
         if "0x" + actual.hex() != proof.document_hash.lower():
             raise InputError(
                 "document",
@@ -248,22 +253,32 @@ class TitleClient(ContractClient, name=NAME):
             )
         if proof.doc_type != BILL_OF_LADING:
             kind = document_registry.DOC_TYPE_NAMES.get(proof.doc_type, str(proof.doc_type))
-            raise InputError("document", f"{document.name} was anchored as a {kind}, not as a bill of lading: anchor "
-                             "it with `tradechain doc anchor FILE --type bill-of-lading`")
+            raise InputError(
+                "document",
+                f"{document.name} was anchored as a {kind}, not as a bill of lading: anchor "
+                "it with `tradechain doc anchor FILE --type bill-of-lading`",
+            )
         if proof.chain_id != self.client.chain_id or proof.registry.lower() != self.client.documents.address.lower():
-            raise InputError("document", f"{document.name} was anchored in another document registry "
-                             f"({proof.registry} on chain {proof.chain_id})")
+            raise InputError(
+                "document",
+                f"{document.name} was anchored in another document registry "
+                f"({proof.registry} on chain {proof.chain_id})",
+            )
         signer = self.client.require_signer().address
         org = self.client.participants.require_role_any(signer)
         if org != proof.issuer:
-            raise InputError("document", f"{document.name} was anchored by organisation {proof.issuer}, not by the "
-                             f"signer's organisation {org}: only its carrier issues its eBL")
+            raise InputError(
+                "document",
+                f"{document.name} was anchored by organisation {proof.issuer}, not by the "
+                f"signer's organisation {org}: only its carrier issues its eBL",
+            )
         holder = self.require_party(holder, "holder")
         beneficiary = self.require_party(beneficiary, "beneficiary")
         title_id = title_id_of(org, actual)
         if self.get(title_id).exists:
-            raise InputError("document", f"an eBL of this document was issued already: {hex_id(title_id)}",
-                             document.name)
+            raise InputError(
+                "document", f"an eBL of this document was issued already: {hex_id(title_id)}", document.name
+            )
         doc_hash, _kind, trade, root, _issuer, branch = proof.call_args()
         receipt = self._send("issue", (doc_hash, trade, root, branch, holder, beneficiary))
         return title_id, receipt
@@ -290,7 +305,9 @@ class TitleClient(ContractClient, name=NAME):
         title's events."""
         title = self.require(title_id)
         if title.undo == 0:
-            raise InputError("title", "nothing to reject: no transfer since the last action on this eBL", hex_id(title_id))
+            raise InputError(
+                "title", "nothing to reject: no transfer since the last action on this eBL", hex_id(title_id)
+            )
         holder, beneficiary = self.previous_parties(title_id)
         dvp = self.client.deployment.contracts.get("DvPSettlement")
         if dvp is not None and dvp.address.lower() in (holder.lower(), beneficiary.lower()):
