@@ -166,6 +166,10 @@ def test_settle_text_names_the_buyer_and_refund_is_refused_after_it(ebl: str, pr
     sid = open_settlement(ebl)["settlement"]
     ok("dvp", "fund", sid, "--account", "financier")
     ok("dvp", "deliver", sid, "--account", "manufacturer")
+    before = (tx_count(addr("financier")), tx_count(addr("manufacturer")))
+    refused(run("dvp", "fund", sid, "--account", "financier"), "settlement", "the payment is in already")
+    refused(run("dvp", "deliver", sid, "--account", "manufacturer"), "settlement", "the eBL is in already")
+    assert (tx_count(addr("financier")), tx_count(addr("manufacturer"))) == before  # not even an approval
     said = run("dvp", "settle", sid, "--account", "manufacturer")
     assert said.exit_code == 0, said.stderr
     assert said.output.startswith(

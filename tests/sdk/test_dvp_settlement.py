@@ -15,6 +15,7 @@ from brownie import chain
 from conftest import now, tx_count
 from helpers import INVOICE, INVOICE_KEY, addr
 
+from tradechain.chain import reverts
 from tradechain.client import Client
 from tradechain.contracts import document_registry
 from tradechain.contracts.dvp_settlement import DvPClient, Terms, settlement_id
@@ -375,3 +376,31 @@ def test_the_buyer_cannot_reject_the_settlements_transfer_through_the_sdk(sdk_as
     assert info.value.field == "title" and "would leave the eBL in the settlement contract" in info.value.user_message
     assert tx_count(addr("buyer")) == before
     assert buyer.titles.get(title).holder == addr("buyer")
+
+
+def test_a_second_fund_or_a_late_delivery_sends_no_approval_first(sdk_as: Any, usdc: str, title: int) -> None:
+    """fund and deliver approve before they send; a settlement that cannot take the payment or the title (funded
+    already, past its deadline, not open) is refused before that approval, so nothing at all is sent."""
+    bank, seller = sdk_as("financier"), sdk_as("manufacturer")
+    t = terms(usdc, title, deadline=now() + 100)
+    sid, _ = bank.dvp.open(t)
+    bank.dvp.fund(t)
+    before = tx_count(addr("financier"))
+    with pytest.raises(InputError) as twice:
+        bank.dvp.fund(t)
+    assert twice.value.field == "settlement" and "the payment is in already" in twice.value.user_message
+    assert tx_count(addr("financier")) == before
+    chain.sleep(200)
+    chain.mine()
+    before = tx_count(addr("manufacturer"))
+    with pytest.raises(InputError) as late:
+        seller.dvp.deliver(t)
+    assert late.value.field == "settlement"
+    assert f"its deadline {reverts.iso_time(t.deadline)} has passed" in late.value.user_message
+    assert tx_count(addr("manufacturer")) == before
+    assert seller.titles.get(title).approved == ZERO_ADDRESS  # no approval left behind
+    bank.dvp.refund(t)
+    with pytest.raises(InputError) as closed:
+        bank.dvp.fund(t)
+    assert "the settlement is CLOSED, not OPEN" in closed.value.user_message
+    assert bank.dvp.state(sid)["status"] == "CLOSED"

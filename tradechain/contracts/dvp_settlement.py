@@ -21,6 +21,7 @@ from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
+from tradechain.chain.reverts import iso_time
 from tradechain.chain.tx import Receipt
 from tradechain.contracts import document_registry
 from tradechain.contracts.base import ContractClient
@@ -160,8 +161,27 @@ class DvPClient(ContractClient, name=NAME):
         receipt = self._send("open", terms.encoded())
         return settlement_id(terms), receipt
 
+    def _require_open(self, terms: Terms, what: str) -> None:
+        """Before an approval is sent for ``fund`` or ``deliver``: the settlement is open, before its deadline, and
+        ``what`` ("funded" or "delivered") is not in yet; else an InputError, and nothing is sent."""
+        sid = settlement_id(terms)
+        st = self.state(sid)
+        if st["status"] == Status.NONE.name:
+            raise InputError("settlement", "no settlement with these terms on this chain", sid)
+        if st["status"] != Status.OPEN.name:
+            raise InputError("settlement", f"the settlement is {st['status']}, not OPEN", sid)
+        if st[what]:
+            thing = "the payment" if what == "funded" else "the eBL"
+            raise InputError("settlement", f"{thing} is in already", sid)
+        if self.client.chain_time() > terms.deadline:
+            raise InputError(
+                "settlement", f"its deadline {iso_time(terms.deadline)} has passed: nothing more can be put in", sid
+            )
+
     def fund(self, terms: Terms) -> Receipt:
-        """Approves the settlement for the amount (if needed) and pays it in."""
+        """Approves the settlement for the amount (if needed) and pays it in (checked first: the settlement is open,
+        before its deadline, and not funded yet)."""
+        self._require_open(terms, "funded")
         token = Token(self.client, terms.token).contract
         owner = self.client.require_signer().address
         if int(token.functions.allowance(owner, self.address).call()) < terms.amount:
@@ -170,10 +190,12 @@ class DvPClient(ContractClient, name=NAME):
 
     def deliver(self, terms: Terms) -> Receipt:
         """Approves the settlement on the TitleRegistry (if needed) and puts the title in. Checked first: the
-        signer is the seller, and the title's holder and beneficiary."""
+        signer is the seller, and the title's holder and beneficiary; the settlement is open, before its deadline,
+        and the title not in yet."""
         me = self.client.require_signer().address
         if me.lower() != terms.seller.lower():
             raise InputError("account", f"only the seller {terms.seller} puts the title in; the signer is {me}")
+        self._require_open(terms, "delivered")
         titles = self.client.titles
         title = titles.require(terms.title_id)
         if title.holder.lower() != me.lower() or title.beneficiary.lower() != me.lower():
