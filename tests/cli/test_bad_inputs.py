@@ -1372,6 +1372,140 @@ def test_tx_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path) -> Non
     check(c, cli_env)
 
 
+# ---------------------------------------------------------------------------------------------- ebl and dvp
+
+EBL_ID = "0x" + "cd" * 32  # no eBL has this id
+OUTSIDER = accounts.dev_account("outsider").address
+BL_BYTES = b"%PDF transport document SZX-18"
+
+
+def bl_proof(**change: Any) -> Callable[[], str]:
+    """A well-formed proof of BL_BYTES (the file bl.pdf) as a bill of lading of another chain's registry."""
+
+    def text() -> str:
+        from eth_hash.auto import keccak
+
+        proof = {**proof_of_issuer(4), "documentHash": "0x" + keccak(BL_BYTES).hex(), **change}
+        return json.dumps(proof)
+
+    return text
+
+
+BL_FILES: dict[str, FileContent] = {"bl.pdf": BL_BYTES, "bl.pdf.tcproof.json": bl_proof()}
+ISSUE = f"ebl issue {{tmp}}/bl.pdf --holder {ADDRESS} --account carrier"
+
+EBL_CASES = [
+    case("issue-missing-file", f"ebl issue {{tmp}}/none.pdf --holder {ADDRESS}", "file", "not found"),
+    case("issue-no-proof", ISSUE, "file", "no proof beside it (bl.pdf.tcproof.json)", files={"bl.pdf": BL_BYTES}),
+    case("issue-proof-not-found", f"{ISSUE} --proof {{tmp}}/none.json", "proof", "not found", files=PDF),
+    case("issue-holder-missing", "ebl issue {tmp}/bl.pdf", "holder", "is required", files=BL_FILES),
+    case(
+        "issue-changed-file",
+        ISSUE,
+        "document",
+        "bl.pdf is not the document its proof was issued for",
+        files={**BL_FILES, "bl.pdf": BL_BYTES + b" amended"},
+    ),
+    case(
+        "issue-not-a-bill-of-lading",
+        ISSUE,
+        "document",
+        "bl.pdf was anchored as a packing-list, not as a bill of lading",
+        files={**BL_FILES, "bl.pdf.tcproof.json": bl_proof(docType="packing-list")},
+    ),
+    case("issue-other-registry", ISSUE, "document", "was anchored in another document registry", files=BL_FILES),
+    case("status-short-id", "ebl status 0x12", "ebl", "a title id is 0x followed by 64 hex digits"),
+    case("status-non-hex-id", f"ebl status 0x{'zz' * 32}", "ebl", "a title id is 0x followed by 64 hex digits"),
+    case("history-unknown", f"ebl history {EBL_ID}", "title", "no eBL with this id on this chain"),
+    case("reject-unknown", f"ebl reject {EBL_ID} --account buyer", "title", "no eBL with this id on this chain"),
+    case("nominate-short-id", f"ebl nominate 0x12 {ADDRESS}", "ebl", "a title id is 0x"),
+    case("nominate-outsider", f"ebl nominate {EBL_ID} {OUTSIDER}", "nominee", "must be an active member's account"),
+    case("transfer-eip55", f"ebl transfer-holder {EBL_ID} {BAD_CHECKSUM}", "to", "bad EIP-55 checksum"),
+    case(
+        "transfer-malformed", f"ebl transfer-holder {EBL_ID} {SHORT_ADDRESS}", "to", "an address is 0x followed by 40"
+    ),
+    case("transfer-outsider", f"ebl transfer-holder {EBL_ID} {OUTSIDER}", "to", "not an outsider"),
+    case("endorse-outsider", f"ebl endorse {EBL_ID} {OUTSIDER}", "to", "must be an active member's account"),
+    case("endorse-both-outsider", f"ebl endorse {EBL_ID} {OUTSIDER} --holder-too", "to", "not an outsider"),
+    case(
+        "remark-too-long",
+        ["ebl", "transfer-holder", EBL_ID, ADDRESS, "--remark", "x" * 1_001],
+        "remark",
+        "at most 1,000 characters (it is 1,001)",
+    ),
+    case(
+        "remark-two-lines",
+        ["ebl", "surrender", EBL_ID, "--remark", "line one\nline two"],
+        "remark",
+        "one line of text, without control characters",
+    ),
+    case("pledge-not-a-number", f"ebl pledge {EBL_ID} bank", "pledgee", "must be a whole number"),
+    case("pledge-overflow", f"ebl pledge {EBL_ID} 4294967296", "pledgee", "must be below 2^32"),
+    case("pledge-missing", f"ebl pledge {EBL_ID}", "pledgee", "is required"),
+    case("freeze-no-court-order", f"ebl freeze {EBL_ID}", "court-order", "is required"),
+    case(
+        "freeze-blank-court-order",
+        ["ebl", "freeze", EBL_ID, "--court-order", " "],
+        "court-order",
+        "the court order's reference",
+    ),
+    case("void-short-id", "ebl void 0x12", "ebl", "a title id is 0x"),
+    case("accept-surrender-short-id", "ebl accept-surrender 0x12", "ebl", "a title id is 0x"),
+    case("release-pledge-short-id", "ebl release-pledge 0x12", "ebl", "a title id is 0x"),
+]
+
+
+@pytest.mark.parametrize("c", EBL_CASES)
+def test_ebl_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path, sdk_members: dict[str, int]) -> None:
+    check(c, cli_env)
+
+
+def dvp_open(*more: str, **change: str) -> list[str]:
+    options = {"ebl": EBL_ID, "seller": ADDRESS, "amount": "1250.00", "deadline": "+30d", **change}
+    argv = ["dvp", "open"]
+    for name, value in options.items():
+        argv += [f"--{name}", value]
+    return [*argv, *more, "--account", "financier"]
+
+
+DVP_CASES = [
+    case("open-ebl-short", dvp_open(ebl="0x12"), "ebl", "a title id is 0x followed by 64 hex digits"),
+    case("open-seller-eip55", dvp_open(seller=BAD_CHECKSUM), "seller", "bad EIP-55 checksum"),
+    case("open-buyer-malformed", dvp_open("--buyer", SHORT_ADDRESS), "buyer", "an address is 0x followed by 40"),
+    case("open-funder-eip55", dvp_open("--funder", BAD_CHECKSUM), "funder", "bad EIP-55 checksum"),
+    case("open-token-not-a-contract", dvp_open("--token", ADDRESS), "token", "no contract at this address"),
+    case("open-amount-negative", dvp_open(amount="-5"), "amount", "must be positive"),
+    case("open-amount-decimals", dvp_open(amount="0.0000001"), "amount", "at most 6 decimals"),
+    case("open-amount-overflow", dvp_open(amount=TOO_BIG), "amount", "too large"),
+    case(
+        "open-amount-missing",
+        ["dvp", "open", "--ebl", EBL_ID, "--seller", ADDRESS, "--deadline", "+1d"],
+        "amount",
+        "is required",
+    ),
+    case("open-deadline-past", dvp_open(deadline="2001-01-01"), "deadline", "must be in the future"),
+    case("open-deadline-garbage", dvp_open(deadline="soon"), "deadline", "a date YYYY-MM-DD or +Nd"),
+    case("open-require-unknown", dvp_open("--require", "selfie"), "require", "unknown document type"),
+    case("open-doc-issuer-garbage", dvp_open("--doc-issuer", "sgs"), "doc-issuer", "must be a whole number"),
+    case("open-invoice-short", dvp_open("--invoice", "0x12"), "invoice", "a 32-byte hash is 0x"),
+    case("open-seller-is-buyer", dvp_open("--buyer", ADDRESS), "buyer", "the buyer is the seller"),
+    case("open-unknown-ebl", dvp_open(), "title", "no eBL with this id on this chain"),
+    case("fund-short-id", "dvp fund 0x12", "settlement", "a settlement id is 0x followed by 64 hex digits"),
+    case("fund-unknown", f"dvp fund {ESCROW_ID}", "settlement", "no settlement with this id on this chain"),
+    case("deliver-unknown", f"dvp deliver {ESCROW_ID}", "settlement", "no settlement with this id"),
+    case("settle-unknown", f"dvp settle {ESCROW_ID}", "settlement", "no settlement with this id"),
+    case("settle-non-hex", f"dvp settle 0x{'zz' * 32}", "settlement", "a settlement id is 0x"),
+    case("refund-unknown", f"dvp refund {ESCROW_ID}", "settlement", "no settlement with this id"),
+    case("status-unknown", f"dvp status {ESCROW_ID}", "settlement", "no settlement with this id"),
+    case("missing-unknown", f"dvp missing {ESCROW_ID}", "settlement", "no settlement with this id"),
+]
+
+
+@pytest.mark.parametrize("c", DVP_CASES)
+def test_dvp_refuses_bad_input_with_field_and_rule(c: Case, cli_env: Path, sdk_members: dict[str, int]) -> None:
+    check(c, cli_env)
+
+
 # ---------------------------------------------------------------------------------------------- serials and the portal
 
 NO_PORTAL = "--portal http://127.0.0.1:9"  # nothing listens there: every case is refused before it is asked
@@ -1598,6 +1732,8 @@ def test_the_catalogue_covers_every_command_group() -> None:
         "serve": SERVE_CASES,
         "serials": SERIALS_CASES,
         "risk": RISK_CASES,
+        "ebl": EBL_CASES,
+        "dvp": DVP_CASES,
     }
     assert set(groups) | {"recall", "verify"} == set(cli.commands)
     for name, cases in groups.items():

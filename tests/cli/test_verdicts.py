@@ -64,7 +64,7 @@ def test_the_table_gives_each_class_of_verdict_its_own_code() -> None:
         0: {"AUTHENTIC", "VALID", "CLEAN", "RUNNING", "MATCH"},
         1: {"NOT_RUNNING"},
         3: {"NOT_AUTHENTIC", "UNKNOWN", "MISMATCH", "INVALID"},
-        4: {"STOLEN", "LOST", "REVOKED", "RECALLED", "DECOMMISSIONED", "EXPIRED"},
+        4: {"STOLEN", "LOST", "REVOKED", "RECALLED", "DECOMMISSIONED", "EXPIRED", "VOID", "FROZEN"},
         5: {"NEAR_DUPLICATE"},
         6: {"PROOF_UNAVAILABLE"},
     }
@@ -115,6 +115,37 @@ def test_a_bank_checking_an_altered_copy_of_a_financed_invoice_gets_exit_5(cli_e
     unrelated.write_text(json.dumps({**INVOICE, "number": "X-1", "amount": "9.00", "issue_date": "2024-01-01"}))
     assert verdict(0, "invoice", "check", str(unrelated), env=INVOICE_ENV)[0]["nearDuplicates"] == []
     assert verdict(0, "invoice", "check", str(original), env=INVOICE_ENV)[0]["status"] == "FINANCED"
+
+
+def test_ebl_status_gives_each_verdict_its_code(cli_env: Path, sdk_members: dict[str, int], tmp_path: Path) -> None:
+    """VALID 0 (issued, and while a surrender is pending), UNKNOWN 3, FROZEN 4 on a court order, VOID 4 once the
+    carrier accepted the surrender; the text starts with the verdict, --json gives it with the title's fields."""
+    unknown_id = "0x" + "cd" * 32
+    unknown = run("ebl", "status", unknown_id)
+    assert (unknown.exit_code, unknown.output) == (3, f"UNKNOWN: no eBL {unknown_id} on this chain\n")
+    assert verdict(3, "ebl", "status", unknown_id) == {"ebl": unknown_id, "verdict": "UNKNOWN"}
+    bl = tmp_path / "bl.json"
+    bl.write_text(json.dumps({"transportDocumentReference": "SZX-VERDICT", "transportDocumentTypeCode": "BOL"}))
+    ok("doc", "anchor", str(bl), "--type", "bill-of-lading", "--trade", "CN-KE-V", "--account", "carrier")
+    ebl = ok("ebl", "issue", str(bl), "--holder", addr("manufacturer"), "--account", "carrier")["ebl"]
+    valid = run("ebl", "status", ebl)
+    assert valid.exit_code == 0 and valid.output.startswith(f"VALID\neBL {ebl}: ISSUED\n")
+    assert verdict(0, "ebl", "status", ebl)["verdict"] == "VALID"
+    ok("ebl", "freeze", ebl, "--court-order", "Mombasa High Court HCCC 12/2026", "--account", "carrier")
+    frozen = run("ebl", "status", ebl)
+    assert frozen.exit_code == 4
+    assert frozen.output.startswith(f"FROZEN\neBL {ebl}: ISSUED (FROZEN on a court order)\n")
+    assert (verdict(4, "ebl", "status", ebl)["verdict"], verdict(4, "ebl", "status", ebl)["frozen"]) == ("FROZEN", True)
+    ok("ebl", "freeze", ebl, "--court-order", "Mombasa High Court HCCC 12/2026", "--lift", "--account", "carrier")
+    ok("ebl", "surrender", ebl, "--account", "manufacturer")
+    pending = verdict(0, "ebl", "status", ebl)  # pending: still the holder's title
+    assert (pending["verdict"], pending["status"]) == ("VALID", "PENDING_SURRENDER_FOR_DELIVERY")
+    accepted = ok("ebl", "accept-surrender", ebl, "--account", "carrier")
+    assert accepted["status"] == "SURRENDERED_FOR_DELIVERY"
+    void = run("ebl", "status", ebl)
+    assert void.exit_code == 4 and void.output.startswith(f"VOID\neBL {ebl}: SURRENDERED_FOR_DELIVERY\n")
+    data = verdict(4, "ebl", "status", ebl)
+    assert (data["verdict"], data["holder"], data["beneficiary"]) == ("VOID", None, addr("manufacturer"))
 
 
 def test_node_status_of_a_node_that_is_down_exits_1(tmp_path: Path) -> None:

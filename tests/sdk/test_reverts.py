@@ -17,6 +17,7 @@ from eth_utils import function_signature_to_4byte_selector
 from helpers import INVOICE, INVOICE_KEY
 
 from tradechain.chain import artifacts, reverts
+from tradechain.contracts.dvp_settlement import Terms as DvPTerms
 from tradechain.contracts.trade_escrow import Milestone, Terms
 from tradechain.errors import ContractRevert, revert_class
 from tradechain.formats import invoice_fingerprints
@@ -96,6 +97,22 @@ def test_a_revert_from_each_contract_is_decoded_with_the_called_contracts_error(
         ("InvoiceRegistry", "NotParticipating", lambda: bank.invoices.settle(_fingerprints())),
         ("LuxuryCertificate", "ERC721NonexistentToken", lambda: sdk_as("brand").certificates.open_claim(12345)),
         ("ParticipantRegistry", "UnregisteredAccount", lambda: sdk_as("outsider").documents.anchor([bl], 1, "T")),
+        ("TitleRegistry", "NonexistentTitle", lambda: carrier.titles.accept_surrender(12345)),
+        (
+            "DvPSettlement",
+            "NonexistentSettlement",
+            lambda: bank.dvp.refund(
+                DvPTerms(
+                    carrier.signer.address,
+                    bank.signer.address,
+                    bank.signer.address,
+                    bank.contract("MockUSDC").address,
+                    10**6,
+                    2**32,
+                    12345,
+                )
+            ),
+        ),
         (
             "RiskRegistry",
             "ModelNotApproved",
@@ -106,6 +123,40 @@ def test_a_revert_from_each_contract_is_decoded_with_the_called_contracts_error(
         with pytest.raises(ContractRevert) as info:
             action()
         assert (info.value.contract, info.value.error_name) == (contract, name), info.value.user_message
+
+
+def test_dvp_errors_shared_with_the_escrow_read_as_the_settlements_and_title_errors_bubble_up(
+    sdk: Any, sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path
+) -> None:
+    """DvPSettlement declares DeadlineNotPassed(bytes32,uint40) and UnauthorizedParty(bytes32,address,string) with
+    the very signatures of TradeEscrow's: called on the settlement, they read as its own (a settlementId, not an
+    escrowId). A TitleRegistry error raised inside a settle (a frozen title) is decoded from the TitleRegistry."""
+    carrier, bank, seller = sdk_as("carrier"), sdk_as("financier"), sdk_as("manufacturer")
+    usdc = sdk.contract("MockUSDC")
+    sdk.send(usdc, "mint", bank.signer.address, 10**12)
+    bl = tmp_path / "bl.json"
+    bl.write_text('{"transportDocumentReference": "SZX-REVERTS", "transportDocumentTypeCode": "BOL"}')
+    carrier.documents.anchor([bl], "bill-of-lading", "T-REVERTS")
+    title, _ = carrier.titles.issue(bl, seller.signer.address, seller.signer.address)
+    now = int(web3.eth.get_block("latest").timestamp)
+    terms = DvPTerms(seller.signer.address, sdk_as("buyer").signer.address, bank.signer.address, usdc.address,
+                     10**6, now + 86_400, title)  # fmt: skip
+    sid, _ = bank.dvp.open(terms)
+    with pytest.raises(revert_class("UnauthorizedParty")) as who:
+        seller.dvp.open(terms)
+    assert (who.value.contract, who.value.args_by_name["settlementId"]) == ("DvPSettlement", bytes.fromhex(sid[2:]))
+    assert who.value.role == "buyer or funder"
+    with pytest.raises(revert_class("DeadlineNotPassed")) as early:
+        bank.dvp.refund(terms)
+    assert early.value.contract == "DvPSettlement"
+    assert set(early.value.args_by_name) == {"settlementId", "deadline"} and early.value.deadline == terms.deadline
+    bank.dvp.fund(terms)
+    seller.dvp.deliver(terms)
+    carrier.titles.set_frozen(title, True, "court order")
+    with pytest.raises(ContractRevert) as frozen:
+        bank.dvp.settle(terms)
+    assert (frozen.value.contract, frozen.value.error_name) == ("TitleRegistry", "TitleFrozen")
+    assert frozen.value.args_by_name == {"titleId": title}
 
 
 def _fingerprints() -> invoice_fingerprints.Fingerprints:

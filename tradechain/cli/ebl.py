@@ -70,6 +70,7 @@ def endorse(run: Run, title: str, to: str, holder_too: bool, remark: str | None)
     tid = _title(title)
     client = run.client()
     if holder_too:
+        to = client.titles.require_party(to, "to")  # named as given (transfer_owners names holder, beneficiary)
         receipt = client.titles.transfer_owners(tid, to, to, remark)
     else:
         receipt = client.titles.transfer_beneficiary(tid, to, remark)

@@ -4,7 +4,8 @@ settlement on the TitleRegistry first); one ``settle`` pays the seller and makes
 after the deadline ``refund`` gives each side its own back. A settlement's terms come back from its opening event.
 
 The documentary conditions are documents anchored for the settlement: their trade id is the settlement id
-(``doc anchor FILE --type TYPE --escrow SETTLEMENT``), so one set of documents settles one settlement only."""
+(``doc anchor FILE --type TYPE --trade SETTLEMENT``: ``--escrow`` looks the id up in TradeEscrow), so one set of
+documents settles one settlement only."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
+from tradechain.chain.reverts import iso_time
 from tradechain.chain.tx import Receipt
 from tradechain.contracts import document_registry
 from tradechain.contracts.base import ContractClient
@@ -159,8 +161,27 @@ class DvPClient(ContractClient, name=NAME):
         receipt = self._send("open", terms.encoded())
         return settlement_id(terms), receipt
 
+    def _require_open(self, terms: Terms, what: str) -> None:
+        """Before an approval is sent for ``fund`` or ``deliver``: the settlement is open, before its deadline, and
+        ``what`` ("funded" or "delivered") is not in yet; else an InputError, and nothing is sent."""
+        sid = settlement_id(terms)
+        st = self.state(sid)
+        if st["status"] == Status.NONE.name:
+            raise InputError("settlement", "no settlement with these terms on this chain", sid)
+        if st["status"] != Status.OPEN.name:
+            raise InputError("settlement", f"the settlement is {st['status']}, not OPEN", sid)
+        if st[what]:
+            thing = "the payment" if what == "funded" else "the eBL"
+            raise InputError("settlement", f"{thing} is in already", sid)
+        if self.client.chain_time() > terms.deadline:
+            raise InputError(
+                "settlement", f"its deadline {iso_time(terms.deadline)} has passed: nothing more can be put in", sid
+            )
+
     def fund(self, terms: Terms) -> Receipt:
-        """Approves the settlement for the amount (if needed) and pays it in."""
+        """Approves the settlement for the amount (if needed) and pays it in (checked first: the settlement is open,
+        before its deadline, and not funded yet)."""
+        self._require_open(terms, "funded")
         token = Token(self.client, terms.token).contract
         owner = self.client.require_signer().address
         if int(token.functions.allowance(owner, self.address).call()) < terms.amount:
@@ -169,10 +190,12 @@ class DvPClient(ContractClient, name=NAME):
 
     def deliver(self, terms: Terms) -> Receipt:
         """Approves the settlement on the TitleRegistry (if needed) and puts the title in. Checked first: the
-        signer is the seller, and the title's holder and beneficiary."""
+        signer is the seller, and the title's holder and beneficiary; the settlement is open, before its deadline,
+        and the title not in yet."""
         me = self.client.require_signer().address
         if me.lower() != terms.seller.lower():
             raise InputError("account", f"only the seller {terms.seller} puts the title in; the signer is {me}")
+        self._require_open(terms, "delivered")
         titles = self.client.titles
         title = titles.require(terms.title_id)
         if title.holder.lower() != me.lower() or title.beneficiary.lower() != me.lower():
@@ -205,7 +228,7 @@ class DvPClient(ContractClient, name=NAME):
                 raise InputError(
                     "documents",
                     f"{Path(path).name} was issued for trade {proof.trade_id}, not for settlement {sid}: its issuer "
-                    f"anchors it with `tradechain doc anchor FILE --type TYPE --escrow {sid}`",
+                    f"anchors it with `tradechain doc anchor FILE --type TYPE --trade {sid}`",
                 )
             doc_hash, kind, _trade, root, issuer, branch = proof.call_args()
             out.append((doc_hash, kind, root, issuer, branch))
@@ -230,7 +253,7 @@ class DvPClient(ContractClient, name=NAME):
         return {"status": Status(int(status)).name, "funded": bool(funded), "delivered": bool(delivered)}
 
     def exists(self, sid: str) -> bool:
-        return self.state(sid)["status"] != Status.NONE.name
+        return bool(self.state(sid)["status"] != Status.NONE.name)
 
     def terms_of(self, sid: str) -> Terms:
         """The terms of a settlement, from its SettlementOpened event."""

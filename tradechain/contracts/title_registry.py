@@ -74,7 +74,9 @@ class Title:
         return hex_id(self.title_id)
 
     def to_json(self) -> dict[str, Any]:
-        none = lambda a: None if a == ZERO_ADDRESS else a  # noqa: E731
+        def none(a: str) -> str | None:
+            return None if a == ZERO_ADDRESS else a
+
         return {
             "title": self.hex_id,
             "status": self.status.name,
@@ -177,7 +179,8 @@ class TitleClient(ContractClient, name=NAME):
         w3 = self.client.w3
         topic = "0x" + title_id.to_bytes(32, "big").hex()
         by_topic: dict[str, Any] = {}
-        for item in self.contract.abi:
+        abi: list[dict[str, Any]] = [dict(item) for item in self.contract.abi]
+        for item in abi:
             if item.get("type") == "event":
                 sig = f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
                 by_topic["0x" + keccak(sig.encode()).hex()] = self.contract.events[item["name"]]
@@ -241,8 +244,8 @@ class TitleClient(ContractClient, name=NAME):
         anchored as a bill of lading (its proof beside it, or ``proof_file``). Checked before sending: the file is
         the document its proof names, the proof is a bill of lading of this chain's registry, the signer's
         organisation is its issuer, both parties may hold, and no title of it exists yet."""
+        actual = document_registry.document_hash(document)  # first: a missing file is "not found", not "no proof"
         proof = document_registry.read_proof_file(proof_file) if proof_file else document_registry.read_proof(document)
-        actual = document_registry.document_hash(document)
         if "0x" + actual.hex() != proof.document_hash.lower():
             raise InputError(
                 "document",
@@ -250,10 +253,11 @@ class TitleClient(ContractClient, name=NAME):
                 f"proof's documentHash {proof.document_hash})",
             )
         if proof.doc_type != BILL_OF_LADING:
+            kind = document_registry.DOC_TYPE_NAMES.get(proof.doc_type, str(proof.doc_type))
             raise InputError(
                 "document",
-                f"{document.name} was anchored as document type {proof.doc_type}, not as a "
-                "bill of lading: anchor it with `tradechain doc anchor FILE --type bill-of-lading`",
+                f"{document.name} was anchored as a {kind}, not as a bill of lading: anchor "
+                "it with `tradechain doc anchor FILE --type bill-of-lading`",
             )
         if proof.chain_id != self.client.chain_id or proof.registry.lower() != self.client.documents.address.lower():
             raise InputError(
@@ -272,6 +276,10 @@ class TitleClient(ContractClient, name=NAME):
         holder = self.require_party(holder, "holder")
         beneficiary = self.require_party(beneficiary, "beneficiary")
         title_id = title_id_of(org, actual)
+        if self.get(title_id).exists:
+            raise InputError(
+                "document", f"an eBL of this document was issued already: {hex_id(title_id)}", document.name
+            )
         doc_hash, _kind, trade, root, _issuer, branch = proof.call_args()
         receipt = self._send("issue", (doc_hash, trade, root, branch, holder, beneficiary))
         return title_id, receipt
@@ -302,6 +310,16 @@ class TitleClient(ContractClient, name=NAME):
                 "title", "nothing to reject: no transfer since the last action on this eBL", hex_id(title_id)
             )
         holder, beneficiary = self.previous_parties(title_id)
+        dvp = self.client.deployment.contracts.get("DvPSettlement")
+        if dvp is not None and dvp.address.lower() in (holder.lower(), beneficiary.lower()):
+            # The settlement contract passes a title on only by `settle` and has no way to move one returned to
+            # it after that: a rejection would leave the eBL there for good (the buyer paid already).
+            raise InputError(
+                "title",
+                "the last transfer was a DvP settlement's: rejecting it would leave the eBL in the settlement "
+                "contract for good, and the seller is paid already",
+                hex_id(title_id),
+            )
         return self._send("reject", title_id, holder, beneficiary, remark_hash(remark))
 
     def approve(self, title_id: int, operator: str | None) -> Receipt:
