@@ -296,19 +296,24 @@ def test_a_financed_settlement_needs_the_invoice_financed_by_the_funders_bank_al
     )
     bank, other_bank = sdk_as("financier"), sdk_as("financier2")
     t = terms(usdc, title, invoice=fps.primary)
-    open_fund_deliver(sdk_as, t)
+    sid, _ = bank.dvp.open(t)
+    # the funder pays against an invoice it registered in whole already: nobody can register it first once the
+    # terms are public, and no other bank shares it
     with pytest.raises(revert_class("InvoiceNotFinanced")) as info:
-        bank.dvp.settle(t)
+        bank.dvp.fund(t)
     assert bytes(info.value.invoice) == fps.primary
     other_bank.invoices.register(fps, 4_000)  # another bank takes part: not the funder's alone
     bank.invoices.register(fps, 6_000)
     with pytest.raises(revert_class("InvoiceNotFinanced")):
-        bank.dvp.settle(t)
+        bank.dvp.fund(t)
     other_bank.invoices.cancel(fps)
     bank.invoices.cancel(fps)
     bank.invoices.register(fps)
+    bank.dvp.fund(t)
+    sdk_as("manufacturer").dvp.deliver(t)
     bank.dvp.settle(t)
     assert bank.titles.get(title).holder == addr("buyer")
+    assert bank.dvp.state(sid)["status"] == "SETTLED"
 
 
 # ------------------------------------------------------------------ after the deadline; a freeze
@@ -363,17 +368,18 @@ def test_a_title_frozen_in_the_settlement_stops_the_payment_too(sdk_as: Any, usd
 
 
 def test_the_buyer_cannot_reject_the_settlements_transfer_through_the_sdk(sdk_as: Any, usdc: str, title: int) -> None:
-    """The contract lets the buyer reject the transfer `settle` made (its next action), which would leave the eBL in
-    the settlement contract for good (it has nothing to move it after settling): the SDK refuses it, nothing sent."""
+    """A settlement hands the eBL over for good (the contract makes its transfer final: a rejection would leave the
+    eBL in a settlement that can never move it again): the SDK says there is nothing to reject, nothing sent."""
     buyer = sdk_as("buyer")
     t = terms(usdc, title)
     open_fund_deliver(sdk_as, t)
     buyer.dvp.settle(t)
     assert buyer.titles.previous_parties(title) == (buyer.dvp.address, buyer.dvp.address)
+    assert buyer.titles.get(title).undo == 0
     before = tx_count(addr("buyer"))
     with pytest.raises(InputError) as info:
         buyer.titles.reject(title)
-    assert info.value.field == "title" and "would leave the eBL in the settlement contract" in info.value.user_message
+    assert info.value.field == "title" and "nothing to reject" in info.value.user_message
     assert tx_count(addr("buyer")) == before
     assert buyer.titles.get(title).holder == addr("buyer")
 

@@ -310,16 +310,6 @@ class TitleClient(ContractClient, name=NAME):
                 "title", "nothing to reject: no transfer since the last action on this eBL", hex_id(title_id)
             )
         holder, beneficiary = self.previous_parties(title_id)
-        dvp = self.client.deployment.contracts.get("DvPSettlement")
-        if dvp is not None and dvp.address.lower() in (holder.lower(), beneficiary.lower()):
-            # The settlement contract passes a title on only by `settle` and has no way to move one returned to
-            # it after that: a rejection would leave the eBL there for good (the buyer paid already).
-            raise InputError(
-                "title",
-                "the last transfer was a DvP settlement's: rejecting it would leave the eBL in the settlement "
-                "contract for good, and the seller is paid already",
-                hex_id(title_id),
-            )
         return self._send("reject", title_id, holder, beneficiary, remark_hash(remark))
 
     def approve(self, title_id: int, operator: str | None) -> Receipt:
