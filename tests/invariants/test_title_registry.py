@@ -80,7 +80,8 @@ HOLDER, BENEFICIARY, BOTH = 1, 2, 3  # what the last transfer moved (the title's
 S_NONE, S_OPEN, S_SETTLED, S_CLOSED = range(4)
 TERMS_TYPE = "(address,address,address,address,uint96,uint40,uint256,uint16,uint32,bytes32,bytes32)"
 MAX_TITLES = 10
-MAX_SETTLEMENTS = 20
+MAX_SETTLEMENTS = 48  # in an example; at most MAX_LIVE of them open before their deadline
+MAX_LIVE = 10
 COUNTER = Counter()
 
 
@@ -100,8 +101,8 @@ Expected = tuple[str, tuple[Any, ...]] | None
 
 # the actors, by index
 SELLER1, SELLER2, BUYER1, BUYER2, BANK1, BANK2, CARRIER1, CARRIER2, OUTSIDER, REVOKED, SUSPENDED = range(11)
-NAMES = ("seller1", "seller2", "buyer1", "buyer2", "bank1", "bank2", "carrier1", "carrier2", "outsider", "revoked")
-NAMES += ("suspended",)
+NAMES: tuple[str, ...] = ("seller1", "seller2", "buyer1", "buyer2", "bank1", "bank2", "carrier1", "carrier2")
+NAMES += ("outsider", "revoked", "suspended")
 THE_HOLDER, THE_BENEFICIARY = 11, 12  # title rules: the title's holder, its beneficiary
 THE_SELLER, THE_BUYER, THE_FUNDER = 11, 12, 13  # settlement rules: the parties of the terms
 THE_NOMINEE = 11  # a recipient: the beneficiary's nominee
@@ -515,7 +516,7 @@ class TitleMachine:
                 self.titles_.append(t)
                 self.by_id[tid] = t
 
-        issuance = (doc, ZERO32, root, [], holder, beneficiary)
+        issuance: tuple[Any, ...] = (doc, ZERO32, root, [], holder, beneficiary)
         return Op(self.titles, sender, "issue", (issuance,), check)
 
     def _op_transfer_holder(self, t: Title, sender: str, to: str) -> Op:
@@ -950,11 +951,13 @@ class TitleMachine:
     # ------------------------------------------------------------------ rules: settlements
 
     def rule_open(self, seller: int, buyer: int, funder: int, which: int, opener: int, amount: int, ttl: int) -> None:
-        if len(self.settlements) >= MAX_SETTLEMENTS:
+        now = latest_timestamp()
+        live = sum(1 for s in self.settlements if s.status == S_OPEN and s.deadline >= now)
+        if len(self.settlements) >= MAX_SETTLEMENTS or live >= MAX_LIVE:
             return
         t = self._title(which)
         tid = t.id if t else 1
-        deadline = latest_timestamp() + ttl
+        deadline = now + ttl
         salt = len(self.settlements).to_bytes(32, "big")
         seller_account = self._acting(t.holder) if t and seller < 0 else self.actors[max(seller, 0)]
         parties = (seller_account, self.actors[buyer], self.actors[funder])
@@ -1044,10 +1047,31 @@ class TitleMachine:
         """Two or three transactions in ONE block, in either order (``flag`` swaps them), now or at the
         deadline plus ``offset``: the settlement against a surrender, a transfer, a freeze of its title, a second
         settlement, a refund or the buyer's rejection; the delivery against the seller's transfer or surrender."""
-        s = self._settlement(which)
+        # mostly a settlement the race can settle (funded and delivered), or deliver (its seller holds the title)
+        live = [s for s in self.settlements if s.status == S_OPEN and s.deadline >= latest_timestamp()]
+        live = [s for s in live if s.delivered or self.by_id[s.title].holder == s.seller]
+        if not live and which % 4:  # a new settlement of a title its holder and beneficiary can sell
+            sellable = [
+                i
+                for i, t in enumerate(self.titles_)
+                if t.status == ISSUED and not t.frozen and not t.pledgee and t.holder == t.beneficiary
+                if t.holder in self.actors[: BANK2 + 1] and self._party(t.holder)
+            ]
+            if sellable:
+                i = sellable[which % len(sellable)]
+                buyer = BUYER2 if self.titles_[i].holder == self.actors[BUYER1] else BUYER1
+                before = len(self.settlements)
+                self.rule_open(-1, buyer, BANK1 + which % 2, i, 0, 10**6 + which, 3_000)
+                live = self.settlements[before:]
+        s = live[which % len(live)] if live and which % 4 else self._settlement(which)
         if s is None:
             return
         t = self.by_id[s.title]
+        if race not in (4, 5) and s.status == S_OPEN and not s.delivered:  # made ready first, one by one
+            if not s.funded:
+                self._run(self._op_fund(s, s.funder))
+            self._run(self._op_approve(t, self._acting(t.holder), self.dvp.address))
+            self._run(self._op_deliver(s, s.seller))
         carrier = self.carrier_account[t.issuer]
         bank = self.actors[BANK2] if s.buyer != self.actors[BANK2] else self.actors[BANK1]
         twin = next((o for o in self.settlements if o.title == s.title and o is not s), s)
@@ -1084,6 +1108,13 @@ class TitleMachine:
         if offset == 2 or not latest_timestamp() < s.deadline + offset <= latest_timestamp() + 3_600:
             at = None  # now (not a jump of hours)
         self._run_block(ops, at)
+
+    def rule_race_now(self, which: int, race: int, flag: bool) -> None:
+        """As :meth:`rule_race`, in the next block (so that races are a good part of the steps)."""
+        self.rule_race(which, race, flag, 2)
+
+    def rule_race_in_order(self, which: int, race: int) -> None:
+        self.rule_race(which, race, False, 2)
 
     # ------------------------------------------------------------------ invariants
 
