@@ -4,7 +4,7 @@ rule steps, in one ``brownie test`` on its own throw-away Anvil. Merges
 ``bench/run.py``'s and are kept).
 
 ``python -m bench.invariants [--steps N] [machine ...]`` runs only the named machines (escrow, invoices,
-certificates, custody, recall, risk), for at least N steps each."""
+certificates, custody, recall, risk, titles), for at least N steps each."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ MACHINES = {
     "custody": "tests/invariants/test_custody.py",
     "recall": "tests/invariants/test_recall.py",
     "risk": "tests/invariants/test_risk_registry.py",
+    "titles": "tests/invariants/test_title_registry.py",
 }
 MIN_STEPS = 10_000
 EXAMPLES = 20  # per round of Hypothesis (a few thousand steps); a machine runs rounds until it has its steps
