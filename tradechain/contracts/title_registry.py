@@ -160,10 +160,20 @@ class TitleClient(ContractClient, name=NAME):
     def is_party(self, address: str) -> bool:
         return bool(self._call("isParty", parse_address(address, "party")))
 
-    def require_party(self, address: str, field: str) -> str:
+    def require_party(self, address: str, field: str, *, operator: bool = False) -> str:
         """``address`` if it may hold, be endorsed or nominated (an active member's account or a contract); else
-        an InputError naming ``field``, before anything is sent."""
+        an InputError naming ``field``, before anything is sent. The DvP settlement contract takes a title only by
+        its own ``deliver`` (``operator``: the approval that lets it): sent to it directly, the title would sit there
+        until the carrier reassigns it on a court order."""
         checked = parse_address(address, field)
+        dvp = self.client.deployment.contracts.get("DvPSettlement")
+        if not operator and dvp is not None and checked.lower() == dvp.address.lower():
+            raise InputError(
+                field,
+                "is the DvP settlement contract: a settlement takes the eBL with `tradechain dvp deliver`, never by a "
+                "transfer",
+                checked,
+            )
         if not self.is_party(checked):
             raise InputError(
                 field,
@@ -313,7 +323,7 @@ class TitleClient(ContractClient, name=NAME):
         return self._send("reject", title_id, holder, beneficiary, remark_hash(remark))
 
     def approve(self, title_id: int, operator: str | None) -> Receipt:
-        to = self.require_party(operator, "operator") if operator else ZERO_ADDRESS
+        to = self.require_party(operator, "operator", operator=True) if operator else ZERO_ADDRESS
         return self._send("approve", to, title_id)
 
     def surrender(self, title_id: int, *, for_amendment: bool = False, remark: str | None = None) -> Receipt:
