@@ -32,6 +32,7 @@ from .test_title_registry import (
     BOTH,
     COURT_ORDER,
     DELIVERY,
+    HOLDER,
     ISSUED,
     SURRENDERED_DELIVERY,
     ZERO,
@@ -466,6 +467,8 @@ def test_after_settle_the_buyer_cannot_strand_the_title_in_the_settlement_contra
     with reverts_with("NothingToReject", tid):
         titles.reject(tid, dvp, dvp, ZERO32, {"from": retailer})
     assert title(titles, tid)["holder"] == retailer.address
+    titles.transferHolder(tid, brand, ZERO32, {"from": retailer})  # the custody went with the settlement's
+    assert title(titles, tid)["undo"] == HOLDER  # transfer: the buyer's own transfers are rejectable (L1)
 
 
 def test_only_a_party_of_the_terms_settles(
@@ -974,3 +977,40 @@ def test_a_reentrant_token_cannot_take_both(
         assert evil.balanceOf(financier) == AMOUNT and evil.balanceOf(brand) == 0
         assert (got["holder"], got["beneficiary"]) == (brand.address, brand.address)
         assert state(dvp, t) == (CLOSED, False, False)
+
+
+# ------------------------------------------------------------------ a title reassigned out of a settlement
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: once the carrier reassigns (H2) a title delivered into a settlement and unfreezes it, refund still "
+    "tries the title leg (delivered, not frozen), whose reject by the settlement reverts, so the whole refund "
+    "reverts and the funder's payment is stuck for good (returnTitle reverts too; nothing clears `delivered`)",
+)
+def test_a_title_reassigned_out_of_a_settlement_does_not_strand_the_payment(
+    dvp: Any, titles: Any, usdc: Any, ready: tuple[Any, ...], tid: int, carrier: Any, brand: Any, financier: Any
+) -> None:
+    titles.setFrozen(tid, True, COURT_ORDER, {"from": carrier})
+    titles.reassign(tid, brand, brand, COURT_ORDER, {"from": carrier})
+    titles.setFrozen(tid, False, COURT_ORDER, {"from": carrier})
+    assert title(titles, tid)["holder"] == brand.address
+    past_deadline(ready)
+    funder_before = usdc.balanceOf(financier)
+    dvp.refund(ready, {"from": financier})
+    assert usdc.balanceOf(financier) - funder_before == AMOUNT and usdc.balanceOf(dvp) == 0
+
+
+def test_a_payment_refunded_while_the_reassigned_title_is_still_frozen(
+    dvp: Any, titles: Any, usdc: Any, ready: tuple[Any, ...], tid: int, carrier: Any, brand: Any, financier: Any
+) -> None:
+    """The way out that works: while the carrier keeps the reassigned title frozen, refund skips the title leg and
+    returns the payment."""
+    titles.setFrozen(tid, True, COURT_ORDER, {"from": carrier})
+    titles.reassign(tid, brand, brand, COURT_ORDER, {"from": carrier})
+    past_deadline(ready)
+    funder_before = usdc.balanceOf(financier)
+    tx = dvp.refund(ready, {"from": financier})
+    assert [name for name, _ in logs(tx, dvp)] == ["PaymentRefunded"]
+    assert usdc.balanceOf(financier) - funder_before == AMOUNT and usdc.balanceOf(dvp) == 0
+    assert state(dvp, ready) == (OPEN, False, True)  # `delivered` stays set: the settlement never closes
