@@ -1281,13 +1281,14 @@ def test_a_suspended_banks_registered_multisig_neither_holds_nor_receives(
         titles.transferOwners(held, retailer, retailer, ZERO32, {"from": safe})
     with reverts_with("InvalidParty", multisig):
         titles.surrender(held, False, ZERO32, {"from": safe})
-    for receive in (  # as recipient
+    receipts: list[Callable[[], Any]] = [  # as recipient
         lambda: titles.transferHolder(tid, multisig, ZERO32, {"from": brand}),
         lambda: titles.transferOwners(tid, multisig, multisig, ZERO32, {"from": brand}),
         lambda: titles.transferBeneficiary(tid, multisig, ZERO32, {"from": brand}),
         lambda: titles.approve(multisig, tid, {"from": brand}),
         lambda: titles.issue(issuance(anchor(documents, carrier, b"bl-new"), multisig, brand), {"from": carrier}),
-    ):
+    ]
+    for receive in receipts:
         with reverts_with("InvalidParty", multisig):
             receive()
     assert title(titles, held)["holder"] == multisig.address and title(titles, tid)["holder"] == brand.address
