@@ -13,7 +13,8 @@ ABIs list them (inherited ERC-721 and AccessControl functions included), against
 
 Some functions have a second rightful (or tempting) caller, given as an extra column: ``regulator`` (recall),
 ``funder`` (open), ``certificate_brand`` and ``approved_operator`` (a certificate's own brand, an ERC-721 operator),
-``buyer``, ``funder`` and ``seller`` (the other parties of a DvP settlement that may settle or refund).
+``buyer``, ``funder`` and ``seller`` (the other parties of a DvP settlement that may settle, refund or return the
+title).
 
 The tables are data: ``(function, actor) -> expected``, expected being ``ALLOWED`` (the call goes through and a
 scenario check asserts its events and state), ``Refused(error, args)`` (the exact custom error with its exact
@@ -766,6 +767,7 @@ TITLE_TABLE: Table = {
     **row("rejectSurrender", **ISSUER_ONLY),
     **row("voidTitle", **ISSUER_ONLY),
     **row("setFrozen", **ISSUER_ONLY),
+    **row("reassign", **ISSUER_ONLY),  # on a court order, the title frozen
     **row("pledge", **holder_row(NOT_HOLDER)),  # member without role: the bank it would pledge to
     **row(
         "releasePledge",
@@ -824,6 +826,20 @@ DVP_TABLE: Table = {
         right_party=ALLOWED,  # the funder
         admin=dvp_party("seller, buyer or funder"),
         seller=Allowed("any party of the terms triggers the refund of both sides"),
+    ),
+    **row(
+        "returnTitle",  # the title leg alone, after the deadline (the payment leg blocked)
+        outsider=dvp_party("seller, buyer or funder"),
+        member_without_role=dvp_party("seller, buyer or funder"),
+        suspended_member=Allowed(
+            "the title goes back to the seller by address: the seller's suspension is not checked"
+        ),
+        revoked_key=Allowed("a revoked seller key still gets its title back (the carrier may then reassign it)"),
+        another_party=dvp_party("seller, buyer or funder"),  # another bank
+        right_party=ALLOWED,  # the seller
+        admin=dvp_party("seller, buyer or funder"),
+        buyer=Allowed("any party of the terms returns the title to the seller"),
+        funder=Allowed("any party of the terms returns the title to the seller"),
     ),
 }
 
@@ -2437,6 +2453,25 @@ def _title_release_pledge(w: Any, c: Ctx) -> None:
     c.check = check
 
 
+@scenario("title_registry", "reassign")
+def _title_reassign(w: Any, c: Ctx) -> None:
+    """The carrier froze the brand's eBL on a court order and gives it to the retailer."""
+    _issuer_action(w, c)
+    _ebl(w, c, w.brand, w.brand)
+    w.titles.setFrozen(c.tid, True, REASON, {"from": w.carrier})
+    c.call = lambda s: w.titles.reassign(c.tid, w.retailer, w.retailer, REASON, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["TitleReassigned"]
+        assert (event["by"], b32(event["courtOrderHash"])) == (w.carrier, REASON)
+        assert (tx.events["Transfer"]["from"], tx.events["Transfer"]["to"]) == (w.brand, w.retailer)
+        assert tx.events["BeneficiaryTransferred"]["to"] == w.retailer
+        ebl = w.titles.getTitle(c.tid)
+        assert (ebl["holder"], ebl["beneficiary"], ebl["frozen"], ebl["undo"]) == (w.retailer, w.retailer, True, 0)
+
+    c.check = check
+
+
 # ================================================================== scenarios: DvPSettlement
 
 
@@ -2535,5 +2570,25 @@ def _dvp_refund(w: Any, c: Ctx) -> None:
         ebl = w.titles.getTitle(c.tid)
         assert (ebl["holder"], ebl["beneficiary"]) == (w.brand, w.brand)
         assert tuple(w.dvp.getState(c.settlement)) == (3, False, False)
+
+    c.check = check
+
+
+@scenario("dvp_settlement", "returnTitle")
+def _dvp_return_title(w: Any, c: Ctx) -> None:
+    """Funded and delivered, the deadline passed: the title alone goes back to the seller, the payment stays in."""
+    t = _settlement(w, c, paid_in=True)
+    c.party, c.another = w.brand, w.financier2  # the seller; a bank the terms do not name
+    c.extra = {"buyer": w.retailer, "funder": w.financier}
+    chain.sleep(31 * DAY)
+    c.call = lambda s: w.dvp.returnTitle(t, {"from": s})
+
+    def check(tx: Any) -> None:
+        event = tx.events["TitleReturned"]
+        assert (b32(event["settlementId"]), event["seller"], event["titleId"]) == (c.settlement, w.brand, c.tid)
+        assert "PaymentRefunded" not in tx.events and w.usdc.balanceOf(w.dvp) == AMOUNT
+        ebl = w.titles.getTitle(c.tid)
+        assert (ebl["holder"], ebl["beneficiary"]) == (w.brand, w.brand)
+        assert tuple(w.dvp.getState(c.settlement)) == (1, True, False)
 
     c.check = check
