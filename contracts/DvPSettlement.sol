@@ -28,6 +28,12 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
     IInvoiceRegistry public immutable invoices;
     ITitleRegistry public immutable titles;
 
+    enum TitleLeg {
+        Keep,
+        Return,
+        Gone
+    }
+
     mapping(bytes32 settlementId => State) private _states;
 
     /// @param participantRegistry The consortium's membership.
@@ -124,38 +130,35 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
 
     /// @inheritdoc IDvPSettlement
     function refund(Terms calldata terms) external nonReentrant {
-        (bytes32 id, State storage state) = _state(terms);
-        if (state.status != Status.Open) revert InvalidStatus(id, state.status);
-        if (msg.sender != terms.seller && msg.sender != terms.buyer && msg.sender != terms.funder) {
-            revert UnauthorizedParty(id, msg.sender, "seller, buyer or funder");
-        }
-        // Intended: the deadline is a date of the terms; a validator's few seconds of drift are immaterial.
-        if (block.timestamp <= terms.deadline) revert DeadlineNotPassed(id, terms.deadline);
+        (bytes32 id, State storage state) = _afterDeadline(terms);
         bool payment = state.funded;
-        bool title = state.delivered && !titles.getTitle(terms.titleId).frozen;
-        if (!payment && !title) revert NothingToRefund(id);
+        TitleLeg leg = _titleLeg(terms, state);
+        if (!payment && leg == TitleLeg.Keep) revert NothingToRefund(id);
         if (payment) state.funded = false;
-        if (title) state.delivered = false;
+        if (leg != TitleLeg.Keep) state.delivered = false;
         if (!state.funded && !state.delivered) state.status = Status.Closed;
         if (payment) emit PaymentRefunded(id, terms.funder, terms.amount);
-        if (title) emit TitleReturned(id, terms.seller, terms.titleId);
-        if (title) titles.reject(terms.titleId, terms.seller, terms.seller, bytes32(0));
+        if (leg == TitleLeg.Gone) emit TitleLeftSettlement(id, terms.titleId);
+        if (leg == TitleLeg.Return) {
+            emit TitleReturned(id, terms.seller, terms.titleId);
+            titles.reject(terms.titleId, terms.seller, terms.seller, bytes32(0));
+        }
         if (payment) terms.token.safeTransfer(terms.funder, terms.amount);
     }
 
     /// @inheritdoc IDvPSettlement
     function returnTitle(Terms calldata terms) external nonReentrant {
-        (bytes32 id, State storage state) = _state(terms);
-        if (state.status != Status.Open) revert InvalidStatus(id, state.status);
-        if (msg.sender != terms.seller && msg.sender != terms.buyer && msg.sender != terms.funder) {
-            revert UnauthorizedParty(id, msg.sender, "seller, buyer or funder");
-        }
-        // Intended: the deadline is a date of the terms (drift is immaterial).
-        if (block.timestamp <= terms.deadline) revert DeadlineNotPassed(id, terms.deadline);
+        (bytes32 id, State storage state) = _afterDeadline(terms);
         if (!state.delivered) revert NotDelivered(id);
+        TitleLeg leg = _titleLeg(terms, state);
         state.delivered = false;
         if (!state.funded) state.status = Status.Closed;
+        if (leg == TitleLeg.Gone) {
+            emit TitleLeftSettlement(id, terms.titleId);
+            return;
+        }
         emit TitleReturned(id, terms.seller, terms.titleId);
+        // A frozen title reverts here (TitleFrozen): it stays until its carrier unfreezes it.
         titles.reject(terms.titleId, terms.seller, terms.seller, bytes32(0));
     }
 
@@ -218,6 +221,27 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
             inv.firstBps != 10_000 ||
             inv.totalBps != 10_000
         ) revert InvoiceNotFinanced(id, terms.invoice);
+    }
+
+    /// @dev The open settlement of `terms`, after its deadline, for a party of its terms.
+    function _afterDeadline(Terms calldata terms) private view returns (bytes32 id, State storage state) {
+        (id, state) = _state(terms);
+        if (state.status != Status.Open) revert InvalidStatus(id, state.status);
+        if (msg.sender != terms.seller && msg.sender != terms.buyer && msg.sender != terms.funder) {
+            revert UnauthorizedParty(id, msg.sender, "seller, buyer or funder");
+        }
+        // Intended: the deadline is a date of the terms; a validator's few seconds of drift are immaterial.
+        if (block.timestamp <= terms.deadline) revert DeadlineNotPassed(id, terms.deadline);
+    }
+
+    /// @dev What the title's leg of a refund does: `Return` it (held here, not frozen), `Keep` it (frozen, until its
+    /// carrier unfreezes it; or never put in), or nothing, as it is `Gone` (no longer held here: its carrier
+    /// reassigned it on a court order).
+    function _titleLeg(Terms calldata terms, State storage state) private view returns (TitleLeg) {
+        if (!state.delivered) return TitleLeg.Keep;
+        ITitleRegistry.Title memory t = titles.getTitle(terms.titleId);
+        if (t.holder != address(this)) return TitleLeg.Gone;
+        return t.frozen ? TitleLeg.Keep : TitleLeg.Return;
     }
 
     /// @dev The open settlement of `terms`, before its deadline.

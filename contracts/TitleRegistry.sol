@@ -28,7 +28,6 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
     uint8 private constant HOLDER = 1;
     uint8 private constant BENEFICIARY = 2;
     uint8 private constant BOTH = 3;
-    uint256 private constant MASK_160 = (1 << 160) - 1;
 
     IParticipantRegistry public immutable participants;
     IDocumentRegistry public immutable documents;
@@ -532,6 +531,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
     /// delegating itself; a suspended organisation's account never passes, code or not.
     function _isParty(address party) private view returns (bool) {
         if (party == address(0)) return false;
+        // slither-disable-next-line unused-return -- the call's success is the answer; its values are not needed
         try participants.activeRoles(party) returns (uint32, uint16) {
             return true;
         } catch (bytes memory reason) {

@@ -71,6 +71,8 @@ interface IDvPSettlement {
     event Settled(bytes32 indexed settlementId, address indexed seller, address indexed buyer, uint96 amount);
     event PaymentRefunded(bytes32 indexed settlementId, address indexed funder, uint96 amount);
     event TitleReturned(bytes32 indexed settlementId, address indexed seller, uint256 indexed titleId);
+    /// @dev The title left the settlement otherwise (its carrier reassigned it on a court order): nothing to return.
+    event TitleLeftSettlement(bytes32 indexed settlementId, uint256 indexed titleId);
 
     /// @notice Opens a settlement (by the buyer or the funder, an active member).
     /// @dev Emits {SettlementOpened}.
@@ -91,7 +93,8 @@ interface IDvPSettlement {
     function settle(Terms calldata terms, ITradeEscrow.DocumentProof[] calldata proofs) external;
 
     /// @notice After the deadline: the payment back to the funder and the title back to the seller, whichever is
-    /// in (a title its issuer froze stays until it is unfrozen). Emits {PaymentRefunded} and/or {TitleReturned}.
+    /// in (a title its issuer froze stays until it is unfrozen; one its carrier reassigned away is no longer here).
+    /// Emits {PaymentRefunded} and/or {TitleReturned} (or {TitleLeftSettlement}).
     function refund(Terms calldata terms) external;
 
     /// @notice After the deadline: the title alone back to the seller (a party of the terms), for when the payment's

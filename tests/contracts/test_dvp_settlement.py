@@ -982,35 +982,34 @@ def test_a_reentrant_token_cannot_take_both(
 # ------------------------------------------------------------------ a title reassigned out of a settlement
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: once the carrier reassigns (H2) a title delivered into a settlement and unfreezes it, refund still "
-    "tries the title leg (delivered, not frozen), whose reject by the settlement reverts, so the whole refund "
-    "reverts and the funder's payment is stuck for good (returnTitle reverts too; nothing clears `delivered`)",
-)
 def test_a_title_reassigned_out_of_a_settlement_does_not_strand_the_payment(
     dvp: Any, titles: Any, usdc: Any, ready: tuple[Any, ...], tid: int, carrier: Any, brand: Any, financier: Any
 ) -> None:
+    """A title its carrier reassigned out of a settlement (on a court order) is no longer there: refund returns the
+    payment, says the title left, and closes the settlement."""
     titles.setFrozen(tid, True, COURT_ORDER, {"from": carrier})
     titles.reassign(tid, brand, brand, COURT_ORDER, {"from": carrier})
     titles.setFrozen(tid, False, COURT_ORDER, {"from": carrier})
     assert title(titles, tid)["holder"] == brand.address
     past_deadline(ready)
     funder_before = usdc.balanceOf(financier)
-    dvp.refund(ready, {"from": financier})
+    tx = dvp.refund(ready, {"from": financier})
+    assert [name for name, _ in logs(tx, dvp)] == ["PaymentRefunded", "TitleLeftSettlement"]
     assert usdc.balanceOf(financier) - funder_before == AMOUNT and usdc.balanceOf(dvp) == 0
+    assert state(dvp, ready) == (CLOSED, False, False)
+    assert title(titles, tid)["holder"] == brand.address  # nothing moved it
 
 
 def test_a_payment_refunded_while_the_reassigned_title_is_still_frozen(
     dvp: Any, titles: Any, usdc: Any, ready: tuple[Any, ...], tid: int, carrier: Any, brand: Any, financier: Any
 ) -> None:
-    """The way out that works: while the carrier keeps the reassigned title frozen, refund skips the title leg and
-    returns the payment."""
+    """Reassigned away while still frozen: the title is no longer the settlement's, so refund returns the payment and
+    closes the settlement, whatever the freeze."""
     titles.setFrozen(tid, True, COURT_ORDER, {"from": carrier})
     titles.reassign(tid, brand, brand, COURT_ORDER, {"from": carrier})
     past_deadline(ready)
     funder_before = usdc.balanceOf(financier)
     tx = dvp.refund(ready, {"from": financier})
-    assert [name for name, _ in logs(tx, dvp)] == ["PaymentRefunded"]
+    assert [name for name, _ in logs(tx, dvp)] == ["PaymentRefunded", "TitleLeftSettlement"]
     assert usdc.balanceOf(financier) - funder_before == AMOUNT and usdc.balanceOf(dvp) == 0
-    assert state(dvp, ready) == (OPEN, False, True)  # `delivered` stays set: the settlement never closes
+    assert state(dvp, ready) == (CLOSED, False, False)
