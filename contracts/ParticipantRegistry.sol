@@ -31,6 +31,9 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     mapping(uint64 prefixKey => uint32 organisation) private _prefixOwners;
     /// @dev Bit d set: some prefix of d digits is (or was) licensed; lookups try only those lengths.
     uint16 private _prefixLengths;
+    /// @dev The organisation each revoked (or rotated-away) account was revoked from, until it is added again: a
+    /// revoked account is otherwise indistinguishable from one never registered (see {revokedFrom}).
+    mapping(address account => uint32 organisation) private _revokedFrom;
 
     /// @param admin The consortium admin.
     constructor(address admin) AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin) {}
@@ -165,6 +168,11 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc IParticipantRegistry
+    function revokedFrom(address account) external view returns (uint32) {
+        return _revokedFrom[account];
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function organisationByLei(bytes20 lei) external view returns (uint32) {
         return _byLei[lei];
     }
@@ -247,6 +255,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         uint32 current = _accounts[account].organisation;
         if (current != 0) revert AccountAlreadyRegistered(account, current);
         _accounts[account] = AccountRecord({organisation: organisation, manager: manager});
+        if (_revokedFrom[account] != 0) delete _revokedFrom[account];
         // Bounded by the number of addresses; cannot overflow in practice (2^32 accounts).
         unchecked {
             ++_organisations[organisation].activeAccounts;
@@ -258,6 +267,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
     /// Emits an {AccountRevoked} event.
     function _revokeAccount(uint32 organisation, address account) private {
         delete _accounts[account];
+        _revokedFrom[account] = organisation;
         // The account was counted when added, so the count is at least 1.
         unchecked {
             --_organisations[organisation].activeAccounts;

@@ -528,7 +528,8 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
 
     /// @dev An active member's account, or a contract the registry does not know. An account delegated by EIP-7702
     /// (code `0xef0100` and an address) is an externally owned key, so a revoked key cannot pass as a contract by
-    /// delegating itself; a suspended organisation's account never passes, code or not.
+    /// delegating itself; a suspended organisation's account, or an account revoked from its organisation, never
+    /// passes, code or not.
     function _isParty(address party) private view returns (bool) {
         if (party == address(0)) return false;
         // slither-disable-next-line unused-return -- the call's success is the answer; its values are not needed
@@ -538,7 +539,8 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
             // A registered account of a suspended organisation (a bank's multisig among them) is no party, whatever
             // code it holds; only an account the registry does not know may pass as a contract.
             if (reason.length < 4 || bytes4(reason) != IParticipantRegistry.UnregisteredAccount.selector) return false;
-            return _isContract(party);
+            // A revoked account (a compromised multisig among them) is no party either, code or not.
+            return participants.revokedFrom(party) == 0 && _isContract(party);
         }
     }
 

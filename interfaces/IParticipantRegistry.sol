@@ -231,6 +231,12 @@ interface IParticipantRegistry {
     /// @return digits The length of the matching prefix, 0 if none.
     function companyPrefixOwner(uint256 key, uint8 keyDigits) external view returns (uint32 organisation, uint8 digits);
 
+    /// @notice The organisation `account` was revoked (or rotated away) from, if it was and has not been added again
+    /// since; 0 otherwise. Tells a revoked key (or a revoked multisig) from an account never registered.
+    /// @param account The account.
+    /// @return The organisation, or 0.
+    function revokedFrom(address account) external view returns (uint32);
+
     /// @notice Whether `account` is the consortium admin (it may admit, suspend, license prefixes and revoke any
     /// issuer's documents).
     /// @param account The account.

@@ -1302,17 +1302,22 @@ def test_a_suspended_banks_registered_multisig_neither_holds_nor_receives(
     assert titles.ownerOf(held) == retailer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a member's contract account (multisig) revoked by its organisation is deleted from the registry, "
-    "so _isParty sees an unregistered contract and lets it pass again: revoking a compromised multisig does not "
-    "stop it holding or receiving titles (the registry keeps no record of revoked accounts)",
-)
 def test_a_revoked_multisig_account_is_no_party(
-    titles: Any, documents: Any, registry: Any, carrier: Any, financier: Any, multisig: Any
+    titles: Any, documents: Any, registry: Any, members: dict[str, int], carrier: Any, financier: Any, multisig: Any
 ) -> None:
+    """A member's multisig revoked by its organisation (compromised) is remembered by the registry (`revokedFrom`),
+    so it passes neither as a member nor as an unknown contract: it can hold, receive or act on nothing; added
+    again, it is a party again."""
+    held = issue(titles, documents, carrier, multisig, multisig, b"bl-revoked-safe")
     registry.revokeAccount(multisig, {"from": financier})
+    assert registry.revokedFrom(multisig) == members["financier"]
     assert titles.isParty(multisig) is False
+    with reverts_with("InvalidParty", multisig):
+        titles.transferHolder(held, carrier, ZERO32, {"from": as_sender(multisig)})
+    with reverts_with("InvalidParty", multisig):
+        issue(titles, documents, carrier, multisig, multisig, b"bl-revoked-safe-2")
+    registry.addAccount(members["financier"], multisig, False, {"from": financier})
+    assert registry.revokedFrom(multisig) == 0 and titles.isParty(multisig) is True
 
 
 # ------------------------------------------------------------------ finality (L1)
