@@ -40,7 +40,8 @@ def test_every_contract_has_its_family() -> None:
     rows = {row.name: row for row in registry.CONTRACTS if row.client_class is not None}
     assert sorted(family) == sorted(rows) == SOLIDITY
     for name, cells in family.items():
-        stem = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        stem = rows[name].client_class.__module__.rsplit(".", 1)[1]  # DvPSettlement: dvp_settlement
+        assert stem == re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("dv_p", "dvp")
         assert (ROOT / "interfaces" / f"I{name}.sol").is_file()
         assert f"`contracts/{stem}.py` (`{rows[name].attribute}`)" in cells[2]
         assert (ROOT / "tradechain" / "contracts" / f"{stem}.py").is_file()
