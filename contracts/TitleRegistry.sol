@@ -518,8 +518,14 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
 
     /// @dev The rejection tag of a transfer from (`holder`, `beneficiary`): the top 96 bits of their hash, in the
     /// word's bits 160-255. Finding other parties with the same tag takes about 2^96 hashes.
-    function _tag(address holder, address beneficiary) private pure returns (uint256) {
-        return (uint256(keccak256(abi.encode(holder, beneficiary))) >> 160) << 160;
+    /// The hash is that of `abi.encode(holder, beneficiary)`, taken in the scratch space (no memory allocated).
+    function _tag(address holder, address beneficiary) private pure returns (uint256 tag) {
+        assembly ("memory-safe") {
+            // An address's upper bits may be dirty in assembly: cleaned as abi.encode would.
+            mstore(0x00, and(holder, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(0x20, and(beneficiary, 0xffffffffffffffffffffffffffffffffffffffff))
+            tag := shl(160, shr(160, keccak256(0x00, 0x40)))
+        }
     }
 
     function _requireParty(address party) private view {
