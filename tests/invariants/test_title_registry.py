@@ -2,11 +2,15 @@
 two carriers and moved by random actors (two sellers, two buyers, two banks as funders and pledgees, the carriers, an
 outsider, a revoked key, a suspended member, and members suspended and reinstated on the way): holder and
 beneficiary transfers, nominations, endorsements, transfers of both, rejections with the right and wrong previous
-parties, approvals, surrenders accepted and rejected, pledges and releases, freezes by the issuer, voids; and
+parties, approvals, surrenders accepted and rejected, pledges and releases, freezes by the issuer, voids,
+reassignments on a court order (frozen first, by the issuing carrier; refused to any other); and
 delivery-versus-payment settlements over them (several per title, sharing titles): open, fund, deliver, settle,
-refund, with time passing around the deadlines (blocks exactly at the deadline second, one after, one before).
-Hostile moves: a seller delivering a title another holder approved, settlements by outsiders, double settlements,
-refunds before the deadline, buyers that are no party any more, and RACES: a surrender, a transfer or a freeze of
+refund, returnTitle (the title leg alone), with time passing around the deadlines (blocks exactly at the deadline
+second, one after, one before). Hostile moves: a seller delivering a title another holder approved, settlements by
+outsiders, double settlements, refunds before the deadline, buyers and sellers that are no party any more, terms
+naming the settlement or the registry as a party, a buyer rejecting the settlement's (final) transfer, a holder
+sending its title to the settlement's address directly (recovered by the carrier: freeze, reassign, unfreeze), and
+RACES: a surrender, a transfer or a freeze of
 the title and the settlement (or the delivery, or a refund) mined in the SAME block, in either order (Anvil's
 automine off, the transactions sent, one ``evm_mine``). A Python model predicts every outcome, down to the custom
 error (a transaction refused inside a block is read back from its trace).
@@ -16,17 +20,23 @@ and the last ERC-721 ``Transfer`` of the title); every settlement's state is the
 title and never title without payment: in every transaction, every payment out of the settlement contract is a
 settlement's payment to its seller (with the title to its buyer, holder and beneficiary, in the same transaction)
 or a refund to its funder, and every title out of it goes to the buyer of a settlement settled or back to the seller
-of one refunded, in that transaction; no settlement was both settled and refunded; every account's token balance is
-the model's, and the contract holds exactly the funded, unsettled, unrefunded amounts; every title the contract
-holds belongs to exactly one open settlement it was delivered to; and no funds are locked: after its deadline every
-open settlement's payment and (unless frozen) title can be refunded.
+of one refunded (or returned), in that transaction (or leaves it by the carrier's reassignment); returnTitle never
+pays; no settlement was both settled and refunded; every account's token balance is the model's, and the contract
+holds exactly the funded, unsettled, unrefunded amounts; every title the contract took over (custody) belongs to
+exactly one open settlement it was delivered to (a title it holds otherwise was sent to its address directly); and no
+funds are locked: after its deadline every open settlement's payment and (unless frozen) title can be refunded.
 
-Finding (contract behaviour the machine models, reported to the lead): after a settlement the buyer may ``reject``
-the settlement's transfer as its next action (the last transfer, of both, from the settlement contract): the title
-goes back to the settlement contract, which has no way to move it again (no settlement of it is open and
-delivered), while the seller keeps the payment. The machine does this on purpose (``rule_buyer_rejects_settlement``,
-and in a race) and keeps such titles as ``stranded``: they are the one exception to "every title the contract holds
-belongs to a delivered settlement".
+The model keeps the registry's custody flag (hidden by getTitle): a title taken over by the settlement leaves it
+for good (undo 0), so the buyer's rejection of a settlement is refused (NothingToReject), in a race too.
+
+Finding (contract behaviour the machine models, reported to the lead): the carrier may ``reassign`` a frozen title
+the settlement holds for a delivered, funded settlement. Once it is unfrozen, that settlement's ``refund`` reverts
+(the registry's ``reject`` of the settlement finds nothing to reject, or a title no longer issued) and so does
+``returnTitle``: the funder's payment is locked until the carrier freezes the title again (then refund pays and
+skips the title leg, and the settlement stays open and "delivered" for good). Shortest sequence: the setup (title 0
+delivered into settlement 0, funded by bank1), carrier1 freezes title 0, reassigns it to seller1, unfreezes it;
+after the deadline, bank1's refund: NothingToReject. The machine predicts these refusals exactly; the settlements
+so ``robbed`` are the one exception to "no funds locked" (counted in the outcomes as ``finding: ...``).
 
 Run length: ``TRADECHAIN_STATEFUL_EXAMPLES`` x ``TRADECHAIN_STATEFUL_STEPS`` (short in ``make test``, longer in
 ``make bench``, ``python -m bench.invariants titles``); see tests/stateful_support.py, whose fast transactions and
