@@ -138,6 +138,7 @@ class Title:
     approved: str = ZERO
     prev: tuple[str, str] = (ZERO, ZERO)  # holder and beneficiary before the last transfer (the rejection tag)
     custody: bool = False  # taken over by the settlement (takeOver): its transfers are final (undo 0)
+    custodian: bytes = b""  # the settlement whose delivery took it over (while in custody)
 
     def view(self) -> tuple[Any, ...]:
         """What getTitle returns."""
@@ -719,6 +720,14 @@ class TitleMachine:
 
         return Op(self.titles, sender, "setFrozen", (t.id, frozen, keccak(b"court order")), check)
 
+    def _leaves_custody(self, t: Title, by: Settlement | None) -> None:
+        """The title leaves the settlement contract, by settlement ``by`` (None: the carrier's reassignment). If it
+        was in the custody of another settlement, that one stays delivered without it (the module's finding)."""
+        if t.custody and t.custodian and (by is None or by.id != t.custodian):
+            self.robbed.add(t.custodian)
+            TALLY[f"finding: a delivered title left by {'reassign' if by is None else 'another settlement'}"] += 1
+        t.custodian = b""
+
     def _op_reassign(self, t: Title, sender: str, holder: str, beneficiary: str) -> Op:
         def check(out: Outcome) -> None:
             expected = self._by_issuer(t, sender)
@@ -733,8 +742,7 @@ class TitleMachine:
             self._assert(out, expected)
             if not out.ok:
                 return
-            if t.custody:  # out of a settlement's custody: its refund can no longer return the title
-                self.robbed.update(s.id for s in self.settlements if s.title == t.id and s.delivered)
+            self._leaves_custody(t, None)
             t.holder, t.beneficiary, t.prev = holder, beneficiary, (ZERO, ZERO)
             t.approved, t.nominee, t.undo, t.pledgee, t.custody = ZERO, ZERO, 0, 0, False
 
@@ -818,6 +826,7 @@ class TitleMachine:
             if out.ok:
                 s.delivered = True
                 self._move_both(t, self.dvp.address, self.dvp.address, custody=True)
+                t.custodian = s.id
 
         return Op(self.dvp, sender, "deliver", (s.terms,), check)
 
@@ -837,6 +846,7 @@ class TitleMachine:
                 expected = self._by_holder(t, self.dvp.address) or self._endorsable(t, s.buyer)
             self._assert(out, expected, f"settlement {s.n}")
             if out.ok:
+                self._leaves_custody(t, s)
                 s.status, s.funded, s.delivered = S_SETTLED, False, False
                 self._move_both(t, s.buyer, s.buyer)
                 self.balance[self.dvp.address] -= s.amount
@@ -870,6 +880,7 @@ class TitleMachine:
                 self.balance[s.funder] += s.amount
             if s.delivered and not t.frozen:  # TitleRegistry.reject(title, seller, seller) by the contract
                 s.delivered = False
+                self._leaves_custody(t, s)
                 self._rejected(t, (s.seller, s.seller))
             if not s.funded and not s.delivered:
                 s.status = S_CLOSED
@@ -895,6 +906,7 @@ class TitleMachine:
             self._assert(out, expected, f"settlement {s.n}")
             if out.ok:
                 s.delivered = False
+                self._leaves_custody(t, s)
                 self._rejected(t, (s.seller, s.seller))
                 if not s.funded:
                     s.status = S_CLOSED
@@ -1278,9 +1290,12 @@ class TitleMachine:
             owners = [
                 s.n for s in self.settlements if s.title == tid and states[s.id] == (S_OPEN, states[s.id][1], True)
             ]
-            # taken over (custody): for exactly one settlement; otherwise a holder sent it there directly
-            if self.by_id[tid].custody:
-                assert len(owners) == 1, f"title {tid:#x} held by the contract for settlements {owners}"
+            # taken over (custody): for exactly one settlement (its custodian) of those still delivered that were not
+            # robbed of their delivery (the finding); otherwise a holder sent it there directly
+            t = self.by_id[tid]
+            owners = [n for n in owners if self.settlements[n].id not in self.robbed]
+            if t.custody:
+                assert owners == [self.by_sid[t.custodian].n], f"title {tid:#x} held for settlements {owners}"
         for t in self.titles_:  # custody only while the settlement holds the title
             assert not t.custody or t.holder == self.dvp.address, (t.id, t.holder)
         # never both: no settlement was settled and refunded, each at most once
@@ -1297,7 +1312,7 @@ class TitleMachine:
             if s.id in self.robbed and got != expected:  # the finding: predicted, and counted
                 predicted = self._refund_expected(s, s.funder, max(t_next, s.deadline + 1))
                 assert predicted is not None and got == Refused(*predicted), (s.n, got, predicted)
-                TALLY[f"finding: refund of a settlement robbed by reassign: {got.error}"] += 1
+                TALLY[f"finding: refund of a robbed settlement: {got.error}"] += 1
                 continue
             assert got == expected, f"funds locked: refund of settlement {s.n} after its deadline: {got}"
 
