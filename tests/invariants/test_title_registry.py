@@ -35,8 +35,13 @@ the settlement holds for a delivered, funded settlement. Once it is unfrozen, th
 ``returnTitle``: the funder's payment is locked until the carrier freezes the title again (then refund pays and
 skips the title leg, and the settlement stays open and "delivered" for good). Shortest sequence: the setup (title 0
 delivered into settlement 0, funded by bank1), carrier1 freezes title 0, reassigns it to seller1, unfreezes it;
-after the deadline, bank1's refund: NothingToReject. The machine predicts these refusals exactly; the settlements
-so ``robbed`` are the one exception to "no funds locked" (counted in the outcomes as ``finding: ...``).
+after the deadline, bank1's refund: NothingToReject. Worse, the robbed settlement still counts as delivered: if
+the title is delivered again into another settlement (seller1 approves and delivers it into settlement 1, funded
+by bank2), settlement 0 settles with it (buyer1 gets the title, seller1 settlement 0's payment) and settlement 1,
+funded and "delivered", can neither settle nor refund (NothingToReject): bank2's payment is locked; were the second
+seller another party, its title would go to the first settlement's buyer. The machine predicts all of it; the
+settlements so ``robbed`` are the one exception to "no funds locked" and to "a title in custody belongs to exactly
+its settlement" (counted in the outcomes as ``finding: ...``).
 
 Run length: ``TRADECHAIN_STATEFUL_EXAMPLES`` x ``TRADECHAIN_STATEFUL_STEPS`` (short in ``make test``, longer in
 ``make bench``, ``python -m bench.invariants titles``); see tests/stateful_support.py, whose fast transactions and
