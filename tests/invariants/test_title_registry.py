@@ -2,11 +2,15 @@
 two carriers and moved by random actors (two sellers, two buyers, two banks as funders and pledgees, the carriers, an
 outsider, a revoked key, a suspended member, and members suspended and reinstated on the way): holder and
 beneficiary transfers, nominations, endorsements, transfers of both, rejections with the right and wrong previous
-parties, approvals, surrenders accepted and rejected, pledges and releases, freezes by the issuer, voids; and
+parties, approvals, surrenders accepted and rejected, pledges and releases, freezes by the issuer, voids,
+reassignments on a court order (frozen first, by the issuing carrier; refused to any other); and
 delivery-versus-payment settlements over them (several per title, sharing titles): open, fund, deliver, settle,
-refund, with time passing around the deadlines (blocks exactly at the deadline second, one after, one before).
-Hostile moves: a seller delivering a title another holder approved, settlements by outsiders, double settlements,
-refunds before the deadline, buyers that are no party any more, and RACES: a surrender, a transfer or a freeze of
+refund, returnTitle (the title leg alone), with time passing around the deadlines (blocks exactly at the deadline
+second, one after, one before). Hostile moves: a seller delivering a title another holder approved, settlements by
+outsiders, double settlements, refunds before the deadline, buyers and sellers that are no party any more, terms
+naming the settlement or the registry as a party, a buyer rejecting the settlement's (final) transfer, a holder
+sending its title to the settlement's address directly (recovered by the carrier: freeze, reassign, unfreeze), and
+RACES: a surrender, a transfer or a freeze of
 the title and the settlement (or the delivery, or a refund) mined in the SAME block, in either order (Anvil's
 automine off, the transactions sent, one ``evm_mine``). A Python model predicts every outcome, down to the custom
 error (a transaction refused inside a block is read back from its trace).
@@ -16,17 +20,28 @@ and the last ERC-721 ``Transfer`` of the title); every settlement's state is the
 title and never title without payment: in every transaction, every payment out of the settlement contract is a
 settlement's payment to its seller (with the title to its buyer, holder and beneficiary, in the same transaction)
 or a refund to its funder, and every title out of it goes to the buyer of a settlement settled or back to the seller
-of one refunded, in that transaction; no settlement was both settled and refunded; every account's token balance is
-the model's, and the contract holds exactly the funded, unsettled, unrefunded amounts; every title the contract
-holds belongs to exactly one open settlement it was delivered to; and no funds are locked: after its deadline every
-open settlement's payment and (unless frozen) title can be refunded.
+of one refunded (or returned), in that transaction (or leaves it by the carrier's reassignment); returnTitle never
+pays; no settlement was both settled and refunded; every account's token balance is the model's, and the contract
+holds exactly the funded, unsettled, unrefunded amounts; every title the contract took over (custody) belongs to
+exactly one open settlement it was delivered to (a title it holds otherwise was sent to its address directly); and no
+funds are locked: after its deadline every open settlement's payment and (unless frozen) title can be refunded.
 
-Finding (contract behaviour the machine models, reported to the lead): after a settlement the buyer may ``reject``
-the settlement's transfer as its next action (the last transfer, of both, from the settlement contract): the title
-goes back to the settlement contract, which has no way to move it again (no settlement of it is open and
-delivered), while the seller keeps the payment. The machine does this on purpose (``rule_buyer_rejects_settlement``,
-and in a race) and keeps such titles as ``stranded``: they are the one exception to "every title the contract holds
-belongs to a delivered settlement".
+The model keeps the registry's custody flag (hidden by getTitle): a title taken over by the settlement leaves it
+for good (undo 0), so the buyer's rejection of a settlement is refused (NothingToReject), in a race too.
+
+Finding (contract behaviour the machine models, reported to the lead): the carrier may ``reassign`` a frozen title
+the settlement holds for a delivered, funded settlement. Once it is unfrozen, that settlement's ``refund`` reverts
+(the registry's ``reject`` of the settlement finds nothing to reject, or a title no longer issued) and so does
+``returnTitle``: the funder's payment is locked until the carrier freezes the title again (then refund pays and
+skips the title leg, and the settlement stays open and "delivered" for good). Shortest sequence: the setup (title 0
+delivered into settlement 0, funded by bank1), carrier1 freezes title 0, reassigns it to seller1, unfreezes it;
+after the deadline, bank1's refund: NothingToReject. Worse, the robbed settlement still counts as delivered: if
+the title is delivered again into another settlement (seller1 approves and delivers it into settlement 1, funded
+by bank2), settlement 0 settles with it (buyer1 gets the title, seller1 settlement 0's payment) and settlement 1,
+funded and "delivered", can neither settle nor refund (NothingToReject): bank2's payment is locked; were the second
+seller another party, its title would go to the first settlement's buyer. The machine predicts all of it; the
+settlements so ``robbed`` are the one exception to "no funds locked" and to "a title in custody belongs to exactly
+its settlement" (counted in the outcomes as ``finding: ...``).
 
 Run length: ``TRADECHAIN_STATEFUL_EXAMPLES`` x ``TRADECHAIN_STATEFUL_STEPS`` (short in ``make test``, longer in
 ``make bench``, ``python -m bench.invariants titles``); see tests/stateful_support.py, whose fast transactions and
@@ -98,6 +113,7 @@ PAYMENT_DEPOSITED = topic("PaymentDeposited(bytes32,address,uint96)")
 TITLE_DEPOSITED = topic("TitleDeposited(bytes32,address,uint256)")
 
 Expected = tuple[str, tuple[Any, ...]] | None
+DVP_FUNCTIONS = frozenset({"open", "fund", "deliver", "settle", "refund", "returnTitle"})
 
 # the actors, by index
 SELLER1, SELLER2, BUYER1, BUYER2, BANK1, BANK2, CARRIER1, CARRIER2, OUTSIDER, REVOKED, SUSPENDED = range(11)
@@ -126,6 +142,8 @@ class Title:
     nominee: str = ZERO
     approved: str = ZERO
     prev: tuple[str, str] = (ZERO, ZERO)  # holder and beneficiary before the last transfer (the rejection tag)
+    custody: bool = False  # taken over by the settlement (takeOver): its transfers are final (undo 0)
+    custodian: bytes = b""  # the settlement whose delivery took it over (while in custody)
 
     def view(self) -> tuple[Any, ...]:
         """What getTitle returns."""
@@ -222,14 +240,15 @@ class TitleMachine:
     flag = st.booleans()
     # settlements
     sactor = st.sampled_from([*range(11), THE_SELLER, THE_BUYER, THE_FUNDER] + [THE_SELLER, THE_BUYER, THE_FUNDER] * 2)
-    seller = st.sampled_from([-1, -1, -1, -1, SELLER1, SELLER2, BUYER1, REVOKED])  # -1: the title's holder
+    # -1: the title's holder; -2 the settlement contract, -3 the title registry (refused as parties)
+    seller = st.sampled_from([-1, -1, -1, -1, SELLER1, SELLER2, BUYER1, REVOKED, -2, -3])
     buyer = st.sampled_from([BUYER1, BUYER1, BUYER2, BUYER2, SELLER1, SUSPENDED, REVOKED])
     funder = st.sampled_from([BANK1, BANK1, BANK2, BANK2, BUYER1, BUYER2, OUTSIDER])
     opener = st.integers(0, 3)  # the funder, the buyer, the seller, the outsider
     amount = st.integers(1, 10**12)
     ttl = st.sampled_from([2, 5, 60, 3_000, 30_000, 30_000])
     offset = st.sampled_from([-1, 0, 0, 1, 1, 2])
-    action = st.integers(0, 3)
+    action = st.integers(0, 4)
     race = st.integers(0, 9)
     seconds = st.one_of(*[st.integers(0, 20)] * 4, st.integers(0, 400), st.sampled_from([3_001, 40_000]))
     toggled = st.integers(0, 1)
@@ -251,7 +270,7 @@ class TitleMachine:
         cls.actors = [str(a) for a in actors]
         cls.orgs, cls.roles = orgs, roles
         cls.org_count = max(roles)
-        cls.contracts = {cls.dvp.address, cls.token.address}
+        cls.contracts = {cls.dvp.address, cls.token.address, cls.titles.address}
         cls.carrier_account = {orgs["carrier1"]: cls.actors[CARRIER1], orgs["carrier2"]: cls.actors[CARRIER2]}
         # the organisations a rule may suspend and reinstate: buyer2's and bank2's
         cls.toggles = [orgs["buyer2"], orgs["bank2"]]
@@ -270,7 +289,8 @@ class TitleMachine:
         self.by_sid: dict[bytes, Settlement] = {}
         self.facts: dict[bytes, Facts] = {}
         self.last_to: dict[int, str] = {}  # title -> the `to` of its last ERC-721 Transfer
-        self.stranded: set[int] = set()  # titles a buyer's rejection sent back into the settlement contract
+        # settlements whose delivered title the carrier reassigned out of their custody (see the module's finding)
+        self.robbed: set[bytes] = set()
         watched = [*self.actors, self.dvp.address]
         self.balance = dict(zip(watched, self.token.views([("balanceOf", [a]) for a in watched]), strict=True))
         # every example starts with titles and settlements in the interesting states, so short sequences reach them:
@@ -301,8 +321,10 @@ class TitleMachine:
         return None
 
     def _party(self, account: str) -> bool:
-        """TitleRegistry.isParty: an active member's account or a contract."""
-        return account != ZERO and (self._member_error(account) is None or account in self.contracts)
+        """TitleRegistry.isParty: an active member's account, or a contract the membership does not know (a
+        suspended organisation's account never passes; the model's contracts are the settlement and the token)."""
+        err = self._member_error(account)
+        return account != ZERO and (err is None or (err[0] == "UnregisteredAccount" and account in self.contracts))
 
     def _financier(self, org: int) -> bool:
         return 0 < org <= self.org_count and org not in self.suspended and bool(self.roles[org] & FINANCIER)
@@ -408,9 +430,13 @@ class TitleMachine:
             assert (s.title, dvp, s.buyer.lower()) in endorsed, f"{where}: settlement {s.n}: buyer not endorsed"
         # never payment without title, never title without payment: what left the contract is what its events say
         assert sorted(money_out) == sorted(said_out), f"{where}: paid {money_out}, settled/refunded {said_out}"
-        assert sorted(titles_out) == sorted(said_titles), f"{where}: titles out {titles_out}, said {said_titles}"
+        if out.fn != "reassign":  # out of it only by a settlement or a return (or the carrier's court order)
+            assert sorted(titles_out) == sorted(said_titles), f"{where}: titles out {titles_out}, said {said_titles}"
         assert sorted(money_in) == sorted(said_in), f"{where}: paid in {money_in}, said {said_in}"
-        if out.fn != "reject":  # a buyer's rejection of the settlement's transfer strands the title (the finding)
+        if out.fn == "returnTitle":  # the title leg alone: never a payment
+            assert money_out == [], f"{where}: returnTitle paid {money_out}"
+        if out.fn in DVP_FUNCTIONS:  # by the contract's own calls, titles come in only by a delivery (a holder may
+            # still send one to its address directly: a registry call, the carrier's to recover by a reassignment)
             assert sorted(titles_in) == sorted(said_titles_in), f"{where}: titles in {titles_in}, {said_titles_in}"
 
     # ------------------------------------------------------------------ picking
@@ -484,10 +510,12 @@ class TitleMachine:
             return "TitleFrozen", (t.id,)
         return None
 
-    def _move_both(self, t: Title, holder_to: str, beneficiary_to: str) -> None:
+    def _move_both(self, t: Title, holder_to: str, beneficiary_to: str, custody: bool = False) -> None:
+        """transferOwners (custody False) or takeOver (True): a custodian's transfer is final (undo 0)."""
         t.prev = (t.holder, t.beneficiary)
         t.approved = t.nominee = ZERO
-        t.holder, t.beneficiary, t.undo = holder_to, beneficiary_to, BOTH
+        undo = BOTH if custody or not t.custody else 0
+        t.holder, t.beneficiary, t.undo, t.custody = holder_to, beneficiary_to, undo, custody
 
     @staticmethod
     def _assert(out: Outcome, expected: Expected, *context: Any) -> None:
@@ -525,7 +553,7 @@ class TitleMachine:
             self._assert(out, expected)
             if out.ok:
                 t.prev, t.approved = (t.holder, t.beneficiary), ZERO
-                t.holder, t.undo = to, HOLDER
+                t.holder, t.undo, t.custody = to, 0 if t.custody else HOLDER, False
 
         return Op(self.titles, sender, "transferHolder", (t.id, to, ZERO32), check)
 
@@ -535,7 +563,7 @@ class TitleMachine:
             self._assert(out, expected)
             if out.ok:
                 t.prev, t.approved, t.nominee = (t.holder, t.beneficiary), ZERO, ZERO
-                t.beneficiary, t.undo = to, BENEFICIARY
+                t.beneficiary, t.undo = to, 0 if t.custody else BENEFICIARY  # custody stays (the holder is unchanged)
 
         return Op(self.titles, sender, "transferBeneficiary", (t.id, to, ZERO32), check)
 
@@ -550,33 +578,37 @@ class TitleMachine:
 
         return Op(self.titles, sender, "transferOwners", (t.id, holder_to, beneficiary_to, ZERO32), check)
 
+    def _reject_expected(self, t: Title, sender: str, previous: tuple[str, str]) -> Expected:
+        """TitleRegistry.reject(t, *previous) by ``sender`` (also the settlement's own, in refund and returnTitle)."""
+        expected = self._movable(t)
+        what = t.undo
+        if expected is None and (what == 0 or previous != t.prev):
+            expected = "NothingToReject", (t.id,)
+        if expected is None and (
+            (what & HOLDER and sender != t.holder) or (what & BENEFICIARY and sender != t.beneficiary)
+        ):
+            expected = (
+                "UnauthorizedParty",
+                (t.id, sender, "holder and beneficiary" if what == BOTH else "recipient"),
+            )
+        if expected is None and not self._party(sender):
+            expected = "InvalidParty", (sender,)
+        return expected
+
+    def _rejected(self, t: Title, previous: tuple[str, str]) -> None:
+        """The model of a rejection that went through."""
+        what = t.undo
+        if what & HOLDER:
+            t.holder = previous[0]
+        if what & BENEFICIARY:
+            t.beneficiary, t.nominee = previous[1], ZERO
+        t.approved, t.undo, t.custody = ZERO, 0, False
+
     def _op_reject(self, t: Title, sender: str, previous: tuple[str, str]) -> Op:
         def check(out: Outcome) -> None:
-            expected = self._movable(t)
-            what = t.undo
-            if expected is None and (what == 0 or previous != t.prev):
-                expected = "NothingToReject", (t.id,)
-            if expected is None and (
-                (what & HOLDER and sender != t.holder) or (what & BENEFICIARY and sender != t.beneficiary)
-            ):
-                expected = (
-                    "UnauthorizedParty",
-                    (t.id, sender, "holder and beneficiary" if what == BOTH else "recipient"),
-                )
-            if expected is None and not self._party(sender):
-                expected = "InvalidParty", (sender,)
-            self._assert(out, expected, t.prev)
-            if not out.ok:
-                return
-            if what & HOLDER:
-                t.holder = previous[0]
-            if what & BENEFICIARY:
-                t.beneficiary, t.nominee = previous[1], ZERO
-            t.approved, t.undo = ZERO, 0
-            if t.holder == self.dvp.address and not any(
-                s.delivered and s.title == t.id and s.status == S_OPEN for s in self.settlements
-            ):
-                self.stranded.add(t.id)  # the finding: a buyer rejected the settlement's transfer
+            self._assert(out, self._reject_expected(t, sender, previous), t.prev)
+            if out.ok:
+                self._rejected(t, previous)
 
         return Op(self.titles, sender, "reject", (t.id, *previous, ZERO32), check)
 
@@ -693,6 +725,34 @@ class TitleMachine:
 
         return Op(self.titles, sender, "setFrozen", (t.id, frozen, keccak(b"court order")), check)
 
+    def _leaves_custody(self, t: Title, by: Settlement | None) -> None:
+        """The title leaves the settlement contract, by settlement ``by`` (None: the carrier's reassignment). If it
+        was in the custody of another settlement, that one stays delivered without it (the module's finding)."""
+        if t.custody and t.custodian and (by is None or by.id != t.custodian):
+            self.robbed.add(t.custodian)
+            TALLY[f"finding: a delivered title left by {'reassign' if by is None else 'another settlement'}"] += 1
+        t.custodian = b""
+
+    def _op_reassign(self, t: Title, sender: str, holder: str, beneficiary: str) -> Op:
+        def check(out: Outcome) -> None:
+            expected = self._by_issuer(t, sender)
+            if expected is None and not t.frozen:
+                expected = "NotFrozen", (t.id,)
+            elif expected is None and t.status != ISSUED:
+                expected = "InvalidStatus", (t.id, t.status)
+            elif expected is None and not self._party(holder):
+                expected = "InvalidParty", (holder,)
+            elif expected is None and beneficiary != holder and not self._party(beneficiary):
+                expected = "InvalidParty", (beneficiary,)
+            self._assert(out, expected)
+            if not out.ok:
+                return
+            self._leaves_custody(t, None)
+            t.holder, t.beneficiary, t.prev = holder, beneficiary, (ZERO, ZERO)
+            t.approved, t.nominee, t.undo, t.pledgee, t.custody = ZERO, ZERO, 0, 0, False
+
+        return Op(self.titles, sender, "reassign", (t.id, holder, beneficiary, keccak(b"court order")), check)
+
     # ------------------------------------------------------------------ settlement operations
 
     def _before_deadline(self, s: Settlement, timestamp: int) -> Expected:
@@ -723,10 +783,14 @@ class TitleMachine:
                 expected = "UnauthorizedParty", (sid, sender, "active member")
             elif seller == buyer:
                 expected = "InvalidTerms", ("the seller is the buyer",)
+            elif self.dvp.address in (seller, buyer, funder) or self.titles.address in (seller, buyer):
+                expected = "InvalidTerms", ("a party is this contract or the title registry",)
             elif deadline <= out.timestamp:
                 expected = "InvalidTerms", ("deadline is not in the future",)
             elif t is None or t.status != ISSUED:
                 expected = "InvalidTerms", ("the title is not issued",)
+            elif not self._party(buyer):
+                expected = "InvalidTerms", ("the buyer is no active member's account or contract",)
             elif sid in self.by_sid:
                 expected = "SettlementExists", (sid,)
             self._assert(out, expected)
@@ -766,7 +830,8 @@ class TitleMachine:
             self._assert(out, expected, f"settlement {s.n}")
             if out.ok:
                 s.delivered = True
-                self._move_both(t, self.dvp.address, self.dvp.address)
+                self._move_both(t, self.dvp.address, self.dvp.address, custody=True)
+                t.custodian = s.id
 
         return Op(self.dvp, sender, "deliver", (s.terms,), check)
 
@@ -778,11 +843,15 @@ class TitleMachine:
                 expected = "NotFunded", (s.id,)
             elif expected is None and not s.delivered:
                 expected = "NotDelivered", (s.id,)
+            elif expected is None and not self._party(s.seller):  # a seller revoked or suspended since is not paid
+                expected = "UnauthorizedParty", (s.id, s.seller, "active seller")
+                TALLY["settle: UnauthorizedParty (active seller)"] += 1
             # TitleRegistry.transferOwners(title, buyer, buyer) by the settlement contract, its holder
             elif expected is None:
                 expected = self._by_holder(t, self.dvp.address) or self._endorsable(t, s.buyer)
             self._assert(out, expected, f"settlement {s.n}")
             if out.ok:
+                self._leaves_custody(t, s)
                 s.status, s.funded, s.delivered = S_SETTLED, False, False
                 self._move_both(t, s.buyer, s.buyer)
                 self.balance[self.dvp.address] -= s.amount
@@ -797,8 +866,11 @@ class TitleMachine:
             return "UnauthorizedParty", (s.id, sender, "seller, buyer or funder")
         if timestamp <= s.deadline:
             return "DeadlineNotPassed", (s.id, s.deadline)
-        if not s.funded and not (s.delivered and not self.by_id[s.title].frozen):
+        t = self.by_id[s.title]
+        if not s.funded and not (s.delivered and not t.frozen):
             return "NothingToRefund", (s.id,)
+        if s.delivered and not t.frozen:  # TitleRegistry.reject(title, seller, seller) by the contract
+            return self._reject_expected(t, self.dvp.address, (s.seller, s.seller))
         return None
 
     def _op_refund(self, s: Settlement, sender: str) -> Op:
@@ -813,12 +885,38 @@ class TitleMachine:
                 self.balance[s.funder] += s.amount
             if s.delivered and not t.frozen:  # TitleRegistry.reject(title, seller, seller) by the contract
                 s.delivered = False
-                t.holder = t.beneficiary = s.seller
-                t.approved, t.nominee, t.undo = ZERO, ZERO, 0
+                self._leaves_custody(t, s)
+                self._rejected(t, (s.seller, s.seller))
             if not s.funded and not s.delivered:
                 s.status = S_CLOSED
 
         return Op(self.dvp, sender, "refund", (s.terms,), check)
+
+    def _op_return_title(self, s: Settlement, sender: str) -> Op:
+        """DvPSettlement.returnTitle: after the deadline, the title leg alone (never a payment)."""
+
+        def check(out: Outcome) -> None:
+            t = self.by_id[s.title]
+            expected: Expected = None
+            if s.status != S_OPEN:
+                expected = "InvalidStatus", (s.id, s.status)
+            elif sender not in s.terms[:3]:
+                expected = "UnauthorizedParty", (s.id, sender, "seller, buyer or funder")
+            elif out.timestamp <= s.deadline:
+                expected = "DeadlineNotPassed", (s.id, s.deadline)
+            elif not s.delivered:
+                expected = "NotDelivered", (s.id,)
+            else:  # TitleRegistry.reject(title, seller, seller) by the contract (a frozen title: TitleFrozen)
+                expected = self._reject_expected(t, self.dvp.address, (s.seller, s.seller))
+            self._assert(out, expected, f"settlement {s.n}")
+            if out.ok:
+                s.delivered = False
+                self._leaves_custody(t, s)
+                self._rejected(t, (s.seller, s.seller))
+                if not s.funded:
+                    s.status = S_CLOSED
+
+        return Op(self.dvp, sender, "returnTitle", (s.terms,), check)
 
     # ------------------------------------------------------------------ rules: titles
 
@@ -959,10 +1057,12 @@ class TitleMachine:
         tid = t.id if t else 1
         deadline = now + ttl
         salt = len(self.settlements).to_bytes(32, "big")
-        seller_account = self._acting(t.holder) if t and seller < 0 else self.actors[max(seller, 0)]
+        seller_account = self._acting(t.holder) if t and seller == -1 else self.actors[max(seller, 0)]
+        if seller < -1:
+            seller_account = self.dvp.address if seller == -2 else self.titles.address
         parties = (seller_account, self.actors[buyer], self.actors[funder])
         terms = (*parties, self.token.address, amount, deadline, tid, 0, 0, ZERO32, salt)
-        sender = [parties[2], parties[1], parties[0], self.actors[OUTSIDER]][opener]
+        sender = self._acting([parties[2], parties[1], parties[0], self.actors[OUTSIDER]][opener])
         self._run(self._op_open(terms, sender))
 
     def rule_open_again(self, which: int, opener: int) -> None:
@@ -1020,8 +1120,46 @@ class TitleMachine:
         if s := self._settlement(which):
             self._run(self._op_refund(s, self._settlement_sender(s, sactor)))
 
+    def rule_return_title(self, which: int, sactor: int) -> None:
+        """The title leg of a refund alone (after the deadline, never a payment)."""
+        if s := self._settlement(which):
+            self._run(self._op_return_title(s, self._settlement_sender(s, sactor)))
+
+    def rule_reassign(self, which: int, issuer: int, holder: int, beneficiary: int, flag: bool) -> None:
+        """The issuing carrier (or another carrier, a seller, the outsider: refused) reassigns a title on a court
+        order: frozen first if ``flag`` (by its carrier), unfrozen after it went through if ``flag``."""
+        t = self._title(which)
+        if t is None:
+            return
+        carrier = self.carrier_account[t.issuer]
+        if flag and not t.frozen and t.status == ISSUED:
+            self._run(self._op_freeze(t, carrier, True))
+        holder_account = self.actors[holder]
+        beneficiary_account = holder_account if beneficiary < 0 else self.actors[beneficiary]
+        out = self._run(self._op_reassign(t, self._issuer_sender(t, issuer), holder_account, beneficiary_account))
+        if flag and out.ok:
+            self._run(self._op_freeze(t, carrier, False))
+
+    def rule_send_to_settlement(self, which: int) -> None:
+        """A holder sends its title to the settlement's address directly (no delivery): the carrier recovers it
+        (see :meth:`rule_recover_sent`)."""
+        if t := self._title(which):
+            sender = self._title_sender(t, THE_HOLDER)
+            if t.holder == t.beneficiary:
+                self._run(self._op_transfer_owners(t, sender, self.dvp.address, self.dvp.address))
+            else:
+                self._run(self._op_transfer_holder(t, sender, self.dvp.address))
+
+    def rule_recover_sent(self, which: int, holder: int) -> None:
+        """The carrier recovers a title sent to the settlement directly: freeze, reassign, unfreeze."""
+        sent = [t for t in self.titles_ if t.holder == self.dvp.address and not t.custody]
+        if sent:
+            t = sent[which % len(sent)]
+            self.rule_reassign(self.titles_.index(t), 0, holder, -1, True)
+
     def rule_buyer_rejects_settlement(self, which: int) -> None:
-        """The buyer rejects the transfer a settlement made to it (the finding: the title is stranded)."""
+        """The buyer tries to reject the transfer a settlement made to it: refused (a custodian's transfer is
+        final), as the model's reject predicts (NothingToReject)."""
         s = self._settlement(which)
         if s is None or s.status != S_SETTLED:
             return
@@ -1037,7 +1175,8 @@ class TitleMachine:
         if latest_timestamp() < at <= latest_timestamp() + 3_600:  # not a jump of hours: other deadlines would pass
             assert "error" not in rpc("evm_setNextBlockTimestamp", [at])
         sender = self._settlement_sender(s, sactor)
-        op = [self._op_fund, self._op_deliver, self._op_settle, self._op_refund][action](s, sender)
+        ops = [self._op_fund, self._op_deliver, self._op_settle, self._op_refund, self._op_return_title]
+        op = ops[action](s, sender)
         self._run(op)
 
     def rule_sleep(self, seconds: int) -> None:
@@ -1156,10 +1295,14 @@ class TitleMachine:
             owners = [
                 s.n for s in self.settlements if s.title == tid and states[s.id] == (S_OPEN, states[s.id][1], True)
             ]
-            if tid in self.stranded:
-                assert owners == [], (tid, owners)  # the finding: held, and no settlement can move it
-            else:
-                assert len(owners) == 1, f"title {tid:#x} held by the contract for settlements {owners}"
+            # taken over (custody): for exactly one settlement (its custodian) of those still delivered that were not
+            # robbed of their delivery (the finding); otherwise a holder sent it there directly
+            t = self.by_id[tid]
+            owners = [n for n in owners if self.settlements[n].id not in self.robbed]
+            if t.custody:
+                assert owners == [self.by_sid[t.custodian].n], f"title {tid:#x} held for settlements {owners}"
+        for t in self.titles_:  # custody only while the settlement holds the title
+            assert not t.custody or t.holder == self.dvp.address, (t.id, t.holder)
         # never both: no settlement was settled and refunded, each at most once
         for s in self.settlements:
             f = self.facts.get(s.id, Facts())
@@ -1171,6 +1314,11 @@ class TitleMachine:
             frozen_only = not s.funded and self.by_id[s.title].frozen
             expected = Refused("NothingToRefund", (s.id,)) if frozen_only else None
             got = outcome if isinstance(outcome, Refused) else None
+            if s.id in self.robbed and got != expected:  # the finding: predicted, and counted
+                predicted = self._refund_expected(s, s.funder, max(t_next, s.deadline + 1))
+                assert predicted is not None and got == Refused(*predicted), (s.n, got, predicted)
+                TALLY[f"finding: refund of a robbed settlement: {got.error}"] += 1
+                continue
             assert got == expected, f"funds locked: refund of settlement {s.n} after its deadline: {got}"
 
 
