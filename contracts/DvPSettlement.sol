@@ -35,6 +35,9 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
     }
 
     mapping(bytes32 settlementId => State) private _states;
+    /// @dev The settlement each title in custody was delivered to: a title its carrier reassigned away and then
+    /// delivered into another settlement belongs to that one only.
+    mapping(uint256 titleId => bytes32 settlementId) private _custodyOf;
 
     /// @param participantRegistry The consortium's membership.
     /// @param documentRegistry Where the documentary conditions are anchored.
@@ -99,6 +102,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         _requireParty(id);
         if (state.delivered) revert AlreadyDelivered(id);
         state.delivered = true;
+        _custodyOf[terms.titleId] = id;
         emit TitleDeposited(id, msg.sender, terms.titleId);
         // The registry checks that the seller is the title's holder and beneficiary and approved this contract.
         titles.takeOver(terms.titleId, msg.sender);
@@ -112,7 +116,9 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         }
         _requireParty(id);
         if (!state.funded) revert NotFunded(id);
-        if (!state.delivered) revert NotDelivered(id);
+        // Delivered, and the title still this settlement's (not reassigned away by its carrier, nor since delivered
+        // into another settlement).
+        if (!state.delivered || _custodyOf[terms.titleId] != id) revert NotDelivered(id);
         // A seller's key revoked (leaked) since it delivered is not paid: after the deadline each side takes its
         // own back, and the carrier recovers the title on a court order ({ITitleRegistry-reassign}).
         if (!titles.isParty(terms.seller)) revert UnauthorizedParty(id, terms.seller, "active seller");
@@ -122,6 +128,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         state.status = Status.Settled;
         state.funded = false;
         state.delivered = false;
+        delete _custodyOf[terms.titleId];
         emit Settled(id, terms.seller, terms.buyer, terms.amount);
         // Both or neither: a title the issuer froze meanwhile (or a buyer no longer a party) reverts the payment too.
         titles.transferOwners(terms.titleId, terms.buyer, terms.buyer, bytes32(0));
@@ -135,7 +142,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         TitleLeg leg = _titleLeg(terms, state);
         if (!payment && leg == TitleLeg.Keep) revert NothingToRefund(id);
         if (payment) state.funded = false;
-        if (leg != TitleLeg.Keep) state.delivered = false;
+        if (leg != TitleLeg.Keep) _release(terms, state, id);
         if (!state.funded && !state.delivered) state.status = Status.Closed;
         if (payment) emit PaymentRefunded(id, terms.funder, terms.amount);
         if (leg == TitleLeg.Gone) emit TitleLeftSettlement(id, terms.titleId);
@@ -151,7 +158,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         (bytes32 id, State storage state) = _afterDeadline(terms);
         if (!state.delivered) revert NotDelivered(id);
         TitleLeg leg = _titleLeg(terms, state);
-        state.delivered = false;
+        _release(terms, state, id);
         if (!state.funded) state.status = Status.Closed;
         if (leg == TitleLeg.Gone) {
             emit TitleLeftSettlement(id, terms.titleId);
@@ -234,14 +241,22 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         if (block.timestamp <= terms.deadline) revert DeadlineNotPassed(id, terms.deadline);
     }
 
-    /// @dev What the title's leg of a refund does: `Return` it (held here, not frozen), `Keep` it (frozen, until its
-    /// carrier unfreezes it; or never put in), or nothing, as it is `Gone` (no longer held here: its carrier
-    /// reassigned it on a court order).
+    /// @dev What the title's leg of a refund does: `Return` it (held here for this settlement, not frozen), `Keep`
+    /// it (frozen, until its carrier unfreezes it; or never put in), or nothing, as it is `Gone` (its carrier
+    /// reassigned it away on a court order, whether or not it was delivered into another settlement since).
     function _titleLeg(Terms calldata terms, State storage state) private view returns (TitleLeg) {
         if (!state.delivered) return TitleLeg.Keep;
+        bytes32 id = settlementIdOf(terms);
+        if (_custodyOf[terms.titleId] != id) return TitleLeg.Gone;
         ITitleRegistry.Title memory t = titles.getTitle(terms.titleId);
         if (t.holder != address(this)) return TitleLeg.Gone;
         return t.frozen ? TitleLeg.Keep : TitleLeg.Return;
+    }
+
+    /// @dev The settlement no longer holds its title (returned, or gone).
+    function _release(Terms calldata terms, State storage state, bytes32 id) private {
+        state.delivered = false;
+        if (_custodyOf[terms.titleId] == id) delete _custodyOf[terms.titleId];
     }
 
     /// @dev The open settlement of `terms`, before its deadline.

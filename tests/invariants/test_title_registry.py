@@ -29,19 +29,10 @@ funds are locked: after its deadline every open settlement's payment and (unless
 The model keeps the registry's custody flag (hidden by getTitle): a title taken over by the settlement leaves it
 for good (undo 0), so the buyer's rejection of a settlement is refused (NothingToReject), in a race too.
 
-Finding (contract behaviour the machine models, reported to the lead): the carrier may ``reassign`` a frozen title
-the settlement holds for a delivered, funded settlement. Once it is unfrozen, that settlement's ``refund`` reverts
-(the registry's ``reject`` of the settlement finds nothing to reject, or a title no longer issued) and so does
-``returnTitle``: the funder's payment is locked until the carrier freezes the title again (then refund pays and
-skips the title leg, and the settlement stays open and "delivered" for good). Shortest sequence: the setup (title 0
-delivered into settlement 0, funded by bank1), carrier1 freezes title 0, reassigns it to seller1, unfreezes it;
-after the deadline, bank1's refund: NothingToReject. Worse, the robbed settlement still counts as delivered: if
-the title is delivered again into another settlement (seller1 approves and delivers it into settlement 1, funded
-by bank2), settlement 0 settles with it (buyer1 gets the title, seller1 settlement 0's payment) and settlement 1,
-funded and "delivered", can neither settle nor refund (NothingToReject): bank2's payment is locked; were the second
-seller another party, its title would go to the first settlement's buyer. The machine predicts all of it; the
-settlements so ``robbed`` are the one exception to "no funds locked" and to "a title in custody belongs to exactly
-its settlement" (counted in the outcomes as ``finding: ...``).
+A title its carrier reassigns (on a court order) out of a settlement is gone from it: the settlement keeps
+which title it was delivered (``custody_of``, as the contract's ``_custodyOf``), so it can no longer settle
+(NotDelivered), and its refund returns the payment and closes it (``TitleLeftSettlement``), even when the title is
+delivered again into another settlement, which alone may then settle with it.
 
 Run length: ``TRADECHAIN_STATEFUL_EXAMPLES`` x ``TRADECHAIN_STATEFUL_STEPS`` (short in ``make test``, longer in
 ``make bench``, ``python -m bench.invariants titles``); see tests/stateful_support.py, whose fast transactions and
@@ -290,7 +281,7 @@ class TitleMachine:
         self.facts: dict[bytes, Facts] = {}
         self.last_to: dict[int, str] = {}  # title -> the `to` of its last ERC-721 Transfer
         # settlements whose delivered title the carrier reassigned out of their custody (see the module's finding)
-        self.robbed: set[bytes] = set()
+        self.custody_of: dict[int, bytes] = {}  # title -> the settlement it was delivered to (DvP's _custodyOf)
         watched = [*self.actors, self.dvp.address]
         self.balance = dict(zip(watched, self.token.views([("balanceOf", [a]) for a in watched]), strict=True))
         # every example starts with titles and settlements in the interesting states, so short sequences reach them:
@@ -729,8 +720,7 @@ class TitleMachine:
         """The title leaves the settlement contract, by settlement ``by`` (None: the carrier's reassignment). If it
         was in the custody of another settlement, that one stays delivered without it (the module's finding)."""
         if t.custody and t.custodian and (by is None or by.id != t.custodian):
-            self.robbed.add(t.custodian)
-            TALLY[f"finding: a delivered title left by {'reassign' if by is None else 'another settlement'}"] += 1
+            TALLY[f"a delivered title left by {'reassign' if by is None else 'another settlement'}"] += 1
         t.custodian = b""
 
     def _op_reassign(self, t: Title, sender: str, holder: str, beneficiary: str) -> Op:
@@ -832,6 +822,7 @@ class TitleMachine:
                 s.delivered = True
                 self._move_both(t, self.dvp.address, self.dvp.address, custody=True)
                 t.custodian = s.id
+                self.custody_of[t.id] = s.id
 
         return Op(self.dvp, sender, "deliver", (s.terms,), check)
 
@@ -841,7 +832,7 @@ class TitleMachine:
             expected = self._before_deadline(s, out.timestamp) or self._acts_for(s, sender, "seller, buyer or funder")
             if expected is None and not s.funded:
                 expected = "NotFunded", (s.id,)
-            elif expected is None and not s.delivered:
+            elif expected is None and (not s.delivered or self.custody_of.get(t.id) != s.id):
                 expected = "NotDelivered", (s.id,)
             elif expected is None and not self._party(s.seller):  # a seller revoked or suspended since is not paid
                 expected = "UnauthorizedParty", (s.id, s.seller, "active seller")
@@ -852,6 +843,7 @@ class TitleMachine:
             self._assert(out, expected, f"settlement {s.n}")
             if out.ok:
                 self._leaves_custody(t, s)
+                self.custody_of.pop(t.id, None)
                 s.status, s.funded, s.delivered = S_SETTLED, False, False
                 self._move_both(t, s.buyer, s.buyer)
                 self.balance[self.dvp.address] -= s.amount
@@ -867,11 +859,26 @@ class TitleMachine:
         if timestamp <= s.deadline:
             return "DeadlineNotPassed", (s.id, s.deadline)
         t = self.by_id[s.title]
-        if not s.funded and not (s.delivered and not t.frozen):
+        leg = self._title_leg(s)
+        if not s.funded and leg == "keep":
             return "NothingToRefund", (s.id,)
-        if s.delivered and not t.frozen:  # TitleRegistry.reject(title, seller, seller) by the contract
+        if leg == "return":  # TitleRegistry.reject(title, seller, seller) by the contract
             return self._reject_expected(t, self.dvp.address, (s.seller, s.seller))
         return None
+
+    def _title_leg(self, s: Settlement) -> str:
+        """DvPSettlement._titleLeg: keep (not in, or frozen), return (held here for it), gone (reassigned away)."""
+        t = self.by_id[s.title]
+        if not s.delivered:
+            return "keep"
+        if self.custody_of.get(t.id) != s.id or t.holder != self.dvp.address:
+            return "gone"
+        return "keep" if t.frozen else "return"
+
+    def _release(self, s: Settlement) -> None:
+        s.delivered = False
+        if self.custody_of.get(s.title) == s.id:
+            del self.custody_of[s.title]
 
     def _op_refund(self, s: Settlement, sender: str) -> Op:
         def check(out: Outcome) -> None:
@@ -879,12 +886,16 @@ class TitleMachine:
             self._assert(out, self._refund_expected(s, sender, out.timestamp), f"settlement {s.n}")
             if not out.ok:
                 return
+            leg = self._title_leg(s)
             if s.funded:
                 s.funded = False
                 self.balance[self.dvp.address] -= s.amount
                 self.balance[s.funder] += s.amount
-            if s.delivered and not t.frozen:  # TitleRegistry.reject(title, seller, seller) by the contract
-                s.delivered = False
+            if leg == "gone":
+                self._release(s)
+                TALLY["refund: TitleLeftSettlement"] += 1
+            elif leg == "return":  # TitleRegistry.reject(title, seller, seller) by the contract
+                self._release(s)
                 self._leaves_custody(t, s)
                 self._rejected(t, (s.seller, s.seller))
             if not s.funded and not s.delivered:
@@ -906,13 +917,15 @@ class TitleMachine:
                 expected = "DeadlineNotPassed", (s.id, s.deadline)
             elif not s.delivered:
                 expected = "NotDelivered", (s.id,)
-            else:  # TitleRegistry.reject(title, seller, seller) by the contract (a frozen title: TitleFrozen)
+            elif self._title_leg(s) != "gone":  # TitleRegistry.reject(title, seller, seller); frozen: TitleFrozen
                 expected = self._reject_expected(t, self.dvp.address, (s.seller, s.seller))
             self._assert(out, expected, f"settlement {s.n}")
             if out.ok:
-                s.delivered = False
-                self._leaves_custody(t, s)
-                self._rejected(t, (s.seller, s.seller))
+                gone = self._title_leg(s) == "gone"
+                self._release(s)
+                if not gone:
+                    self._leaves_custody(t, s)
+                    self._rejected(t, (s.seller, s.seller))
                 if not s.funded:
                     s.status = S_CLOSED
 
@@ -1295,10 +1308,10 @@ class TitleMachine:
             owners = [
                 s.n for s in self.settlements if s.title == tid and states[s.id] == (S_OPEN, states[s.id][1], True)
             ]
-            # taken over (custody): for exactly one settlement (its custodian) of those still delivered that were not
-            # robbed of their delivery (the finding); otherwise a holder sent it there directly
+            # taken over (custody): for exactly one settlement (its custodian) of those still delivered whose title
+            # it still is (not reassigned away); otherwise a holder sent it there directly
             t = self.by_id[tid]
-            owners = [n for n in owners if self.settlements[n].id not in self.robbed]
+            owners = [n for n in owners if self.custody_of.get(tid) == self.settlements[n].id]
             if t.custody:
                 assert owners == [self.by_sid[t.custodian].n], f"title {tid:#x} held for settlements {owners}"
         for t in self.titles_:  # custody only while the settlement holds the title
@@ -1311,14 +1324,9 @@ class TitleMachine:
             assert bool(f.settled) == (states[s.id][0] == S_SETTLED), (s.n, f, states[s.id])
         for s in unlocks:
             outcome = next(values)
-            frozen_only = not s.funded and self.by_id[s.title].frozen
+            frozen_only = not s.funded and self._title_leg(s) == "keep"
             expected = Refused("NothingToRefund", (s.id,)) if frozen_only else None
             got = outcome if isinstance(outcome, Refused) else None
-            if s.id in self.robbed and got != expected:  # the finding: predicted, and counted
-                predicted = self._refund_expected(s, s.funder, max(t_next, s.deadline + 1))
-                assert predicted is not None and got == Refused(*predicted), (s.n, got, predicted)
-                TALLY[f"finding: refund of a robbed settlement: {got.error}"] += 1
-                continue
             assert got == expected, f"funds locked: refund of settlement {s.n} after its deadline: {got}"
 
 
