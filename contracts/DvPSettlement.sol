@@ -146,10 +146,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         if (!state.funded && !state.delivered) state.status = Status.Closed;
         if (payment) emit PaymentRefunded(id, terms.funder, terms.amount);
         if (leg == TitleLeg.Gone) emit TitleLeftSettlement(id, terms.titleId);
-        if (leg == TitleLeg.Return) {
-            emit TitleReturned(id, terms.seller, terms.titleId);
-            titles.reject(terms.titleId, terms.seller, terms.seller, bytes32(0));
-        }
+        if (leg == TitleLeg.Return) _returnTitle(id, terms);
         if (payment) terms.token.safeTransfer(terms.funder, terms.amount);
     }
 
@@ -158,15 +155,24 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         (bytes32 id, State storage state) = _afterDeadline(terms);
         if (!state.delivered) revert NotDelivered(id);
         TitleLeg leg = _titleLeg(terms, state);
+        // A frozen title stays until its carrier unfreezes it.
+        if (leg == TitleLeg.Keep) revert ITitleRegistry.TitleFrozen(terms.titleId);
         _release(terms, state, id);
         if (!state.funded) state.status = Status.Closed;
-        if (leg == TitleLeg.Gone) {
+        if (leg == TitleLeg.Gone) emit TitleLeftSettlement(id, terms.titleId);
+        else _returnTitle(id, terms);
+    }
+
+    /// @dev Gives the title back to the seller by rejecting the take-over; if the registry refuses (the title was
+    /// reassigned away by its carrier and came back here otherwise), it has left the settlement: the other leg of a
+    /// refund is never held up by it.
+    function _returnTitle(bytes32 id, Terms calldata terms) private {
+        // slither-disable-next-line reentrancy-events -- the registry is ours, fixed at deployment; state is written
+        try titles.reject(terms.titleId, terms.seller, terms.seller, bytes32(0)) {
+            emit TitleReturned(id, terms.seller, terms.titleId);
+        } catch {
             emit TitleLeftSettlement(id, terms.titleId);
-            return;
         }
-        emit TitleReturned(id, terms.seller, terms.titleId);
-        // A frozen title reverts here (TitleFrozen): it stays until its carrier unfreezes it.
-        titles.reject(terms.titleId, terms.seller, terms.seller, bytes32(0));
     }
 
     /// @inheritdoc IDvPSettlement

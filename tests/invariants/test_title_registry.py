@@ -862,8 +862,6 @@ class TitleMachine:
         leg = self._title_leg(s)
         if not s.funded and leg == "keep":
             return "NothingToRefund", (s.id,)
-        if leg == "return":  # TitleRegistry.reject(title, seller, seller) by the contract
-            return self._reject_expected(t, self.dvp.address, (s.seller, s.seller))
         return None
 
     def _title_leg(self, s: Settlement) -> str:
@@ -873,7 +871,10 @@ class TitleMachine:
             return "keep"
         if self.custody_of.get(t.id) != s.id or t.holder != self.dvp.address:
             return "gone"
-        return "keep" if t.frozen else "return"
+        if t.frozen:
+            return "keep"
+        # the contract rejects its take-over; a refusal (reassigned away and back otherwise) means gone, too
+        return "return" if self._reject_expected(t, self.dvp.address, (s.seller, s.seller)) is None else "gone"
 
     def _release(self, s: Settlement) -> None:
         s.delivered = False
@@ -917,8 +918,8 @@ class TitleMachine:
                 expected = "DeadlineNotPassed", (s.id, s.deadline)
             elif not s.delivered:
                 expected = "NotDelivered", (s.id,)
-            elif self._title_leg(s) != "gone":  # TitleRegistry.reject(title, seller, seller); frozen: TitleFrozen
-                expected = self._reject_expected(t, self.dvp.address, (s.seller, s.seller))
+            elif self._title_leg(s) == "keep":  # frozen: it stays until its carrier unfreezes it
+                expected = "TitleFrozen", (t.id,)
             self._assert(out, expected, f"settlement {s.n}")
             if out.ok:
                 gone = self._title_leg(s) == "gone"
