@@ -858,7 +858,6 @@ class TitleMachine:
             return "UnauthorizedParty", (s.id, sender, "seller, buyer or funder")
         if timestamp <= s.deadline:
             return "DeadlineNotPassed", (s.id, s.deadline)
-        t = self.by_id[s.title]
         leg = self._title_leg(s)
         if not s.funded and leg == "keep":
             return "NothingToRefund", (s.id,)
