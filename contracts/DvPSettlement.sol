@@ -59,11 +59,11 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
     function open(Terms calldata terms) external returns (bytes32 settlementId) {
         settlementId = settlementIdOf(terms);
         if (msg.sender != terms.buyer && msg.sender != terms.funder) {
-            revert UnauthorizedParty(settlementId, msg.sender, "buyer or funder");
+            revert ITradeEscrow.UnauthorizedParty(settlementId, msg.sender, "buyer or funder");
         }
         _requireParty(settlementId);
         _checkTerms(terms);
-        if (!titles.isParty(terms.buyer)) revert InvalidTerms("the buyer is no active member's account or contract");
+        if (!titles.isParty(terms.buyer)) revert ITradeEscrow.InvalidTerms("the buyer is no active member's account or contract");
         if (_states[settlementId].status != Status.None) revert SettlementExists(settlementId);
         _states[settlementId] = State(Status.Open, false, false);
         emit SettlementOpened(
@@ -81,7 +81,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
     /// @inheritdoc IDvPSettlement
     function fund(Terms calldata terms) external nonReentrant {
         (bytes32 id, State storage state) = _beforeDeadline(terms);
-        if (msg.sender != terms.funder) revert UnauthorizedParty(id, msg.sender, "funder");
+        if (msg.sender != terms.funder) revert ITradeEscrow.UnauthorizedParty(id, msg.sender, "funder");
         _requireParty(id);
         if (state.funded) revert AlreadyFunded(id);
         // The funder pays against an invoice it already registered in whole, so nobody can register it first and
@@ -92,13 +92,13 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         uint256 before = terms.token.balanceOf(address(this));
         terms.token.safeTransferFrom(msg.sender, address(this), terms.amount);
         uint256 received = terms.token.balanceOf(address(this)) - before;
-        if (received != terms.amount) revert UnsupportedToken(address(terms.token), terms.amount, received);
+        if (received != terms.amount) revert ITradeEscrow.UnsupportedToken(address(terms.token), terms.amount, received);
     }
 
     /// @inheritdoc IDvPSettlement
     function deliver(Terms calldata terms) external nonReentrant {
         (bytes32 id, State storage state) = _beforeDeadline(terms);
-        if (msg.sender != terms.seller) revert UnauthorizedParty(id, msg.sender, "seller");
+        if (msg.sender != terms.seller) revert ITradeEscrow.UnauthorizedParty(id, msg.sender, "seller");
         _requireParty(id);
         if (state.delivered) revert AlreadyDelivered(id);
         state.delivered = true;
@@ -112,7 +112,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
     function settle(Terms calldata terms, ITradeEscrow.DocumentProof[] calldata proofs) external nonReentrant {
         (bytes32 id, State storage state) = _beforeDeadline(terms);
         if (msg.sender != terms.seller && msg.sender != terms.buyer && msg.sender != terms.funder) {
-            revert UnauthorizedParty(id, msg.sender, "seller, buyer or funder");
+            revert ITradeEscrow.UnauthorizedParty(id, msg.sender, "seller, buyer or funder");
         }
         _requireParty(id);
         if (!state.funded) revert NotFunded(id);
@@ -121,7 +121,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         if (!state.delivered || _custodyOf[terms.titleId] != id) revert NotDelivered(id);
         // A seller's key revoked (leaked) since it delivered is not paid: after the deadline each side takes its
         // own back, and the carrier recovers the title on a court order ({ITitleRegistry-reassign}).
-        if (!titles.isParty(terms.seller)) revert UnauthorizedParty(id, terms.seller, "active seller");
+        if (!titles.isParty(terms.seller)) revert ITradeEscrow.UnauthorizedParty(id, terms.seller, "active seller");
         uint16 missing = _missing(id, terms, proofs);
         if (missing != 0) revert ConditionsNotMet(id, missing);
         if (terms.invoice != 0) _checkInvoice(id, terms);
@@ -239,12 +239,12 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
     /// @dev The open settlement of `terms`, after its deadline, for a party of its terms.
     function _afterDeadline(Terms calldata terms) private view returns (bytes32 id, State storage state) {
         (id, state) = _state(terms);
-        if (state.status != Status.Open) revert InvalidStatus(id, state.status);
+        if (state.status != Status.Open) revert SettlementNotOpen(id, state.status);
         if (msg.sender != terms.seller && msg.sender != terms.buyer && msg.sender != terms.funder) {
-            revert UnauthorizedParty(id, msg.sender, "seller, buyer or funder");
+            revert ITradeEscrow.UnauthorizedParty(id, msg.sender, "seller, buyer or funder");
         }
         // Intended: the deadline is a date of the terms; a validator's few seconds of drift are immaterial.
-        if (block.timestamp <= terms.deadline) revert DeadlineNotPassed(id, terms.deadline);
+        if (block.timestamp <= terms.deadline) revert ITradeEscrow.DeadlineNotPassed(id, terms.deadline);
     }
 
     /// @dev What the title's leg of a refund does: `Return` it (held here for this settlement, not frozen), `Keep`
@@ -268,7 +268,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
     /// @dev The open settlement of `terms`, before its deadline.
     function _beforeDeadline(Terms calldata terms) private view returns (bytes32 id, State storage state) {
         (id, state) = _state(terms);
-        if (state.status != Status.Open) revert InvalidStatus(id, state.status);
+        if (state.status != Status.Open) revert SettlementNotOpen(id, state.status);
         // Intended: the deadline is a date of the terms (drift is immaterial).
         if (block.timestamp > terms.deadline) revert DeadlinePassed(id, terms.deadline);
     }
@@ -281,26 +281,26 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
 
     /// @dev Reverts unless the caller is an active member's account or a contract (a revoked key cannot act).
     function _requireParty(bytes32 id) private view {
-        if (!titles.isParty(msg.sender)) revert UnauthorizedParty(id, msg.sender, "active member");
+        if (!titles.isParty(msg.sender)) revert ITradeEscrow.UnauthorizedParty(id, msg.sender, "active member");
     }
 
     function _checkTerms(Terms calldata t) private view {
         if (t.seller == address(0) || t.buyer == address(0) || t.funder == address(0)) {
-            revert InvalidTerms("a party is the zero address");
+            revert ITradeEscrow.InvalidTerms("a party is the zero address");
         }
-        if (t.seller == t.buyer) revert InvalidTerms("the seller is the buyer");
+        if (t.seller == t.buyer) revert ITradeEscrow.InvalidTerms("the seller is the buyer");
         address self = address(this);
         address registry = address(titles);
         if (t.seller == self || t.buyer == self || t.funder == self || t.seller == registry || t.buyer == registry) {
-            revert InvalidTerms("a party is this contract or the title registry");
+            revert ITradeEscrow.InvalidTerms("a party is this contract or the title registry");
         }
-        if (address(t.token).code.length == 0) revert InvalidTerms("token is not a contract");
-        if (t.amount == 0) revert InvalidTerms("amount is zero");
+        if (address(t.token).code.length == 0) revert ITradeEscrow.InvalidTerms("token is not a contract");
+        if (t.amount == 0) revert ITradeEscrow.InvalidTerms("amount is zero");
         // Intended: the deadline must lie in the future (drift is immaterial).
-        if (t.deadline <= block.timestamp) revert InvalidTerms("deadline is not in the future");
-        if (t.requiredDocs & ~DocumentTypes.ALL != 0) revert InvalidTerms("required documents of known types");
+        if (t.deadline <= block.timestamp) revert ITradeEscrow.InvalidTerms("deadline is not in the future");
+        if (t.requiredDocs & ~DocumentTypes.ALL != 0) revert ITradeEscrow.InvalidTerms("required documents of known types");
         if (titles.getTitle(t.titleId).status != ITitleRegistry.Status.Issued) {
-            revert InvalidTerms("the title is not issued");
+            revert ITradeEscrow.InvalidTerms("the title is not issued");
         }
     }
 }

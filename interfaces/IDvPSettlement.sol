@@ -8,6 +8,9 @@ import {ITradeEscrow} from "./ITradeEscrow.sol";
 /// @notice Delivery versus payment of an electronic bill of lading: the seller puts the title in, the buyer (or its
 /// bank) the payment; one call pays the seller and makes the buyer holder and beneficiary, or, after the deadline,
 /// each side takes its own back. Never payment without title, never title without payment.
+/// @dev Errors shared with the escrow's (the same meaning, declared once): {ITradeEscrow-InvalidTerms},
+/// {ITradeEscrow-UnauthorizedParty}, {ITradeEscrow-DeadlineNotPassed}, {ITradeEscrow-UnsupportedToken}; the id they
+/// carry is the settlement's.
 interface IDvPSettlement {
     enum Status {
         None,
@@ -38,21 +41,18 @@ interface IDvPSettlement {
         bool delivered; // the title is in
     }
 
-    error InvalidTerms(string rule);
     error NonexistentSettlement(bytes32 settlementId);
     error SettlementExists(bytes32 settlementId);
-    error InvalidStatus(bytes32 settlementId, Status status);
-    error UnauthorizedParty(bytes32 settlementId, address caller, string role);
+    /// @dev The settlement is not open (settled or closed).
+    error SettlementNotOpen(bytes32 settlementId, Status status);
     error AlreadyFunded(bytes32 settlementId);
     error AlreadyDelivered(bytes32 settlementId);
     error NotFunded(bytes32 settlementId);
     error NotDelivered(bytes32 settlementId);
     error DeadlinePassed(bytes32 settlementId, uint40 deadline);
-    error DeadlineNotPassed(bytes32 settlementId, uint40 deadline);
     error ConditionsNotMet(bytes32 settlementId, uint16 missingDocs);
     /// @dev The invoice is not financed in whole by the funder's organisation alone (or not at all, or settled).
     error InvoiceNotFinanced(bytes32 settlementId, bytes32 invoice);
-    error UnsupportedToken(address token, uint256 expected, uint256 received);
     /// @dev After the deadline: nothing is left in, or only a title its issuer froze.
     error NothingToRefund(bytes32 settlementId);
 

@@ -176,7 +176,7 @@ def test_settle_text_names_the_buyer_and_refund_is_refused_after_it(ebl: str, pr
         f"settlement {sid} settled: seller paid, {named('buyer', profiles)} ({addr('buyer')}) holds the eBL; tx 0x"
     )
     late = run("dvp", "refund", sid, "--account", "buyer")
-    assert late.exit_code == 1 and late.stderr.startswith("error: InvalidStatus(")
+    assert late.exit_code == 1 and late.stderr.startswith("error: SettlementNotOpen(")
 
 
 def test_refund_after_the_deadline_returns_both(ebl: str, profiles: dict[str, int], sdk: Any) -> None:

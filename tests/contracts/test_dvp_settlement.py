@@ -449,10 +449,10 @@ def test_settle_pays_the_seller_and_gives_the_buyer_the_title_in_one_transaction
     assert (got["holder"], got["beneficiary"], got["status"]) == (retailer.address, retailer.address, ISSUED)
     assert titles.ownerOf(tid) == retailer
     assert state(dvp, ready) == (SETTLED, False, False)
-    with reverts_with("InvalidStatus", sid(ready), SETTLED):
+    with reverts_with("SettlementNotOpen", sid(ready), SETTLED):
         dvp.settle(ready, [], {"from": sender})
     past_deadline(ready)
-    with reverts_with("InvalidStatus", sid(ready), SETTLED):
+    with reverts_with("SettlementNotOpen", sid(ready), SETTLED):
         dvp.refund(ready, {"from": financier})
 
 
@@ -761,9 +761,9 @@ def test_refund_returns_each_side_its_own_after_the_deadline_once(
     got = title(titles, tid)
     assert (got["holder"], got["beneficiary"], got["undo"]) == (brand.address, brand.address, 0)
     assert state(dvp, ready) == (CLOSED, False, False)
-    with reverts_with("InvalidStatus", sid(ready), CLOSED):
+    with reverts_with("SettlementNotOpen", sid(ready), CLOSED):
         dvp.refund(ready, {"from": financier})
-    with reverts_with("InvalidStatus", sid(ready), CLOSED):
+    with reverts_with("SettlementNotOpen", sid(ready), CLOSED):
         dvp.settle(ready, [], {"from": financier})
 
 
@@ -811,7 +811,7 @@ def test_a_frozen_title_stays_while_the_payment_returns_then_returns_once_unfroz
     got = title(titles, tid)
     assert (got["holder"], got["beneficiary"]) == (brand.address, brand.address)
     assert state(dvp, ready) == (CLOSED, False, False)
-    with reverts_with("InvalidStatus", sid(ready), CLOSED):
+    with reverts_with("SettlementNotOpen", sid(ready), CLOSED):
         dvp.refund(ready, {"from": brand})
 
 
@@ -891,7 +891,7 @@ def test_a_blocked_payment_leg_still_lets_return_title_give_the_title_back(
     assert logs(tx, titles) == []
     assert token.balanceOf(financier) == AMOUNT and token.balanceOf(dvp) == 0
     assert state(dvp, t) == (CLOSED, False, False)
-    with reverts_with("InvalidStatus", sid(t), CLOSED):
+    with reverts_with("SettlementNotOpen", sid(t), CLOSED):
         dvp.returnTitle(t, {"from": brand})
 
 
@@ -930,7 +930,7 @@ def test_return_title_after_settle_is_refused(
 ) -> None:
     dvp.settle(ready, [], {"from": brand})
     past_deadline(ready)
-    with reverts_with("InvalidStatus", sid(ready), SETTLED):
+    with reverts_with("SettlementNotOpen", sid(ready), SETTLED):
         dvp.returnTitle(ready, {"from": brand})
     assert title(titles, tid)["holder"] == retailer.address
 

@@ -747,7 +747,7 @@ class TitleMachine:
 
     def _before_deadline(self, s: Settlement, timestamp: int) -> Expected:
         if s.status != S_OPEN:
-            return "InvalidStatus", (s.id, s.status)
+            return "SettlementNotOpen", (s.id, s.status)
         if timestamp > s.deadline:
             return "DeadlinePassed", (s.id, s.deadline)
         return None
@@ -853,7 +853,7 @@ class TitleMachine:
 
     def _refund_expected(self, s: Settlement, sender: str, timestamp: int) -> Expected:
         if s.status != S_OPEN:
-            return "InvalidStatus", (s.id, s.status)
+            return "SettlementNotOpen", (s.id, s.status)
         if sender not in s.terms[:3]:  # no membership needed: a revoked seller still gets its title back
             return "UnauthorizedParty", (s.id, sender, "seller, buyer or funder")
         if timestamp <= s.deadline:
@@ -910,7 +910,7 @@ class TitleMachine:
             t = self.by_id[s.title]
             expected: Expected = None
             if s.status != S_OPEN:
-                expected = "InvalidStatus", (s.id, s.status)
+                expected = "SettlementNotOpen", (s.id, s.status)
             elif sender not in s.terms[:3]:
                 expected = "UnauthorizedParty", (s.id, sender, "seller, buyer or funder")
             elif out.timestamp <= s.deadline:

@@ -178,7 +178,7 @@ def test_settle_pays_the_seller_and_makes_the_buyer_holder_and_beneficiary_at_on
     assert bank.dvp.state(sid) == {"status": "SETTLED", "funded": False, "delivered": False}
     assert settled.gas_used < 120_000  # the aim for payment + title; recorded precisely in make bench
     for again in (lambda: buyer.dvp.settle(t), lambda: buyer.dvp.refund(t)):
-        with pytest.raises(revert_class("InvalidStatus")):
+        with pytest.raises(revert_class("SettlementNotOpen")):
             again()
     sdk_as("buyer").titles.surrender(title)  # the buyer's title is a title like any other
     assert bank.titles.get(title).status == Status.PENDING_SURRENDER_FOR_DELIVERY
@@ -342,7 +342,7 @@ def test_after_the_deadline_each_side_gets_its_own_back(sdk_as: Any, usdc: str, 
     assert bank.dvp._events(receipt, "TitleReturned")[0]["seller"] == addr("manufacturer")
     assert bank.dvp.state(sid) == {"status": "CLOSED", "funded": False, "delivered": False}
     seller.titles.transfer_holder(title, addr("financier"))  # the seller's to move again
-    with pytest.raises(revert_class("InvalidStatus")):
+    with pytest.raises(revert_class("SettlementNotOpen")):
         buyer.dvp.refund(t)
 
 
