@@ -128,9 +128,10 @@ def test_a_revert_from_each_contract_is_decoded_with_the_called_contracts_error(
 def test_dvp_errors_shared_with_the_escrow_read_as_the_settlements_and_title_errors_bubble_up(
     sdk: Any, sdk_as: Any, sdk_members: dict[str, int], tmp_path: Path
 ) -> None:
-    """DvPSettlement declares DeadlineNotPassed(bytes32,uint40) and UnauthorizedParty(bytes32,address,string) with
-    the very signatures of TradeEscrow's: called on the settlement, they read as its own (a settlementId, not an
-    escrowId). A TitleRegistry error raised inside a settle (a frozen title) is decoded from the TitleRegistry."""
+    """DvPSettlement raises the escrow's DeadlineNotPassed and UnauthorizedParty (declared once, in ITradeEscrow: the
+    same meaning; their id, named escrowId there, is the settlement's): called on the settlement, they read as the
+    settlement's errors. A TitleRegistry error raised inside a settle (a frozen title) is decoded from the
+    TitleRegistry."""
     carrier, bank, seller = sdk_as("carrier"), sdk_as("financier"), sdk_as("manufacturer")
     usdc = sdk.contract("MockUSDC")
     sdk.send(usdc, "mint", bank.signer.address, 10**12)
@@ -144,12 +145,12 @@ def test_dvp_errors_shared_with_the_escrow_read_as_the_settlements_and_title_err
     sid, _ = bank.dvp.open(terms)
     with pytest.raises(revert_class("UnauthorizedParty")) as who:
         seller.dvp.open(terms)
-    assert (who.value.contract, who.value.args_by_name["settlementId"]) == ("DvPSettlement", bytes.fromhex(sid[2:]))
+    assert (who.value.contract, who.value.args_by_name["escrowId"]) == ("DvPSettlement", bytes.fromhex(sid[2:]))
     assert who.value.role == "buyer or funder"
     with pytest.raises(revert_class("DeadlineNotPassed")) as early:
         bank.dvp.refund(terms)
     assert early.value.contract == "DvPSettlement"
-    assert set(early.value.args_by_name) == {"settlementId", "deadline"} and early.value.deadline == terms.deadline
+    assert set(early.value.args_by_name) == {"escrowId", "deadline"} and early.value.deadline == terms.deadline
     bank.dvp.fund(terms)
     seller.dvp.deliver(terms)
     carrier.titles.set_frozen(title, True, "court order")
