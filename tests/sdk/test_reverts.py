@@ -130,8 +130,9 @@ def test_dvp_errors_shared_with_the_escrow_read_as_the_settlements_and_title_err
 ) -> None:
     """DvPSettlement raises the escrow's DeadlineNotPassed and UnauthorizedParty (declared once, in ITradeEscrow: the
     same meaning; their id, named escrowId there, is the settlement's): called on the settlement, they read as the
-    settlement's errors. A TitleRegistry error raised inside a settle (a frozen title) is decoded from the
-    TitleRegistry."""
+    settlement's errors. A TitleRegistry error raised inside a settle (a frozen title) bubbles up whole; the
+    settlement's ABI knows TitleFrozen (its own returnTitle raises it), so it reads as the settlement's, with the
+    title's id."""
     carrier, bank, seller = sdk_as("carrier"), sdk_as("financier"), sdk_as("manufacturer")
     usdc = sdk.contract("MockUSDC")
     sdk.send(usdc, "mint", bank.signer.address, 10**12)
@@ -156,7 +157,7 @@ def test_dvp_errors_shared_with_the_escrow_read_as_the_settlements_and_title_err
     carrier.titles.set_frozen(title, True, "court order")
     with pytest.raises(ContractRevert) as frozen:
         bank.dvp.settle(terms)
-    assert (frozen.value.contract, frozen.value.error_name) == ("TitleRegistry", "TitleFrozen")
+    assert (frozen.value.contract, frozen.value.error_name) == ("DvPSettlement", "TitleFrozen")
     assert frozen.value.args_by_name == {"titleId": title}
 
 
