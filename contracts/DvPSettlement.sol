@@ -63,7 +63,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         }
         _requireParty(settlementId);
         _checkTerms(terms);
-        if (!titles.isParty(terms.buyer)) revert ITradeEscrow.InvalidTerms("the buyer is no active member's account or contract");
+        if (!titles.isParty(terms.buyer))
+            revert ITradeEscrow.InvalidTerms("the buyer is no active member's account or contract");
         if (_states[settlementId].status != Status.None) revert SettlementExists(settlementId);
         _states[settlementId] = State(Status.Open, false, false);
         emit SettlementOpened(
@@ -92,7 +93,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         uint256 before = terms.token.balanceOf(address(this));
         terms.token.safeTransferFrom(msg.sender, address(this), terms.amount);
         uint256 received = terms.token.balanceOf(address(this)) - before;
-        if (received != terms.amount) revert ITradeEscrow.UnsupportedToken(address(terms.token), terms.amount, received);
+        if (received != terms.amount)
+            revert ITradeEscrow.UnsupportedToken(address(terms.token), terms.amount, received);
     }
 
     /// @inheritdoc IDvPSettlement
@@ -167,7 +169,6 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
     /// reassigned away by its carrier and came back here otherwise), it has left the settlement: the other leg of a
     /// refund is never held up by it.
     function _returnTitle(bytes32 id, Terms calldata terms) private {
-        // slither-disable-next-line reentrancy-events -- the registry is ours, fixed at deployment; state is written
         try titles.reject(terms.titleId, terms.seller, terms.seller, bytes32(0)) {
             emit TitleReturned(id, terms.seller, terms.titleId);
         } catch {
@@ -298,7 +299,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuard {
         if (t.amount == 0) revert ITradeEscrow.InvalidTerms("amount is zero");
         // Intended: the deadline must lie in the future (drift is immaterial).
         if (t.deadline <= block.timestamp) revert ITradeEscrow.InvalidTerms("deadline is not in the future");
-        if (t.requiredDocs & ~DocumentTypes.ALL != 0) revert ITradeEscrow.InvalidTerms("required documents of known types");
+        if (t.requiredDocs & ~DocumentTypes.ALL != 0)
+            revert ITradeEscrow.InvalidTerms("required documents of known types");
         if (titles.getTitle(t.titleId).status != ITitleRegistry.Status.Issued) {
             revert ITradeEscrow.InvalidTerms("the title is not issued");
         }

@@ -520,6 +520,7 @@ contract TitleRegistry is ITitleRegistry, IERC721Metadata {
     /// word's bits 160-255. Finding other parties with the same tag takes about 2^96 hashes.
     /// The hash is that of `abi.encode(holder, beneficiary)`, taken in the scratch space (no memory allocated).
     function _tag(address holder, address beneficiary) private pure returns (uint256 tag) {
+        // slither-disable-next-line assembly -- a hash in the scratch space, cleaned inputs (see the lines below)
         assembly ("memory-safe") {
             // An address's upper bits may be dirty in assembly: cleaned as abi.encode would.
             mstore(0x00, and(holder, 0xffffffffffffffffffffffffffffffffffffffff))
